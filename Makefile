@@ -1,0 +1,54 @@
+# Two commands matter: `make run` and `make test`. Both set everything up from python3 alone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+# Use uv from PATH when there is one; otherwise bootstrap a pinned uv from the package index.
+UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: help install run dev test lint fmt bench clean
+
+help:
+	@echo "make run    set up, run one tick of the stub pipeline locally, print the latest prices"
+	@echo "make test   set up, lint, type-check and run the tests"
+	@echo "make dev    dagster dev -w workspace.yaml on http://127.0.0.1:3000"
+	@echo "make bench  benchmarks (bench/), figures printed"
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.synced
+
+run: install
+	$(BIN)/marketdata tick
+	$(BIN)/marketdata latest
+
+dev: install
+	mkdir -p .dagster_home
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+lint: install
+	$(BIN)/ruff check marketdata_assets marketdata_tests bench
+	$(BIN)/ruff format --check marketdata_assets marketdata_tests bench
+	$(BIN)/mypy marketdata_assets
+
+fmt: install
+	$(BIN)/ruff format marketdata_assets marketdata_tests bench
+	$(BIN)/ruff check --fix marketdata_assets marketdata_tests bench
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/gate.py
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache data .dagster_home

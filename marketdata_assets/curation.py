@@ -1,0 +1,132 @@
+"""Standardise raw JSON Lines into the curated schema, one curated row per raw line.
+
+Curation never rejects: a value it cannot standardise becomes null, and the gate names the
+reason. That keeps `raw lines == curated rows`, which the conservation invariant rests on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+
+import pandas as pd
+
+# Column -> dtype of the curated dataset; the schema contract check compares against this.
+CURATED_SCHEMA: dict[str, str] = {
+    "line": "int64",
+    "parsed": "bool",
+    "symbol": "str",
+    "price": "float64",
+    "volume": "Int64",
+    "currency": "str",
+    "event_ts": "datetime64[us, UTC]",
+    "tick": "datetime64[us, UTC]",
+}
+_INT64_MAX = 2**63 - 1
+
+
+def split_lines(payload: bytes) -> list[str]:
+    """The payload's records: every line, a final newline ending the last one."""
+    text = payload.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+def parse_line(line: str) -> dict[str, object] | None:
+    """The JSON object on a line, or None when the line is not one."""
+    try:
+        value = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def standard_symbol(value: object) -> str | None:
+    return value.strip().upper() if isinstance(value, str) else None
+
+
+def standard_price(value: object) -> float | None:
+    number = _number(value)
+    return number if number is not None and math.isfinite(number) else None
+
+
+def standard_volume(value: object) -> int | None:
+    number = _number(value)
+    if number is None or not math.isfinite(number) or number != int(number):
+        return None
+    integral = int(value) if isinstance(value, int) else int(number)
+    return integral if abs(integral) <= _INT64_MAX else None
+
+
+def standard_currency(value: object) -> str | None:
+    return value.strip().upper() if isinstance(value, str) else None
+
+
+def standard_event_ts(value: object) -> datetime | None:
+    """An ISO-8601 string with a UTC offset or Z, as an aware UTC datetime."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return None
+    return moment.astimezone(UTC)
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            return float(value)
+        except OverflowError:
+            return None
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def curate(payload: bytes, tick: datetime) -> pd.DataFrame:
+    """The curated rows of a raw payload: typed, upper-cased, timestamps in UTC."""
+    columns: dict[str, list[object]] = {name: [] for name in CURATED_SCHEMA if name != "tick"}
+    for number, line in enumerate(split_lines(payload), start=1):
+        record = parse_line(line)
+        fields = record or {}
+        columns["line"].append(number)
+        columns["parsed"].append(record is not None)
+        columns["symbol"].append(standard_symbol(fields.get("symbol")))
+        columns["price"].append(standard_price(fields.get("price")))
+        columns["volume"].append(standard_volume(fields.get("volume")))
+        columns["currency"].append(standard_currency(fields.get("currency")))
+        columns["event_ts"].append(standard_event_ts(fields.get("event_ts")))
+    frame = pd.DataFrame(columns)
+    frame["tick"] = pd.Timestamp(tick)
+    return conform(frame)
+
+
+def conform(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with exactly the curated columns, in order, with the curated dtypes."""
+    out = frame[list(CURATED_SCHEMA)].copy()
+    for name in ("event_ts", "tick"):
+        out[name] = pd.to_datetime(out[name], utc=True).astype(CURATED_SCHEMA[name])
+    return out.astype({k: v for k, v in CURATED_SCHEMA.items() if k not in ("event_ts", "tick")})
+
+
+def schema_violations(frame: pd.DataFrame) -> list[str]:
+    """How `frame` differs from the curated schema; empty when it conforms."""
+    problems = [f"missing column {name}" for name in CURATED_SCHEMA if name not in frame]
+    problems += [f"unexpected column {name}" for name in frame if name not in CURATED_SCHEMA]
+    problems += [
+        f"column {name} is {frame[name].dtype}, expected {dtype}"
+        for name, dtype in CURATED_SCHEMA.items()
+        if name in frame and str(frame[name].dtype) != dtype
+    ]
+    return problems

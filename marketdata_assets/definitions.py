@@ -1,0 +1,67 @@
+"""The one place that assembles Definitions; the CLI, `dagster dev` and the Lambda all use it."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from marketdata_assets.defs.assets import curated_ticks, latest_prices, quality_gate, raw_ticks
+from marketdata_assets.defs.io_managers import LakeIOManager, LocalLakeIOManager
+from marketdata_assets.defs.resources import (
+    GatePolicyResource,
+    LatestPricesResource,
+    ProviderResource,
+    SqliteLatestPricesResource,
+)
+from marketdata_assets.defs.schedules import tick_job, tick_schedule
+from marketdata_assets.lake import ObjectStore
+from marketdata_assets.latest import LatestPriceStore
+from marketdata_assets.settings import Settings
+
+
+def resources_for(settings: Settings) -> dict[str, object]:
+    """The resource set of the settings' profile."""
+    provider = ProviderResource(
+        name=settings.provider,
+        symbols=list(settings.symbols),
+        seed=settings.seed,
+        fault_rate=settings.fault_rate,
+        source=settings.source,
+    )
+    gate_policy = GatePolicyResource(
+        jump_threshold=settings.jump_threshold,
+        quarantine_warn_share=settings.quarantine_warn_share,
+    )
+    return {
+        "provider": provider,
+        "gate_policy": gate_policy,
+        "lake_io_manager": LocalLakeIOManager(data_dir=str(settings.data_dir.resolve())),
+        "latest_store": SqliteLatestPricesResource(path=str(settings.sqlite_path.resolve())),
+    }
+
+
+def latest_store(settings: Settings) -> LatestPriceStore:
+    """The profile's latest-price table, for readers outside a run."""
+    resource = resources_for(settings)["latest_store"]
+    assert isinstance(resource, LatestPricesResource)
+    return resource.store()
+
+
+def lake_store(settings: Settings) -> ObjectStore:
+    """The profile's lake, for readers outside a run."""
+    resource = resources_for(settings)["lake_io_manager"]
+    assert isinstance(resource, LakeIOManager)
+    return resource.object_store()
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    return Definitions(
+        assets=[raw_ticks, curated_ticks, quality_gate, latest_prices],
+        jobs=[tick_job],
+        schedules=[tick_schedule],
+        resources=resources_for(settings),
+    )
+
+
+def defs() -> Definitions:
+    """Definitions from the environment, for `dagster dev` (loaded lazily, on demand)."""
+    return build_definitions(Settings.from_env())

@@ -1,0 +1,45 @@
+"""Quarantine records: the original line, every reason it failed, its tick and ingest time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from marketdata_assets.gate.routing import Verdict
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("tick", pa.timestamp("us", tz="UTC")),
+        ("line", pa.int64()),
+        ("reasons", pa.list_(pa.string())),
+        ("record", pa.string()),  # the original JSON object, as sent
+        ("raw", pa.string()),  # the original text, when the line was not a JSON object
+        ("ingested_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+def quarantine_rows(
+    raw_lines: list[str], curated: pd.DataFrame, verdict: Verdict, ingested_at: datetime
+) -> pd.DataFrame:
+    """One quarantine record per row that failed any rule."""
+    failed = np.flatnonzero(~verdict.passed)
+    rows = curated.reset_index(drop=True)
+    lines = rows["line"].to_numpy()
+    parsed = rows["parsed"].to_numpy()
+    tick = rows["tick"].iloc[0] if len(rows) else None
+    table = pa.table(
+        {
+            "tick": [tick] * len(failed),
+            "line": [int(lines[i]) for i in failed],
+            "reasons": [verdict.reasons_of(int(i)) for i in failed],
+            "record": [raw_lines[lines[i] - 1] if parsed[i] else None for i in failed],
+            "raw": [None if parsed[i] else raw_lines[lines[i] - 1] for i in failed],
+            "ingested_at": [ingested_at] * len(failed),
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+    return table.to_pandas()

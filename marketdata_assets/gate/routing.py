@@ -1,0 +1,88 @@
+"""Route curated rows: the suite's row rules, then the two rules that need the tick's context."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from marketdata_assets.gate.expectations import validate
+
+# Every reason code, in the order a row lists them.
+REASONS = (
+    "unparseable",
+    "symbol_invalid",
+    "price_invalid",
+    "volume_invalid",
+    "currency_invalid",
+    "timestamp_invalid",
+    "timestamp_future",
+    "timestamp_stale",
+    "duplicate",
+    "price_jump",
+)
+VALIDATED_COLUMNS = ["line", "symbol", "price", "volume", "currency", "event_ts", "tick"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate's judgement of one tick's curated rows."""
+
+    flags: dict[str, np.ndarray]  # reason -> boolean mask over rows
+    rule_failures: dict[str, int]  # rule name -> rows that broke it
+    passed: np.ndarray  # boolean mask: rows with no reason at all
+
+    def reasons_of(self, row: int) -> list[str]:
+        return [reason for reason in REASONS if self.flags[reason][row]]
+
+    def reason_counts(self) -> dict[str, int]:
+        return {reason: int(mask.sum()) for reason, mask in self.flags.items() if mask.any()}
+
+
+def judge(
+    curated: pd.DataFrame,
+    reference_prices: Mapping[str, float],
+    jump_threshold: float = 0.5,
+) -> Verdict:
+    """Judge every row: suite rules first, then `duplicate`, then `price_jump`."""
+    rows = curated.reset_index(drop=True)
+    n = len(rows)
+    flags = {reason: np.zeros(n, dtype=bool) for reason in REASONS}
+    rule_failures: dict[str, int] = {}
+    for outcome in validate(_judged_frame(rows)):
+        flags[outcome.reason][outcome.unexpected] = True
+        rule_failures[outcome.rule] = rule_failures.get(outcome.rule, 0) + len(outcome.unexpected)
+    # An unparseable line has no fields to judge: it carries that one reason only.
+    for reason in REASONS[1:]:
+        flags[reason] &= ~flags["unparseable"]
+
+    clean = ~np.logical_or.reduce([flags[r] for r in REASONS]) if n else np.zeros(0, bool)
+    keys = rows.loc[clean, ["symbol", "event_ts"]]
+    duplicated = keys.duplicated(keep="first").to_numpy()
+    flags["duplicate"][np.flatnonzero(clean)[duplicated]] = True
+    rule_failures["first_of_symbol_event_ts"] = int(duplicated.sum())
+
+    clean &= ~flags["duplicate"]
+    reference = rows.loc[clean, "symbol"].map(reference_prices).astype("float64")
+    move = (rows.loc[clean, "price"] / reference - 1).abs()
+    jumped = (move > jump_threshold).to_numpy()
+    flags["price_jump"][np.flatnonzero(clean)[jumped]] = True
+    rule_failures["price_within_jump_band"] = int(jumped.sum())
+
+    clean &= ~flags["price_jump"]
+    return Verdict(flags=flags, rule_failures=rule_failures, passed=clean)
+
+
+def _judged_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """The columns the suite reads: the curated row plus its offset from the tick."""
+    frame = rows[["parsed", "symbol", "price", "volume", "currency", "event_ts"]].copy()
+    frame["event_offset_s"] = (rows["event_ts"] - rows["tick"]).dt.total_seconds()
+    return frame
+
+
+def validated_rows(curated: pd.DataFrame, verdict: Verdict) -> pd.DataFrame:
+    """The rows that passed every rule, in the validated schema."""
+    rows = curated.reset_index(drop=True).loc[verdict.passed, VALIDATED_COLUMNS]
+    return rows.reset_index(drop=True)

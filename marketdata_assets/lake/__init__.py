@@ -1,0 +1,6 @@
+"""The lake: raw, curated, validated and quarantine datasets under one key layout."""
+
+from marketdata_assets.lake.keys import DATASETS, object_key, tick_prefix
+from marketdata_assets.lake.objects import LocalObjectStore, ObjectStore
+
+__all__ = ["DATASETS", "LocalObjectStore", "ObjectStore", "object_key", "tick_prefix"]

@@ -1,0 +1,70 @@
+"""The latest-price table: one row per symbol, only ever replaced by a strictly newer price."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class LatestPrice:
+    symbol: str
+    price: float
+    currency: str
+    event_ts: datetime  # aware, UTC
+    tick: datetime  # aware, UTC: the tick that wrote this row
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    updated: int  # rows inserted or replaced by a newer price
+    stale: int  # rows not written because the table already held an equal or newer one
+
+
+class LatestPriceStore(Protocol):
+    """What DynamoDB and SQLite both provide."""
+
+    def upsert(self, prices: Iterable[LatestPrice]) -> UpsertResult:
+        """Write each price unless the table holds one with an equal or newer event_ts."""
+        ...
+
+    def all(self) -> list[LatestPrice]:
+        """Every row, ordered by symbol."""
+        ...
+
+
+def newest_per_symbol(prices: Iterable[LatestPrice]) -> list[LatestPrice]:
+    """One price per symbol, the newest; on equal event_ts the first one seen."""
+    newest: dict[str, LatestPrice] = {}
+    for price in prices:
+        held = newest.get(price.symbol)
+        if held is None or price.event_ts > held.event_ts:
+            newest[price.symbol] = price
+    return list(newest.values())
+
+
+def prices_from_frame(validated: pd.DataFrame) -> list[LatestPrice]:
+    """Latest-price rows from validated ticks."""
+    return [
+        LatestPrice(
+            symbol=row.symbol,
+            price=float(row.price),
+            currency=row.currency,
+            event_ts=row.event_ts.to_pydatetime(),
+            tick=row.tick.to_pydatetime(),
+        )
+        for row in validated.itertuples(index=False)
+    ]
+
+
+def reference_prices(store: LatestPriceStore, tick: datetime) -> dict[str, float]:
+    """Prices held from ticks before `tick`: the reference the price-jump rule compares with.
+
+    Rows written by this tick (a rerun) or a later one are left out, so a rerun judges its
+    rows against the same state the first run saw.
+    """
+    return {row.symbol: row.price for row in store.all() if row.tick < tick}

@@ -1,0 +1,84 @@
+"""The latest-price table in SQLite, for the local profile."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from marketdata_assets.latest import LatestPrice, UpsertResult, newest_per_symbol
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS latest_prices (
+    symbol      TEXT PRIMARY KEY,
+    price       REAL NOT NULL,
+    currency    TEXT NOT NULL,
+    event_ts_us INTEGER NOT NULL,  -- microseconds since the epoch, UTC: compares exactly
+    tick_us     INTEGER NOT NULL,
+    updated_at  TEXT NOT NULL
+) WITHOUT ROWID
+"""
+# The WHERE makes the write conditional inside SQLite: an equal or older event_ts changes nothing.
+_UPSERT = """
+INSERT INTO latest_prices (symbol, price, currency, event_ts_us, tick_us, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (symbol) DO UPDATE SET
+    price = excluded.price, currency = excluded.currency, event_ts_us = excluded.event_ts_us,
+    tick_us = excluded.tick_us, updated_at = excluded.updated_at
+WHERE excluded.event_ts_us > latest_prices.event_ts_us
+"""
+
+
+def _micros(moment: datetime) -> int:
+    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _moment(micros: int) -> datetime:
+    return datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
+
+
+class SqliteLatestPriceStore:
+    """One row per symbol in a SQLite file; safe for concurrent writers (WAL, immediate lock)."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(_SCHEMA)
+        return connection
+
+    def upsert(self, prices: Iterable[LatestPrice]) -> UpsertResult:
+        rows = newest_per_symbol(prices)
+        now = datetime.now(UTC).isoformat()
+        params = [
+            (p.symbol, p.price, p.currency, _micros(p.event_ts), _micros(p.tick), now)
+            for p in rows
+        ]
+        connection = self._connect()
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            updated = connection.executemany(_UPSERT, params).rowcount if params else 0
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        finally:
+            connection.close()
+        return UpsertResult(updated=updated, stale=len(rows) - updated)
+
+    def all(self) -> list[LatestPrice]:
+        connection = self._connect()
+        try:
+            rows = connection.execute(
+                "SELECT symbol, price, currency, event_ts_us, tick_us FROM latest_prices"
+                " ORDER BY symbol"
+            ).fetchall()
+        finally:
+            connection.close()
+        return [LatestPrice(s, p, c, _moment(e), _moment(t)) for s, p, c, e, t in rows]

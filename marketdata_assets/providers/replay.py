@@ -1,0 +1,40 @@
+"""Replays a landed raw object (or any JSON Lines file) as a tick's payload."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from marketdata_assets.errors import ConfigError
+
+
+class ReplayProvider:
+    """Reads JSON Lines from a local path or an s3://bucket/key URI, bytes untouched."""
+
+    name = "replay"
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fetch(self, tick: datetime) -> bytes:
+        if self.source.startswith("s3://"):
+            return _read_s3(self.source)
+        path = Path(self.source)
+        if not path.is_file():
+            raise ConfigError(f"--source {self.source!r}: no such file")
+        return path.read_bytes()
+
+
+def _read_s3(uri: str) -> bytes:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not bucket or not key:
+        raise ConfigError(f"--source {uri!r}: an S3 source is s3://BUCKET/KEY")
+    try:
+        response = boto3.client("s3").get_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        raise ConfigError(f"--source {uri!r}: S3 GetObject failed: {error}") from None
+    body: bytes = response["Body"].read()
+    return body

@@ -1,0 +1,93 @@
+"""Run one tick of `tick_job` in-process: the code path the CLI and the Lambda share."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from dagster import DagsterInstance, ExecuteInProcessResult
+
+from marketdata_assets.definitions import build_definitions
+from marketdata_assets.defs.tick import tick_tags
+from marketdata_assets.settings import Settings
+from marketdata_assets.ticks import format_tick
+
+
+class TickFailed(RuntimeError):
+    """The tick's run failed; the message says which step and why."""
+
+
+@dataclass(frozen=True)
+class TickSummary:
+    tick: str
+    raw: int
+    validated: int
+    quarantined: int
+    latest_updated: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def run_tick(
+    settings: Settings, tick: datetime, instance: DagsterInstance | None = None
+) -> TickSummary:
+    """Materialise the tick graph for `tick`; raise TickFailed when any step fails."""
+    job = build_definitions(settings).resolve_job_def("tick_job")
+    with _instance(instance) as active:
+        result = job.execute_in_process(
+            run_config={"loggers": {"console": {"config": {"log_level": settings.log_level}}}},
+            instance=active,
+            tags=tick_tags(tick),
+            raise_on_error=False,
+        )
+    if not result.success:
+        raise TickFailed(f"tick {format_tick(tick)} failed: {_failure(result)}")
+    return _summary(result, tick)
+
+
+class _instance:
+    """The given instance, or an ephemeral one that is disposed of afterwards."""
+
+    def __init__(self, instance: DagsterInstance | None):
+        self.given = instance
+        self.owned: DagsterInstance | None = None
+
+    def __enter__(self) -> DagsterInstance:
+        if self.given is not None:
+            return self.given
+        self.owned = DagsterInstance.ephemeral()
+        return self.owned
+
+    def __exit__(self, *exc: object) -> None:
+        if self.owned is not None:
+            self.owned.dispose()
+
+
+def _metadata(result: ExecuteInProcessResult, asset: str, key: str) -> int:
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        if materialization.asset_key.path[-1] == asset:
+            return int(materialization.metadata[key].value)  # type: ignore[arg-type]
+    raise TickFailed(f"asset {asset} was not materialised")
+
+
+def _summary(result: ExecuteInProcessResult, tick: datetime) -> TickSummary:
+    return TickSummary(
+        tick=format_tick(tick),
+        raw=_metadata(result, "raw_ticks", "records"),
+        validated=_metadata(result, "validated_ticks", "rows"),
+        quarantined=_metadata(result, "quarantined_ticks", "rows"),
+        latest_updated=_metadata(result, "latest_prices", "updated"),
+    )
+
+
+def _failure(result: ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            error = event.step_failure_data.error
+            message = error.message.strip() if error else "unknown error"
+            if error and error.cause:
+                message = error.cause.message.strip()
+            return f"step {event.step_key}: {message}"
+    return "the run did not succeed"

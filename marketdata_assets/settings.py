@@ -1,0 +1,86 @@
+"""Configuration, read from the environment in exactly one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from marketdata_assets.errors import ConfigError
+from marketdata_assets.symbols import check_symbol
+
+DEFAULT_SYMBOLS = ("AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "META", "TSLA", "JPM", "V", "KO")
+PROFILES = ("local", "aws")
+
+
+def parse_symbols(text: str, source: str = "MARKETDATA_SYMBOLS") -> tuple[str, ...]:
+    """Split a comma-separated symbol list, upper-case it and check every symbol's shape."""
+    symbols = tuple(dict.fromkeys(s.strip().upper() for s in text.split(",") if s.strip()))
+    if not symbols:
+        raise ConfigError(f"{source}: the symbol list is empty; give at least one symbol")
+    for symbol in symbols:
+        check_symbol(symbol, source)
+    return symbols
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the platform reads from its environment."""
+
+    profile: str = "local"
+    data_dir: Path = Path("data")
+    provider: str = "stub"
+    symbols: tuple[str, ...] = DEFAULT_SYMBOLS
+    fault_rate: float = 0.0
+    seed: int = 7
+    source: str | None = None
+    jump_threshold: float = 0.5
+    quarantine_warn_share: float = 0.5
+    log_level: str = "WARNING"  # Dagster's console log level for in-process runs
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "latest_prices.sqlite"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with the given fields replaced (None leaves a field as it is)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        profile = env.get("MARKETDATA_PROFILE", "local")
+        if profile not in PROFILES:
+            raise ConfigError(
+                f"MARKETDATA_PROFILE={profile!r}: must be one of {', '.join(PROFILES)}"
+            )
+        return cls(
+            profile=profile,
+            data_dir=Path(env.get("MARKETDATA_DATA_DIR", "data")),
+            provider=env.get("MARKETDATA_PROVIDER", "stub"),
+            symbols=parse_symbols(env["MARKETDATA_SYMBOLS"])
+            if env.get("MARKETDATA_SYMBOLS")
+            else DEFAULT_SYMBOLS,
+            fault_rate=_float(env, "MARKETDATA_FAULT_RATE", 0.0, low=0.0, high=1.0),
+            seed=int(_float(env, "MARKETDATA_SEED", 7, low=0, high=2**32)),
+            source=env.get("MARKETDATA_SOURCE") or None,
+            jump_threshold=_float(env, "MARKETDATA_JUMP_THRESHOLD", 0.5, low=0.0, high=100.0),
+            quarantine_warn_share=_float(
+                env, "MARKETDATA_QUARANTINE_WARN_SHARE", 0.5, low=0.0, high=1.0
+            ),
+            log_level=env.get("MARKETDATA_LOG_LEVEL", "WARNING").upper(),
+        )
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
+    text = env.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{name}={text!r}: must be a number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={text!r}: must be between {low:g} and {high:g}")
+    return value

@@ -1,0 +1,79 @@
+"""Read-side views for people and scripts: the latest-price table and quarantine records."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from marketdata_assets.lake import DATASETS, tick_prefix
+from marketdata_assets.lake.codecs import decode
+from marketdata_assets.settings import Settings
+from marketdata_assets.ticks import format_tick
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def latest_rows(settings: Settings) -> list[dict[str, object]]:
+    """The latest-price table as JSON-ready rows."""
+    from marketdata_assets.definitions import latest_store
+
+    return [
+        {
+            "symbol": row.symbol,
+            "price": row.price,
+            "currency": row.currency,
+            "event_ts": _iso(row.event_ts),
+            "tick": format_tick(row.tick),
+        }
+        for row in latest_store(settings).all()
+    ]
+
+
+def latest_table(rows: list[dict[str, object]]) -> str:
+    if not rows:
+        return "(the latest-price table is empty: run `marketdata tick` first)"
+    header = f"{'SYMBOL':<8} {'PRICE':>12} {'CCY':<4} {'EVENT_TS':<28} TICK"
+    lines = [
+        f"{r['symbol']:<8} {r['price']:>12.4f} {r['currency']:<4} {r['event_ts']:<28} {r['tick']}"
+        for r in rows
+    ]
+    return "\n".join([header, *lines])
+
+
+def quarantine_records(settings: Settings, tick: datetime | None) -> list[dict[str, object]]:
+    """Quarantined rows (of one tick, or all) with their reasons and original record."""
+    from marketdata_assets.definitions import lake_store
+
+    store = lake_store(settings)
+    prefix = tick_prefix("quarantine", tick) if tick else "quarantine/"
+    records: list[dict[str, object]] = []
+    for key in store.keys(prefix):
+        if not key.endswith(DATASETS["quarantine"]):
+            continue
+        frame = decode("quarantine", store.get(key))
+        for row in frame.itertuples(index=False):
+            record: dict[str, object] = {
+                "tick": format_tick(row.tick.to_pydatetime()),
+                "line": int(row.line),
+                "reasons": list(row.reasons),
+            }
+            if isinstance(row.record, str):
+                record["record"] = json.loads(row.record)
+            else:
+                record["raw"] = row.raw
+            record["ingested_at"] = _iso(row.ingested_at.to_pydatetime())
+            records.append(record)
+    return records
+
+
+def quarantine_table(records: list[dict[str, object]]) -> str:
+    if not records:
+        return "(nothing quarantined)"
+    lines = []
+    for r in records:
+        original = json.dumps(r["record"]) if "record" in r else repr(r["raw"])
+        reasons = ",".join(r["reasons"])  # type: ignore[arg-type]
+        lines.append(f"{r['tick']} line {r['line']:<5} {reasons:<32} {original[:100]}")
+    return "\n".join(lines)
