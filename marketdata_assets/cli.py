@@ -9,11 +9,14 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.settings import Settings, parse_symbols
-from marketdata_assets.ticks import floor_minute, format_tick, parse_tick
+from marketdata_assets.ticks import floor_minute, parse_tick
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
 
 
 class _Parser(argparse.ArgumentParser):
@@ -124,7 +127,7 @@ def _check_writable(settings: Settings) -> None:
         ) from None
 
 
-def _instance():  # type: ignore[no-untyped-def]
+def _instance() -> DagsterInstance | None:
     """The persistent instance when DAGSTER_HOME is set (runs show in `dagster dev`)."""
     if not os.environ.get("DAGSTER_HOME"):
         return None

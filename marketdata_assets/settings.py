@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.symbols import check_symbol
@@ -43,7 +44,7 @@ class Settings:
     def sqlite_path(self) -> Path:
         return self.data_dir / "latest_prices.sqlite"
 
-    def with_overrides(self, **changes: object) -> Settings:
+    def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the given fields replaced (None leaves a field as it is)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 

@@ -23,7 +23,9 @@ def parse_tick(text: str, source: str = "--at") -> datetime:
             f"{source} {text!r}: not an ISO-8601 time (example: 2026-11-25T14:31Z)"
         ) from None
     if moment.tzinfo is None:
-        raise ConfigError(f"{source} {text!r}: needs a UTC offset or Z (example: 2026-11-25T14:31Z)")
+        raise ConfigError(
+            f"{source} {text!r}: needs a UTC offset or Z (example: 2026-11-25T14:31Z)"
+        )
     return floor_minute(moment)
 
 

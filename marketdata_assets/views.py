@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pandas as pd
+
 from marketdata_assets.lake import DATASETS, tick_prefix
 from marketdata_assets.lake.codecs import decode
 from marketdata_assets.settings import Settings
@@ -53,6 +55,7 @@ def quarantine_records(settings: Settings, tick: datetime | None) -> list[dict[s
         if not key.endswith(DATASETS["quarantine"]):
             continue
         frame = decode("quarantine", store.get(key))
+        assert isinstance(frame, pd.DataFrame)
         for row in frame.itertuples(index=False):
             record: dict[str, object] = {
                 "tick": format_tick(row.tick.to_pydatetime()),

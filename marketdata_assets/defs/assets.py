@@ -1,6 +1,5 @@
 """The tick graph: raw -> curated -> (validated | quarantined) -> latest prices."""
 
-
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -117,9 +116,7 @@ def quality_gate(
     reference = reference_prices(latest_store.store(), tick)
     verdict = judge(curated_ticks, reference, gate_policy.jump_threshold)
     validated = validated_rows(curated_ticks, verdict)
-    quarantined = quarantine_rows(
-        split_lines(raw_ticks), curated_ticks, verdict, datetime.now(UTC)
-    )
+    quarantined = quarantine_rows(split_lines(raw_ticks), curated_ticks, verdict, datetime.now(UTC))
     yield Output(validated, output_name="validated_ticks", metadata={"rows": len(validated)})
     yield Output(
         quarantined,

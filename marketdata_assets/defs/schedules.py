@@ -1,6 +1,5 @@
 """The tick job and the schedule that runs it every minute."""
 
-
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,

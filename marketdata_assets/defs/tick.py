@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from dagster import DagsterInstance
 from marketdata_assets.ticks import TICK_TAG, floor_minute, format_tick, parse_tick
 
 
-def tick_of_run(tags: dict[str, str], instance: DagsterInstance, run_id: str) -> datetime:
+def tick_of_run(tags: Mapping[str, str], instance: DagsterInstance, run_id: str) -> datetime:
     """The run's tick. A run launched from the UI without the tag takes its creation minute,
     so every step of one run agrees on the tick."""
     if TICK_TAG in tags:

@@ -56,8 +56,7 @@ class SqliteLatestPriceStore:
         rows = newest_per_symbol(prices)
         now = datetime.now(UTC).isoformat()
         params = [
-            (p.symbol, p.price, p.currency, _micros(p.event_ts), _micros(p.tick), now)
-            for p in rows
+            (p.symbol, p.price, p.currency, _micros(p.event_ts), _micros(p.tick), now) for p in rows
         ]
         connection = self._connect()
         try:

@@ -15,14 +15,13 @@ class ReplayProvider:
 
     def __init__(self, source: str):
         self.source = source
+        if not source.startswith("s3://") and not Path(source).is_file():
+            raise ConfigError(f"--source {source!r}: no such file")
 
     def fetch(self, tick: datetime) -> bytes:
         if self.source.startswith("s3://"):
             return _read_s3(self.source)
-        path = Path(self.source)
-        if not path.is_file():
-            raise ConfigError(f"--source {self.source!r}: no such file")
-        return path.read_bytes()
+        return Path(self.source).read_bytes()
 
 
 def _read_s3(uri: str) -> bytes:

@@ -1,0 +1,114 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from marketdata_assets.cli import main
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "data"
+    monkeypatch.setenv("MARKETDATA_DATA_DIR", str(folder))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    return folder
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_tick_json_prints_exactly_one_summary_object(data_dir, capsys) -> None:
+    code, out, _ = run(
+        capsys, "tick", "--at", "2026-11-25T14:31Z", "--symbols", "aapl,ko", "--json"
+    )
+    assert code == 0
+    assert json.loads(out) == {
+        "tick": "2026-11-25T14:31Z",
+        "raw": 2,
+        "validated": 2,
+        "quarantined": 0,
+        "latest_updated": 2,
+    }
+    code, out, _ = run(capsys, "latest", "--json")
+    rows = json.loads(out)
+    assert [r["symbol"] for r in rows] == ["AAPL", "KO"]
+    assert set(rows[0]) == {"symbol", "price", "currency", "event_ts", "tick"}
+    assert rows[0]["tick"] == "2026-11-25T14:31Z" and rows[0]["event_ts"].startswith(
+        "2026-11-25T14:31:"
+    )
+
+
+def test_quarantine_lists_original_records_and_reasons(data_dir, capsys) -> None:
+    args = ("tick", "--at", "2026-11-25T14:31Z", "--fault-rate", "1", "--json")
+    code, out, _ = run(capsys, *args)
+    quarantined = json.loads(out)["quarantined"]
+    code, out, _ = run(capsys, "quarantine", "--tick", "2026-11-25T14:31Z", "--json")
+    records = json.loads(out)
+    assert code == 0 and len(records) == quarantined > 0
+    for record in records:
+        assert record["tick"] == "2026-11-25T14:31Z" and record["reasons"]
+        assert ("record" in record) != ("raw" in record)
+    run(capsys, *args)  # a rerun replaces, never appends
+    assert len(json.loads(run(capsys, "quarantine", "--json")[1])) == quarantined
+    assert json.loads(run(capsys, "quarantine", "--tick", "2026-11-25T14:32Z", "--json")[1]) == []
+
+
+def test_human_output_shows_the_summary_and_the_table(data_dir, capsys) -> None:
+    code, out, _ = run(capsys, "tick", "--at", "2026-11-25T14:31Z")
+    assert code == 0
+    assert out.startswith("tick 2026-11-25T14:31Z: 10 raw, 10 validated, 0 quarantined")
+    code, out, _ = run(capsys, "latest")
+    assert out.splitlines()[0].split() == ["SYMBOL", "PRICE", "CCY", "EVENT_TS", "TICK"]
+    assert len(out.splitlines()) == 11
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--provider", "bloomberg"], "provider 'bloomberg': unknown; choose one of stub, replay"),
+        (["--at", "2026-11-25 14:31"], "--at '2026-11-25 14:31': needs a UTC offset or Z"),
+        (["--at", "noon"], "--at 'noon': not an ISO-8601 time"),
+        (["--symbols", " , "], "--symbols: the symbol list is empty"),
+        (["--symbols", "AAPL,../x"], "--symbols: '../X' is not a symbol"),
+        (["--fault-rate", "7"], "fault rate 7.0: must be between 0 and 1"),
+        (
+            ["--provider", "replay", "--source", "/no/such.jsonl"],
+            "--source '/no/such.jsonl': no such",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_nothing_written(
+    data_dir, capsys, args: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, "tick", *args)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"marketdata: error: {message}")
+    assert not data_dir.exists()
+
+
+def test_unwritable_data_dir_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MARKETDATA_DATA_DIR", str(blocker / "data"))
+    code, _, err = run(capsys, "tick", "--at", "2026-11-25T14:31Z")
+    assert code == 2
+    assert err.startswith(f"marketdata: error: MARKETDATA_DATA_DIR '{blocker / 'data'}': not a")
+    assert blocker.read_text() == "not a folder"
+
+
+def test_console_script_is_installed_and_fails_cleanly(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("marketdata")
+    env = {**os.environ, "MARKETDATA_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run(
+        [str(script), "tick", "--at", "14:31"], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "marketdata: error: --at '14:31': not an ISO-8601 time (example: 2026-11-25T14:31Z)\n"
+    )

@@ -1,0 +1,146 @@
+"""The tick graph end to end, in-process through Dagster, on a temporary local lake."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from marketdata_assets.definitions import build_definitions, lake_store, latest_store
+from marketdata_assets.lake import DATASETS, object_key
+from marketdata_assets.lake.codecs import decode
+from marketdata_assets.providers.stub import StubProvider
+from marketdata_assets.runner import TickFailed, run_tick
+from marketdata_assets.settings import Settings
+
+
+def lake_keys(settings: Settings) -> list[str]:
+    lake = lake_store(settings)
+    return [key for dataset in DATASETS for key in lake.keys(f"{dataset}/")]
+
+
+def frame(settings: Settings, dataset: str, tick) -> pd.DataFrame:
+    value = decode(dataset, lake_store(settings).get(object_key(dataset, tick)))
+    assert isinstance(value, pd.DataFrame)
+    return value
+
+
+def test_a_tick_lands_every_dataset_under_its_minute_and_fills_the_table(settings, tick) -> None:
+    summary = run_tick(settings, tick)
+    lake = lake_store(settings)
+    assert lake_keys(settings) == [object_key(d, tick) for d in DATASETS]
+    expected_raw = StubProvider(settings.symbols, seed=settings.seed).fetch(tick)
+    assert lake.get(object_key("raw", tick)) == expected_raw
+    rows = latest_store(settings).all()
+    assert [r.symbol for r in rows] == sorted(settings.symbols)
+    assert all(r.tick == tick for r in rows)
+    assert summary.as_dict() == {
+        "tick": "2026-11-25T14:31Z",
+        "raw": 10,
+        "validated": 10,
+        "quarantined": 0,
+        "latest_updated": 10,
+    }
+
+
+@pytest.mark.parametrize("fault_rate", [0.05, 0.3, 1.0])
+def test_raw_records_equal_validated_plus_quarantined(settings, tick, fault_rate) -> None:
+    settings = settings.with_overrides(
+        fault_rate=fault_rate, symbols=tuple(f"S{i}" for i in range(60))
+    )
+    summary = run_tick(settings, tick)
+    validated, quarantined = frame(settings, "validated", tick), frame(settings, "quarantine", tick)
+    assert summary.quarantined > 0
+    assert summary.raw == summary.validated + summary.quarantined
+    assert (len(validated), len(quarantined)) == (summary.validated, summary.quarantined)
+    assert sorted([*validated["line"], *quarantined["line"]]) == list(range(1, summary.raw + 1))
+    assert summary.latest_updated == validated["symbol"].nunique()
+
+
+def test_rerunning_a_tick_rewrites_its_own_objects_and_leaves_the_table_as_one_run(
+    settings, tick
+) -> None:
+    settings = settings.with_overrides(fault_rate=0.3)
+    run_tick(settings, tick + timedelta(minutes=-1))
+    first = run_tick(settings, tick)
+    lake = lake_store(settings)
+    keys = lake_keys(settings)
+    objects = {key: lake.get(key) for key in keys if not key.startswith("quarantine/")}
+    quarantined = frame(settings, "quarantine", tick)
+    table = latest_store(settings).all()
+
+    again = run_tick(settings, tick)
+
+    assert lake_keys(settings) == keys
+    assert {key: lake.get(key) for key in objects} == objects
+    pd.testing.assert_frame_equal(
+        frame(settings, "quarantine", tick).drop(columns="ingested_at"),
+        quarantined.drop(columns="ingested_at"),
+    )
+    assert latest_store(settings).all() == table
+    assert (again.raw, again.validated, again.quarantined) == (
+        first.raw,
+        first.validated,
+        first.quarantined,
+    )
+    assert again.latest_updated == 0
+
+
+def test_replaying_an_older_tick_never_overwrites_newer_prices(settings, tick) -> None:
+    later = tick + timedelta(minutes=5)
+    run_tick(settings, later)
+    replay = run_tick(settings, tick)
+    assert replay.latest_updated == 0
+    assert {r.tick for r in latest_store(settings).all()} == {later}
+
+
+def test_replaying_a_landed_raw_object_gives_the_same_result(settings, tick, tmp_path) -> None:
+    stub = settings.with_overrides(fault_rate=0.4)
+    run_tick(stub, tick)
+    landed = Path(settings.data_dir) / object_key("raw", tick)
+    replay = Settings(data_dir=tmp_path / "replayed", provider="replay", source=str(landed))
+    summary = run_tick(replay, tick)
+    assert summary.quarantined > 0
+    for dataset in ("curated", "validated"):
+        pd.testing.assert_frame_equal(frame(replay, dataset, tick), frame(stub, dataset, tick))
+    pd.testing.assert_frame_equal(
+        frame(replay, "quarantine", tick).drop(columns="ingested_at"),
+        frame(stub, "quarantine", tick).drop(columns="ingested_at"),
+    )
+
+
+def test_a_failed_schema_contract_stops_the_run_before_latest_prices(
+    settings, tick, monkeypatch
+) -> None:
+    from marketdata_assets.curation import curate
+
+    def drifted(payload: bytes, at) -> pd.DataFrame:
+        return curate(payload, at).astype({"price": "str"})
+
+    monkeypatch.setattr("marketdata_assets.defs.assets.curate", drifted)
+    with pytest.raises(TickFailed, match="tick 2026-11-25T14:31Z failed"):
+        run_tick(settings, tick)
+    assert latest_store(settings).all() == []
+    assert lake_store(settings).keys("validated/") == []
+
+
+def test_a_failing_provider_fails_the_tick_and_writes_nothing(settings, tick, monkeypatch) -> None:
+    def broken(self, at) -> bytes:
+        raise ConnectionError("provider unreachable")
+
+    monkeypatch.setattr(StubProvider, "fetch", broken)
+    with pytest.raises(TickFailed, match=r"step raw_ticks: .*provider unreachable"):
+        run_tick(settings, tick)
+    assert lake_keys(settings) == []
+
+
+def test_a_run_without_a_tick_tag_processes_its_creation_minute(settings) -> None:
+    from dagster import DagsterInstance
+
+    with DagsterInstance.ephemeral() as instance:
+        job = build_definitions(settings).resolve_job_def("tick_job")
+        result = job.execute_in_process(instance=instance)
+        record = instance.get_run_record_by_id(result.run_id)
+    assert result.success and record is not None
+    created = record.create_timestamp.replace(second=0, microsecond=0)
+    assert lake_store(settings).keys("raw/") == [object_key("raw", created)]

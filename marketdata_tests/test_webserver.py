@@ -1,0 +1,106 @@
+"""The real Dagster webserver loads the workspace: assets, checks, job and schedule."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+QUERY = """
+{
+  assetNodes {
+    assetKey { path }
+    groupName
+    assetChecksOrError { ... on AssetChecks { checks { name blocking } } }
+  }
+  repositoriesOrError {
+    ... on RepositoryConnection {
+      nodes { jobs { name } schedules { name scheduleState { status } } }
+    }
+  }
+}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _post(url: str, query: str) -> dict:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("dagster_home")
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "MARKETDATA_DATA_DIR": str(home / "data"),
+    }
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
+         "-h", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):  # readiness poll, not a performance limit
+            if server.poll() is not None:
+                raise RuntimeError(f"webserver exited: {server.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            try:
+                urllib.request.urlopen(f"{base}/server_info", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) -> None:
+    data = _post(f"{webserver}/graphql", QUERY)["data"]
+    nodes = {tuple(n["assetKey"]["path"]): n for n in data["assetNodes"]}
+    assert set(nodes) == {
+        ("raw_ticks",),
+        ("curated_ticks",),
+        ("validated_ticks",),
+        ("quarantined_ticks",),
+        ("latest_prices",),
+    }
+    assert {n["groupName"] for n in nodes.values()} == {"ticks"}
+    checks = {
+        (path[0], c["name"]): c["blocking"]
+        for path, n in nodes.items()
+        for c in n["assetChecksOrError"]["checks"]
+    }
+    assert checks == {
+        ("curated_ticks", "schema_contract"): True,
+        ("validated_ticks", "expectation_suite"): False,
+        ("validated_ticks", "no_duplicates"): False,
+        ("validated_ticks", "no_price_jumps"): False,
+        ("quarantined_ticks", "quarantine_share"): False,
+    }
+    (repository,) = data["repositoriesOrError"]["nodes"]
+    assert "tick_job" in {j["name"] for j in repository["jobs"]}
+    assert [(s["name"], s["scheduleState"]["status"]) for s in repository["schedules"]] == [
+        ("tick_schedule", "STOPPED")
+    ]
