@@ -93,6 +93,9 @@ def _tick(args: argparse.Namespace, settings: Settings) -> int:
             f"tick {summary.tick}: {summary.raw} raw, {summary.validated} validated, "
             f"{summary.quarantined} quarantined, {summary.latest_updated} latest prices updated"
         )
+        if summary.reasons:
+            reasons = ", ".join(f"{code} {count}" for code, count in summary.reasons.items())
+            print(f"quarantined by reason: {reasons} (see `marketdata quarantine`)")
     return 0
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 from dagster import DagsterInstance, ExecuteInProcessResult
 
@@ -24,9 +25,13 @@ class TickSummary:
     validated: int
     quarantined: int
     latest_updated: int
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows per reason code
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        """The JSON summary: tick and counts (reasons are in the quarantine listing)."""
+        summary = asdict(self)
+        del summary["reasons"]
+        return summary
 
 
 def run_tick(
@@ -64,11 +69,11 @@ class _instance:
             self.owned.dispose()
 
 
-def _metadata(result: ExecuteInProcessResult, asset: str, key: str) -> int:
+def _metadata(result: ExecuteInProcessResult, asset: str, key: str) -> Any:
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
         if materialization.asset_key.path[-1] == asset:
-            return int(materialization.metadata[key].value)  # type: ignore[arg-type]
+            return materialization.metadata[key].value
     raise TickFailed(f"asset {asset} was not materialised")
 
 
@@ -79,6 +84,7 @@ def _summary(result: ExecuteInProcessResult, tick: datetime) -> TickSummary:
         validated=_metadata(result, "validated_ticks", "rows"),
         quarantined=_metadata(result, "quarantined_ticks", "rows"),
         latest_updated=_metadata(result, "latest_prices", "updated"),
+        reasons=dict(_metadata(result, "quarantined_ticks", "reasons")),
     )
 
 

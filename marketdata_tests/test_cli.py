@@ -68,6 +68,20 @@ def test_human_output_shows_the_summary_and_the_table(data_dir, capsys) -> None:
     assert len(out.splitlines()) == 11
 
 
+def test_human_output_counts_quarantined_rows_by_reason(data_dir, capsys) -> None:
+    code, out, _ = run(capsys, "tick", "--at", "2026-11-25T14:31Z", "--fault-rate", "0.5")
+    assert code == 0
+    assert "quarantined by reason: " in out and "price_invalid" in out
+
+
+def test_starting_the_cli_or_loading_definitions_does_not_import_great_expectations() -> None:
+    code = (
+        "import sys, marketdata_assets.cli, marketdata_assets.definitions;"
+        "sys.exit('great_expectations' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
