@@ -80,9 +80,10 @@ def _tick(args: argparse.Namespace, settings: Settings) -> int:
         fault_rate=settings.fault_rate,
         source=settings.source,
     )
+    instance = _instance()
     _check_writable(settings)
     try:
-        summary = run_tick(settings, tick, _instance())
+        summary = run_tick(settings, tick, instance)
     except TickFailed as error:
         print(f"marketdata: error: {error}", file=sys.stderr)
         return 1
@@ -132,8 +133,11 @@ def _check_writable(settings: Settings) -> None:
 
 def _instance() -> DagsterInstance | None:
     """The persistent instance when DAGSTER_HOME is set (runs show in `dagster dev`)."""
-    if not os.environ.get("DAGSTER_HOME"):
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
         return None
+    if not os.path.isdir(home):
+        raise ConfigError(f"DAGSTER_HOME {home!r}: not a folder; create it or unset it")
     from dagster import DagsterInstance
 
     return DagsterInstance.get()

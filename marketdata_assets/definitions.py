@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from dagster import Definitions
+from dagster_aws.s3 import S3Resource
 
+from marketdata_assets.aws import region
 from marketdata_assets.defs.assets import curated_ticks, latest_prices, quality_gate, raw_ticks
-from marketdata_assets.defs.io_managers import LakeIOManager, LocalLakeIOManager
+from marketdata_assets.defs.io_managers import (
+    LakeIOManager,
+    LocalLakeIOManager,
+    S3LakeIOManager,
+)
 from marketdata_assets.defs.resources import (
+    DynamoLatestPricesResource,
     GatePolicyResource,
     LatestPricesResource,
     ProviderResource,
@@ -31,9 +38,16 @@ def resources_for(settings: Settings) -> dict[str, object]:
         jump_threshold=settings.jump_threshold,
         quarantine_warn_share=settings.quarantine_warn_share,
     )
-    return {
-        "provider": provider,
-        "gate_policy": gate_policy,
+    shared = {"provider": provider, "gate_policy": gate_policy}
+    if settings.profile == "aws":
+        assert settings.bucket and settings.table  # Settings.from_env refuses aws without them
+        return shared | {
+            "lake_io_manager": S3LakeIOManager(
+                bucket=settings.bucket, s3=S3Resource(region_name=region())
+            ),
+            "latest_store": DynamoLatestPricesResource(table=settings.table),
+        }
+    return shared | {
         "lake_io_manager": LocalLakeIOManager(data_dir=str(settings.data_dir.resolve())),
         "latest_store": SqliteLatestPricesResource(path=str(settings.sqlite_path.resolve())),
     }

@@ -61,7 +61,8 @@ class _instance:
     def __enter__(self) -> DagsterInstance:
         if self.given is not None:
             return self.given
-        self.owned = DagsterInstance.ephemeral()
+        # In memory, telemetry off: nothing is written to HOME (read-only on Lambda).
+        self.owned = DagsterInstance.ephemeral(settings={"telemetry": {"enabled": False}})
         return self.owned
 
     def __exit__(self, *exc: object) -> None:

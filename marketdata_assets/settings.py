@@ -39,6 +39,9 @@ class Settings:
     jump_threshold: float = 0.5
     quarantine_warn_share: float = 0.5
     log_level: str = "WARNING"  # Dagster's console log level for in-process runs
+    bucket: str | None = None  # aws profile: the lake bucket
+    table: str | None = None  # aws profile: the latest-price table
+    always_open: bool = False  # Lambda: tick even when NYSE is closed
 
     @property
     def sqlite_path(self) -> Path:
@@ -71,7 +74,18 @@ class Settings:
                 env, "MARKETDATA_QUARANTINE_WARN_SHARE", 0.5, low=0.0, high=1.0
             ),
             log_level=env.get("MARKETDATA_LOG_LEVEL", "WARNING").upper(),
+            bucket=_required(env, "MARKETDATA_BUCKET", profile),
+            table=_required(env, "MARKETDATA_TABLE", profile),
+            always_open=env.get("MARKETDATA_ALWAYS_OPEN", "") in ("1", "true", "yes"),
         )
+
+
+def _required(env: Mapping[str, str], name: str, profile: str) -> str | None:
+    """A setting the aws profile cannot run without."""
+    value = env.get(name) or None
+    if profile == "aws" and value is None:
+        raise ConfigError(f"{name}: must be set when MARKETDATA_PROFILE=aws")
+    return value
 
 
 def _float(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,3 +38,41 @@ def good(symbol: str = "AAPL", price: object = 100.0, **overrides: object) -> di
     }
     record.update(overrides)
     return record
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and a region, so nothing can reach a real account."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+def create_lake_and_table(bucket: str, table: str) -> None:
+    """What Terraform stands up, for tests: the bucket and the on-demand table."""
+    import boto3
+
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    boto3.client("dynamodb").create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "symbol", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "symbol", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.fixture
+def aws_settings(aws_credentials: None, tmp_path: Path) -> Iterator[Settings]:
+    """The aws profile on moto's in-process mock, with an empty bucket and table."""
+    from moto import mock_aws
+
+    with mock_aws():
+        create_lake_and_table("lake", "latest")
+        yield Settings(profile="aws", bucket="lake", table="latest", data_dir=tmp_path / "unused")

@@ -116,6 +116,16 @@ def test_unwritable_data_dir_is_refused_before_anything_runs(tmp_path, monkeypat
     assert blocker.read_text() == "not a folder"
 
 
+def test_missing_dagster_home_is_a_clear_error(data_dir, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(data_dir.parent / "no-home"))
+    code, _, err = run(capsys, "tick", "--at", "2026-11-25T14:31Z")
+    assert code == 2
+    assert (
+        err
+        == f"marketdata: error: DAGSTER_HOME '{data_dir.parent / 'no-home'}': not a folder; create it or unset it\n"
+    )
+
+
 def test_console_script_is_installed_and_fails_cleanly(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("marketdata")
     env = {**os.environ, "MARKETDATA_DATA_DIR": str(tmp_path / "data")}

@@ -1,12 +1,14 @@
-"""IO managers for the lake: the same keys and codecs, over a local folder (S3 comes later)."""
+"""IO managers for the lake: the same keys and codecs over a local folder or an S3 bucket."""
 
 from __future__ import annotations
 
 from dagster import ConfigurableIOManager, InputContext, OutputContext
+from dagster_aws.s3 import S3Resource
 
 from marketdata_assets.defs.tick import tick_of_step
 from marketdata_assets.lake import LocalObjectStore, ObjectStore, object_key
 from marketdata_assets.lake.codecs import decode, encode
+from marketdata_assets.lake.s3 import S3ObjectStore
 
 # Asset -> lake dataset.
 DATASET_OF_ASSET = {
@@ -45,3 +47,13 @@ class LocalLakeIOManager(LakeIOManager):
 
     def object_store(self) -> ObjectStore:
         return LocalObjectStore(self.data_dir)
+
+
+class S3LakeIOManager(LakeIOManager):
+    """The lake in an S3 bucket (MARKETDATA_BUCKET), bytes through the dagster-aws S3Resource."""
+
+    bucket: str
+    s3: S3Resource
+
+    def object_store(self) -> ObjectStore:
+        return S3ObjectStore(self.s3.get_client(), self.bucket)

@@ -45,3 +45,15 @@ class SqliteLatestPricesResource(LatestPricesResource):
 
     def store(self) -> LatestPriceStore:
         return SqliteLatestPriceStore(self.path)
+
+
+class DynamoLatestPricesResource(LatestPricesResource):
+    """The latest-price table in DynamoDB (partition key `symbol`)."""
+
+    table: str
+
+    def store(self) -> LatestPriceStore:
+        from marketdata_assets.aws import client
+        from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore
+
+        return DynamoLatestPriceStore(client("dynamodb"), self.table)

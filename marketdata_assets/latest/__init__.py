@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import pandas as pd
@@ -35,6 +35,19 @@ class LatestPriceStore(Protocol):
     def all(self) -> list[LatestPrice]:
         """Every row, ordered by symbol."""
         ...
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_micros(when: datetime) -> int:
+    """Microseconds since the epoch: an exact, comparable form of an aware datetime."""
+    delta = when.astimezone(UTC) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
 
 
 def newest_per_symbol(prices: Iterable[LatestPrice]) -> list[LatestPrice]:

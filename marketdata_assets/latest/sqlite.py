@@ -7,7 +7,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from marketdata_assets.latest import LatestPrice, UpsertResult, newest_per_symbol
+from marketdata_assets.latest import (
+    LatestPrice,
+    UpsertResult,
+    from_micros,
+    newest_per_symbol,
+    to_micros,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS latest_prices (
@@ -30,15 +36,6 @@ WHERE excluded.event_ts_us > latest_prices.event_ts_us
 """
 
 
-def _micros(moment: datetime) -> int:
-    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _moment(micros: int) -> datetime:
-    return datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
-
-
 class SqliteLatestPriceStore:
     """One row per symbol in a SQLite file; safe for concurrent writers (WAL, immediate lock)."""
 
@@ -56,7 +53,8 @@ class SqliteLatestPriceStore:
         rows = newest_per_symbol(prices)
         now = datetime.now(UTC).isoformat()
         params = [
-            (p.symbol, p.price, p.currency, _micros(p.event_ts), _micros(p.tick), now) for p in rows
+            (p.symbol, p.price, p.currency, to_micros(p.event_ts), to_micros(p.tick), now)
+            for p in rows
         ]
         connection = self._connect()
         try:
@@ -80,4 +78,4 @@ class SqliteLatestPriceStore:
             ).fetchall()
         finally:
             connection.close()
-        return [LatestPrice(s, p, c, _moment(e), _moment(t)) for s, p, c, e, t in rows]
+        return [LatestPrice(s, p, c, from_micros(e), from_micros(t)) for s, p, c, e, t in rows]

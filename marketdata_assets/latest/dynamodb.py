@@ -1,0 +1,94 @@
+"""The latest-price table in DynamoDB, for the aws profile.
+
+Each symbol is one conditional UpdateItem (`attribute_not_exists(symbol) OR event_ts < :ts`):
+never BatchWriteItem (it cannot be conditional) nor transactions (one stale row cancels the
+batch, at twice the write cost). A failed condition is a `stale` row, not an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from marketdata_assets.aws import describe
+from marketdata_assets.latest import (
+    LatestPrice,
+    UpsertResult,
+    from_micros,
+    newest_per_symbol,
+    to_micros,
+)
+
+WRITERS = 8  # concurrent UpdateItem calls; boto3 clients are thread-safe
+
+
+class StoreError(RuntimeError):
+    """A table operation failed; the message names the operation, table and key."""
+
+
+class DynamoLatestPriceStore:
+    """One item per symbol: price, currency, event_ts and tick as epoch microseconds."""
+
+    def __init__(self, client: Any, table: str):
+        self.client = client
+        self.table = table
+
+    def _write(self, price: LatestPrice, now: str) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"symbol": {"S": price.symbol}},
+                UpdateExpression=(
+                    "SET price = :price, currency = :currency, event_ts = :ts,"
+                    " tick = :tick, updated_at = :now"
+                ),
+                ConditionExpression="attribute_not_exists(symbol) OR event_ts < :ts",
+                ExpressionAttributeValues={
+                    ":price": {"N": repr(price.price)},
+                    ":currency": {"S": price.currency},
+                    ":ts": {"N": str(to_micros(price.event_ts))},
+                    ":tick": {"N": str(to_micros(price.tick))},
+                    ":now": {"S": now},
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise self._fail("UpdateItem", price.symbol, error) from error
+        except BotoCoreError as error:
+            raise self._fail("UpdateItem", price.symbol, error) from error
+        return True
+
+    def _fail(self, operation: str, symbol: str, error: Exception) -> StoreError:
+        where = f"{self.table} symbol={symbol!r}"
+        return StoreError(f"DynamoDB {operation} {where} failed: {describe(error)}")
+
+    def upsert(self, prices: Iterable[LatestPrice]) -> UpsertResult:
+        rows = newest_per_symbol(prices)
+        now = datetime.now(UTC).isoformat()
+        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+            written = list(pool.map(lambda p: self._write(p, now), rows))
+        updated = sum(written)
+        return UpsertResult(updated=updated, stale=len(rows) - updated)
+
+    def all(self) -> list[LatestPrice]:
+        try:
+            pages = self.client.get_paginator("scan").paginate(TableName=self.table)
+            items = [item for page in pages for item in page.get("Items", [])]
+        except (ClientError, BotoCoreError) as error:
+            raise self._fail("Scan", "*", error) from error
+        rows = [
+            LatestPrice(
+                symbol=item["symbol"]["S"],
+                price=float(item["price"]["N"]),
+                currency=item["currency"]["S"],
+                event_ts=from_micros(int(item["event_ts"]["N"])),
+                tick=from_micros(int(item["tick"]["N"])),
+            )
+            for item in items
+        ]
+        return sorted(rows, key=lambda row: row.symbol)

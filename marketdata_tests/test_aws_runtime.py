@@ -1,0 +1,224 @@
+"""The same tick graph on S3 and DynamoDB (moto in-process), and the Lambda handler."""
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import boto3
+import pandas as pd
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from marketdata_assets.aws import client
+from marketdata_assets.definitions import lake_store, latest_store
+from marketdata_assets.errors import ConfigError
+from marketdata_assets.lake import DATASETS, object_key
+from marketdata_assets.lake.codecs import decode
+from marketdata_assets.lake.s3 import LakeError, S3ObjectStore
+from marketdata_assets.lambda_handler import handler, scheduled_tick
+from marketdata_assets.latest import LatestPrice
+from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore, StoreError
+from marketdata_assets.runner import TickFailed, run_tick
+from marketdata_assets.settings import Settings
+from marketdata_tests.conftest import create_lake_and_table
+
+
+def lake_state(settings: Settings) -> dict[str, object]:
+    """Every lake object, quarantine rows without their ingest time."""
+    lake = lake_store(settings)
+    state: dict[str, object] = {}
+    for dataset in DATASETS:
+        for key in lake.keys(f"{dataset}/"):
+            body = lake.get(key)
+            if dataset == "quarantine":
+                frame = decode(dataset, body)
+                assert isinstance(frame, pd.DataFrame)
+                state[key] = frame.drop(columns="ingested_at").to_json()
+            else:
+                state[key] = body
+    return state
+
+
+def test_a_tick_on_the_aws_profile_writes_the_same_keys_to_s3_and_rows_to_dynamodb(
+    aws_settings, tick
+) -> None:
+    summary = run_tick(aws_settings.with_overrides(fault_rate=0.3), tick)
+    keys = boto3.client("s3").list_objects_v2(Bucket="lake")["Contents"]
+    assert sorted(k["Key"] for k in keys) == sorted(object_key(d, tick) for d in DATASETS)
+    rows = latest_store(aws_settings).all()
+    assert len(rows) == summary.latest_updated == summary.validated - 0 > 0
+    item = boto3.client("dynamodb").get_item(TableName="latest", Key={"symbol": {"S": "AAPL"}})
+    assert set(item["Item"]) == {"symbol", "price", "currency", "event_ts", "tick", "updated_at"}
+
+
+def test_aws_profile_needs_bucket_and_table_named_by_their_variables() -> None:
+    with pytest.raises(ConfigError, match="^MARKETDATA_BUCKET: must be set when"):
+        Settings.from_env({"MARKETDATA_PROFILE": "aws", "MARKETDATA_TABLE": "t"})
+    with pytest.raises(ConfigError, match="^MARKETDATA_TABLE: must be set when"):
+        Settings.from_env({"MARKETDATA_PROFILE": "aws", "MARKETDATA_BUCKET": "b"})
+
+
+def test_s3_errors_name_the_operation_and_the_key(aws_settings, tick) -> None:
+    store = S3ObjectStore(client("s3"), "no-such-bucket")
+    with pytest.raises(LakeError, match=r"^S3 PutObject s3://no-such-bucket/raw/x failed: NoSuch"):
+        store.put("raw/x", b"1")
+    with pytest.raises(LakeError, match=r"^S3 GetObject s3://lake/raw/missing failed: NoSuchKey"):
+        S3ObjectStore(client("s3"), "lake").get("raw/missing")
+    missing = aws_settings.with_overrides(bucket="no-such-bucket")
+    with pytest.raises(TickFailed, match="S3 PutObject s3://no-such-bucket/raw/date=2026-11-25"):
+        run_tick(missing, tick)
+
+
+def test_dynamodb_errors_name_the_operation_and_the_table(aws_settings, tick) -> None:
+    store = DynamoLatestPriceStore(client("dynamodb"), "no-such-table")
+    with pytest.raises(StoreError, match=r"^DynamoDB UpdateItem no-such-table symbol='A' failed"):
+        store.upsert([LatestPrice("A", 1.0, "USD", tick, tick)])
+
+
+def test_throttled_writes_are_retried_until_they_succeed(aws_settings, tick) -> None:
+    dynamodb = client("dynamodb")
+    throttled = []
+
+    def throttle(request, **_: object) -> AWSResponse | None:
+        if len(throttled) < 3:
+            throttled.append(request.url)
+            body = b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+            return AWSResponse(request.url, 400, {}, _Raw(body))
+        return None
+
+    dynamodb.meta.events.register_first("before-send.dynamodb.UpdateItem", throttle)
+    result = DynamoLatestPriceStore(dynamodb, "latest").upsert(
+        [LatestPrice("AAPL", 1.0, "USD", tick, tick)]
+    )
+    assert len(throttled) == 3
+    # moto applies each attempt before the injected throttle answers it (a lost response):
+    # the retry then meets its own write, which counts as stale, not as an error.
+    assert result.updated + result.stale == 1
+    assert [(r.symbol, r.price) for r in latest_store(aws_settings).all()] == [("AAPL", 1.0)]
+
+
+class _Raw:
+    """The raw body botocore reads from an HTTP response."""
+
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def stream(self, **_: object):  # type: ignore[no-untyped-def]
+        yield self.body
+
+    def read(self, *_: object) -> bytes:
+        return self.body
+
+
+def test_a_tick_killed_half_way_and_rerun_leaves_the_state_of_one_clean_run(
+    aws_settings, tick, monkeypatch
+) -> None:
+    create_lake_and_table("clean-lake", "clean-latest")
+    clean = aws_settings.with_overrides(bucket="clean-lake", table="clean-latest")
+    settings = aws_settings.with_overrides(fault_rate=0.3)
+    clean = clean.with_overrides(fault_rate=0.3)
+    run_tick(clean, tick)
+
+    original = DynamoLatestPriceStore._write
+    calls = []
+
+    def dies_after_three(self, price, now) -> bool:  # type: ignore[no-untyped-def]
+        calls.append(price.symbol)
+        if len(calls) > 3:
+            raise StoreError("killed")
+        return original(self, price, now)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DynamoLatestPriceStore, "_write", dies_after_three)
+        patch.setattr("marketdata_assets.latest.dynamodb.WRITERS", 1)
+        with pytest.raises(TickFailed, match="step latest_prices"):
+            run_tick(settings, tick)
+    assert len(latest_store(settings).all()) == 3  # half written
+
+    run_tick(settings, tick)
+    assert lake_state(settings) == lake_state(clean)
+    assert latest_store(settings).all() == latest_store(clean).all()
+
+
+def test_scheduled_tick_reads_scheduler_and_classic_events() -> None:
+    scheduler = {"scheduled_time": "2026-11-25T14:31:00Z"}
+    classic = {
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "time": "2026-11-25T14:31:45Z",
+    }
+    assert scheduled_tick(scheduler) == scheduled_tick(classic)
+    assert scheduled_tick(classic).isoformat() == "2026-11-25T14:31:00+00:00"
+    with pytest.raises(ConfigError, match="event: needs a scheduled_time"):
+        scheduled_tick({"hello": "world"})
+
+
+@pytest.fixture
+def lambda_env(aws_settings, monkeypatch, tmp_path) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    for name, value in {
+        "MARKETDATA_PROFILE": "aws",
+        "MARKETDATA_BUCKET": "lake",
+        "MARKETDATA_TABLE": "latest",
+        "HOME": str(home),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MARKETDATA_ALWAYS_OPEN", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    return home
+
+
+def test_handler_skips_closed_market_minutes_without_touching_storage(lambda_env) -> None:
+    for closed in ("2026-11-26T15:00:00Z", "2026-11-27T18:00:00Z", "2026-11-25T14:29:00Z"):
+        assert handler({"time": closed}, None) == {
+            "skipped": "market closed",
+            "tick": closed[:16] + "Z",
+        }
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket="lake")
+
+
+def test_handler_runs_a_redelivered_event_as_the_same_tick(lambda_env, capsys) -> None:
+    event = {"time": "2026-11-25T14:31:00Z"}
+    first = handler(event, None)
+    state = lake_state(Settings.from_env())
+    table = latest_store(Settings.from_env()).all()
+    again = handler(event, None)
+    assert first == {**again, "latest_updated": 10} and again["latest_updated"] == 0
+    assert lake_state(Settings.from_env()) == state
+    assert latest_store(Settings.from_env()).all() == table
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [entry["tick"] for entry in logged if entry.get("message") == "tick"] == [
+        "2026-11-25T14:31Z"
+    ] * 2
+    assert list(lambda_env.iterdir()) == []  # nothing written to HOME (read-only on Lambda)
+
+
+def test_handler_ticks_when_always_open_is_set(lambda_env, monkeypatch) -> None:
+    monkeypatch.setenv("MARKETDATA_ALWAYS_OPEN", "1")
+    result = handler({"scheduled_time": "2026-11-28T03:00:00Z"}, None)
+    assert result["tick"] == "2026-11-28T03:00Z" and result["validated"] == 10
+
+
+def test_handler_failure_raises_so_the_event_reaches_the_dead_letter_queue(
+    lambda_env, monkeypatch
+) -> None:
+    monkeypatch.setenv("MARKETDATA_BUCKET", "no-such-bucket")
+    with pytest.raises(TickFailed, match="NoSuchBucket"):
+        handler({"time": "2026-11-25T14:31:00Z"}, None)
+
+
+def test_cli_reads_the_aws_profile(lambda_env, tick, capsys) -> None:
+    from marketdata_assets.cli import main
+
+    assert main(["tick", "--at", "2026-11-25T14:31Z", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["latest_updated"] == 10
+    assert main(["latest", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 10
+
+
+def test_older_tick_never_overwrites_newer_in_dynamodb(aws_settings, tick) -> None:
+    later = tick + timedelta(minutes=3)
+    run_tick(aws_settings, later)
+    assert run_tick(aws_settings, tick).latest_updated == 0
+    assert {r.tick for r in latest_store(aws_settings).all()} == {later}
