@@ -52,9 +52,9 @@ def test_a_tick_on_the_aws_profile_writes_the_same_keys_to_s3_and_rows_to_dynamo
 
 
 def test_aws_profile_needs_bucket_and_table_named_by_their_variables() -> None:
-    with pytest.raises(ConfigError, match="^MARKETDATA_BUCKET: must be set when"):
+    with pytest.raises(ConfigError, match=r"^MARKETDATA_BUCKET: must be set when"):
         Settings.from_env({"MARKETDATA_PROFILE": "aws", "MARKETDATA_TABLE": "t"})
-    with pytest.raises(ConfigError, match="^MARKETDATA_TABLE: must be set when"):
+    with pytest.raises(ConfigError, match=r"^MARKETDATA_TABLE: must be set when"):
         Settings.from_env({"MARKETDATA_PROFILE": "aws", "MARKETDATA_BUCKET": "b"})
 
 

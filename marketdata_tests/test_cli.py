@@ -120,10 +120,8 @@ def test_missing_dagster_home_is_a_clear_error(data_dir, capsys, monkeypatch) ->
     monkeypatch.setenv("DAGSTER_HOME", str(data_dir.parent / "no-home"))
     code, _, err = run(capsys, "tick", "--at", "2026-11-25T14:31Z")
     assert code == 2
-    assert (
-        err
-        == f"marketdata: error: DAGSTER_HOME '{data_dir.parent / 'no-home'}': not a folder; create it or unset it\n"
-    )
+    home = data_dir.parent / "no-home"
+    assert err == f"marketdata: error: DAGSTER_HOME '{home}': not a folder; create it or unset it\n"
 
 
 def test_console_script_is_installed_and_fails_cleanly(tmp_path: Path) -> None:
