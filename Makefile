@@ -49,6 +49,7 @@ test: lint
 
 bench: install
 	$(BIN)/python bench/gate.py
+	$(BIN)/python bench/tick.py
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache data .dagster_home

@@ -131,8 +131,5 @@ def latest_prices(
     validated_ticks: pd.DataFrame, latest_store: LatestPricesResource
 ) -> MaterializeResult:
     """The newest clean price per symbol; a row is only replaced by a strictly newer one."""
-    store = latest_store.store()
-    result = store.upsert(prices_from_frame(validated_ticks))
-    return MaterializeResult(
-        metadata={"updated": result.updated, "stale": result.stale, "symbols": len(store.all())}
-    )
+    result = latest_store.store().upsert(prices_from_frame(validated_ticks))
+    return MaterializeResult(metadata={"updated": result.updated, "stale": result.stale})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 from dagster_aws.s3 import S3Resource
+from pydantic import PrivateAttr
 
 from marketdata_assets.defs.tick import tick_of_step
 from marketdata_assets.lake import LocalObjectStore, ObjectStore, object_key
@@ -54,6 +55,10 @@ class S3LakeIOManager(LakeIOManager):
 
     bucket: str
     s3: S3Resource
+    _store: S3ObjectStore | None = PrivateAttr(default=None)
 
     def object_store(self) -> ObjectStore:
-        return S3ObjectStore(self.s3.get_client(), self.bucket)
+        # One client per run: building a boto3 client costs about 0.25 s.
+        if self._store is None:
+            self._store = S3ObjectStore(self.s3.get_client(), self.bucket)
+        return self._store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dagster import ConfigurableResource
+from pydantic import PrivateAttr
 
 from marketdata_assets.latest import LatestPriceStore
 from marketdata_assets.latest.sqlite import SqliteLatestPriceStore
@@ -51,9 +52,12 @@ class DynamoLatestPricesResource(LatestPricesResource):
     """The latest-price table in DynamoDB (partition key `symbol`)."""
 
     table: str
+    _store: LatestPriceStore | None = PrivateAttr(default=None)
 
     def store(self) -> LatestPriceStore:
-        from marketdata_assets.aws import client
-        from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore
+        if self._store is None:  # one client per run
+            from marketdata_assets.aws import client
+            from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore
 
-        return DynamoLatestPriceStore(client("dynamodb"), self.table)
+            self._store = DynamoLatestPriceStore(client("dynamodb"), self.table)
+        return self._store

@@ -1,0 +1,24 @@
+# The tick Lambda as a container image (the runtime dependencies are ~730 MB, far over the
+# 250 MB zip limit). Build for the function's architecture:
+#   docker build --platform linux/arm64 -t marketdata-tick .
+# No Docker engine runs on the dev machines: marketdata_tests/test_lambda_runtime.py proves the
+# same entrypoint (awslambdaric + the handler) against a stand-in Runtime API instead.
+FROM public.ecr.aws/lambda/python:3.11
+
+COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /usr/local/bin/uv
+
+# Dependencies first, from the committed lock only (no dev or UI groups), for layer caching.
+COPY pyproject.toml uv.lock ./
+RUN uv export --frozen --no-dev --no-emit-project --no-hashes --format requirements-txt \
+        > /tmp/requirements.txt \
+    && uv pip install --no-cache --target "${LAMBDA_TASK_ROOT}" -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+COPY marketdata_assets "${LAMBDA_TASK_ROOT}/marketdata_assets"
+
+# HOME is read-only on Lambda; the handler runs an in-memory Dagster instance, telemetry off.
+ENV MARKETDATA_PROFILE=aws \
+    DAGSTER_DISABLE_TELEMETRY=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+CMD ["marketdata_assets.lambda_handler.handler"]

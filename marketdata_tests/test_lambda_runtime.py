@@ -1,0 +1,141 @@
+"""The real Lambda entrypoint (awslambdaric) against a stand-in Runtime API, storage on moto's
+server: the runtime contract of the container image, proved without Docker."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import boto3
+import pytest
+
+from marketdata_tests.conftest import create_lake_and_table
+
+EVENT = {"source": "marketdata.scheduler", "scheduled_time": "2026-11-25T14:31:00Z"}
+REQUEST_ID = "8476a536-e9f4-11e8-9739-2dfe598c3fcd"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RuntimeAPI(ThreadingHTTPServer):
+    """Serves one invocation, then holds further `next` calls until the test ends."""
+
+    def __init__(self, port: int):
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.served = False
+        self.answered = threading.Event()
+        self.closing = threading.Event()
+        self.outcome: tuple[str, dict] | None = None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: RuntimeAPI
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path != "/2018-06-01/runtime/invocation/next":
+            self.send_error(404)
+            return
+        if self.server.served:
+            self.server.closing.wait(120)
+            self.send_error(410)
+            return
+        self.server.served = True
+        body = json.dumps(EVENT).encode()
+        self.send_response(200)
+        self.send_header("Lambda-Runtime-Aws-Request-Id", REQUEST_ID)
+        self.send_header("Lambda-Runtime-Deadline-Ms", "9999999999999")
+        self.send_header(
+            "Lambda-Runtime-Invoked-Function-Arn",
+            "arn:aws:lambda:us-east-1:123456789012:function:marketdata-tick",
+        )
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        payload = json.loads(self.rfile.read(length) or b"{}")
+        kind = self.path.rsplit("/", 1)[-1]  # response | error
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        self.server.outcome = (f"{self.path.split('/')[-2]}/{kind}", payload)
+        self.server.answered.set()
+
+
+@pytest.fixture
+def moto_server(aws_credentials: None) -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
+    moto_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    create_lake_and_table("lake", "latest")
+    runtime = RuntimeAPI(_free_port())
+    threading.Thread(target=runtime.serve_forever, daemon=True).start()
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        **os.environ,
+        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{runtime.server_address[1]}",
+        "MARKETDATA_PROFILE": "aws",
+        "MARKETDATA_BUCKET": "lake",
+        "MARKETDATA_TABLE": "latest",
+        "HOME": str(home),
+    }
+    env.pop("DAGSTER_HOME", None)
+    function = subprocess.Popen(
+        [sys.executable, "-m", "awslambdaric", "marketdata_assets.lambda_handler.handler"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        answered = runtime.answered.wait(300)  # readiness wait for a cold start, not a limit
+    finally:
+        runtime.closing.set()
+        function.kill()
+        output = function.communicate(timeout=30)[0].decode()
+        runtime.shutdown()
+    assert answered, output[-3000:]
+    assert runtime.outcome == (
+        f"{REQUEST_ID}/response",
+        {
+            "tick": "2026-11-25T14:31Z",
+            "raw": 10,
+            "validated": 10,
+            "quarantined": 0,
+            "latest_updated": 10,
+        },
+    )
+    log = [
+        json.loads(line) for line in output.splitlines() if line.startswith('{"message": "tick"')
+    ]
+    assert log[0]["request_id"] == REQUEST_ID and log[0]["validated"] == 10
+    keys = boto3.client("s3").list_objects_v2(Bucket="lake")["Contents"]
+    assert len(keys) == 4
+    assert boto3.client("dynamodb").scan(TableName="latest")["Count"] == 10
+    assert list(home.iterdir()) == []
