@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PYTHON ?= python3
 UV_VERSION := 0.13.9
+CHECKOV_VERSION := 3.2.497
+CHECKOV := .tools/checkov/bin/checkov
 # Use uv from PATH when there is one; otherwise bootstrap a pinned uv from the package index.
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
@@ -20,6 +22,11 @@ help:
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# checkov lives in its own environment: its pins conflict with the project's.
+$(CHECKOV):
+	$(PYTHON) -m venv .tools/checkov
+	.tools/checkov/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
 
 $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
@@ -44,8 +51,8 @@ fmt: install
 	$(BIN)/ruff format marketdata_assets marketdata_tests bench
 	$(BIN)/ruff check --fix marketdata_assets marketdata_tests bench
 
-test: lint
-	$(BIN)/pytest
+test: lint $(CHECKOV)
+	CHECKOV=$(CURDIR)/$(CHECKOV) $(BIN)/pytest
 
 bench: install
 	$(BIN)/python bench/gate.py

@@ -1,0 +1,146 @@
+data "aws_caller_identity" "current" {}
+
+locals {
+  bucket_name   = var.bucket_name != "" ? var.bucket_name : "${var.name}-lake-${data.aws_caller_identity.current.account_id}"
+  lake_prefixes = ["raw", "curated", "validated", "quarantine"]
+}
+
+# The lake: raw, curated, validated and quarantine objects per tick minute.
+resource "aws_s3_bucket" "lake" {
+  #checkov:skip=CKV_AWS_18:Access logging would double the request count of a per-minute writer; CloudTrail data events are the audit path if needed.
+  #checkov:skip=CKV_AWS_144:Cross-region replication is out of scope: raw is replayable from the providers and curated data is derived.
+  #checkov:skip=CKV2_AWS_62:No consumer subscribes to object events yet.
+  bucket = local.bucket_name
+}
+
+resource "aws_s3_bucket_public_access_block" "lake" {
+  bucket                  = aws_s3_bucket.lake.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "lake" {
+  bucket = aws_s3_bucket.lake.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "lake" {
+  bucket = aws_s3_bucket.lake.id
+  rule {
+    # The AWS-managed KMS key with a bucket key: KMS encryption without a $1/month CMK and
+    # without a KMS request per object.
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "aws:kms"
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_versioning" "lake" {
+  bucket = aws_s3_bucket.lake.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+locals {
+  tls_only_policy = {
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = [aws_s3_bucket.lake.arn, "${aws_s3_bucket.lake.arn}/*"]
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  }
+}
+
+resource "aws_s3_bucket_policy" "lake" {
+  count  = var.enforce_tls_policy ? 1 : 0
+  bucket = aws_s3_bucket.lake.id
+  policy = jsonencode(local.tls_only_policy)
+
+  depends_on = [aws_s3_bucket_public_access_block.lake]
+}
+
+# Per-minute objects are far under 128 KB, and S3 never transitions objects under 128 KB to
+# Standard-IA (they would be billed as 128 KB anyway): the raw transition only matters for the
+# larger daily objects that the batch work will add. Expiry does the real saving.
+resource "aws_s3_bucket_lifecycle_configuration" "lake" {
+  bucket = aws_s3_bucket.lake.id
+
+  rule {
+    id     = "raw"
+    status = "Enabled"
+    filter {
+      prefix = "raw/"
+    }
+    transition {
+      days          = 30
+      storage_class = "STANDARD_IA"
+    }
+    expiration {
+      days = var.raw_expiry_days
+    }
+  }
+
+  rule {
+    id     = "quarantine"
+    status = "Enabled"
+    filter {
+      prefix = "quarantine/"
+    }
+    expiration {
+      days = 30
+    }
+  }
+
+  rule {
+    id     = "noncurrent-versions-and-uploads"
+    status = "Enabled"
+    filter {}
+    noncurrent_version_expiration {
+      noncurrent_days = 7
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.lake]
+}
+
+# The latest-price table: one item per symbol, replaced only by a strictly newer event_ts.
+resource "aws_dynamodb_table" "latest_prices" {
+  #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS-owned key; the prices are public market data and a CMK costs $1/month plus requests.
+  name                        = "${var.name}-latest-prices"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "symbol"
+  deletion_protection_enabled = var.table_deletion_protection
+
+  attribute {
+    name = "symbol"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+}
+
+# Failed ticks (Lambda async failures and undeliverable schedule events) land here.
+resource "aws_sqs_queue" "dead_letters" {
+  name                      = "${var.name}-tick-dead-letters"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+}

@@ -1,0 +1,190 @@
+# Offline plan-level assertions: `terraform test` with a mocked AWS provider (no endpoint at all).
+
+mock_provider "aws" {
+  override_during = plan
+
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = { arn = "arn:aws:s3:::marketdata-lake-123456789012", id = "marketdata-lake-123456789012" }
+  }
+  mock_resource "aws_dynamodb_table" {
+    defaults = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/marketdata-latest-prices" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:123456789012:marketdata-tick-dead-letters"
+      url = "https://sqs.us-east-1.amazonaws.com/123456789012/marketdata-tick-dead-letters"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/marketdata-tick" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:function:marketdata-tick" }
+  }
+  mock_resource "aws_ecr_repository" {
+    defaults = {
+      arn            = "arn:aws:ecr:us-east-1:123456789012:repository/marketdata-tick"
+      repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/marketdata-tick"
+    }
+  }
+}
+
+run "lake_is_private_encrypted_versioned_and_tls_only" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      aws_s3_bucket_public_access_block.lake.block_public_acls,
+      aws_s3_bucket_public_access_block.lake.block_public_policy,
+      aws_s3_bucket_public_access_block.lake.ignore_public_acls,
+      aws_s3_bucket_public_access_block.lake.restrict_public_buckets,
+    ])
+    error_message = "every public access block setting must be on"
+  }
+  assert {
+    condition     = one([for r in aws_s3_bucket_server_side_encryption_configuration.lake.rule : one(r.apply_server_side_encryption_by_default).sse_algorithm]) == "aws:kms"
+    error_message = "the lake must be encrypted with KMS"
+  }
+  assert {
+    condition     = one(aws_s3_bucket_versioning.lake.versioning_configuration).status == "Enabled"
+    error_message = "the lake must be versioned"
+  }
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_s3_bucket_policy.lake[0].policy).Statement :
+      s.Effect == "Deny" && s.Action == "s3:*" && s.Condition.Bool["aws:SecureTransport"] == "false"
+    ])
+    error_message = "the bucket policy must deny every request without TLS"
+  }
+  assert {
+    condition     = toset([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r.id]) == toset(["raw", "quarantine", "noncurrent-versions-and-uploads"])
+    error_message = "lifecycle rules for raw, quarantine and noncurrent versions/uploads are expected"
+  }
+}
+
+run "table_is_on_demand_recoverable_protected_and_encrypted" {
+  command = plan
+
+  assert {
+    condition     = aws_dynamodb_table.latest_prices.hash_key == "symbol" && aws_dynamodb_table.latest_prices.billing_mode == "PAY_PER_REQUEST"
+    error_message = "the table is keyed by symbol and billed on demand"
+  }
+  assert {
+    condition     = one(aws_dynamodb_table.latest_prices.point_in_time_recovery).enabled && one(aws_dynamodb_table.latest_prices.server_side_encryption).enabled
+    error_message = "point-in-time recovery and encryption must be on"
+  }
+  assert {
+    condition     = aws_dynamodb_table.latest_prices.deletion_protection_enabled
+    error_message = "deletion protection is on by default"
+  }
+}
+
+run "lambda_runs_once_at_a_time_and_never_retries_late_ticks" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_function.tick.reserved_concurrent_executions == 1 && aws_lambda_function.tick.timeout < 60
+    error_message = "one tick at a time, each under a minute"
+  }
+  assert {
+    condition     = aws_lambda_function.tick.package_type == "Image" && aws_lambda_function.tick.architectures == tolist(["arm64"])
+    error_message = "the tick is an arm64 container image"
+  }
+  assert {
+    condition = (
+      aws_lambda_function_event_invoke_config.tick.maximum_retry_attempts == 0 &&
+      aws_lambda_function_event_invoke_config.tick.maximum_event_age_in_seconds == 60
+    )
+    error_message = "late or failed ticks are dropped to the dead-letter queue, not retried"
+  }
+  assert {
+    condition     = aws_ecr_repository.tick.image_tag_mutability == "IMMUTABLE" && one(aws_ecr_repository.tick.image_scanning_configuration).scan_on_push
+    error_message = "image tags are immutable and scanned on push"
+  }
+}
+
+run "schedule_covers_the_new_york_session_without_retries" {
+  command = plan
+
+  assert {
+    condition     = toset([for s in aws_scheduler_schedule.tick : s.schedule_expression]) == toset(["cron(30-59 9 ? * MON-FRI *)", "cron(* 10-15 ? * MON-FRI *)"])
+    error_message = "09:30-09:59 and 10:00-15:59 on weekdays"
+  }
+  assert {
+    condition     = alltrue([for s in aws_scheduler_schedule.tick : s.schedule_expression_timezone == "America/New_York"])
+    error_message = "the schedule follows New York time (DST included)"
+  }
+  assert {
+    condition     = alltrue([for s in aws_scheduler_schedule.tick : one(one(s.target).retry_policy).maximum_retry_attempts == 0])
+    error_message = "the scheduler never retries a tick"
+  }
+  assert {
+    condition     = alltrue([for s in aws_scheduler_schedule.tick : strcontains(one(s.target).input, "<aws.scheduler.scheduled-time>")])
+    error_message = "the target input carries the scheduled time"
+  }
+}
+
+run "around_the_clock_is_one_rate_schedule" {
+  command = plan
+  variables {
+    around_the_clock = true
+  }
+
+  assert {
+    condition     = [for s in aws_scheduler_schedule.tick : s.schedule_expression] == ["rate(1 minute)"]
+    error_message = "around the clock is rate(1 minute)"
+  }
+}
+
+run "iam_allows_no_wildcards_and_only_the_lake_prefixes" {
+  command = plan
+
+  assert {
+    condition = alltrue(flatten([
+      for policy in [local.lambda_policy, local.scheduler_policy] : [
+        for s in policy.Statement : [
+          for value in concat(tolist(s.Action), tolist(s.Resource)) : !can(regex("^\\*$|^[a-z0-9-]+:\\*$", value))
+        ] if s.Effect == "Allow"
+      ]
+    ]))
+    error_message = "no Allow statement may use a bare * action or resource, or a service-wide action"
+  }
+  assert {
+    condition = toset(one([for s in local.lambda_policy.Statement : s.Resource if s.Sid == "LakeObjects"])) == toset([
+      for p in ["raw", "curated", "validated", "quarantine"] : "arn:aws:s3:::marketdata-lake-123456789012/${p}/*"
+    ])
+    error_message = "objects may be read and written only under the four lake prefixes"
+  }
+  assert {
+    condition     = toset(flatten([for s in local.lambda_policy.Statement : s.Action])) == toset(["s3:GetObject", "s3:PutObject", "s3:ListBucket", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Scan", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"])
+    error_message = "the Lambda role has exactly the actions the tick needs"
+  }
+  assert {
+    condition     = one([for s in local.scheduler_policy.Statement : s.Action if s.Sid == "InvokeTick"]) == ["lambda:InvokeFunction"] && one([for s in local.scheduler_policy.Statement : s.Resource if s.Sid == "InvokeTick"]) == ["arn:aws:lambda:us-east-1:123456789012:function:marketdata-tick"]
+    error_message = "the scheduler may invoke this one function"
+  }
+}
+
+run "provider_key_parameter_adds_one_ssm_read" {
+  command = plan
+  variables {
+    provider_key_parameter = "/marketdata/alphavantage-key"
+  }
+
+  assert {
+    condition     = one([for s in local.lambda_policy.Statement : s.Resource if s.Sid == "ProviderKey"]) == ["arn:aws:ssm:us-east-1:123456789012:parameter/marketdata/alphavantage-key"]
+    error_message = "the Lambda may read exactly the configured parameter"
+  }
+}
+
+run "bad_variables_are_refused" {
+  command = plan
+  variables {
+    lambda_timeout_s = 90
+    name             = "Bad_Name"
+  }
+  expect_failures = [var.lambda_timeout_s, var.name]
+}

@@ -1,0 +1,166 @@
+variable "name" {
+  description = "Prefix of every resource name (lower-case letters, digits and hyphens, 3-32 characters)."
+  type        = string
+  default     = "marketdata"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,31}$", var.name))
+    error_message = "name must be 3-32 characters: lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "AWS region for every resource."
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as us-east-1."
+  }
+}
+
+variable "bucket_name" {
+  description = "Name of the lake bucket; empty means <name>-lake-<account id>."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.bucket_name == "" || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name))
+    error_message = "bucket_name must be a valid S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens."
+  }
+}
+
+variable "image_tag" {
+  description = "Tag of the tick image in the ECR repository (tags are immutable: push a new tag per release)."
+  type        = string
+  default     = "v1"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))
+    error_message = "image_tag must be a Docker tag: letters, digits, '_', '.', '-', at most 128 characters."
+  }
+}
+
+variable "lambda_memory_mb" {
+  description = "Memory of the tick Lambda in MB (CPU scales with it; 1769 MB is one full vCPU)."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = var.lambda_memory_mb >= 512 && var.lambda_memory_mb <= 10240
+    error_message = "lambda_memory_mb must be between 512 and 10240 (pandas and Great Expectations need at least 512)."
+  }
+}
+
+variable "lambda_timeout_s" {
+  description = "Timeout of the tick Lambda in seconds; under 60 so a tick never overlaps the next minute."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.lambda_timeout_s >= 10 && var.lambda_timeout_s < 60
+    error_message = "lambda_timeout_s must be at least 10 and under 60 seconds."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the Lambda's CloudWatch log group in days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention value: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "raw_expiry_days" {
+  description = "Days after which raw objects expire (they move to Standard-IA after 30 days only if large enough)."
+  type        = number
+  default     = 400
+
+  validation {
+    condition     = var.raw_expiry_days >= 31
+    error_message = "raw_expiry_days must be at least 31 (objects move to Standard-IA at 30 days)."
+  }
+}
+
+variable "ecr_keep_images" {
+  description = "How many images the ECR repository keeps."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.ecr_keep_images >= 1 && var.ecr_keep_images <= 1000
+    error_message = "ecr_keep_images must be between 1 and 1000."
+  }
+}
+
+variable "table_deletion_protection" {
+  description = "Protect the latest-price table from deletion (turn off only for throwaway stacks)."
+  type        = bool
+  default     = true
+}
+
+variable "around_the_clock" {
+  description = "Tick every minute around the clock (rate(1 minute)) instead of the NYSE regular session."
+  type        = bool
+  default     = false
+}
+
+variable "symbols" {
+  description = "Comma-separated symbols the tick fetches (MARKETDATA_SYMBOLS)."
+  type        = string
+  default     = "AAPL,MSFT,GOOGL,AMZN,NVDA,META,TSLA,JPM,V,KO"
+
+  validation {
+    condition     = alltrue([for s in split(",", var.symbols) : can(regex("^[A-Z0-9][A-Z0-9.-]{0,14}$", trimspace(s)))])
+    error_message = "symbols must be comma-separated upper-case symbols matching ^[A-Z0-9][A-Z0-9.-]{0,14}$."
+  }
+}
+
+variable "provider_name" {
+  description = "Price provider of the scheduled tick (MARKETDATA_PROVIDER)."
+  type        = string
+  default     = "stub"
+
+  validation {
+    condition     = contains(["stub", "alphavantage", "yahoo"], var.provider_name)
+    error_message = "provider_name must be stub, alphavantage or yahoo."
+  }
+}
+
+variable "provider_key_parameter" {
+  description = "Name of the SSM SecureString parameter holding the provider API key; empty for none."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.provider_key_parameter == "" || can(regex("^/[A-Za-z0-9_./-]+$", var.provider_key_parameter))
+    error_message = "provider_key_parameter must be empty or an SSM parameter path starting with '/'."
+  }
+}
+
+variable "alarm_actions" {
+  description = "ARNs notified by the alarms (for example an SNS topic); empty to only record state."
+  type        = list(string)
+  default     = []
+}
+
+variable "enforce_tls_policy" {
+  description = "Attach the bucket policy that denies requests without TLS. Testing only: moto's server ignores policy conditions and would deny everything. Never turn off in AWS."
+  type        = bool
+  default     = true
+}
+
+variable "aws_endpoint_url" {
+  description = "Testing only: send every AWS call to this endpoint (moto's server, LocalStack). Empty for AWS."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.aws_endpoint_url == "" || can(regex("^https?://", var.aws_endpoint_url))
+    error_message = "aws_endpoint_url must be empty or an http(s) URL."
+  }
+}

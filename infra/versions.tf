@@ -1,0 +1,49 @@
+terraform {
+  required_version = ">= 1.11.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "= 5.100.0"
+    }
+  }
+}
+
+locals {
+  # Non-empty only when testing against moto's server or LocalStack.
+  emulated = var.aws_endpoint_url != ""
+}
+
+provider "aws" {
+  region = var.region
+
+  # Against an emulator: every service at one endpoint, no real account lookups.
+  skip_credentials_validation = local.emulated
+  skip_requesting_account_id  = local.emulated
+  skip_metadata_api_check     = local.emulated
+  s3_use_path_style           = local.emulated
+
+  dynamic "endpoints" {
+    for_each = local.emulated ? [var.aws_endpoint_url] : []
+    content {
+      cloudwatch = endpoints.value
+      dynamodb   = endpoints.value
+      ecr        = endpoints.value
+      iam        = endpoints.value
+      lambda     = endpoints.value
+      logs       = endpoints.value
+      s3         = endpoints.value
+      scheduler  = endpoints.value
+      sqs        = endpoints.value
+      ssm        = endpoints.value
+      sts        = endpoints.value
+    }
+  }
+
+  default_tags {
+    tags = {
+      project = "marketdata"
+      stack   = var.name
+    }
+  }
+}

@@ -1,0 +1,170 @@
+"""Terraform in make test: fmt, init from the local provider mirror, validate, `terraform test`
+with a mocked provider, checkov, and a real apply against moto's server with a tick through the
+real handler."""
+
+import glob
+import json
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+INFRA = ROOT / "infra"
+MIRROR_ROOTS = ["/opt/tf-plugins", "~/.terraform.d/plugins", "/usr/share/terraform/plugins"]
+
+
+def plugin_dir() -> str:
+    """The filesystem mirror holding hashicorp/aws: $TF_PLUGIN_DIR, else a known location."""
+    candidates = [os.environ.get("TF_PLUGIN_DIR", ""), *map(os.path.expanduser, MIRROR_ROOTS)]
+    for root in filter(None, candidates):
+        if glob.glob(f"{root}/registry.terraform.io/hashicorp/aws/*/*"):
+            return root
+    raise AssertionError(
+        "no Terraform provider mirror with hashicorp/aws: set TF_PLUGIN_DIR to the folder that "
+        "holds registry.terraform.io/ (find / -xdev -name 'terraform-provider-aws*')"
+    )
+
+
+def terraform(workdir: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        ["terraform", *args],
+        cwd=workdir,
+        env={**os.environ, "TF_IN_AUTOMATION": "1", **(env or {})},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, (
+        f"terraform {args[0]} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    )
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of infra/, initialised from the local mirror (nothing is downloaded)."""
+    folder = tmp_path_factory.mktemp("infra")
+    shutil.copytree(INFRA, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".terraform"))
+    terraform(folder, "init", "-backend=false", "-input=false", f"-plugin-dir={plugin_dir()}")
+    return folder
+
+
+def test_terraform_is_formatted() -> None:
+    terraform(INFRA, "fmt", "-check", "-recursive", "-diff")
+
+
+def test_terraform_validates(workdir: Path) -> None:
+    assert "The configuration is valid" in terraform(workdir, "validate", "-no-color")
+
+
+def test_terraform_test_passes_with_a_mocked_provider(workdir: Path) -> None:
+    output = terraform(workdir, "test", "-no-color")
+    assert "8 passed, 0 failed" in output
+
+
+def test_checkov_finds_nothing_unexplained() -> None:
+    checkov = os.environ.get("CHECKOV", str(ROOT / ".tools/checkov/bin/checkov"))
+    assert Path(checkov).exists(), f"checkov not installed at {checkov}: run `make test`"
+    done = subprocess.run(
+        [checkov, "-d", str(INFRA), "--framework", "terraform", "--skip-download", "--quiet",
+         "--compact", "--output", "json"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    summary = json.loads(done.stdout)["summary"]
+    assert summary["failed"] == 0, done.stdout[-4000:]
+    assert summary["passed"] > 40 and done.returncode == 0
+    assert summary["skipped"] > 0  # each skip is inline, with its reason, in infra/*.tf
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def moto_endpoint(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+
+
+def outputs_bucket(workdir: Path) -> str:
+    return str(json.loads(terraform(workdir, "output", "-json"))["bucket"]["value"])
+
+
+def _empty_bucket(bucket: str) -> None:
+    """What an operator does before destroy: the versioned lake must be empty."""
+    s3 = boto3.client("s3")
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            s3.delete_object(Bucket=bucket, Key=entry["Key"], VersionId=entry["VersionId"])
+
+
+def test_apply_against_moto_then_a_tick_through_the_real_handler(
+    workdir: Path, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto ignores policy conditions: it would apply the TLS-only Deny to every request.
+    variables = [
+        *("-var", f"aws_endpoint_url={moto_endpoint}"),
+        *("-var", "table_deletion_protection=false"),
+        *("-var", "enforce_tls_policy=false"),
+    ]
+    terraform(workdir, "apply", "-auto-approve", "-input=false", "-no-color", *variables)
+    try:
+        outputs = {
+            k: v["value"] for k, v in json.loads(terraform(workdir, "output", "-json")).items()
+        }
+        lam = boto3.client("lambda")
+        config = lam.get_function_configuration(FunctionName=outputs["function"])
+        assert config["PackageType"] == "Image" and config["Architectures"] == ["arm64"]
+        assert config["Environment"]["Variables"]["MARKETDATA_BUCKET"] == outputs["bucket"]
+        concurrency = lam.get_function_concurrency(FunctionName=outputs["function"])
+        assert concurrency["ReservedConcurrentExecutions"] == 1
+        schedules = boto3.client("scheduler").list_schedules()["Schedules"]
+        assert len(schedules) == 2
+
+        for name, value in {
+            "MARKETDATA_PROFILE": "aws",
+            "MARKETDATA_BUCKET": outputs["bucket"],
+            "MARKETDATA_TABLE": outputs["table"],
+            "MARKETDATA_SYMBOLS": config["Environment"]["Variables"]["MARKETDATA_SYMBOLS"],
+        }.items():
+            monkeypatch.setenv(name, value)
+        from marketdata_assets.lambda_handler import handler
+
+        result = handler({"time": "2026-11-25T14:31:00Z"}, None)
+        assert result["validated"] == result["latest_updated"] == 10
+
+        items = boto3.client("dynamodb").scan(TableName=outputs["table"])["Items"]
+        assert sorted(item["symbol"]["S"] for item in items) == sorted(
+            config["Environment"]["Variables"]["MARKETDATA_SYMBOLS"].split(",")
+        )
+        keys = [
+            o["Key"]
+            for o in boto3.client("s3").list_objects_v2(Bucket=outputs["bucket"])["Contents"]
+        ]
+        assert sorted(k.split("/")[0] for k in keys) == [
+            "curated",
+            "quarantine",
+            "raw",
+            "validated",
+        ]
+        assert all("/date=2026-11-25/minute=1431/" in k for k in keys)
+    finally:
+        _empty_bucket(outputs_bucket(workdir))
+        terraform(workdir, "destroy", "-auto-approve", "-input=false", "-no-color", *variables)
+    assert boto3.client("lambda").list_functions()["Functions"] == []
