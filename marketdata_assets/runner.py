@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,23 +53,15 @@ def run_tick(
     return _summary(result, tick)
 
 
-class _instance:
-    """The given instance, or an ephemeral one that is disposed of afterwards."""
-
-    def __init__(self, instance: DagsterInstance | None):
-        self.given = instance
-        self.owned: DagsterInstance | None = None
-
-    def __enter__(self) -> DagsterInstance:
-        if self.given is not None:
-            return self.given
-        # In memory, telemetry off: nothing is written to HOME (read-only on Lambda).
-        self.owned = DagsterInstance.ephemeral(settings={"telemetry": {"enabled": False}})
-        return self.owned
-
-    def __exit__(self, *exc: object) -> None:
-        if self.owned is not None:
-            self.owned.dispose()
+@contextmanager
+def _instance(given: DagsterInstance | None) -> Iterator[DagsterInstance]:
+    """The given instance, or an ephemeral one disposed of afterwards."""
+    if given is not None:
+        yield given
+        return
+    # In memory, telemetry off: nothing is written to HOME (read-only on Lambda).
+    with DagsterInstance.ephemeral(settings={"telemetry": {"enabled": False}}) as owned:
+        yield owned
 
 
 def _metadata(result: ExecuteInProcessResult, asset: str, key: str) -> Any:

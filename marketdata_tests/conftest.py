@@ -76,3 +76,12 @@ def aws_settings(aws_credentials: None, tmp_path: Path) -> Iterator[Settings]:
     with mock_aws():
         create_lake_and_table("lake", "latest")
         yield Settings(profile="aws", bucket="lake", table="latest", data_dir=tmp_path / "unused")
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface, for servers the tests start."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

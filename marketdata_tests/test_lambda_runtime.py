@@ -3,7 +3,6 @@ server: the runtime contract of the container image, proved without Docker."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -14,16 +13,10 @@ from pathlib import Path
 import boto3
 import pytest
 
-from marketdata_tests.conftest import create_lake_and_table
+from marketdata_tests.conftest import create_lake_and_table, free_port
 
 EVENT = {"source": "marketdata.scheduler", "scheduled_time": "2026-11-25T14:31:00Z"}
 REQUEST_ID = "8476a536-e9f4-11e8-9739-2dfe598c3fcd"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RuntimeAPI(ThreadingHTTPServer):
@@ -80,7 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
 def moto_server(aws_credentials: None) -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
@@ -94,7 +87,7 @@ def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     create_lake_and_table("lake", "latest")
-    runtime = RuntimeAPI(_free_port())
+    runtime = RuntimeAPI(free_port())
     threading.Thread(target=runtime.serve_forever, daemon=True).start()
     home = tmp_path / "home"
     home.mkdir()

@@ -42,10 +42,11 @@ def gate_check_results(
 ) -> Iterator[AssetCheckResult]:
     """WARN-severity results: the UI shows what failed without blocking clean rows."""
     suite = suite_definition()
+    suite_rules = {e["meta"]["rule"] for e in suite["expectations"]}
     suite_failures = {
         rule: count
         for rule, count in verdict.rule_failures.items()
-        if count and rule in {e["meta"]["rule"] for e in suite["expectations"]}
+        if count and rule in suite_rules
     }
     rows = len(verdict.passed)
     yield AssetCheckResult(
