@@ -222,3 +222,28 @@ def test_older_tick_never_overwrites_newer_in_dynamodb(aws_settings, tick) -> No
     run_tick(aws_settings, later)
     assert run_tick(aws_settings, tick).latest_updated == 0
     assert {r.tick for r in latest_store(aws_settings).all()} == {later}
+
+
+def test_replaying_a_landed_s3_raw_object_gives_the_same_result(aws_settings, tick) -> None:
+    landed = aws_settings.with_overrides(fault_rate=0.4)
+    first = run_tick(landed, tick)
+    create_lake_and_table("replayed", "replayed-latest")
+    replay = aws_settings.with_overrides(
+        bucket="replayed",
+        table="replayed-latest",
+        provider="replay",
+        source=f"s3://lake/{object_key('raw', tick)}",
+    )
+    again = run_tick(replay, tick)
+    assert (again.raw, again.validated, again.quarantined) == (
+        first.raw,
+        first.validated,
+        first.quarantined,
+    )
+    assert lake_state(replay) == lake_state(landed)  # the same keys and bytes, another bucket
+
+
+def test_replay_of_a_missing_s3_object_names_the_uri(aws_settings, tick) -> None:
+    replay = aws_settings.with_overrides(provider="replay", source="s3://lake/raw/nothing.jsonl")
+    with pytest.raises(TickFailed, match=r"--source 's3://lake/raw/nothing.jsonl': S3 GetObject"):
+        run_tick(replay, tick)
