@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     tick = commands.add_parser("tick", help="materialise one tick of tick_job in-process")
     tick.add_argument("--at", help="the tick minute, ISO-8601 with offset (default: now)")
     tick.add_argument("--symbols", help="comma-separated symbols (default: MARKETDATA_SYMBOLS)")
-    tick.add_argument("--provider", help="stub or replay (default: MARKETDATA_PROVIDER)")
+    tick.add_argument("--provider", help="stub, replay or yahoo (default: MARKETDATA_PROVIDER)")
     tick.add_argument("--source", help="replay: a JSON Lines file or s3://bucket/key")
     tick.add_argument("--fault-rate", type=float, help="stub: share of records given a defect")
     tick.add_argument("--seed", type=int, help="stub: random seed")
@@ -93,6 +93,7 @@ def _tick(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"tick {summary.tick}: {summary.raw} raw, {summary.validated} validated, "
             f"{summary.quarantined} quarantined, {summary.latest_updated} latest prices updated"
+            + (f", {summary.provider_errors} provider errors" if summary.provider_errors else "")
         )
         if summary.reasons:
             reasons = ", ".join(f"{code} {count}" for code, count in summary.reasons.items())

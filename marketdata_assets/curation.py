@@ -1,4 +1,4 @@
-"""Standardise raw JSON Lines into the curated schema, one curated row per raw line.
+"""Standardise raw JSON Lines into the curated schema, one curated row per raw record.
 
 Curation never rejects: a value it cannot standardise becomes null, and the gate names the
 reason. That keeps `raw lines == curated rows`, which the conservation invariant rests on.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -33,6 +34,45 @@ def split_lines(payload: bytes) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return [line.removesuffix("\r") for line in lines]
+
+
+def envelope_of(record: dict[str, object] | None) -> dict[str, object] | None:
+    """The fetch metadata when `record` is an HTTP provider's envelope, else None."""
+    from marketdata_assets.providers import ENVELOPE_PARSERS
+
+    meta = record.get("fetch") if record else None
+    if isinstance(meta, dict) and meta.get("provider") in ENVELOPE_PARSERS:
+        return meta
+    return None
+
+
+def raw_records(payload: bytes) -> Iterator[tuple[int, dict[str, object] | None]]:
+    """(line number, the raw record or None when unparseable) for every record of a payload.
+
+    An HTTP provider's envelope is unwrapped by that provider's parser; an envelope carrying a
+    fetch error is no record at all (it is counted by `provider_errors`).
+    """
+    from marketdata_assets.providers import ENVELOPE_PARSERS
+
+    for number, line in enumerate(split_lines(payload), start=1):
+        record = parse_line(line)
+        meta = envelope_of(record)
+        if meta is None:
+            yield number, record
+        elif "error" not in meta:
+            assert record is not None
+            body = record.get("body")
+            parser = ENVELOPE_PARSERS[str(meta["provider"])]
+            yield number, parser(body) if isinstance(body, str) else None
+
+
+def provider_errors(payload: bytes) -> int:
+    """How many requested symbols the provider failed to deliver."""
+    return sum(
+        1
+        for line in split_lines(payload)
+        if (meta := envelope_of(parse_line(line))) is not None and "error" in meta
+    )
 
 
 def parse_line(line: str) -> dict[str, object] | None:
@@ -97,8 +137,7 @@ def _number(value: object) -> float | None:
 def curate(payload: bytes, tick: datetime) -> pd.DataFrame:
     """The curated rows of a raw payload: typed, upper-cased, timestamps in UTC."""
     columns: dict[str, list[object]] = {name: [] for name in CURATED_SCHEMA if name != "tick"}
-    for number, line in enumerate(split_lines(payload), start=1):
-        record = parse_line(line)
+    for number, record in raw_records(payload):
         fields = record or {}
         columns["line"].append(number)
         columns["parsed"].append(record is not None)

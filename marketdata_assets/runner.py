@@ -27,6 +27,7 @@ class TickSummary:
     validated: int
     quarantined: int
     latest_updated: int
+    provider_errors: int = 0  # requested symbols the provider failed to deliver
     reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows per reason code
 
     def as_dict(self) -> dict[str, object]:
@@ -79,6 +80,7 @@ def _summary(result: ExecuteInProcessResult, tick: datetime) -> TickSummary:
         validated=_metadata(result, "validated_ticks", "rows"),
         quarantined=_metadata(result, "quarantined_ticks", "rows"),
         latest_updated=_metadata(result, "latest_prices", "updated"),
+        provider_errors=_metadata(result, "raw_ticks", "provider_errors"),
         reasons=dict(_metadata(result, "quarantined_ticks", "reasons")),
     )
 

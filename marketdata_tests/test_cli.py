@@ -34,6 +34,7 @@ def test_tick_json_prints_exactly_one_summary_object(data_dir, capsys) -> None:
         "validated": 2,
         "quarantined": 0,
         "latest_updated": 2,
+        "provider_errors": 0,
     }
     code, out, _ = run(capsys, "latest", "--json")
     rows = json.loads(out)

@@ -122,6 +122,7 @@ def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
             "validated": 10,
             "quarantined": 0,
             "latest_updated": 10,
+            "provider_errors": 0,
         },
     )
     log = [

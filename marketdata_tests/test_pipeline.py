@@ -40,6 +40,7 @@ def test_a_tick_lands_every_dataset_under_its_minute_and_fills_the_table(setting
         "validated": 10,
         "quarantined": 0,
         "latest_updated": 10,
+        "provider_errors": 0,
     }
 
 

@@ -88,6 +88,7 @@ def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) 
         for c in n["assetChecksOrError"]["checks"]
     }
     assert checks == {
+        ("raw_ticks", "provider_delivered"): True,
         ("curated_ticks", "schema_contract"): True,
         ("validated_ticks", "expectation_suite"): False,
         ("validated_ticks", "no_duplicates"): False,

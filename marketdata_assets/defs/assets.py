@@ -18,7 +18,14 @@ from dagster import (
     multi_asset,
 )
 
-from marketdata_assets.curation import CURATED_SCHEMA, curate, schema_violations, split_lines
+from marketdata_assets.curation import (
+    CURATED_SCHEMA,
+    curate,
+    provider_errors,
+    raw_records,
+    schema_violations,
+    split_lines,
+)
 from marketdata_assets.defs import checks
 from marketdata_assets.defs.resources import (
     GatePolicyResource,
@@ -37,18 +44,40 @@ def _tick(context: AssetExecutionContext) -> datetime:
     return tick_of_run(context.run.tags, context.instance, context.run_id)
 
 
-@asset(group_name=GROUP, io_manager_key=LAKE, kinds={"json"})
-def raw_ticks(context: AssetExecutionContext, provider: ProviderResource) -> Output[bytes]:
+@asset(
+    group_name=GROUP,
+    io_manager_key=LAKE,
+    kinds={"json"},
+    check_specs=[
+        AssetCheckSpec(
+            "provider_delivered",
+            asset="raw_ticks",
+            blocking=True,
+            description="The provider delivered at least one symbol; when every symbol failed, "
+            "the payload is still landed and the run stops here.",
+        )
+    ],
+)
+def raw_ticks(context: AssetExecutionContext, provider: ProviderResource) -> Iterator[object]:
     """The provider payload exactly as received: JSON Lines, one record per line."""
     tick = _tick(context)
     payload = provider.provider().fetch(tick)
-    return Output(
+    records = sum(1 for _ in raw_records(payload))
+    errors = provider_errors(payload)
+    yield Output(
         payload,
         metadata={
             "tick": format_tick(tick),
             "provider": provider.name,
-            "records": len(split_lines(payload)),
+            "records": records,
+            "provider_errors": errors,
         },
+    )
+    yield AssetCheckResult(
+        check_name="provider_delivered",
+        passed=records > 0 or errors == 0,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"records": records, "provider_errors": errors},
     )
 
 

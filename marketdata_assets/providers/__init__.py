@@ -8,7 +8,17 @@ from typing import Protocol
 
 from marketdata_assets.errors import ConfigError
 
-PROVIDERS = ("stub", "replay")
+PROVIDERS = ("stub", "replay", "yahoo")
+
+
+def _parse_yahoo(body: str) -> dict[str, object] | None:
+    from marketdata_assets.providers.yahoo import parse
+
+    return parse(body)
+
+
+# Provider -> parser of the bodies its envelopes carry (pure: body text to a raw record).
+ENVELOPE_PARSERS = {"yahoo": _parse_yahoo}
 
 
 class Provider(Protocol):
@@ -40,4 +50,8 @@ def make_provider(
         if not source:
             raise ConfigError("--source: the replay provider needs a JSON Lines file or s3:// URI")
         return ReplayProvider(source)
+    if name == "yahoo":
+        from marketdata_assets.providers.yahoo import YahooProvider
+
+        return YahooProvider(symbols)
     raise ConfigError(f"provider {name!r}: unknown; choose one of {', '.join(PROVIDERS)}")

@@ -1,0 +1,187 @@
+"""Yahoo chart adapter: parser on recorded payloads, the real HTTP client against a local server
+serving those payloads and the faults real providers produce."""
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from marketdata_assets.curation import curate, provider_errors, raw_records
+from marketdata_assets.providers.fetching import FetchPolicy
+from marketdata_assets.providers.yahoo import YahooProvider, parse
+from marketdata_assets.runner import TickFailed, run_tick
+from marketdata_tests.conftest import TICK, free_port
+
+PAYLOADS = Path(__file__).with_name("payloads")
+CHART = (PAYLOADS / "yahoo_chart_AAPL.json").read_text()
+NOT_FOUND = (PAYLOADS / "yahoo_not_found.json").read_text()
+FAST = FetchPolicy(request_timeout_s=0.5, deadline_s=20, max_attempts=3, backoff_base_s=0.01)
+
+
+def chart_for(symbol: str) -> str:
+    return CHART.replace('"AAPL"', f'"{symbol}"')
+
+
+class Script(ThreadingHTTPServer):
+    """Answers /v8/finance/chart/{symbol} from a per-symbol list of (status, body, delay, trickle);
+    the last answer repeats. Records every request it receives."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", free_port()), _Handler)
+        self.answers: dict[str, list[tuple[int, str, float, bool]]] = {}
+        self.requests: list[str] = []
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Script
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        symbol = self.path.split("?")[0].rsplit("/", 1)[-1]
+        with self.server.lock:
+            self.server.requests.append(symbol)
+            queue = self.server.answers.get(symbol, [(200, chart_for(symbol), 0.0, False)])
+            status, body, delay, trickle = queue.pop(0) if len(queue) > 1 else queue[0]
+        time.sleep(delay)
+        data = body.encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if trickle:  # a slow body: the headers arrive, the rest dribbles
+                for i in range(0, len(data), 20):
+                    self.wfile.write(data[i : i + 20])
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            else:
+                self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+@pytest.fixture
+def yahoo(monkeypatch: pytest.MonkeyPatch) -> Iterator[Script]:
+    server = Script()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("MARKETDATA_YAHOO_URL", server.url)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def envelopes(payload: bytes) -> dict[str, dict]:
+    lines = [json.loads(line) for line in payload.decode().splitlines()]
+    return {line["fetch"]["symbol"]: line for line in lines}
+
+
+def test_parser_maps_the_chart_meta_to_a_raw_record() -> None:
+    assert parse(CHART) == {
+        "symbol": "AAPL",
+        "price": 229.87,
+        "volume": 31254870,
+        "currency": "USD",
+        "event_ts": "2025-11-25T14:31:05+00:00",
+        "exchange": "NMS",
+        "exchange_timezone": "America/New_York",
+    }
+    assert parse(NOT_FOUND) is None
+    assert parse('{"chart": {"result": [{"meta"') is None
+
+
+def test_clean_answers_land_verbatim_and_curate_to_one_row_each(yahoo: Script) -> None:
+    payload = YahooProvider(["AAPL", "MSFT"], FAST).fetch(TICK)
+    lines = envelopes(payload)
+    assert lines["AAPL"]["body"] == CHART  # exactly as received
+    assert lines["AAPL"]["fetch"] == {
+        "provider": "yahoo", "symbol": "AAPL", "attempts": 1, "status": 200,
+        "at": lines["AAPL"]["fetch"]["at"],
+    }  # fmt: skip
+    curated = curate(payload, TICK)
+    assert curated["symbol"].tolist() == ["AAPL", "MSFT"]
+    assert curated["price"].tolist() == [229.87, 229.87]
+
+
+def test_rate_limits_and_server_errors_are_retried(yahoo: Script) -> None:
+    yahoo.answers["AAPL"] = [(429, "slow down", 0, False), (503, "<html>busy</html>", 0, False),
+                             (200, CHART, 0, False)]  # fmt: skip
+    lines = envelopes(YahooProvider(["AAPL"], FAST).fetch(TICK))
+    assert yahoo.requests == ["AAPL"] * 3
+    assert lines["AAPL"]["fetch"]["attempts"] == 3 and "error" not in lines["AAPL"]["fetch"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind", "tries"),
+    [
+        ((404, NOT_FOUND, 0, False), "UnknownSymbol", 1),
+        ((400, "bad request", 0, False), "ClientError", 1),
+        ((500, "oops", 0, False), "ServerError", 3),
+        ((200, CHART[: len(CHART) // 2], 0, False), "MalformedJson", 3),
+        ((200, "<html><body>Will be right back</body></html>", 0, False), "HtmlPage", 3),
+        ((200, CHART, 1.0, False), "Timeout", 3),
+        ((200, CHART, 0, True), "Timeout", 3),
+    ],
+)
+def test_failures_become_typed_error_entries_retried_only_when_it_can_help(
+    yahoo: Script, answer: tuple, kind: str, tries: int
+) -> None:
+    yahoo.answers["BAD"] = [answer]
+    payload = YahooProvider(["BAD", "AAPL"], FAST).fetch(TICK)
+    lines = envelopes(payload)
+    assert lines["BAD"]["fetch"]["error"].startswith(f"{kind}:")
+    assert yahoo.requests.count("BAD") == lines["BAD"]["fetch"]["attempts"] == tries
+    assert "error" not in lines["AAPL"]["fetch"]  # the tick goes on for the others
+    assert provider_errors(payload) == 1 and len(list(raw_records(payload))) == 1
+
+
+def test_the_deadline_stops_fetching_and_every_symbol_is_still_accounted_for(
+    yahoo: Script,
+) -> None:
+    symbols = [f"S{i}" for i in range(8)]
+    for symbol in symbols:
+        yahoo.answers[symbol] = [(200, chart_for(symbol), 0.4, False)]
+    policy = FetchPolicy(
+        request_timeout_s=0.3, deadline_s=1.0, max_attempts=3, backoff_base_s=0.01, workers=1
+    )
+    lines = envelopes(YahooProvider(symbols, policy).fetch(TICK))
+    assert sorted(lines) == sorted(symbols)  # nothing lost
+    assert all("error" in line["fetch"] for line in lines.values())
+    late = [
+        line for line in lines.values() if line["fetch"]["error"].startswith("DeadlineExceeded")
+    ]
+    assert late and all(line["fetch"]["attempts"] == 0 for line in late)  # never requested
+    assert len(yahoo.requests) < len(symbols) * policy.max_attempts
+
+
+def test_a_tick_with_some_failed_symbols_counts_them_and_goes_on(yahoo: Script, settings) -> None:
+    yahoo.answers["GONE"] = [(404, NOT_FOUND, 0, False)]
+    settings = settings.with_overrides(provider="yahoo", symbols=("AAPL", "GONE", "MSFT"))
+    summary = run_tick(settings, TICK)
+    assert (summary.raw, summary.provider_errors) == (2, 1)
+    assert summary.raw == summary.validated + summary.quarantined
+
+
+def test_a_tick_where_every_symbol_fails_lands_raw_and_fails(yahoo: Script, settings) -> None:
+    from marketdata_assets.definitions import lake_store
+    from marketdata_assets.lake import object_key
+
+    yahoo.answers["AAPL"] = [(404, NOT_FOUND, 0, False)]
+    settings = settings.with_overrides(provider="yahoo", symbols=("AAPL",))
+    with pytest.raises(TickFailed, match="tick 2026-11-25T14:31Z failed"):
+        run_tick(settings, TICK)
+    landed = lake_store(settings).get(object_key("raw", TICK))
+    assert envelopes(landed)["AAPL"]["body"] == NOT_FOUND
+    assert lake_store(settings).keys("curated/") == []
