@@ -126,8 +126,8 @@ variable "provider_name" {
   default     = "stub"
 
   validation {
-    condition     = contains(["stub", "alphavantage", "yahoo"], var.provider_name)
-    error_message = "provider_name must be stub, alphavantage or yahoo."
+    condition     = contains(["stub", "yahoo"], var.provider_name)
+    error_message = "provider_name must be stub or yahoo (alphavantage is not built yet)."
   }
 }
 
