@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from marketdata_assets.providers import ENVELOPE_PARSERS
+
 # Column -> dtype of the curated dataset; the schema contract check compares against this.
 CURATED_SCHEMA: dict[str, str] = {
     "line": "int64",
@@ -38,8 +40,6 @@ def split_lines(payload: bytes) -> list[str]:
 
 def envelope_of(record: dict[str, object] | None) -> dict[str, object] | None:
     """The fetch metadata when `record` is an HTTP provider's envelope, else None."""
-    from marketdata_assets.providers import ENVELOPE_PARSERS
-
     meta = record.get("fetch") if record else None
     if isinstance(meta, dict) and meta.get("provider") in ENVELOPE_PARSERS:
         return meta
@@ -52,8 +52,6 @@ def raw_records(payload: bytes) -> Iterator[tuple[int, dict[str, object] | None]
     An HTTP provider's envelope is unwrapped by that provider's parser; an envelope carrying a
     fetch error is no record at all (it is counted by `provider_errors`).
     """
-    from marketdata_assets.providers import ENVELOPE_PARSERS
-
     for number, line in enumerate(split_lines(payload), start=1):
         record = parse_line(line)
         meta = envelope_of(record)
