@@ -31,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     tick = commands.add_parser("tick", help="materialise one tick of tick_job in-process")
     tick.add_argument("--at", help="the tick minute, ISO-8601 with offset (default: now)")
     tick.add_argument("--symbols", help="comma-separated symbols (default: MARKETDATA_SYMBOLS)")
-    tick.add_argument("--provider", help="stub, replay or yahoo (default: MARKETDATA_PROVIDER)")
+    tick.add_argument(
+        "--provider", help="stub, replay, alphavantage or yahoo (default: MARKETDATA_PROVIDER)"
+    )
     tick.add_argument("--source", help="replay: a JSON Lines file or s3://bucket/key")
     tick.add_argument("--fault-rate", type=float, help="stub: share of records given a defect")
     tick.add_argument("--seed", type=int, help="stub: random seed")
@@ -61,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _tick(args: argparse.Namespace, settings: Settings) -> int:
-    from marketdata_assets.providers import make_provider
+    from marketdata_assets.definitions import configured_provider
     from marketdata_assets.runner import TickFailed, run_tick
 
     tick = parse_tick(args.at) if args.at else floor_minute(datetime.now(UTC))
@@ -72,14 +74,8 @@ def _tick(args: argparse.Namespace, settings: Settings) -> int:
         seed=args.seed,
         source=args.source,
     )
-    # Check every input before anything is written.
-    make_provider(
-        settings.provider,
-        settings.symbols,
-        seed=settings.seed,
-        fault_rate=settings.fault_rate,
-        source=settings.source,
-    )
+    # Check every input (and find the provider's key) before anything is written.
+    configured_provider(settings)
     instance = _instance()
     _check_writable(settings)
     try:

@@ -61,7 +61,7 @@ def raw_records(payload: bytes) -> Iterator[tuple[int, dict[str, object] | None]
             assert record is not None
             body = record.get("body")
             parser = ENVELOPE_PARSERS[str(meta["provider"])]
-            yield number, parser(body) if isinstance(body, str) else None
+            yield number, parser(body, meta) if isinstance(body, str) else None
 
 
 def provider_errors(payload: bytes) -> int:

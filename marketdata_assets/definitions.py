@@ -22,6 +22,7 @@ from marketdata_assets.defs.resources import (
 from marketdata_assets.defs.schedules import tick_job, tick_schedule
 from marketdata_assets.lake import ObjectStore
 from marketdata_assets.latest import LatestPriceStore
+from marketdata_assets.providers import Provider
 from marketdata_assets.settings import Settings
 
 
@@ -33,6 +34,10 @@ def resources_for(settings: Settings) -> dict[str, object]:
         seed=settings.seed,
         fault_rate=settings.fault_rate,
         source=settings.source,
+        daily_budget=settings.alphavantage_daily_budget,
+        budget_path=str(settings.budget_path.resolve()) if settings.profile == "local" else None,
+        budget_table=settings.budget_table if settings.profile == "aws" else None,
+        key_param=settings.alphavantage_key_param,
     )
     gate_policy = GatePolicyResource(
         jump_threshold=settings.jump_threshold,
@@ -58,6 +63,13 @@ def latest_store(settings: Settings) -> LatestPriceStore:
     resource = resources_for(settings)["latest_store"]
     assert isinstance(resource, LatestPricesResource)
     return resource.store()
+
+
+def configured_provider(settings: Settings) -> Provider:
+    """The profile's provider, built (its key looked up) as a run builds it."""
+    resource = resources_for(settings)["provider"]
+    assert isinstance(resource, ProviderResource)
+    return resource.provider()
 
 
 def lake_store(settings: Settings) -> ObjectStore:

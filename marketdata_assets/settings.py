@@ -42,10 +42,17 @@ class Settings:
     bucket: str | None = None  # aws profile: the lake bucket
     table: str | None = None  # aws profile: the latest-price table
     always_open: bool = False  # Lambda: tick even when NYSE is closed
+    alphavantage_daily_budget: int = 25  # requests a day (the free tier's quota)
+    budget_table: str | None = None  # aws profile: the request-budget table
+    alphavantage_key_param: str | None = None  # aws profile: SSM SecureString holding the key
 
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "latest_prices.sqlite"
+
+    @property
+    def budget_path(self) -> Path:
+        return self.data_dir / "request_budget.json"
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the given fields replaced (None leaves a field as it is)."""
@@ -77,6 +84,14 @@ class Settings:
             bucket=_required(env, "MARKETDATA_BUCKET", profile),
             table=_required(env, "MARKETDATA_TABLE", profile),
             always_open=env.get("MARKETDATA_ALWAYS_OPEN", "") in ("1", "true", "yes"),
+            alphavantage_daily_budget=_whole(
+                env, "MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET", 25, low=1, high=1_000_000
+            ),
+            budget_table=env.get("MARKETDATA_BUDGET_TABLE") or None,
+            # The SSM key is an AWS deployment's; locally the key comes from the environment.
+            alphavantage_key_param=(env.get("ALPHAVANTAGE_API_KEY_PARAM") or None)
+            if profile == "aws"
+            else None,
         )
 
 
@@ -86,6 +101,13 @@ def _required(env: Mapping[str, str], name: str, profile: str) -> str | None:
     if profile == "aws" and value is None:
         raise ConfigError(f"{name}: must be set when MARKETDATA_PROFILE=aws")
     return value
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    value = _float(env, name, default, low=low, high=high)
+    if value != int(value):
+        raise ConfigError(f"{name}={env[name]!r}: must be a whole number")
+    return int(value)
 
 
 def _float(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:

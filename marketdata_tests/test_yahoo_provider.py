@@ -2,10 +2,7 @@
 serving those payloads and the faults real providers produce."""
 
 import json
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,7 +11,8 @@ from marketdata_assets.curation import curate, provider_errors, raw_records
 from marketdata_assets.providers.fetching import FetchPolicy
 from marketdata_assets.providers.yahoo import YahooProvider, parse
 from marketdata_assets.runner import TickFailed, run_tick
-from marketdata_tests.conftest import TICK, free_port
+from marketdata_tests.conftest import TICK
+from marketdata_tests.provider_server import ProviderServer, serving
 
 PAYLOADS = Path(__file__).with_name("payloads")
 CHART = (PAYLOADS / "yahoo_chart_AAPL.json").read_text()
@@ -26,61 +24,12 @@ def chart_for(symbol: str) -> str:
     return CHART.replace('"AAPL"', f'"{symbol}"')
 
 
-class Script(ThreadingHTTPServer):
-    """Answers /v8/finance/chart/{symbol} from a per-symbol list of (status, body, delay, trickle);
-    the last answer repeats. Records every request it receives."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", free_port()), _Handler)
-        self.answers: dict[str, list[tuple[int, str, float, bool]]] = {}
-        self.requests: list[str] = []
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: Script
-
-    def log_message(self, *_: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        symbol = self.path.split("?")[0].rsplit("/", 1)[-1]
-        with self.server.lock:
-            self.server.requests.append(symbol)
-            queue = self.server.answers.get(symbol, [(200, chart_for(symbol), 0.0, False)])
-            status, body, delay, trickle = queue.pop(0) if len(queue) > 1 else queue[0]
-        time.sleep(delay)
-        data = body.encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if trickle:  # a slow body: the headers arrive, the rest dribbles
-                for i in range(0, len(data), 20):
-                    self.wfile.write(data[i : i + 20])
-                    self.wfile.flush()
-                    time.sleep(0.2)
-            else:
-                self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-
 @pytest.fixture
-def yahoo(monkeypatch: pytest.MonkeyPatch) -> Iterator[Script]:
-    server = Script()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("MARKETDATA_YAHOO_URL", server.url)
-    try:
+def yahoo(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProviderServer]:
+    server = ProviderServer(lambda path, _: path.rsplit("/", 1)[-1], chart_for)
+    with serving(server):
+        monkeypatch.setenv("MARKETDATA_YAHOO_URL", server.url)
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def envelopes(payload: bytes) -> dict[str, dict]:
@@ -102,7 +51,7 @@ def test_parser_maps_the_chart_meta_to_a_raw_record() -> None:
     assert parse('{"chart": {"result": [{"meta"') is None
 
 
-def test_clean_answers_land_verbatim_and_curate_to_one_row_each(yahoo: Script) -> None:
+def test_clean_answers_land_verbatim_and_curate_to_one_row_each(yahoo: ProviderServer) -> None:
     payload = YahooProvider(["AAPL", "MSFT"], FAST).fetch(TICK)
     lines = envelopes(payload)
     assert lines["AAPL"]["body"] == CHART  # exactly as received
@@ -115,7 +64,7 @@ def test_clean_answers_land_verbatim_and_curate_to_one_row_each(yahoo: Script) -
     assert curated["price"].tolist() == [229.87, 229.87]
 
 
-def test_rate_limits_and_server_errors_are_retried(yahoo: Script) -> None:
+def test_rate_limits_and_server_errors_are_retried(yahoo: ProviderServer) -> None:
     yahoo.answers["AAPL"] = [(429, "slow down", 0, False), (503, "<html>busy</html>", 0, False),
                              (200, CHART, 0, False)]  # fmt: skip
     lines = envelopes(YahooProvider(["AAPL"], FAST).fetch(TICK))
@@ -136,7 +85,7 @@ def test_rate_limits_and_server_errors_are_retried(yahoo: Script) -> None:
     ],
 )
 def test_failures_become_typed_error_entries_retried_only_when_it_can_help(
-    yahoo: Script, answer: tuple, kind: str, tries: int
+    yahoo: ProviderServer, answer: tuple, kind: str, tries: int
 ) -> None:
     yahoo.answers["BAD"] = [answer]
     payload = YahooProvider(["BAD", "AAPL"], FAST).fetch(TICK)
@@ -148,7 +97,7 @@ def test_failures_become_typed_error_entries_retried_only_when_it_can_help(
 
 
 def test_the_deadline_stops_fetching_and_every_symbol_is_still_accounted_for(
-    yahoo: Script,
+    yahoo: ProviderServer,
 ) -> None:
     symbols = [f"S{i}" for i in range(8)]
     for symbol in symbols:
@@ -166,7 +115,9 @@ def test_the_deadline_stops_fetching_and_every_symbol_is_still_accounted_for(
     assert len(yahoo.requests) < len(symbols) * policy.max_attempts
 
 
-def test_a_tick_with_some_failed_symbols_counts_them_and_goes_on(yahoo: Script, settings) -> None:
+def test_a_tick_with_some_failed_symbols_counts_them_and_goes_on(
+    yahoo: ProviderServer, settings
+) -> None:
     yahoo.answers["GONE"] = [(404, NOT_FOUND, 0, False)]
     settings = settings.with_overrides(provider="yahoo", symbols=("AAPL", "GONE", "MSFT"))
     summary = run_tick(settings, TICK)
@@ -174,7 +125,9 @@ def test_a_tick_with_some_failed_symbols_counts_them_and_goes_on(yahoo: Script, 
     assert summary.raw == summary.validated + summary.quarantined
 
 
-def test_a_tick_where_every_symbol_fails_lands_raw_and_fails(yahoo: Script, settings) -> None:
+def test_a_tick_where_every_symbol_fails_lands_raw_and_fails(
+    yahoo: ProviderServer, settings
+) -> None:
     from marketdata_assets.definitions import lake_store
     from marketdata_assets.lake import object_key
 

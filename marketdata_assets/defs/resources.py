@@ -2,26 +2,56 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
+from marketdata_assets.errors import ConfigError
 from marketdata_assets.latest import LatestPriceStore
 from marketdata_assets.latest.sqlite import SqliteLatestPriceStore
 from marketdata_assets.providers import Provider, make_provider
+from marketdata_assets.providers.budget import RequestBudget
 
 
 class ProviderResource(ConfigurableResource):
-    """The price provider and its options."""
+    """The price provider and its options (names only: an API key is never configuration)."""
 
     name: str = "stub"
     symbols: list[str]
     seed: int = 7
     fault_rate: float = 0.0
     source: str | None = None
+    daily_budget: int = 25  # requests a day, for providers with a daily quota
+    budget_path: str | None = None  # local: the request-budget file
+    budget_table: str | None = None  # aws: the request-budget table
+    key_param: str | None = None  # aws: the SSM SecureString holding the API key
 
     def provider(self) -> Provider:
         return make_provider(
-            self.name, self.symbols, seed=self.seed, fault_rate=self.fault_rate, source=self.source
+            self.name,
+            self.symbols,
+            seed=self.seed,
+            fault_rate=self.fault_rate,
+            source=self.source,
+            budget=self.budget() if self.name == "alphavantage" else None,
+            key_param=self.key_param,
+        )
+
+    def budget(self) -> RequestBudget:
+        from marketdata_assets.providers.budget import DynamoRequestBudget, FileRequestBudget
+
+        if self.budget_table:
+            from marketdata_assets.aws import client
+
+            return DynamoRequestBudget(
+                client("dynamodb"), self.budget_table, self.name, self.daily_budget
+            )
+        if self.budget_path:
+            return FileRequestBudget(Path(self.budget_path), self.name, self.daily_budget)
+        raise ConfigError(
+            f"MARKETDATA_BUDGET_TABLE: the {self.name} provider needs a request-budget table "
+            "under MARKETDATA_PROFILE=aws"
         )
 
 

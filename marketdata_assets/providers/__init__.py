@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from marketdata_assets.errors import ConfigError
 
-PROVIDERS = ("stub", "replay", "yahoo")
+if TYPE_CHECKING:
+    from marketdata_assets.providers.budget import RequestBudget
+
+PROVIDERS = ("stub", "replay", "alphavantage", "yahoo")
 
 
-def _parse_yahoo(body: str) -> dict[str, object] | None:
+def _parse_yahoo(body: str, fetch: Mapping[str, object]) -> dict[str, object] | None:
     from marketdata_assets.providers.yahoo import parse
 
     return parse(body)
 
 
-# Provider -> parser of the bodies its envelopes carry (pure: body text to a raw record).
-ENVELOPE_PARSERS = {"yahoo": _parse_yahoo}
+def _parse_alphavantage(body: str, fetch: Mapping[str, object]) -> dict[str, object] | None:
+    from marketdata_assets.providers.alphavantage import parse
+
+    return parse(body, fetch)
+
+
+EnvelopeParser = Callable[[str, Mapping[str, object]], "dict[str, object] | None"]
+
+# Provider -> parser of the bodies its envelopes carry (pure: body text and fetch metadata to
+# a raw record).
+ENVELOPE_PARSERS: dict[str, EnvelopeParser] = {
+    "alphavantage": _parse_alphavantage,
+    "yahoo": _parse_yahoo,
+}
 
 
 class Provider(Protocol):
@@ -36,8 +51,14 @@ def make_provider(
     seed: int = 7,
     fault_rate: float = 0.0,
     source: str | None = None,
+    budget: RequestBudget | None = None,
+    key_param: str | None = None,
 ) -> Provider:
-    """The provider called `name`, configured; an unknown name is a ConfigError."""
+    """The provider called `name`, configured; an unknown name is a ConfigError.
+
+    alphavantage needs a request `budget`; its key comes from the environment or from the
+    SSM parameter `key_param`.
+    """
     if name == "stub":
         from marketdata_assets.providers.stub import StubProvider
 
@@ -54,4 +75,10 @@ def make_provider(
         from marketdata_assets.providers.yahoo import YahooProvider
 
         return YahooProvider(symbols)
+    if name == "alphavantage":
+        from marketdata_assets.providers.alphavantage import AlphaVantageProvider, api_key
+
+        if budget is None:
+            raise ConfigError("alphavantage: needs a request budget")
+        return AlphaVantageProvider(symbols, api_key(key_param), budget)
     raise ConfigError(f"provider {name!r}: unknown; choose one of {', '.join(PROVIDERS)}")

@@ -3,9 +3,11 @@ timeout and a deadline for the whole tick. Every requested symbol comes back as 
 raw line: the response body exactly as received, or an error entry — nothing is dropped.
 
 A raw line from an HTTP provider is an envelope:
-    {"fetch": {"provider", "symbol", "status", "at", "attempts"[, "error"]}, "body": "<text>"}
+    {"fetch": {"provider", "symbol", "status", "at", "attempts"[, "error"][, "redacted"]},
+     "body": "<text>"}
 Curation hands the body to the provider's parser; an envelope with an `error` is counted as a
-provider error, not a record.
+provider error, not a record. The one change ever made to a body is the redaction of a secret
+the provider echoed back (an API key), flagged by `"redacted": true`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 import httpx
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+REDACTED = "[REDACTED]"
 
 
 class FetchError(Exception):
@@ -60,13 +63,24 @@ def fetch_all(
     policy: FetchPolicy,
     client: httpx.Client,
     *,
+    secrets: Sequence[str] = (),
+    may_retry: Callable[[], bool] = lambda: True,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
 ) -> bytes:
-    """One envelope line per request, in order. `check` raises FetchError for a bad response."""
+    """One envelope line per request, in order. `check` raises FetchError for a bad response.
+
+    `secrets` never reach a body or an error text; `may_retry` is asked before every retry
+    (a request budget says no when it has no request left).
+    """
     rng = rng or random.Random()
     deadline = clock() + policy.deadline_s
+
+    def redact(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, REDACTED) if secret else text
+        return text
 
     def one(request: Request) -> str:
         meta: dict[str, object] = {"provider": provider, "symbol": request.symbol, "attempts": 0}
@@ -78,24 +92,27 @@ def fetch_all(
                 break
             meta["attempts"] = attempt
             try:
-                status, body = _get(
+                status, received = _get(
                     client, request, min(policy.request_timeout_s, remaining), clock
                 )
+                body = redact(received)
                 meta["status"] = status
+                if body != received:
+                    meta["redacted"] = True
                 check(Answer(status, body))
                 meta.pop("error", None)
                 break
             except httpx.TimeoutException:
                 error = FetchError("Timeout", "no complete answer in time", retryable=True)
-            except httpx.TransportError as failure:
+            except httpx.RequestError as failure:  # never str(failure): it may hold the URL
                 error = FetchError("TransportError", type(failure).__name__, retryable=True)
             except FetchError as failure:
                 error = failure
-            meta["error"] = str(error)
+            meta["error"] = redact(str(error))
             if not error.retryable or attempt == policy.max_attempts:
                 break
             pause = backoff(attempt - 1, policy, rng)
-            if clock() + pause >= deadline:
+            if clock() + pause >= deadline or not may_retry():
                 break
             sleep(pause)
         meta["at"] = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

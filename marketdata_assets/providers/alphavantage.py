@@ -1,0 +1,217 @@
+"""Alpha Vantage through GLOBAL_QUOTE, one request per symbol.
+
+Alpha Vantage answers every error with HTTP 200 and a JSON body: `Error Message` (a bad call or
+key), `Note` (the per-minute limit), `Information` (the daily limit, the demo key, premium-only
+calls) and an empty `Global Quote` (an unknown symbol). Each becomes a typed error.
+
+The API key travels only in the query string the transport adds on the way out, so it is in no
+logged URL; a body that echoes it is redacted before it lands; errors never quote a URL.
+
+GLOBAL_QUOTE carries the trading day, not a time: `event_ts` is the moment the answer was
+received, capped at 16:00 New York on the quote's trading day, so a quote from a closed session
+is stamped with that session's close and ages like one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from marketdata_assets.errors import ConfigError
+from marketdata_assets.providers.budget import RequestBudget, refusal
+from marketdata_assets.providers.fetching import (
+    Answer,
+    FetchError,
+    FetchPolicy,
+    Request,
+    check_status,
+    fetch_all,
+    json_body,
+)
+
+NAME = "alphavantage"
+DEFAULT_URL = "https://www.alphavantage.co"
+KEY_VARIABLE = "ALPHAVANTAGE_API_KEY"
+KEY_PARAM_VARIABLE = "ALPHAVANTAGE_API_KEY_PARAM"
+_KEY_SHAPE = re.compile(r"[A-Za-z0-9]{1,64}")
+_NEW_YORK = ZoneInfo("America/New_York")
+_SESSION_CLOSE = time(16, 0)
+_FOREIGN_LISTING = re.compile(r"\.[A-Z]{3}$")  # TSCO.LON, SHOP.TRT: not priced in USD
+_DETAIL_CHARS = 200
+
+
+def build_requests(symbols: Sequence[str], base_url: str) -> list[Request]:
+    """Pure: one GLOBAL_QUOTE request per symbol, without the key (the transport adds it)."""
+    url = f"{base_url.rstrip('/')}/query"
+    return [
+        Request(symbol, url, {"function": "GLOBAL_QUOTE", "symbol": symbol}) for symbol in symbols
+    ]
+
+
+def check_response(response: Answer) -> None:
+    """Raise FetchError unless the response holds a quote."""
+    check_status(response)
+    body = json_body(response)
+    if not isinstance(body, dict):
+        raise FetchError("UnexpectedBody", "not a JSON object", retryable=False)
+    if "Error Message" in body:
+        raise FetchError("InvalidRequest", _detail(body["Error Message"]), retryable=False)
+    if "Note" in body:  # the per-minute limit outlasts the tick's deadline: the next tick retries
+        raise FetchError("RateLimited", _detail(body["Note"]), retryable=False)
+    if "Information" in body:
+        text = _detail(body["Information"], limit=None)
+        daily = "per day" in text or "daily" in text
+        raise FetchError("DailyLimit" if daily else "Refused", _detail(text), retryable=False)
+    quote = body.get("Global Quote")
+    if not isinstance(quote, dict):
+        raise FetchError("UnexpectedBody", "no Global Quote", retryable=False)
+    if not quote:
+        raise FetchError("UnknownSymbol", "Alpha Vantage has no quote", retryable=False)
+
+
+def parse(body: str, fetch: Mapping[str, object]) -> dict[str, object] | None:
+    """Pure: a GLOBAL_QUOTE body and its fetch metadata to a raw record (None without a quote)."""
+    try:
+        quote = json.loads(body)["Global Quote"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(quote, dict) or not quote:
+        return None
+    symbol = quote.get("01. symbol")
+    trading_day = quote.get("07. latest trading day")
+    return {
+        "symbol": symbol,
+        "price": quote.get("05. price"),
+        "volume": quote.get("06. volume"),
+        "currency": "USD"
+        if isinstance(symbol, str) and not _FOREIGN_LISTING.search(symbol)
+        else None,
+        "event_ts": observed_at(fetch.get("at"), trading_day),
+        "trading_day": trading_day,
+    }
+
+
+def observed_at(received: object, trading_day: object) -> str | None:
+    """When the answer was received, capped at 16:00 New York on the quote's trading day."""
+    try:
+        moment = datetime.fromisoformat(str(received))
+        day = date.fromisoformat(str(trading_day))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    close = datetime.combine(day, _SESSION_CLOSE, _NEW_YORK).astimezone(UTC)
+    return min(moment.astimezone(UTC), close).isoformat()
+
+
+def api_key(key_param: str | None, env: Mapping[str, str] | None = None) -> str:
+    """The key from ALPHAVANTAGE_API_KEY, else from the SSM SecureString `key_param` names.
+
+    Errors name where the key was looked for, never the key.
+    """
+    env = os.environ if env is None else env
+    key = env.get(KEY_VARIABLE, "").strip()
+    source = KEY_VARIABLE
+    if not key and key_param:
+        key, source = _ssm_key(key_param), f"{KEY_PARAM_VARIABLE} {key_param!r}"
+    if not key:
+        raise ConfigError(
+            f"{KEY_VARIABLE}: the alphavantage provider needs an API key; set it, or "
+            f"{KEY_PARAM_VARIABLE} to an SSM SecureString name under MARKETDATA_PROFILE=aws"
+        )
+    if not _KEY_SHAPE.fullmatch(key):
+        raise ConfigError(f"{source}: an Alpha Vantage key is 1-64 letters and digits")
+    return key
+
+
+def _ssm_key(name: str) -> str:
+    from marketdata_assets.aws import client, describe
+
+    try:
+        answer = client("ssm").get_parameter(Name=name, WithDecryption=True)
+    except Exception as error:
+        raise ConfigError(
+            f"{KEY_PARAM_VARIABLE} {name!r}: SSM GetParameter failed: {describe(error)}"
+        ) from None
+    return str(answer["Parameter"]["Value"]).strip()
+
+
+class _KeyTransport(httpx.BaseTransport):
+    """Adds the key to each request's query on the way out. httpx logs and reports the URL it
+    was given, which never holds the key."""
+
+    def __init__(self, key: str, inner: httpx.BaseTransport):
+        self._key, self._inner = key, inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        keyed = httpx.Request(
+            request.method,
+            request.url.copy_add_param("apikey", self._key),
+            headers=request.headers,
+            stream=request.stream,
+            extensions=request.extensions,
+        )
+        return self._inner.handle_request(keyed)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class AlphaVantageProvider:
+    name = NAME
+
+    def __init__(
+        self,
+        symbols: Sequence[str],
+        key: str,
+        budget: RequestBudget,
+        policy: FetchPolicy | None = None,
+        base_url: str | None = None,
+        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+    ):
+        self.symbols = tuple(symbols)
+        self._key = key
+        self.budget = budget
+        self.policy = policy or FetchPolicy()
+        self.base_url = base_url or os.environ.get("MARKETDATA_ALPHAVANTAGE_URL") or DEFAULT_URL
+        self.today = today
+
+    def __repr__(self) -> str:  # the key stays out of reprs and tracebacks
+        return f"AlphaVantageProvider(symbols={self.symbols!r}, base_url={self.base_url!r})"
+
+    def fetch(self, tick: datetime) -> bytes:
+        day = self.today()
+        if not self.budget.take(len(self.symbols), day):
+            raise refusal(self.name, len(self.symbols), self.budget, day)
+
+        def check(response: Answer) -> None:
+            try:
+                check_response(response)
+            except FetchError as error:
+                if error.kind == "DailyLimit":  # the quota is spent, whatever we counted
+                    self.budget.exhaust(day)
+                raise
+
+        transport = _KeyTransport(self._key, httpx.HTTPTransport())
+        with httpx.Client(transport=transport, headers={"User-Agent": "marketdata/0.1"}) as client:
+            return fetch_all(
+                self.name,
+                build_requests(self.symbols, self.base_url),
+                check,
+                self.policy,
+                client,
+                secrets=(self._key,),
+                may_retry=lambda: self.budget.take(1, day),
+            )
+
+
+def _detail(message: object, limit: int | None = _DETAIL_CHARS) -> str:
+    """The provider's message on one line, shortened to `limit` characters."""
+    text = " ".join(str(message).split())
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
