@@ -68,6 +68,18 @@ def create_lake_and_table(bucket: str, table: str) -> None:
     )
 
 
+def create_budget_table(table: str) -> None:
+    """What Terraform stands up for the request budget: an on-demand table keyed by `budget`."""
+    import boto3
+
+    boto3.client("dynamodb").create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "budget", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "budget", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 @pytest.fixture
 def aws_settings(aws_credentials: None, tmp_path: Path) -> Iterator[Settings]:
     """The aws profile on moto's in-process mock, with an empty bucket and table."""

@@ -15,6 +15,7 @@ Reply = tuple[int, str, float, bool]
 
 class ProviderServer(ThreadingHTTPServer):
     """Answers each symbol from its list of replies (the last one repeats), else `default`.
+    A body's `{apikey}` becomes the key the request carried, as providers echo it back.
     Records the symbol and the query of every request it receives."""
 
     def __init__(self, symbol_of: Callable[[str, dict[str, str]], str],
@@ -38,7 +39,9 @@ class ProviderServer(ThreadingHTTPServer):
             self.requests.append(symbol)
             self.queries.append(query)
             queue = self.answers.get(symbol, [(200, self.default(symbol), 0.0, False)])
-            return (queue.pop(0) if len(queue) > 1 else queue[0]), symbol
+            status, body, delay, trickle = queue.pop(0) if len(queue) > 1 else queue[0]
+        body = body.replace("{apikey}", query.get("apikey", ""))
+        return (status, body, delay, trickle), symbol
 
 
 class _Handler(BaseHTTPRequestHandler):

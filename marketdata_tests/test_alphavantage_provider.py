@@ -1,0 +1,329 @@
+"""Alpha Vantage adapter: the parser and error typing on recorded payloads, the real HTTP client
+against a local server serving them and faults, the request budget, and the key never leaking."""
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from marketdata_assets.curation import curate, provider_errors, raw_records
+from marketdata_assets.errors import ConfigError
+from marketdata_assets.providers.alphavantage import (
+    AlphaVantageProvider,
+    api_key,
+    check_response,
+    parse,
+)
+from marketdata_assets.providers.budget import BudgetExhausted, FileRequestBudget
+from marketdata_assets.providers.fetching import Answer, FetchError, FetchPolicy
+from marketdata_assets.runner import TickFailed, run_tick
+from marketdata_tests.conftest import TICK
+from marketdata_tests.provider_server import ProviderServer, serving
+
+PAYLOADS = Path(__file__).with_name("payloads")
+QUOTE = (PAYLOADS / "alphavantage_global_quote_IBM.json").read_text()
+UNKNOWN = (PAYLOADS / "alphavantage_unknown_symbol.json").read_text()
+ERROR_MESSAGE = (PAYLOADS / "alphavantage_error_message.json").read_text()
+NOTE = (PAYLOADS / "alphavantage_note.json").read_text()
+DAILY_LIMIT = (PAYLOADS / "alphavantage_daily_limit.json").read_text()  # echoes {apikey}
+DEMO_KEY = (PAYLOADS / "alphavantage_demo_key.json").read_text()
+KEY = "K3YS3CR3T0000042"
+FAST = FetchPolicy(request_timeout_s=0.5, deadline_s=20, max_attempts=3, backoff_base_s=0.01)
+TODAY = datetime.now(UTC).date
+
+
+def quote_for(symbol: str) -> str:
+    return QUOTE.replace('"IBM"', f'"{symbol}"')
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProviderServer]:
+    provider = ProviderServer(lambda _, query: query.get("symbol", "?"), quote_for)
+    with serving(provider):
+        monkeypatch.setenv("MARKETDATA_ALPHAVANTAGE_URL", provider.url)
+        monkeypatch.setenv("ALPHAVANTAGE_API_KEY", KEY)
+        yield provider
+
+
+@pytest.fixture
+def budget(tmp_path: Path) -> FileRequestBudget:
+    return FileRequestBudget(tmp_path / "budget.json", "alphavantage", 25)
+
+
+def envelopes(payload: bytes) -> dict[str, dict]:
+    lines = [json.loads(line) for line in payload.decode().splitlines()]
+    return {line["fetch"]["symbol"]: line for line in lines}
+
+
+def test_parser_maps_the_global_quote_to_a_raw_record() -> None:
+    received = {"at": "2026-11-25T19:31:05.123Z"}
+    assert parse(QUOTE, received) == {
+        "symbol": "IBM",
+        "price": "223.7300",
+        "volume": "4212345",
+        "currency": "USD",
+        "event_ts": "2026-11-25T19:31:05.123000+00:00",
+        "trading_day": "2026-11-25",
+    }
+    assert parse(UNKNOWN, received) is None
+    assert parse(QUOTE[: len(QUOTE) // 2], received) is None
+    assert parse(DAILY_LIMIT, received) is None
+
+
+@pytest.mark.parametrize(
+    ("trading_day", "received", "event_ts"),
+    [
+        ("2026-11-25", "2026-11-25T19:31:05Z", "2026-11-25T19:31:05+00:00"),  # in session
+        ("2026-11-25", "2026-11-25T23:40:00Z", "2026-11-25T21:00:00+00:00"),  # after the close
+        ("2026-11-24", "2026-11-25T14:31:00Z", "2026-11-24T21:00:00+00:00"),  # yesterday's quote
+        ("2026-07-01", "2026-07-02T03:00:00Z", "2026-07-01T20:00:00+00:00"),  # EDT close
+        ("not a day", "2026-11-25T19:31:05Z", None),
+    ],
+)
+def test_event_ts_is_the_observation_time_capped_at_the_session_close(
+    trading_day: str, received: str, event_ts: str | None
+) -> None:
+    body = QUOTE.replace("2026-11-25", trading_day)
+    assert parse(body, {"at": received})["event_ts"] == event_ts  # type: ignore[index]
+
+
+def test_listings_outside_the_us_get_no_assumed_currency() -> None:
+    at = {"at": "2026-11-25T19:31:05Z"}
+    assert parse(QUOTE.replace('"IBM"', '"TSCO.LON"'), at)["currency"] is None  # type: ignore[index]
+    assert parse(QUOTE.replace('"IBM"', '"BRK.B"'), at)["currency"] == "USD"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "says"),
+    [
+        (ERROR_MESSAGE, "InvalidRequest", "Invalid API call"),
+        (NOTE, "RateLimited", "5 calls per minute"),
+        (DAILY_LIMIT, "DailyLimit", "25 requests per day"),
+        (DEMO_KEY, "Refused", "demo purposes only"),
+        (UNKNOWN, "UnknownSymbol", "no quote"),
+        ("[]", "UnexpectedBody", "not a JSON object"),
+        ('{"Time Series (1min)": {}}', "UnexpectedBody", "no Global Quote"),
+    ],
+)
+def test_http_200_error_bodies_become_typed_errors_that_are_not_retried(
+    body: str, kind: str, says: str
+) -> None:
+    with pytest.raises(FetchError) as raised:
+        check_response(Answer(200, body))
+    assert raised.value.kind == kind and says in raised.value.detail
+    assert not raised.value.retryable
+    check_response(Answer(200, QUOTE))  # a quote passes
+
+
+def test_clean_answers_land_verbatim_and_the_key_goes_only_on_the_wire(
+    server: ProviderServer, budget: FileRequestBudget
+) -> None:
+    payload = AlphaVantageProvider(["IBM", "MSFT"], KEY, budget, FAST).fetch(TICK)
+    assert [q["apikey"] for q in server.queries] == [KEY, KEY]
+    assert {q["function"] for q in server.queries} == {"GLOBAL_QUOTE"}
+    lines = envelopes(payload)
+    assert lines["IBM"]["body"] == QUOTE  # exactly as received
+    assert KEY.encode() not in payload
+    curated = curate(payload, TICK)
+    assert curated["symbol"].tolist() == ["IBM", "MSFT"]
+    assert curated["price"].tolist() == [223.73, 223.73]
+    assert curated["volume"].tolist() == [4212345, 4212345]
+    assert budget.used(TODAY()) == 2
+
+
+def test_a_body_echoing_the_key_lands_redacted_and_spends_the_day(
+    server: ProviderServer, budget: FileRequestBudget
+) -> None:
+    server.answers["IBM"] = [(200, DAILY_LIMIT, 0, False)]
+    payload = AlphaVantageProvider(["IBM", "MSFT"], KEY, budget, FAST).fetch(TICK)
+    lines = envelopes(payload)
+    assert KEY.encode() not in payload
+    assert lines["IBM"]["fetch"]["redacted"] is True
+    assert "[REDACTED]" in lines["IBM"]["body"]
+    assert lines["IBM"]["fetch"]["error"].startswith("DailyLimit: We have detected")
+    assert "error" not in lines["MSFT"]["fetch"]
+    # The provider says the quota is spent: the next tick is refused before any request.
+    assert budget.used(TODAY()) == budget.limit
+    sent = len(server.requests)
+    with pytest.raises(BudgetExhausted):
+        AlphaVantageProvider(["IBM"], KEY, budget, FAST).fetch(TICK)
+    assert len(server.requests) == sent
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind", "tries"),
+    [
+        ((200, NOTE, 0, False), "RateLimited", 1),
+        ((200, ERROR_MESSAGE, 0, False), "InvalidRequest", 1),
+        ((200, UNKNOWN, 0, False), "UnknownSymbol", 1),
+        ((429, "Too Many Requests", 0, False), "RateLimited", 3),
+        ((500, "oops", 0, False), "ServerError", 3),
+        ((200, QUOTE[: len(QUOTE) // 2], 0, False), "MalformedJson", 3),
+        ((502, "<html><body>Bad gateway</body></html>", 0, False), "ServerError", 3),
+        ((200, "<html><body>Will be right back</body></html>", 0, False), "HtmlPage", 3),
+        ((200, QUOTE, 1.0, False), "Timeout", 3),
+        ((200, QUOTE, 0, True), "Timeout", 3),
+    ],
+)
+def test_failures_are_typed_retried_only_when_it_can_help_and_every_try_is_counted(
+    server: ProviderServer, budget: FileRequestBudget, reply: tuple, kind: str, tries: int
+) -> None:
+    server.answers["BAD"] = [reply]
+    payload = AlphaVantageProvider(["BAD", "IBM"], KEY, budget, FAST).fetch(TICK)
+    lines = envelopes(payload)
+    assert lines["BAD"]["fetch"]["error"].startswith(f"{kind}:")
+    assert server.requests.count("BAD") == lines["BAD"]["fetch"]["attempts"] == tries
+    assert "error" not in lines["IBM"]["fetch"]
+    assert provider_errors(payload) == 1 and len(list(raw_records(payload))) == 1
+    assert budget.used(TODAY()) == len(server.requests)  # retries are requests too
+    assert KEY.encode() not in payload
+
+
+def test_a_tick_that_would_overrun_the_budget_is_refused_before_any_request(
+    server: ProviderServer, tmp_path: Path
+) -> None:
+    budget = FileRequestBudget(tmp_path / "budget.json", "alphavantage", 5)
+    AlphaVantageProvider(["IBM", "MSFT", "KO"], KEY, budget, FAST).fetch(TICK)
+    with pytest.raises(BudgetExhausted, match="needs 3 requests but 2 of 5 are left for"):
+        AlphaVantageProvider(["IBM", "MSFT", "KO"], KEY, budget, FAST).fetch(TICK)
+    assert len(server.requests) == 3 and budget.used(TODAY()) == 3
+
+
+def test_retries_stop_when_the_budget_has_no_request_left(
+    server: ProviderServer, tmp_path: Path
+) -> None:
+    budget = FileRequestBudget(tmp_path / "budget.json", "alphavantage", 2)
+    server.answers["IBM"] = [(503, "busy", 0, False), (200, QUOTE, 0, False)]
+    lines = envelopes(AlphaVantageProvider(["IBM", "MSFT"], KEY, budget, FAST).fetch(TICK))
+    assert lines["IBM"]["fetch"]["error"].startswith("ServerError:")
+    assert lines["IBM"]["fetch"]["attempts"] == 1 and len(server.requests) == 2
+
+
+def test_the_key_never_reaches_logs_the_lake_errors_or_the_run_record(
+    server: ProviderServer, settings, caplog: pytest.LogCaptureFixture, capsys
+) -> None:
+    from dagster import DagsterInstance
+
+    from marketdata_assets.definitions import configured_provider
+
+    caplog.set_level(logging.DEBUG)
+    server.answers["IBM"] = [(200, DAILY_LIMIT, 0, False)]
+    server.answers["DOWN"] = [(500, "<html>down</html>", 0, False)]
+    settings = settings.with_overrides(
+        provider="alphavantage", symbols=("IBM", "MSFT", "DOWN"), log_level="DEBUG"
+    )
+    assert KEY not in repr(configured_provider(settings))
+    with DagsterInstance.ephemeral() as instance:
+        summary = run_tick(settings, TICK, instance)
+        run_records = repr([instance.all_logs(run.run_id) for run in instance.get_runs()])
+    assert (summary.raw, summary.provider_errors) == (1, 2)
+    assert "HTTP Request: GET" in caplog.text  # httpx did log the requests it made
+    assert KEY not in caplog.text and KEY not in run_records
+    assert KEY not in "".join(capsys.readouterr())
+    landed = [path.read_bytes() for path in settings.data_dir.rglob("*") if path.is_file()]
+    assert len(landed) >= 4 and not any(KEY.encode() in data for data in landed)
+
+    with pytest.raises(TickFailed, match="request budget") as failed:  # the day is spent
+        run_tick(settings, TICK)
+    assert KEY not in str(failed.value)
+
+
+def test_a_tick_over_the_budget_fails_with_the_reason_and_writes_nothing(
+    server: ProviderServer, settings
+) -> None:
+    from marketdata_assets.definitions import lake_store
+    from marketdata_assets.lake import object_key
+
+    settings = settings.with_overrides(
+        provider="alphavantage", symbols=("IBM", "MSFT"), alphavantage_daily_budget=3
+    )
+    assert run_tick(settings, TICK).raw == 2
+    with pytest.raises(TickFailed, match="needs 2 requests but 1 of 3 are left"):
+        run_tick(settings, TICK.replace(minute=32))
+    assert lake_store(settings).keys("raw/") == [object_key("raw", TICK)]
+    assert len(server.requests) == 2
+
+
+def test_the_key_comes_from_the_environment_or_an_ssm_secure_string(aws_credentials) -> None:
+    import boto3
+    from moto import mock_aws
+
+    assert api_key(None, {"ALPHAVANTAGE_API_KEY": f" {KEY} "}) == KEY
+    with pytest.raises(ConfigError, match=r"^ALPHAVANTAGE_API_KEY: the alphavantage provider"):
+        api_key(None, {})
+    with pytest.raises(ConfigError, match="1-64 letters and digits") as bad:
+        api_key(None, {"ALPHAVANTAGE_API_KEY": "abc&apikey=x"})
+    assert "abc&" not in str(bad.value)
+    with mock_aws():
+        boto3.client("ssm").put_parameter(
+            Name="/marketdata/alphavantage", Value=KEY, Type="SecureString"
+        )
+        assert api_key("/marketdata/alphavantage", {}) == KEY
+        with pytest.raises(ConfigError, match="'/marketdata/missing': SSM GetParameter failed"):
+            api_key("/marketdata/missing", {})
+
+
+def test_the_cli_refuses_alphavantage_without_a_key_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from marketdata_assets.cli import main
+
+    monkeypatch.setenv("MARKETDATA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("ALPHAVANTAGE_API_KEY", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert main(["tick", "--provider", "alphavantage", "--symbols", "IBM"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ALPHAVANTAGE_API_KEY" in err
+    assert not (tmp_path / "data").exists()
+
+
+def test_on_aws_the_key_comes_from_ssm_and_the_budget_from_dynamodb(
+    server: ProviderServer, aws_settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+
+    from marketdata_assets.definitions import configured_provider
+    from marketdata_assets.providers.budget import DynamoRequestBudget
+    from marketdata_tests.conftest import create_budget_table
+
+    monkeypatch.delenv("ALPHAVANTAGE_API_KEY")
+    settings = aws_settings.with_overrides(
+        provider="alphavantage", symbols=("IBM", "MSFT"), alphavantage_daily_budget=3
+    )
+    with pytest.raises(ConfigError, match=r"^MARKETDATA_BUDGET_TABLE: the alphavantage provider"):
+        configured_provider(settings)
+    create_budget_table("budget")
+    boto3.client("ssm").put_parameter(Name="/md/av", Value=KEY, Type="SecureString")
+    settings = settings.with_overrides(budget_table="budget", alphavantage_key_param="/md/av")
+
+    assert run_tick(settings, TICK).raw == 2
+    assert [q["apikey"] for q in server.queries] == [KEY, KEY]
+    budget = DynamoRequestBudget(boto3.client("dynamodb"), "budget", "alphavantage", 3)
+    assert budget.used(TODAY()) == 2
+    with pytest.raises(TickFailed, match="needs 2 requests but 1 of 3 are left"):
+        run_tick(settings, TICK.replace(minute=32))
+
+
+def test_settings_read_the_budget_and_the_key_parameter() -> None:
+    from marketdata_assets.settings import Settings
+
+    aws = {"MARKETDATA_PROFILE": "aws", "MARKETDATA_BUCKET": "b", "MARKETDATA_TABLE": "t"}
+    read = Settings.from_env(
+        aws
+        | {
+            "MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET": "75",
+            "MARKETDATA_BUDGET_TABLE": "budget",
+            "ALPHAVANTAGE_API_KEY_PARAM": "/md/av",
+        }
+    )
+    assert (read.alphavantage_daily_budget, read.budget_table) == (75, "budget")
+    assert read.alphavantage_key_param == "/md/av"
+    assert (
+        Settings.from_env({"ALPHAVANTAGE_API_KEY_PARAM": "/md/av"}).alphavantage_key_param is None
+    )
+    for bad in ("0", "2.5", "many"):
+        with pytest.raises(ConfigError, match=f"MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET='{bad}'"):
+            Settings.from_env({"MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET": bad})
