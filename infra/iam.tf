@@ -27,6 +27,12 @@ locals {
           Resource = [aws_dynamodb_table.latest_prices.arn]
         },
         {
+          Sid      = "RequestBudget"
+          Effect   = "Allow"
+          Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+          Resource = [aws_dynamodb_table.request_budget.arn]
+        },
+        {
           Sid      = "OwnLogs"
           Effect   = "Allow"
           Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]

@@ -54,6 +54,9 @@ resource "aws_lambda_function" "tick" {
         MARKETDATA_SYMBOLS   = var.symbols
         MARKETDATA_PROVIDER  = var.provider_name
         MARKETDATA_LOG_LEVEL = "WARNING"
+
+        MARKETDATA_BUDGET_TABLE              = aws_dynamodb_table.request_budget.name
+        MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET = tostring(var.alphavantage_daily_budget)
       },
       var.provider_key_parameter == "" ? {} : { ALPHAVANTAGE_API_KEY_PARAM = var.provider_key_parameter },
     )

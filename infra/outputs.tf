@@ -8,6 +8,11 @@ output "table" {
   value       = aws_dynamodb_table.latest_prices.name
 }
 
+output "budget_table" {
+  description = "The providers' daily request budgets (MARKETDATA_BUDGET_TABLE)."
+  value       = aws_dynamodb_table.request_budget.name
+}
+
 output "function" {
   description = "The tick Lambda."
   value       = aws_lambda_function.tick.function_name

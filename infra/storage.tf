@@ -138,6 +138,33 @@ resource "aws_dynamodb_table" "latest_prices" {
   }
 }
 
+# The providers' daily request budgets: one item per provider and UTC day, expiring after two
+# days. Taken with a conditional ADD, so concurrent ticks cannot overrun a quota.
+resource "aws_dynamodb_table" "request_budget" {
+  #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS-owned key; the items are request counts.
+  name         = "${var.name}-request-budget"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "budget"
+
+  attribute {
+    name = "budget"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+}
+
 # Failed ticks (Lambda async failures and undeliverable schedule events) land here.
 resource "aws_sqs_queue" "dead_letters" {
   name                      = "${var.name}-tick-dead-letters"

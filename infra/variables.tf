@@ -126,8 +126,23 @@ variable "provider_name" {
   default     = "stub"
 
   validation {
-    condition     = contains(["stub", "yahoo"], var.provider_name)
-    error_message = "provider_name must be stub or yahoo (alphavantage is not built yet)."
+    condition     = contains(["stub", "yahoo", "alphavantage"], var.provider_name)
+    error_message = "provider_name must be stub, yahoo or alphavantage."
+  }
+  validation {
+    condition     = var.provider_name != "alphavantage" || var.provider_key_parameter != ""
+    error_message = "provider_name alphavantage needs provider_key_parameter: the SSM SecureString holding the API key."
+  }
+}
+
+variable "alphavantage_daily_budget" {
+  description = "Alpha Vantage requests a day the ticks may spend (25 on the free tier); a tick that would overrun it is refused."
+  type        = number
+  default     = 25
+
+  validation {
+    condition     = var.alphavantage_daily_budget >= 1 && floor(var.alphavantage_daily_budget) == var.alphavantage_daily_budget
+    error_message = "alphavantage_daily_budget must be a whole number of at least 1."
   }
 }
 

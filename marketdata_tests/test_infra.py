@@ -8,11 +8,14 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
 
+from marketdata_assets.ticks import floor_minute
 from marketdata_tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,7 +68,7 @@ def test_terraform_validates(workdir: Path) -> None:
 
 def test_terraform_test_passes_with_a_mocked_provider(workdir: Path) -> None:
     output = terraform(workdir, "test", "-no-color")
-    assert "8 passed, 0 failed" in output
+    assert "10 passed, 0 failed" in output
 
 
 def test_checkov_finds_nothing_unexplained() -> None:
@@ -112,11 +115,18 @@ def _empty_bucket(bucket: str) -> None:
 def test_apply_against_moto_then_a_tick_through_the_real_handler(
     workdir: Path, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The stack as deployed for Alpha Vantage; the handler runs with exactly the Lambda's
+    environment (plus the address of a local Alpha Vantage), its key read from SSM."""
+    from marketdata_tests.provider_server import ProviderServer, serving
+    from marketdata_tests.test_alphavantage_provider import KEY, quote_for
+
     # moto ignores policy conditions: it would apply the TLS-only Deny to every request.
     variables = [
         *("-var", f"aws_endpoint_url={moto_endpoint}"),
         *("-var", "table_deletion_protection=false"),
         *("-var", "enforce_tls_policy=false"),
+        *("-var", "provider_name=alphavantage"),
+        *("-var", "provider_key_parameter=/marketdata/alphavantage-key"),
     ]
     terraform(workdir, "apply", "-auto-approve", "-input=false", "-no-color", *variables)
     try:
@@ -132,17 +142,32 @@ def test_apply_against_moto_then_a_tick_through_the_real_handler(
         schedules = boto3.client("scheduler").list_schedules()["Schedules"]
         assert len(schedules) == 2
 
-        for name, value in {
-            "MARKETDATA_PROFILE": "aws",
-            "MARKETDATA_BUCKET": outputs["bucket"],
-            "MARKETDATA_TABLE": outputs["table"],
-            "MARKETDATA_SYMBOLS": config["Environment"]["Variables"]["MARKETDATA_SYMBOLS"],
-        }.items():
+        environment = config["Environment"]["Variables"]
+        assert "ALPHAVANTAGE_API_KEY" not in environment
+        for name, value in environment.items():
             monkeypatch.setenv(name, value)
+        monkeypatch.delenv("ALPHAVANTAGE_API_KEY", raising=False)
+        boto3.client("ssm").put_parameter(
+            Name=environment["ALPHAVANTAGE_API_KEY_PARAM"], Value=KEY, Type="SecureString"
+        )
         from marketdata_assets.lambda_handler import handler
 
-        result = handler({"time": "2026-11-25T14:31:00Z"}, None)
+        # A quote is stamped when it is received: tick the current minute (give or take 30 s, so
+        # the answer cannot land more than a minute after the tick starts), market open or not.
+        tick = floor_minute(datetime.now(UTC) + timedelta(seconds=30))
+        today = tick.astimezone(ZoneInfo("America/New_York")).date().isoformat()
+        monkeypatch.setenv("MARKETDATA_ALWAYS_OPEN", "1")
+        alphavantage = ProviderServer(
+            lambda _, query: query.get("symbol", "?"),
+            lambda symbol: quote_for(symbol).replace("2026-11-25", today),
+        )
+        with serving(alphavantage):
+            monkeypatch.setenv("MARKETDATA_ALPHAVANTAGE_URL", alphavantage.url)
+            result = handler({"time": tick.isoformat()}, None)
         assert result["validated"] == result["latest_updated"] == 10
+        assert {query["apikey"] for query in alphavantage.queries} == {KEY}
+        budget = boto3.client("dynamodb").scan(TableName=outputs["budget_table"])["Items"]
+        assert [item["used"]["N"] for item in budget] == ["10"]
 
         items = boto3.client("dynamodb").scan(TableName=outputs["table"])["Items"]
         assert sorted(item["symbol"]["S"] for item in items) == sorted(
@@ -158,7 +183,7 @@ def test_apply_against_moto_then_a_tick_through_the_real_handler(
             "raw",
             "validated",
         ]
-        assert all("/date=2026-11-25/minute=1431/" in k for k in keys)
+        assert all(f"/date={tick:%Y-%m-%d}/minute={tick:%H%M}/" in k for k in keys)
     finally:
         _empty_bucket(outputs_bucket(workdir))
         terraform(workdir, "destroy", "-auto-approve", "-input=false", "-no-color", *variables)

@@ -180,6 +180,41 @@ run "provider_key_parameter_adds_one_ssm_read" {
   }
 }
 
+run "alphavantage_reads_its_key_and_spends_a_budget_that_expires" {
+  command = plan
+  variables {
+    provider_name             = "alphavantage"
+    provider_key_parameter    = "/marketdata/alphavantage-key"
+    alphavantage_daily_budget = 75
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.request_budget.hash_key == "budget" && one(aws_dynamodb_table.request_budget.ttl).attribute_name == "expires_at" && one(aws_dynamodb_table.request_budget.ttl).enabled
+    error_message = "the budget table is keyed by budget and its items expire through expires_at"
+  }
+  assert {
+    condition     = one([for s in local.lambda_policy.Statement : s.Action if s.Sid == "RequestBudget"]) == ["dynamodb:GetItem", "dynamodb:UpdateItem"] && one([for s in local.lambda_policy.Statement : s.Resource if s.Sid == "RequestBudget"]) == [aws_dynamodb_table.request_budget.arn]
+    error_message = "the Lambda may read and update the budget table and nothing more"
+  }
+  assert {
+    condition = alltrue([
+      aws_lambda_function.tick.environment[0].variables["MARKETDATA_PROVIDER"] == "alphavantage",
+      aws_lambda_function.tick.environment[0].variables["ALPHAVANTAGE_API_KEY_PARAM"] == "/marketdata/alphavantage-key",
+      aws_lambda_function.tick.environment[0].variables["MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET"] == "75",
+      !contains(keys(aws_lambda_function.tick.environment[0].variables), "ALPHAVANTAGE_API_KEY"),
+    ])
+    error_message = "the Lambda gets the key's parameter name and the budget, never the key"
+  }
+}
+
+run "alphavantage_without_a_key_parameter_is_refused" {
+  command = plan
+  variables {
+    provider_name = "alphavantage"
+  }
+  expect_failures = [var.provider_name]
+}
+
 run "bad_variables_are_refused" {
   command = plan
   variables {
