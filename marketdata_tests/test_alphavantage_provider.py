@@ -327,3 +327,19 @@ def test_settings_read_the_budget_and_the_key_parameter() -> None:
     for bad in ("0", "2.5", "many"):
         with pytest.raises(ConfigError, match=f"MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET='{bad}'"):
             Settings.from_env({"MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET": bad})
+
+
+def test_the_deadline_holds_and_every_symbol_is_still_accounted_for(
+    server: ProviderServer, budget: FileRequestBudget
+) -> None:
+    symbols = [f"S{i}" for i in range(6)]
+    for symbol in symbols:
+        server.answers[symbol] = [(200, quote_for(symbol), 0.4, False)]
+    policy = FetchPolicy(
+        request_timeout_s=0.3, deadline_s=1.0, max_attempts=3, backoff_base_s=0.01, workers=1
+    )
+    lines = envelopes(AlphaVantageProvider(symbols, KEY, budget, policy).fetch(TICK))
+    assert sorted(lines) == symbols  # nothing lost
+    errors = [line["fetch"]["error"].split(":")[0] for line in lines.values()]
+    assert set(errors) == {"Timeout", "DeadlineExceeded"}
+    assert len(server.requests) <= budget.used(TODAY()) <= len(symbols) + len(server.requests)
