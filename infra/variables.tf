@@ -141,8 +141,8 @@ variable "alphavantage_daily_budget" {
   default     = 25
 
   validation {
-    condition     = var.alphavantage_daily_budget >= 1 && floor(var.alphavantage_daily_budget) == var.alphavantage_daily_budget
-    error_message = "alphavantage_daily_budget must be a whole number of at least 1."
+    condition     = var.alphavantage_daily_budget >= 1 && var.alphavantage_daily_budget <= 1000000 && floor(var.alphavantage_daily_budget) == var.alphavantage_daily_budget
+    error_message = "alphavantage_daily_budget must be a whole number from 1 to 1000000 (the range MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET accepts)."
   }
 }
 

