@@ -1,5 +1,6 @@
 """A scripted HTTP price provider on a loopback port, for the real HTTP client's tests."""
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -78,3 +79,9 @@ def serving(server: ProviderServer) -> Iterator[ProviderServer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def envelopes(payload: bytes) -> dict[str, dict]:
+    """A raw payload's envelopes by symbol."""
+    lines = [json.loads(line) for line in payload.decode().splitlines()]
+    return {line["fetch"]["symbol"]: line for line in lines}

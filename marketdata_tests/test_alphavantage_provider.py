@@ -1,7 +1,6 @@
 """Alpha Vantage adapter: the parser and error typing on recorded payloads, the real HTTP client
 against a local server serving them and faults, the request budget, and the key never leaking."""
 
-import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -27,7 +26,7 @@ from marketdata_assets.providers.fetching import Answer, FetchError, FetchPolicy
 from marketdata_assets.runner import TickFailed, run_tick
 from marketdata_assets.ticks import floor_minute
 from marketdata_tests.conftest import TICK
-from marketdata_tests.provider_server import ProviderServer, serving
+from marketdata_tests.provider_server import ProviderServer, envelopes, serving
 
 PAYLOADS = Path(__file__).with_name("payloads")
 QUOTE = (PAYLOADS / "alphavantage_global_quote_IBM.json").read_text()
@@ -64,11 +63,6 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProviderServer]:
 @pytest.fixture
 def budget(tmp_path: Path) -> FileRequestBudget:
     return FileRequestBudget(tmp_path / "budget.json", "alphavantage", 25)
-
-
-def envelopes(payload: bytes) -> dict[str, dict]:
-    lines = [json.loads(line) for line in payload.decode().splitlines()]
-    return {line["fetch"]["symbol"]: line for line in lines}
 
 
 def test_parser_maps_the_global_quote_to_a_raw_record() -> None:
@@ -389,9 +383,9 @@ def test_a_budget_store_failure_after_the_requests_loses_no_answer(
     assert "error" not in lines["IBM"]["fetch"] and len(server.requests) == 3
 
 
-def _live_tick(server: ProviderServer, session_days_ahead: int = 0) -> datetime:
-    """The current minute (give or take 30 s); the server quotes the New York session that
-    many days from today."""
+def live_tick(server: ProviderServer, session_days_ahead: int = 0) -> datetime:
+    """The current minute (give or take 30 s, so an answer cannot land more than a minute after
+    the tick starts); the server quotes the New York session that many days from today."""
     from zoneinfo import ZoneInfo
 
     tick = floor_minute(datetime.now(UTC) + timedelta(seconds=30))
@@ -403,7 +397,7 @@ def _live_tick(server: ProviderServer, session_days_ahead: int = 0) -> datetime:
 
 def test_a_live_tick_validates_the_quotes_it_observes(server: ProviderServer, settings) -> None:
     settings = settings.with_overrides(provider="alphavantage", symbols=("IBM", "MSFT"))
-    summary = run_tick(settings, _live_tick(server))
+    summary = run_tick(settings, live_tick(server))
     assert (summary.validated, summary.latest_updated, summary.quarantined) == (2, 2, 0)
 
 
@@ -413,6 +407,6 @@ def test_a_tick_for_a_past_minute_quarantines_live_quotes_as_from_the_future(
     """A live quote is not the price of an earlier minute: backfill needs a replay. (The quoted
     session closes after now, so the received time is not capped at a close.)"""
     settings = settings.with_overrides(provider="alphavantage", symbols=("IBM", "MSFT"))
-    summary = run_tick(settings, _live_tick(server, session_days_ahead=1) - timedelta(minutes=5))
+    summary = run_tick(settings, live_tick(server, session_days_ahead=1) - timedelta(minutes=5))
     assert (summary.validated, summary.quarantined) == (0, 2)
     assert summary.reasons == {"timestamp_future": 2}

@@ -8,14 +8,11 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
 
-from marketdata_assets.ticks import floor_minute
 from marketdata_tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,7 +115,7 @@ def test_apply_against_moto_then_a_tick_through_the_real_handler(
     """The stack as deployed for Alpha Vantage; the handler runs with exactly the Lambda's
     environment (plus the address of a local Alpha Vantage), its key read from SSM."""
     from marketdata_tests.provider_server import ProviderServer, serving
-    from marketdata_tests.test_alphavantage_provider import KEY, quote_for
+    from marketdata_tests.test_alphavantage_provider import KEY, live_tick, quote_for
 
     # moto ignores policy conditions: it would apply the TLS-only Deny to every request.
     variables = [
@@ -152,15 +149,10 @@ def test_apply_against_moto_then_a_tick_through_the_real_handler(
         )
         from marketdata_assets.lambda_handler import handler
 
-        # A quote is stamped when it is received: tick the current minute (give or take 30 s, so
-        # the answer cannot land more than a minute after the tick starts), market open or not.
-        tick = floor_minute(datetime.now(UTC) + timedelta(seconds=30))
-        today = tick.astimezone(ZoneInfo("America/New_York")).date().isoformat()
+        # A quote is stamped when it is received: tick the current minute, market open or not.
         monkeypatch.setenv("MARKETDATA_ALWAYS_OPEN", "1")
-        alphavantage = ProviderServer(
-            lambda _, query: query.get("symbol", "?"),
-            lambda symbol: quote_for(symbol).replace("2026-11-25", today),
-        )
+        alphavantage = ProviderServer(lambda _, query: query.get("symbol", "?"), quote_for)
+        tick = live_tick(alphavantage)
         with serving(alphavantage):
             monkeypatch.setenv("MARKETDATA_ALPHAVANTAGE_URL", alphavantage.url)
             result = handler({"time": tick.isoformat()}, None)

@@ -1,7 +1,6 @@
 """Yahoo chart adapter: parser on recorded payloads, the real HTTP client against a local server
 serving those payloads and the faults real providers produce."""
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from marketdata_assets.providers.fetching import FetchPolicy
 from marketdata_assets.providers.yahoo import YahooProvider, parse
 from marketdata_assets.runner import TickFailed, run_tick
 from marketdata_tests.conftest import TICK
-from marketdata_tests.provider_server import ProviderServer, serving
+from marketdata_tests.provider_server import ProviderServer, envelopes, serving
 
 PAYLOADS = Path(__file__).with_name("payloads")
 CHART = (PAYLOADS / "yahoo_chart_AAPL.json").read_text()
@@ -30,11 +29,6 @@ def yahoo(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProviderServer]:
     with serving(server):
         monkeypatch.setenv("MARKETDATA_YAHOO_URL", server.url)
         yield server
-
-
-def envelopes(payload: bytes) -> dict[str, dict]:
-    lines = [json.loads(line) for line in payload.decode().splitlines()]
-    return {line["fetch"]["symbol"]: line for line in lines}
 
 
 def test_parser_maps_the_chart_meta_to_a_raw_record() -> None:
