@@ -2,11 +2,16 @@
 
 Curation never rejects: a value it cannot standardise becomes null, and the gate names the
 reason. That keeps `raw lines == curated rows`, which the conservation invariant rests on.
+Every function here is total: whatever bytes or JSON values a line holds (wrong types, huge or
+non-finite numbers, deep nesting, lone surrogate escapes such as `"\\ud800"`), it becomes one row
+and nothing raises. A string holding a lone surrogate is not text Parquet can store: it is a
+value that cannot be standardised, so it becomes null.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,6 +32,7 @@ CURATED_SCHEMA: dict[str, str] = {
     "tick": "datetime64[us, UTC]",
 }
 _INT64_MAX = 2**63 - 1
+log = logging.getLogger(__name__)
 
 
 def split_lines(payload: bytes) -> list[str]:
@@ -41,8 +47,8 @@ def split_lines(payload: bytes) -> list[str]:
 def envelope_of(record: dict[str, object] | None) -> dict[str, object] | None:
     """The fetch metadata when `record` is an HTTP provider's envelope, else None."""
     meta = record.get("fetch") if record else None
-    if isinstance(meta, dict) and meta.get("provider") in ENVELOPE_PARSERS:
-        return meta
+    if isinstance(meta, dict) and isinstance(provider := meta.get("provider"), str):
+        return meta if provider in ENVELOPE_PARSERS else None
     return None
 
 
@@ -59,9 +65,25 @@ def raw_records(payload: bytes) -> Iterator[tuple[int, dict[str, object] | None]
             yield number, record
         elif "error" not in meta:
             assert record is not None
-            body = record.get("body")
-            parser = ENVELOPE_PARSERS[str(meta["provider"])]
-            yield number, parser(body, meta) if isinstance(body, str) else None
+            yield number, _unwrap(number, record.get("body"), meta)
+
+
+def _unwrap(number: int, body: object, meta: dict[str, object]) -> dict[str, object] | None:
+    """The record an envelope's body holds, by its provider's parser; None (an unparseable
+    row) when the body is not text or the parser fails.
+
+    The parsers are total (tested on arbitrary JSON); this guard keeps a parser bug from costing
+    the tick's other rows: the raw line stays, so a fixed parser can replay it.
+    """
+    if not isinstance(body, str):
+        return None
+    provider = str(meta["provider"])
+    try:
+        record = ENVELOPE_PARSERS[provider](body, meta)
+    except Exception:
+        log.exception("the %s parser failed on line %d: curated as unparseable", provider, number)
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def provider_errors(payload: bytes) -> int:
@@ -83,7 +105,8 @@ def parse_line(line: str) -> dict[str, object] | None:
 
 
 def standard_symbol(value: object) -> str | None:
-    return value.strip().upper() if isinstance(value, str) else None
+    text = _text(value)
+    return text.strip().upper() if text is not None else None
 
 
 def standard_price(value: object) -> float | None:
@@ -100,7 +123,8 @@ def standard_volume(value: object) -> int | None:
 
 
 def standard_currency(value: object) -> str | None:
-    return value.strip().upper() if isinstance(value, str) else None
+    text = _text(value)
+    return text.strip().upper() if text is not None else None
 
 
 def standard_event_ts(value: object) -> datetime | None:
@@ -113,7 +137,21 @@ def standard_event_ts(value: object) -> datetime | None:
         return None
     if moment.tzinfo is None or moment.utcoffset() is None:
         return None
-    return moment.astimezone(UTC)
+    try:  # 9999-12-31T23:59:59-01:00 is past datetime.max in UTC
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+def _text(value: object) -> str | None:
+    """`value` when it is a string that UTF-8 (so Parquet) can store: no lone surrogate."""
+    if not isinstance(value, str):
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value
 
 
 def _number(value: object) -> float | None:
@@ -152,8 +190,10 @@ def curate(payload: bytes, tick: datetime) -> pd.DataFrame:
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with exactly the curated columns, in order, with the curated dtypes."""
     out = frame[list(CURATED_SCHEMA)].copy()
-    for name in ("event_ts", "tick"):
-        out[name] = pd.to_datetime(out[name], utc=True).astype(CURATED_SCHEMA[name])
+    for name in ("event_ts", "tick"):  # a moment pandas cannot hold becomes null, not an error
+        out[name] = pd.to_datetime(out[name], utc=True, errors="coerce").astype(
+            CURATED_SCHEMA[name]
+        )
     return out.astype({k: v for k, v in CURATED_SCHEMA.items() if k not in ("event_ts", "tick")})
 
 

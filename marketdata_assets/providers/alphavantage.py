@@ -33,8 +33,10 @@ from marketdata_assets.providers.fetching import (
     FetchPolicy,
     Request,
     check_status,
+    detail,
     fetch_all,
     json_body,
+    transport,
 )
 
 NAME = "alphavantage"
@@ -46,7 +48,6 @@ _KEY_SHAPE = re.compile(r"[A-Za-z0-9]{8,64}")
 _NEW_YORK = ZoneInfo("America/New_York")
 _SESSION_CLOSE = time(16, 0)
 _FOREIGN_LISTING = re.compile(r"\.[A-Z]{3}$")  # TSCO.LON, SHOP.TRT: not priced in USD
-_DETAIL_CHARS = 200
 _BUDGET_SETTING = "MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET"
 log = logging.getLogger(__name__)
 
@@ -66,13 +67,13 @@ def check_response(response: Answer) -> None:
     if not isinstance(body, dict):
         raise FetchError("UnexpectedBody", "not a JSON object", retryable=False)
     if "Error Message" in body:
-        raise FetchError("InvalidRequest", _detail(body["Error Message"]), retryable=False)
+        raise FetchError("InvalidRequest", detail(body["Error Message"]), retryable=False)
     if "Note" in body:  # the per-minute limit outlasts the tick's deadline: the next tick retries
-        raise FetchError("RateLimited", _detail(body["Note"]), retryable=False)
+        raise FetchError("RateLimited", detail(body["Note"]), retryable=False)
     if "Information" in body:
-        text = _detail(body["Information"], limit=None)
+        text = detail(body["Information"], limit=None)
         daily = "per day" in text or "daily" in text
-        raise FetchError("DailyLimit" if daily else "Refused", _detail(text), retryable=False)
+        raise FetchError("DailyLimit" if daily else "Refused", detail(text), retryable=False)
     quote = body.get("Global Quote")
     if not isinstance(quote, dict):
         raise FetchError("UnexpectedBody", "no Global Quote", retryable=False)
@@ -81,10 +82,11 @@ def check_response(response: Answer) -> None:
 
 
 def parse(body: str, fetch: Mapping[str, object]) -> dict[str, object] | None:
-    """Pure: a GLOBAL_QUOTE body and its fetch metadata to a raw record (None without a quote)."""
+    """Pure and total: a GLOBAL_QUOTE body and its fetch metadata to a raw record (None without
+    a quote). Fields of the wrong type pass through for curation to null."""
     try:
         quote = json.loads(body)["Global Quote"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
     if not isinstance(quote, dict) or not quote:
         return None
@@ -103,16 +105,19 @@ def parse(body: str, fetch: Mapping[str, object]) -> dict[str, object] | None:
 
 
 def observed_at(received: object, trading_day: object) -> str | None:
-    """When the answer was received, capped at 16:00 New York on the quote's trading day."""
+    """When the answer was received, capped at 16:00 New York on the quote's trading day.
+    Total: None unless both are strings of their ISO form and the moments exist in UTC."""
+    if not isinstance(received, str) or not isinstance(trading_day, str):
+        return None
     try:
-        moment = datetime.fromisoformat(str(received))
-        day = date.fromisoformat(str(trading_day))
-    except ValueError:
+        moment = datetime.fromisoformat(received)
+        day = date.fromisoformat(trading_day)
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            return None
+        close = datetime.combine(day, _SESSION_CLOSE, _NEW_YORK).astimezone(UTC)
+        return min(moment.astimezone(UTC), close).isoformat()
+    except (ValueError, OverflowError):  # not ISO; or past datetime's range once in UTC
         return None
-    if moment.tzinfo is None:
-        return None
-    close = datetime.combine(day, _SESSION_CLOSE, _NEW_YORK).astimezone(UTC)
-    return min(moment.astimezone(UTC), close).isoformat()
 
 
 def api_key(key_param: str | None, env: Mapping[str, str] | None = None) -> str:
@@ -235,8 +240,8 @@ class AlphaVantageProvider:
                         log.warning("daily limit not recorded: %s", failure)
                 raise
 
-        transport = _KeyTransport(self._key, httpx.HTTPTransport())
-        with httpx.Client(transport=transport, headers={"User-Agent": "marketdata/0.1"}) as client:
+        keyed = _KeyTransport(self._key, transport())
+        with httpx.Client(transport=keyed, headers={"User-Agent": "marketdata/0.1"}) as client:
             return fetch_all(
                 self.name,
                 build_requests(self.symbols, self.base_url),
@@ -246,9 +251,3 @@ class AlphaVantageProvider:
                 secrets=(self._key,),
                 may_retry=may_retry,
             )
-
-
-def _detail(message: object, limit: int | None = _DETAIL_CHARS) -> str:
-    """The provider's message on one line, shortened to `limit` characters."""
-    text = " ".join(str(message).split())
-    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"

@@ -1,29 +1,36 @@
-"""Fetching over HTTP for the real providers: retries with jittered backoff, a per-request
-timeout and a deadline for the whole tick. Every requested symbol comes back as exactly one
-raw line: the response body exactly as received, or an error entry — nothing is dropped.
+"""Fetching over HTTP for the real providers: retries with jittered backoff (tenacity), a time
+budget per request that covers connecting, headers and body alike, and a deadline for the whole
+tick. Every requested symbol comes back as exactly one raw line: the response body exactly as
+received, or an error entry — nothing is dropped, whatever a response holds.
 
 A raw line from an HTTP provider is an envelope:
     {"fetch": {"provider", "symbol", "status", "at", "attempts"[, "error"][, "redacted"]},
      "body": "<text>"}
 Curation hands the body to the provider's parser; an envelope with an `error` is counted as a
 provider error, not a record. The one change ever made to a body is the redaction of a secret
-the provider echoed back (an API key), flagged by `"redacted": true`.
+the provider echoed back (an API key, in any spelling that decodes to it), flagged by
+`"redacted": true`.
 """
 
 from __future__ import annotations
 
 import json
-import random
+import re
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+import httpcore
 import httpx
+import tenacity
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 REDACTED = "[REDACTED]"
+_DETAIL_CHARS = 200
 
 
 class FetchError(Exception):
@@ -36,7 +43,7 @@ class FetchError(Exception):
 
 @dataclass(frozen=True)
 class FetchPolicy:
-    request_timeout_s: float = 5.0
+    request_timeout_s: float = 5.0  # one request, connecting, headers and body included
     deadline_s: float = 40.0  # the whole tick's fetching, so the tick finishes inside its minute
     max_attempts: int = 4
     backoff_base_s: float = 0.5
@@ -51,9 +58,12 @@ class Request:
     params: dict[str, str]
 
 
-def backoff(attempt: int, policy: FetchPolicy, rng: random.Random) -> float:
-    """Full-jitter exponential backoff before attempt `attempt + 1`."""
-    return rng.uniform(0, min(policy.backoff_max_s, policy.backoff_base_s * 2**attempt))
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer as the checks see it."""
+
+    status: int
+    text: str
 
 
 def fetch_all(
@@ -67,54 +77,66 @@ def fetch_all(
     may_retry: Callable[[], bool] = lambda: True,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-    rng: random.Random | None = None,
 ) -> bytes:
     """One envelope line per request, in order. `check` raises FetchError for a bad response.
 
-    `secrets` never reach a body or an error text; `may_retry` is asked before every retry
-    (a request budget says no when it has no request left).
+    Nothing one request meets costs the others: a check that fails in an unforeseen way is an
+    `UnexpectedBody` error, any other unforeseen failure an `UnexpectedError`, both for that
+    symbol only. `secrets` never reach a body or an error text, in any encoding that decodes to
+    them; `may_retry` is asked before every retry (a request budget says no when it has no
+    request left). Give `client` a `transport()` so each request's budget covers its headers.
     """
-    rng = rng or random.Random()
     deadline = clock() + policy.deadline_s
-
-    def redact(text: str) -> str:
-        for secret in secrets:
-            text = text.replace(secret, REDACTED) if secret else text
-        return text
+    redact = redactor(secrets)
+    attempts_spent = tenacity.stop_after_attempt(policy.max_attempts)
 
     def one(request: Request) -> str:
         meta: dict[str, object] = {"provider": provider, "symbol": request.symbol, "attempts": 0}
         body: str | None = None
-        for attempt in range(1, policy.max_attempts + 1):
+        tries = 0
+
+        def attempt() -> None:
+            nonlocal body, tries
             remaining = deadline - clock()
             if remaining <= 0:
-                meta["error"] = "DeadlineExceeded: the tick's fetch deadline passed"
-                break
-            meta["attempts"] = attempt
-            try:
-                status, received = _get(
-                    client, request, min(policy.request_timeout_s, remaining), clock
+                raise FetchError(
+                    "DeadlineExceeded", "the tick's fetch deadline passed", retryable=False
                 )
-                body = redact(received)
-                meta["status"] = status
-                if body != received:
-                    meta["redacted"] = True
-                check(Answer(status, body))
-                meta.pop("error", None)
-                break
-            except httpx.TimeoutException:
-                error = FetchError("Timeout", "no complete answer in time", retryable=True)
-            except httpx.RequestError as failure:  # never str(failure): it may hold the URL
-                error = FetchError("TransportError", type(failure).__name__, retryable=True)
-            except FetchError as failure:
-                error = failure
+            tries += 1
+            meta["attempts"] = tries
+            status, received = _fetch(client, request, min(policy.request_timeout_s, remaining))
+            body = redact(received)
+            meta["status"] = status
+            if body != received:
+                meta["redacted"] = True
+            _checked(check, Answer(status, body))
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            """No retry after the last attempt, nor one whose pause would reach the deadline,
+            nor one the budget refuses (asked last: a yes spends a request)."""
+            return (
+                attempts_spent(state)
+                or clock() + state.upcoming_sleep >= deadline
+                or not may_retry()
+            )
+
+        retrying = tenacity.Retrying(
+            # Full jitter: uniform(0, min(max, base * 2 ** (attempt - 1))) before each retry.
+            wait=tenacity.wait_random_exponential(
+                multiplier=policy.backoff_base_s, max=policy.backoff_max_s
+            ),
+            stop=stop,
+            retry=tenacity.retry_if_exception(lambda e: isinstance(e, FetchError) and e.retryable),
+            sleep=sleep,
+            reraise=True,  # the last FetchError itself, not tenacity's RetryError
+        )
+        try:
+            retrying(attempt)
+            meta.pop("error", None)
+        except FetchError as error:
             meta["error"] = redact(str(error))
-            if not error.retryable or attempt == policy.max_attempts:
-                break
-            pause = backoff(attempt - 1, policy, rng)
-            if clock() + pause >= deadline or not may_retry():
-                break
-            sleep(pause)
+        except Exception as failure:  # a bug, a failing `may_retry`: this symbol's, not the tick's
+            meta["error"] = f"UnexpectedError: {type(failure).__name__}"
         meta["at"] = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return json.dumps({"fetch": meta, "body": body}, separators=(",", ":"))
 
@@ -123,28 +145,191 @@ def fetch_all(
     return "".join(line + "\n" for line in lines).encode()
 
 
-@dataclass(frozen=True)
-class Answer:
-    """An HTTP answer as the checks see it."""
+def _fetch(client: httpx.Client, request: Request, budget_s: float) -> tuple[int, str]:
+    """`_get`, its failures typed: timeouts and transport errors are retryable, anything else
+    (a bad charset name, a bug) is an `UnexpectedError` that retrying cannot fix."""
+    try:
+        return _get(client, request, budget_s)
+    except httpx.TimeoutException:
+        raise FetchError("Timeout", "no complete answer in time", retryable=True) from None
+    except httpx.RequestError as failure:  # never str(failure): it may hold the URL
+        raise FetchError("TransportError", type(failure).__name__, retryable=True) from None
+    except Exception as failure:
+        raise FetchError("UnexpectedError", type(failure).__name__, retryable=False) from None
 
-    status: int
-    text: str
+
+def _checked(check: Callable[[Answer], None], answer: Answer) -> None:
+    """`check(answer)`, total: whatever else it raises becomes a non-retryable FetchError, so an
+    answer of a shape nobody foresaw costs its own symbol and nothing more."""
+    try:
+        check(answer)
+    except FetchError:
+        raise
+    except Exception as failure:
+        raise FetchError(
+            "UnexpectedBody", f"the check failed ({type(failure).__name__})", retryable=False
+        ) from None
 
 
-def _get(
-    client: httpx.Client, request: Request, budget_s: float, clock: Callable[[], float]
-) -> tuple[int, str]:
-    """GET within `budget_s` in all: httpx's timeouts bound each read, not a body that trickles."""
-    started = clock()
-    with client.stream("GET", request.url, params=request.params, timeout=budget_s) as response:
-        chunks = []
-        for chunk in response.iter_bytes():
-            chunks.append(chunk)
-            if clock() - started > budget_s:
-                raise httpx.ReadTimeout("the body did not arrive in time")
-        return response.status_code, b"".join(chunks).decode(
-            response.encoding or "utf-8", "replace"
+# The request budget. httpx's timeouts bound each socket operation, not the whole request: a
+# server that sends its headers one byte every 0.5 s resets the read timeout with each byte.
+# So each worker thread notes when its current request must be done (`_get`), and the network
+# backend below gives every socket operation (connect, TLS, each write and read) at most the
+# time left, raising httpcore's own timeout once none is. No watchdog thread, no socket closed
+# under another thread's feet: the blocked call itself ends at the deadline.
+_request = threading.local()
+
+
+def _time_left(timeout: float | None, expired: type[httpcore.TimeoutException]) -> float | None:
+    """`timeout` cut to what is left of this thread's request budget (None: no budget set)."""
+    deadline: float | None = getattr(_request, "deadline", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise expired("the request's time budget is spent")
+    return left if timeout is None else min(timeout, left)
+
+
+class _BudgetStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream):
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _time_left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _time_left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = _time_left(timeout, httpcore.ConnectTimeout)
+        return _BudgetStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _BudgetBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = _time_left(timeout, httpcore.ConnectTimeout)
+        return _BudgetStream(
+            self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
         )
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        timeout = _time_left(timeout, httpcore.ConnectTimeout)
+        return _BudgetStream(self._inner.connect_unix_socket(path, timeout, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def transport() -> httpx.HTTPTransport:
+    """httpx's transport with httpx's defaults, over sockets that keep each request's budget."""
+    made = httpx.HTTPTransport()
+    # httpx has no public parameter for its pool's network backend: swap in the same pool as
+    # httpx builds by default, plus the backend. (test_hostile_input's slow-headers test fails
+    # should a new httpx stop honouring this.) A client built without this transport still
+    # gets every socket operation bounded by httpx and the body bounded by `_get`.
+    made._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=_BudgetBackend(),
+    )
+    return made
+
+
+def _get(client: httpx.Client, request: Request, budget_s: float) -> tuple[int, str]:
+    """GET within `budget_s` in all: connecting, headers and body (see `_BudgetBackend`)."""
+    started = time.monotonic()
+    _request.deadline = started + budget_s
+    try:
+        with client.stream("GET", request.url, params=request.params, timeout=budget_s) as response:
+            chunks = []
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                if time.monotonic() - started > budget_s:  # for a client without `transport()`
+                    raise httpx.ReadTimeout("the body did not arrive in time")
+            return response.status_code, _text(b"".join(chunks), response.encoding)
+    finally:
+        _request.deadline = None
+
+
+def _text(data: bytes, encoding: str | None) -> str:
+    """The body as text in its declared charset, UTF-8 when it names none or an unknown one."""
+    try:
+        return data.decode(encoding or "utf-8", "replace")
+    except LookupError:
+        return data.decode("utf-8", "replace")
+
+
+def redactor(secrets: Iterable[str]) -> Callable[[str], str]:
+    """A function replacing with REDACTED every spelling of each secret that decodes to it."""
+    patterns = [secret_spellings(secret) for secret in secrets if secret]
+
+    def redact(text: str) -> str:
+        for pattern in patterns:
+            text = pattern.sub(REDACTED, text)
+        return text
+
+    return redact
+
+
+def secret_spellings(secret: str) -> re.Pattern[str]:
+    """Every spelling of `secret` a reader could decode back to it, each character written
+    literally, as a JSON escape (`\\u0053`), percent-encoded (`%53`) or as an HTML character
+    reference (`&#83;`, `&#x53;`), in any mix and with hex digits in either case."""
+    return re.compile("".join(_char_spellings(char) for char in secret))
+
+
+def _char_spellings(char: str) -> str:
+    code = ord(char)
+    units = [code] if code <= 0xFFFF else [0xD800 + ((code - 0x10000) >> 10),
+                                           0xDC00 + ((code - 0x10000) & 0x3FF)]  # fmt: skip
+    forms = [
+        re.escape(char),
+        "".join(r"\\u" + _hex(f"{unit:04x}") for unit in units),
+        "".join("%" + _hex(f"{byte:02x}") for byte in char.encode("utf-8", "surrogatepass")),
+        f"&#0*{code};",
+        "&#[xX]0*" + _hex(f"{code:x}") + ";",
+    ]
+    return "(?:" + "|".join(forms) + ")"
+
+
+def _hex(digits: str) -> str:
+    """A regex matching these hex digits in either case."""
+    return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in digits)
+
+
+def detail(message: object, limit: int | None = _DETAIL_CHARS) -> str:
+    """A provider's message on one line, shortened to `limit` characters. Total."""
+    try:
+        text = " ".join(str(message).split())
+    except (RecursionError, ValueError):  # a structure too deep to print, or a huge int
+        text = type(message).__name__
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def check_status(response: Answer) -> None:
@@ -158,9 +343,12 @@ def check_status(response: Answer) -> None:
 
 
 def json_body(response: Answer) -> object:
-    """The response as JSON; truncated JSON or an HTML page is retryable."""
+    """The response as JSON; truncated JSON or an HTML page is retryable, JSON nested deeper
+    than Python's parser goes is not."""
     try:
         return json.loads(response.text)
+    except RecursionError:
+        raise FetchError("UnexpectedBody", "JSON nested too deeply", retryable=False) from None
     except ValueError:
         kind = "HtmlPage" if response.text.lstrip().startswith("<") else "MalformedJson"
         raise FetchError(kind, "the body is not JSON", retryable=True) from None

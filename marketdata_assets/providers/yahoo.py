@@ -6,6 +6,7 @@ intercepted in tests. Here every failure is a typed error in the raw payload.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -18,8 +19,10 @@ from marketdata_assets.providers.fetching import (
     FetchPolicy,
     Request,
     check_status,
+    detail,
     fetch_all,
     json_body,
+    transport,
 )
 
 DEFAULT_URL = "https://query1.finance.yahoo.com"
@@ -38,44 +41,71 @@ def build_requests(symbols: Sequence[str], base_url: str) -> list[Request]:
 
 
 def check_response(response: Answer) -> None:
-    """Raise FetchError unless the response holds a chart result."""
+    """Raise FetchError unless the response holds a chart result. Total: whatever the body's
+    shape, the outcome is a pass or a typed FetchError."""
     if response.status == 404:
         raise FetchError("UnknownSymbol", "Yahoo answered Not Found", retryable=False, status=404)
     check_status(response)
-    chart = json_body(response)
-    error = chart.get("chart", {}).get("error") if isinstance(chart, dict) else None
+    body = json_body(response)
+    chart = body.get("chart") if isinstance(body, dict) else None
+    if not isinstance(chart, dict):
+        raise FetchError("UnexpectedBody", "no chart object", retryable=False)
+    error = chart.get("error")
     if error:
-        raise FetchError("ProviderError", str(error.get("description", error)), retryable=False)
-    if not isinstance(chart, dict) or not (chart.get("chart") or {}).get("result"):
+        said = error.get("description", error) if isinstance(error, dict) else error
+        raise FetchError("ProviderError", detail(said), retryable=False)
+    result = chart.get("result")
+    if not result:
         raise FetchError("MalformedJson", "no chart result", retryable=True)
+    if not isinstance(result, list) or not isinstance(result[0], dict):
+        raise FetchError(
+            "UnexpectedBody", "the chart result is not a list of objects", retryable=False
+        )
 
 
 def parse(body: str) -> dict[str, object] | None:
-    """Pure: a chart body to a raw record (None when it holds no result)."""
-    import json
+    """Pure and total: a chart body to a raw record, None when it holds no result's `meta`.
 
+    Fields of the wrong type pass through for curation to null; an `event_ts` that no
+    datetime can hold (NaN, inf, 1e20, a boolean) is None.
+    """
     try:
         result = json.loads(body)["chart"]["result"][0]
         meta = result["meta"]
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError, RecursionError):
         return None
-    volumes = [
-        v
-        for v in (result.get("indicators", {}).get("quote") or [{}])[0].get("volume") or []
-        if v is not None
-    ]
-    moment = meta.get("regularMarketTime")
+    if not isinstance(meta, dict):
+        return None
+    volumes = _volumes(result)
     return {
         "symbol": meta.get("symbol"),
         "price": meta.get("regularMarketPrice"),
         "volume": meta.get("regularMarketVolume", volumes[-1] if volumes else None),
         "currency": meta.get("currency"),
-        "event_ts": datetime.fromtimestamp(moment, UTC).isoformat()
-        if isinstance(moment, int | float)
-        else None,
+        "event_ts": _moment(meta.get("regularMarketTime")),
         "exchange": meta.get("exchangeName"),
         "exchange_timezone": meta.get("exchangeTimezoneName"),
     }
+
+
+def _volumes(result: dict[str, object]) -> list[object]:
+    """The non-null minute volumes of `indicators.quote[0].volume`; [] when that is absent or
+    of another shape."""
+    indicators = result.get("indicators")
+    quotes = indicators.get("quote") if isinstance(indicators, dict) else None
+    quote = quotes[0] if isinstance(quotes, list) and quotes else None
+    volume = quote.get("volume") if isinstance(quote, dict) else None
+    return [v for v in volume if v is not None] if isinstance(volume, list) else []
+
+
+def _moment(epoch: object) -> str | None:
+    """Epoch seconds as an ISO UTC timestamp; None unless a real number a datetime can hold."""
+    if isinstance(epoch, bool) or not isinstance(epoch, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(epoch, UTC).isoformat()
+    except (OverflowError, ValueError, OSError):  # NaN, inf, 1e20, before year 1
+        return None
 
 
 class YahooProvider:
@@ -89,7 +119,8 @@ class YahooProvider:
         self.base_url = base_url or os.environ.get("MARKETDATA_YAHOO_URL") or DEFAULT_URL
 
     def fetch(self, tick: datetime) -> bytes:
-        with httpx.Client(headers={"User-Agent": "marketdata/0.1"}) as client:
+        client = httpx.Client(transport=transport(), headers={"User-Agent": "marketdata/0.1"})
+        with client:
             return fetch_all(
                 self.name,
                 build_requests(self.symbols, self.base_url),
