@@ -7,16 +7,30 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.settings import Settings, parse_symbols
+from marketdata_assets.settings import Settings, StorageSettings
 from marketdata_assets.ticks import floor_minute, parse_tick
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
+
+# Settings a tick flag overrides -> the flag, so errors name what the user typed.
+TICK_FLAGS = {
+    "provider": "--provider",
+    "symbols": "--symbols",
+    "fault_rate": "--fault-rate",
+    "seed": "--seed",
+    "source": "--source",
+}
+T = TypeVar("T")
+# Dagster's console stays quiet unless MARKETDATA_LOG_LEVEL asks for it: the CLI prints its own
+# summary, or one error line that names the step and the cause.
+QUIET = "CRITICAL"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,8 +49,9 @@ def _parser() -> argparse.ArgumentParser:
         "--provider", help="stub, replay, alphavantage or yahoo (default: MARKETDATA_PROVIDER)"
     )
     tick.add_argument("--source", help="replay: a JSON Lines file or s3://bucket/key")
-    tick.add_argument("--fault-rate", type=float, help="stub: share of records given a defect")
-    tick.add_argument("--seed", type=int, help="stub: random seed")
+    # Flag values stay text here: Settings checks them by the same rules as the environment.
+    tick.add_argument("--fault-rate", help="stub: share of records given a defect, 0 to 1")
+    tick.add_argument("--seed", help="stub: random seed, 0 to 2**32-1")
     tick.add_argument("--json", action="store_true", help="print one JSON object")
 
     latest = commands.add_parser("latest", help="show the latest-price table")
@@ -51,67 +66,128 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = Settings.from_env()
         if args.command == "tick":
-            return _tick(args, settings)
+            return _tick(args, Settings.from_env())
+        # The read commands read only where the data lives: a bad tick setting cannot stop them.
         if args.command == "latest":
-            return _latest(args, settings)
-        return _quarantine(args, settings)
+            return _latest(args, StorageSettings.from_env())
+        return _quarantine(args, StorageSettings.from_env())
     except ConfigError as error:
-        print(f"marketdata: error: {error}", file=sys.stderr)
-        return 2
+        return _fail(error, 2)
+
+
+def _fail(error: Exception, code: int) -> int:
+    message = " ".join(str(error).split())  # one line, whatever the cause's text held
+    print(f"marketdata: error: {message}", file=sys.stderr)
+    return code
 
 
 def _tick(args: argparse.Namespace, settings: Settings) -> int:
-    from marketdata_assets.definitions import configured_provider
-    from marketdata_assets.runner import TickFailed, run_tick
-
+    # Every input is checked before Dagster or Great Expectations is imported (seconds) and
+    # before anything is written.
     tick = parse_tick(args.at) if args.at else floor_minute(datetime.now(UTC))
-    settings = settings.with_overrides(
-        provider=args.provider,
-        symbols=parse_symbols(args.symbols, "--symbols") if args.symbols is not None else None,
-        fault_rate=args.fault_rate,
-        seed=args.seed,
-        source=args.source,
-    )
-    # Check every input (and find the provider's key) before anything is written.
-    configured_provider(settings)
+    flags = {field: getattr(args, field) for field in TICK_FLAGS}
+    settings = settings.with_overrides(TICK_FLAGS, **flags)
+    if "log_level" not in settings.model_fields_set:
+        settings = settings.with_overrides(log_level=QUIET)
+    _check_provider(settings)
     instance = _instance()
     _check_writable(settings)
+
+    from marketdata_assets.runner import TickFailed, run_tick
+
     try:
         summary = run_tick(settings, tick, instance)
     except TickFailed as error:
-        print(f"marketdata: error: {error}", file=sys.stderr)
-        return 1
+        return _fail(error, 1)
     if args.json:
         print(json.dumps(summary.as_dict()))
     else:
-        print(
-            f"tick {summary.tick}: {summary.raw} raw, {summary.validated} validated, "
-            f"{summary.quarantined} quarantined, {summary.latest_updated} latest prices updated"
-            + (f", {summary.provider_errors} provider errors" if summary.provider_errors else "")
-        )
+        print(_summary_line(summary.as_dict()))
         if summary.reasons:
             reasons = ", ".join(f"{code} {count}" for code, count in summary.reasons.items())
             print(f"quarantined by reason: {reasons} (see `marketdata quarantine`)")
     return 0
 
 
-def _latest(args: argparse.Namespace, settings: Settings) -> int:
+def _summary_line(summary: dict[str, object]) -> str:
+    stale = summary.get("latest_stale", 0)
+    return (
+        f"tick {summary['tick']}: {summary['raw']} raw, {summary['validated']} validated, "
+        f"{summary['quarantined']} quarantined, {summary['latest_updated']} latest prices updated"
+        + (f" ({stale} stale: the table already held these or newer prices)" if stale else "")
+        + (f", {summary['provider_errors']} provider errors" if summary["provider_errors"] else "")
+    )
+
+
+def _check_provider(settings: Settings) -> None:
+    """Build the provider as a run would (its key looked up), and check a replay source exists."""
+    from marketdata_assets import stores
+    from marketdata_assets.providers import make_provider
+
+    make_provider(
+        settings.provider,
+        settings.symbols,
+        seed=settings.seed,
+        fault_rate=settings.fault_rate,
+        source=settings.source,
+        budget=stores.request_budget(settings, settings.provider)
+        if settings.provider == "alphavantage"
+        else None,
+        key_param=settings.alphavantage_key_param,
+    )
+    if settings.provider == "replay" and settings.source and settings.source.startswith("s3://"):
+        _check_s3_object(settings.source)
+
+
+def _check_s3_object(uri: str) -> None:
+    """A replay source in S3 must exist (HeadObject), so a typo is bad input, not a failed run."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from marketdata_assets.aws import client, describe
+
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    try:
+        client("s3").head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        status = error.response.get("Error", {}).get("Code", "")
+        reason = "no such object" if status in ("404", "NoSuchKey") else describe(error)
+        raise ConfigError(f"--source {uri!r}: S3 HeadObject failed: {reason}") from None
+    except BotoCoreError as error:
+        raise ConfigError(f"--source {uri!r}: S3 HeadObject failed: {error}") from None
+
+
+def _latest(args: argparse.Namespace, settings: StorageSettings) -> int:
     from marketdata_assets.views import latest_rows, latest_table
 
-    rows = latest_rows(settings)
-    print(json.dumps(rows) if args.json else latest_table(rows))
+    rows = _read(lambda: latest_rows(settings))
+    if rows is None:
+        return 1
+    print(json.dumps(rows, allow_nan=False) if args.json else latest_table(rows))
     return 0
 
 
-def _quarantine(args: argparse.Namespace, settings: Settings) -> int:
+def _quarantine(args: argparse.Namespace, settings: StorageSettings) -> int:
     from marketdata_assets.views import quarantine_records, quarantine_table
 
     tick = parse_tick(args.tick, "--tick") if args.tick else None
-    records = quarantine_records(settings, tick)
-    print(json.dumps(records) if args.json else quarantine_table(records))
+    records = _read(lambda: quarantine_records(settings, tick))
+    if records is None:
+        return 1
+    print(json.dumps(records, allow_nan=False) if args.json else quarantine_table(records))
     return 0
+
+
+def _read(read: Callable[[], T]) -> T | None:
+    """What `read` returns; a storage failure (a missing bucket or table) is one error line."""
+    from marketdata_assets.lake.s3 import LakeError
+    from marketdata_assets.latest.dynamodb import StoreError
+
+    try:
+        return read()
+    except (LakeError, StoreError) as error:
+        _fail(error, 1)
+        return None
 
 
 def _check_writable(settings: Settings) -> None:
@@ -133,7 +209,7 @@ def _instance() -> DagsterInstance | None:
     home = os.environ.get("DAGSTER_HOME")
     if not home:
         return None
-    if not os.path.isdir(home):
+    if not Path(home).is_dir():
         raise ConfigError(f"DAGSTER_HOME {home!r}: not a folder; create it or unset it")
     from dagster import DagsterInstance
 

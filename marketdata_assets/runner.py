@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import AssetCheckSeverity, DagsterInstance, ExecuteInProcessResult
 
 from marketdata_assets.definitions import build_definitions
 from marketdata_assets.defs.tick import tick_tags
@@ -27,6 +27,7 @@ class TickSummary:
     validated: int
     quarantined: int
     latest_updated: int
+    latest_stale: int = 0  # validated rows not written: the table held an equal or newer price
     provider_errors: int = 0  # requested symbols the provider failed to deliver
     reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows per reason code
 
@@ -80,17 +81,53 @@ def _summary(result: ExecuteInProcessResult, tick: datetime) -> TickSummary:
         validated=_metadata(result, "validated_ticks", "rows"),
         quarantined=_metadata(result, "quarantined_ticks", "rows"),
         latest_updated=_metadata(result, "latest_prices", "updated"),
+        latest_stale=_metadata(result, "latest_prices", "stale"),
         provider_errors=_metadata(result, "raw_ticks", "provider_errors"),
         reasons=dict(_metadata(result, "quarantined_ticks", "reasons")),
     )
 
 
 def _failure(result: ExecuteInProcessResult) -> str:
+    """One line naming what stopped the run: a failed blocking check and what it saw, else
+    the failed step and its cause."""
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed or evaluation.severity != AssetCheckSeverity.ERROR:
+            continue
+        if evaluation.check_name == "provider_delivered":
+            return _provider_failure(result)
+        asset = evaluation.asset_key.to_user_string()
+        seen = "; ".join(f"{name} {entry.value}" for name, entry in evaluation.metadata.items())
+        return _one_line(
+            f"check {asset}/{evaluation.check_name} failed" + (f": {seen}" if seen else "")
+        )
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
             error = event.step_failure_data.error
             message = error.message.strip() if error else "unknown error"
             if error and error.cause:
                 message = error.cause.message.strip()
-            return f"step {event.step_key}: {message}"
+            return _one_line(f"step {event.step_key}: {message}")
     return "the run did not succeed"
+
+
+def _provider_failure(result: ExecuteInProcessResult, shown: int = 5) -> str:
+    """Every symbol failed: the provider's error per symbol, from the landed raw envelopes."""
+    from marketdata_assets.curation import envelope_of, parse_line, split_lines
+
+    try:
+        payload = result.output_for_node("raw_ticks")
+    except Exception:  # the payload is not to be had: say what the check says
+        payload = b""
+    errors = [
+        f"{meta.get('symbol')} {meta['error']}"
+        for line in split_lines(payload)
+        if (meta := envelope_of(parse_line(line))) is not None and "error" in meta
+    ]
+    listed = "; ".join(errors[:shown]) + (
+        f"; and {len(errors) - shown} more" if len(errors) > shown else ""
+    )
+    return _one_line("every symbol failed at the provider" + (f": {listed}" if listed else ""))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

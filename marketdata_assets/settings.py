@@ -1,123 +1,226 @@
-"""Configuration, read from the environment in exactly one place."""
+"""Configuration, read from the environment in exactly one place.
+
+pydantic-settings parses and validates; a broken rule becomes one ConfigError line naming the
+variable (or the CLI flag), the value and the rule. Two classes, so that a command reads only
+what it uses: `StorageSettings` says where the lake and the latest-price table live (all the
+read commands need), `Settings` adds what a tick needs (provider, symbols, gate policy…).
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.symbols import check_symbol
+from marketdata_assets.providers import PROVIDERS
+from marketdata_assets.symbols import SYMBOL_PATTERN, is_symbol
 
 DEFAULT_SYMBOLS = ("AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "META", "TSLA", "JPM", "V", "KO")
 PROFILES = ("local", "aws")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+PREFIX = "MARKETDATA_"
 
 
 def parse_symbols(text: str, source: str = "MARKETDATA_SYMBOLS") -> tuple[str, ...]:
     """Split a comma-separated symbol list, upper-case it and check every symbol's shape."""
-    symbols = tuple(dict.fromkeys(s.strip().upper() for s in text.split(",") if s.strip()))
+    try:
+        return _symbols(text)
+    except ValueError as error:
+        raise ConfigError(f"{source}: {error}") from None
+
+
+def _symbols(value: str | Iterable[str]) -> tuple[str, ...]:
+    parts = value.split(",") if isinstance(value, str) else value
+    symbols = tuple(dict.fromkeys(str(s).strip().upper() for s in parts if str(s).strip()))
     if not symbols:
-        raise ConfigError(f"{source}: the symbol list is empty; give at least one symbol")
+        raise ValueError("the symbol list is empty; give at least one symbol")
     for symbol in symbols:
-        check_symbol(symbol, source)
+        if not is_symbol(symbol):
+            raise ValueError(f"{symbol!r} is not a symbol (rule: {SYMBOL_PATTERN})")
     return symbols
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the platform reads from its environment."""
+class _Environment(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping (tests pass a dict)."""
 
-    profile: str = "local"
-    data_dir: Path = Path("data")
-    provider: str = "stub"
-    symbols: tuple[str, ...] = DEFAULT_SYMBOLS
-    fault_rate: float = 0.0
-    seed: int = 7
-    source: str | None = None
-    jump_threshold: float = 0.5
-    quarantine_warn_share: float = 0.5
-    log_level: str = "WARNING"  # Dagster's console log level for in-process runs
-    bucket: str | None = None  # aws profile: the lake bucket
-    table: str | None = None  # aws profile: the latest-price table
-    always_open: bool = False  # Lambda: tick even when NYSE is closed
-    alphavantage_daily_budget: int = 25  # requests a day (the free tier's quota)
-    budget_table: str | None = None  # aws profile: the request-budget table
-    alphavantage_key_param: str | None = None  # aws profile: SSM SecureString holding the key
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]):
+        super().__init__(settings_cls)
+        # Names match case-insensitively (pydantic-settings' default); an empty variable counts
+        # as unset, as it always has here.
+        self.env_vars = {name.lower(): value for name, value in env.items() if value != ""}
+
+
+class StorageSettings(BaseSettings):
+    """Where the lake and the latest-price table live: all a read command needs."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX,
+        frozen=True,
+        extra="forbid",
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+
+    profile: Literal["local", "aws"] = Field("local", description="one of local, aws")
+    data_dir: Path = Field(Path("data"), description="a folder path")
+    bucket: str | None = Field(None, description="an S3 bucket name")  # aws: the lake bucket
+    table: str | None = Field(None, description="a DynamoDB table name")  # aws: latest prices
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Constructing settings never reads the environment behind the caller's back: only
+        # `from_env` does.
+        return (init_settings,)
+
+    @model_validator(mode="after")
+    def _aws_needs_its_names(self) -> Self:
+        if self.profile == "aws":
+            for name, value in (("BUCKET", self.bucket), ("TABLE", self.table)):
+                if not value:
+                    raise ValueError(f"{PREFIX}{name}: must be set when MARKETDATA_PROFILE=aws")
+        return self
 
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "latest_prices.sqlite"
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        """Settings from the environment (or `env`); a broken rule is one ConfigError."""
+        values = _Environment(cls, os.environ if env is None else env)()
+        return cls._validated(values, {})
+
+    def with_overrides(self, sources: Mapping[str, str] | None = None, **changes: Any) -> Self:
+        """A copy with the given fields replaced (None leaves a field as it is), checked by the
+        same rules; `sources` names where a change came from (`{"seed": "--seed"}`) for errors.
+        """
+        values = self.model_dump(exclude_unset=True)
+        values.update({name: value for name, value in changes.items() if value is not None})
+        return self._validated(values, sources or {})
+
+    @classmethod
+    def _validated(cls, values: dict[str, Any], sources: Mapping[str, str]) -> Self:
+        try:
+            return cls(**values)
+        except ValidationError as error:
+            raise ConfigError(_one_line(cls, error, values, sources)) from None
+
+
+class Settings(StorageSettings):
+    """Everything the platform reads from its environment (a tick reads all of it)."""
+
+    provider: str = Field("stub", description=f"one of {', '.join(PROVIDERS)}")
+    symbols: Annotated[tuple[str, ...], NoDecode] = Field(
+        DEFAULT_SYMBOLS, description="a comma-separated symbol list"
+    )
+    fault_rate: float = Field(
+        0.0, ge=0, le=1, allow_inf_nan=False, description="a number between 0 and 1"
+    )
+    seed: int = Field(7, ge=0, le=2**32 - 1, description=f"a whole number from 0 to {2**32 - 1}")
+    source: str | None = Field(None, description="a JSON Lines file or s3://BUCKET/KEY")
+    jump_threshold: float = Field(
+        0.5, ge=0, le=100, allow_inf_nan=False, description="a number between 0 and 100"
+    )
+    # Consecutive ticks a price must hold beyond the jump band before the gate believes it.
+    jump_confirmations: int = Field(3, ge=1, le=100, description="a whole number from 1 to 100")
+    quarantine_warn_share: float = Field(
+        0.5, ge=0, le=1, allow_inf_nan=False, description="a number between 0 and 1"
+    )
+    # Dagster's console log level for in-process runs.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "WARNING", description=f"one of {', '.join(LOG_LEVELS)}"
+    )
+    # Lambda: tick even when NYSE is closed.
+    always_open: bool = Field(False, description="1 or 0 (true/false, yes/no)")
+    # Requests a day (the free tier's quota).
+    alphavantage_daily_budget: int = Field(
+        25, ge=1, le=1_000_000, description="a whole number from 1 to 1000000"
+    )
+    budget_table: str | None = Field(None, description="a DynamoDB table name")
+    # aws profile: the SSM SecureString holding the Alpha Vantage key.
+    alphavantage_key_param: str | None = Field(
+        None, validation_alias="ALPHAVANTAGE_API_KEY_PARAM", description="an SSM parameter name"
+    )
+
+    @field_validator("symbols", mode="before")
+    @classmethod
+    def _symbol_list(cls, value: object) -> tuple[str, ...]:
+        if isinstance(value, str | list | tuple):
+            return _symbols(value)
+        raise ValueError("must be a comma-separated symbol list")
+
+    @field_validator("provider", mode="before")
+    @classmethod
+    def _known_provider(cls, value: object) -> object:
+        if value not in PROVIDERS:
+            raise ValueError(f"must be one of {', '.join(PROVIDERS)}")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _source_shape(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("s3://"):
+            bucket, _, key = value.removeprefix("s3://").partition("/")
+            if not bucket or not key:
+                raise ValueError("an S3 source must be s3://BUCKET/KEY")
+        elif value is not None and not value.strip():
+            raise ValueError("must be a JSON Lines file or s3://BUCKET/KEY")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
     @property
     def budget_path(self) -> Path:
         return self.data_dir / "request_budget.json"
 
-    def with_overrides(self, **changes: Any) -> Settings:
-        """A copy with the given fields replaced (None leaves a field as it is)."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
-
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         env = os.environ if env is None else env
-        profile = env.get("MARKETDATA_PROFILE", "local")
-        if profile not in PROFILES:
-            raise ConfigError(
-                f"MARKETDATA_PROFILE={profile!r}: must be one of {', '.join(PROFILES)}"
-            )
-        return cls(
-            profile=profile,
-            data_dir=Path(env.get("MARKETDATA_DATA_DIR", "data")),
-            provider=env.get("MARKETDATA_PROVIDER", "stub"),
-            symbols=parse_symbols(env["MARKETDATA_SYMBOLS"])
-            if env.get("MARKETDATA_SYMBOLS")
-            else DEFAULT_SYMBOLS,
-            fault_rate=_float(env, "MARKETDATA_FAULT_RATE", 0.0, low=0.0, high=1.0),
-            seed=int(_float(env, "MARKETDATA_SEED", 7, low=0, high=2**32)),
-            source=env.get("MARKETDATA_SOURCE") or None,
-            jump_threshold=_float(env, "MARKETDATA_JUMP_THRESHOLD", 0.5, low=0.0, high=100.0),
-            quarantine_warn_share=_float(
-                env, "MARKETDATA_QUARANTINE_WARN_SHARE", 0.5, low=0.0, high=1.0
-            ),
-            log_level=env.get("MARKETDATA_LOG_LEVEL", "WARNING").upper(),
-            bucket=_required(env, "MARKETDATA_BUCKET", profile),
-            table=_required(env, "MARKETDATA_TABLE", profile),
-            always_open=env.get("MARKETDATA_ALWAYS_OPEN", "") in ("1", "true", "yes"),
-            alphavantage_daily_budget=_whole(
-                env, "MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET", 25, low=1, high=1_000_000
-            ),
-            budget_table=env.get("MARKETDATA_BUDGET_TABLE") or None,
+        if env.get(f"{PREFIX}PROFILE", "local") != "aws":
             # The SSM key is an AWS deployment's; locally the key comes from the environment.
-            alphavantage_key_param=(env.get("ALPHAVANTAGE_API_KEY_PARAM") or None)
-            if profile == "aws"
-            else None,
-        )
+            env = {k: v for k, v in env.items() if k != "ALPHAVANTAGE_API_KEY_PARAM"}
+        return super().from_env(env)
 
 
-def _required(env: Mapping[str, str], name: str, profile: str) -> str | None:
-    """A setting the aws profile cannot run without."""
-    value = env.get(name) or None
-    if profile == "aws" and value is None:
-        raise ConfigError(f"{name}: must be set when MARKETDATA_PROFILE=aws")
-    return value
-
-
-def _whole(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
-    value = _float(env, name, default, low=low, high=high)
-    if value != int(value):
-        raise ConfigError(f"{name}={env[name]!r}: must be a whole number")
-    return int(value)
-
-
-def _float(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
-    text = env.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{name}={text!r}: must be a number") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name}={text!r}: must be between {low:g} and {high:g}")
-    return value
+def _one_line(
+    cls: type[StorageSettings],
+    error: ValidationError,
+    values: Mapping[str, Any],
+    sources: Mapping[str, str],
+) -> str:
+    """The first broken rule as `NAME='value': must be …` (or `--flag 'value': …`)."""
+    first = error.errors(include_url=False)[0]
+    key = str(first["loc"][0]) if first["loc"] else None
+    field = next((n for n, f in cls.model_fields.items() if key in (n, f.validation_alias)), None)
+    cause = first.get("ctx", {}).get("error") if first["type"] == "value_error" else None
+    if key is None or field is None:  # a rule across fields: its message names them
+        return str(cause or first["msg"])
+    info = cls.model_fields[field]
+    raw = values.get(field, values.get(str(info.validation_alias), first["input"]))
+    if field in sources:
+        shown = f"{sources[field]} {raw!r}"
+    else:
+        shown = f"{info.validation_alias or PREFIX + field.upper()}={raw!r}"
+    # Our own validators say what is wrong; otherwise the field's description is the rule.
+    return f"{shown}: {cause if cause is not None else 'must be ' + str(info.description)}"

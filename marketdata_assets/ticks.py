@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from marketdata_assets.errors import ConfigError
 
 TICK_TAG = "marketdata/tick"
+# How far past the current time a tick may be (the gate's future window is the same 60 s): a
+# clock a little ahead is tolerated, a made-up future minute is not.
+FUTURE_WINDOW_S = 60
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the earliest tick: stores count time from here
+_EXAMPLE = "example: 2026-11-25T14:31Z"
 
 
 def floor_minute(moment: datetime) -> datetime:
@@ -14,19 +19,39 @@ def floor_minute(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-def parse_tick(text: str, source: str = "--at") -> datetime:
-    """Parse an ISO-8601 time with a UTC offset or Z into its UTC minute."""
+def parse_tick(text: str, source: str = "--at", now: datetime | None = None) -> datetime:
+    """Parse an ISO-8601 time with a UTC offset or Z into its UTC minute, which must lie
+    between 1970-01-01 and FUTURE_WINDOW_S after `now` (default: the current time)."""
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ConfigError(
-            f"{source} {text!r}: not an ISO-8601 time (example: 2026-11-25T14:31Z)"
-        ) from None
+        raise ConfigError(f"{source} {text!r}: not an ISO-8601 time ({_EXAMPLE})") from None
     if moment.tzinfo is None:
-        raise ConfigError(
-            f"{source} {text!r}: needs a UTC offset or Z (example: 2026-11-25T14:31Z)"
-        )
-    return floor_minute(moment)
+        raise ConfigError(f"{source} {text!r}: needs a UTC offset or Z ({_EXAMPLE})")
+    try:
+        tick = floor_minute(moment)
+    except OverflowError:  # year 1 or 9999 pushed out of datetime's range by its offset
+        raise _out_of_range(f"{source} {text!r}", now) from None
+    return check_tick(tick, f"{source} {text!r}", now)
+
+
+def check_tick(tick: datetime, source: str, now: datetime | None = None) -> datetime:
+    """`tick` when it lies between 1970-01-01 and FUTURE_WINDOW_S after `now` (default: the
+    current time); otherwise a ConfigError naming `source`."""
+    if not EPOCH <= tick <= _latest(now):
+        raise _out_of_range(source, now)
+    return tick
+
+
+def _latest(now: datetime | None) -> datetime:
+    return (datetime.now(UTC) if now is None else now) + timedelta(seconds=FUTURE_WINDOW_S)
+
+
+def _out_of_range(source: str, now: datetime | None) -> ConfigError:
+    return ConfigError(
+        f"{source}: must be a minute from 1970-01-01T00:00Z to {format_tick(_latest(now))} "
+        f"(at most {FUTURE_WINDOW_S} s after the current time)"
+    )
 
 
 def format_tick(tick: datetime) -> str:

@@ -1,15 +1,20 @@
-"""Read-side views for people and scripts: the latest-price table and quarantine records."""
+"""Read-side views for people and scripts: the latest-price table and quarantine records.
+
+Neither Dagster nor Great Expectations is on this path: the views read through `stores`.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 
 import pandas as pd
 
+from marketdata_assets import stores
 from marketdata_assets.lake import DATASETS, tick_prefix
 from marketdata_assets.lake.codecs import decode
-from marketdata_assets.settings import Settings
+from marketdata_assets.settings import StorageSettings
 from marketdata_assets.ticks import format_tick
 
 
@@ -17,10 +22,8 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def latest_rows(settings: Settings) -> list[dict[str, object]]:
+def latest_rows(settings: StorageSettings) -> list[dict[str, object]]:
     """The latest-price table as JSON-ready rows."""
-    from marketdata_assets.definitions import latest_store
-
     return [
         {
             "symbol": row.symbol,
@@ -29,7 +32,7 @@ def latest_rows(settings: Settings) -> list[dict[str, object]]:
             "event_ts": _iso(row.event_ts),
             "tick": format_tick(row.tick),
         }
-        for row in latest_store(settings).all()
+        for row in stores.latest_store(settings).all()
     ]
 
 
@@ -44,11 +47,9 @@ def latest_table(rows: list[dict[str, object]]) -> str:
     return "\n".join([header, *lines])
 
 
-def quarantine_records(settings: Settings, tick: datetime | None) -> list[dict[str, object]]:
+def quarantine_records(settings: StorageSettings, tick: datetime | None) -> list[dict[str, object]]:
     """Quarantined rows (of one tick, or all) with their reasons and original record."""
-    from marketdata_assets.definitions import lake_store
-
-    store = lake_store(settings)
+    store = stores.lake_store(settings)
     prefix = tick_prefix("quarantine", tick) if tick else "quarantine/"
     records: list[dict[str, object]] = []
     for key in store.keys(prefix):
@@ -63,12 +64,23 @@ def quarantine_records(settings: Settings, tick: datetime | None) -> list[dict[s
                 "reasons": list(row.reasons),
             }
             if isinstance(row.record, str):
-                record["record"] = json.loads(row.record)
+                record["record"] = strict_json(row.record)
             else:
                 record["raw"] = row.raw
-            record["ingested_at"] = _iso(row.ingested_at.to_pydatetime())
             records.append(record)
     return records
+
+
+def strict_json(text: str) -> object:
+    """A source line's JSON value, with every number strict JSON cannot hold (a bare `NaN`,
+    `Infinity` or `-Infinity`, which Python's json accepts, or a float that overflows such as
+    `1e999`) kept as a string of its original text."""
+    return json.loads(text, parse_constant=str, parse_float=_finite_or_text)
+
+
+def _finite_or_text(text: str) -> float | str:
+    value = float(text)
+    return value if math.isfinite(value) else text
 
 
 def quarantine_table(records: list[dict[str, object]]) -> str:

@@ -34,6 +34,7 @@ def test_tick_json_prints_exactly_one_summary_object(data_dir, capsys) -> None:
         "validated": 2,
         "quarantined": 0,
         "latest_updated": 2,
+        "latest_stale": 0,
         "provider_errors": 0,
     }
     code, out, _ = run(capsys, "latest", "--json")
@@ -69,6 +70,19 @@ def test_human_output_shows_the_summary_and_the_table(data_dir, capsys) -> None:
     assert len(out.splitlines()) == 11
 
 
+def test_rerun_summary_counts_the_prices_the_table_already_held(data_dir, capsys) -> None:
+    args = ("tick", "--at", "2026-11-25T14:31Z", "--symbols", "AAPL,KO")
+    assert run(capsys, *args)[0] == 0
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    assert out.splitlines()[0] == (
+        "tick 2026-11-25T14:31Z: 2 raw, 2 validated, 0 quarantined, 0 latest prices updated"
+        " (2 stale: the table already held these or newer prices)"
+    )
+    summary = json.loads(run(capsys, *args, "--json")[1])
+    assert (summary["latest_updated"], summary["latest_stale"]) == (0, 2)
+
+
 def test_human_output_counts_quarantined_rows_by_reason(data_dir, capsys) -> None:
     code, out, _ = run(capsys, "tick", "--at", "2026-11-25T14:31Z", "--fault-rate", "0.5")
     assert code == 0
@@ -86,12 +100,14 @@ def test_starting_the_cli_or_loading_definitions_does_not_import_great_expectati
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--provider", "bloomberg"], "provider 'bloomberg': unknown; choose one of stub, replay"),
+        (["--provider", "bloomberg"], "--provider 'bloomberg': must be one of stub, replay"),
         (["--at", "2026-11-25 14:31"], "--at '2026-11-25 14:31': needs a UTC offset or Z"),
         (["--at", "noon"], "--at 'noon': not an ISO-8601 time"),
-        (["--symbols", " , "], "--symbols: the symbol list is empty"),
-        (["--symbols", "AAPL,../x"], "--symbols: '../X' is not a symbol"),
-        (["--fault-rate", "7"], "fault rate 7.0: must be between 0 and 1"),
+        (["--symbols", " , "], "--symbols ' , ': the symbol list is empty"),
+        (["--symbols", "AAPL,../x"], "--symbols 'AAPL,../x': '../X' is not a symbol"),
+        (["--fault-rate", "7"], "--fault-rate '7': must be a number between 0 and 1"),
+        (["--seed", "seven"], "--seed 'seven': must be a whole number from 0 to 4294967295"),
+        (["--at", "2099-01-01T00:00Z"], "--at '2099-01-01T00:00Z': must be a minute from 1970"),
         (
             ["--provider", "replay", "--source", "/no/such.jsonl"],
             "--source '/no/such.jsonl': no such",

@@ -70,12 +70,21 @@ class SqliteLatestPriceStore:
         return UpsertResult(updated=updated, stale=len(rows) - updated)
 
     def all(self) -> list[LatestPrice]:
-        connection = self._connect()
+        # A reader creates nothing: no file yet is an empty table. `mode=rw` opens an existing
+        # file only, and neither makes folders nor adds the schema (the first upsert does).
+        if not self.path.is_file():
+            return []
+        uri = f"{self.path.resolve().as_uri()}?mode=rw"
+        connection = sqlite3.connect(uri, uri=True, timeout=30)
         try:
             rows = connection.execute(
                 "SELECT symbol, price, currency, event_ts_us, tick_us FROM latest_prices"
                 " ORDER BY symbol"
             ).fetchall()
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):  # a writer has created the file, not the table
+                return []
+            raise
         finally:
             connection.close()
         return [LatestPrice(s, p, c, from_micros(e), from_micros(t)) for s, p, c, e, t in rows]
