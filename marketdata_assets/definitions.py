@@ -5,17 +5,19 @@ from __future__ import annotations
 from dagster import Definitions
 from dagster_aws.s3 import S3Resource
 
+from marketdata_assets import stores
 from marketdata_assets.aws import region
-from marketdata_assets.defs.assets import curated_ticks, latest_prices, quality_gate, raw_ticks
-from marketdata_assets.defs.io_managers import (
-    LakeIOManager,
-    LocalLakeIOManager,
-    S3LakeIOManager,
+from marketdata_assets.defs.assets import (
+    curated_ticks,
+    latest_prices_asset,
+    quality_gate,
+    raw_ticks,
 )
+from marketdata_assets.defs.checks import tick_checks
+from marketdata_assets.defs.io_managers import LocalLakeIOManager, S3LakeIOManager
 from marketdata_assets.defs.resources import (
     DynamoLatestPricesResource,
     GatePolicyResource,
-    LatestPricesResource,
     ProviderResource,
     SqliteLatestPricesResource,
 )
@@ -41,6 +43,7 @@ def resources_for(settings: Settings) -> dict[str, object]:
     )
     gate_policy = GatePolicyResource(
         jump_threshold=settings.jump_threshold,
+        jump_confirmations=settings.jump_confirmations,
         quarantine_warn_share=settings.quarantine_warn_share,
     )
     shared = {"provider": provider, "gate_policy": gate_policy}
@@ -59,10 +62,8 @@ def resources_for(settings: Settings) -> dict[str, object]:
 
 
 def latest_store(settings: Settings) -> LatestPriceStore:
-    """The profile's latest-price table, for readers outside a run."""
-    resource = resources_for(settings)["latest_store"]
-    assert isinstance(resource, LatestPricesResource)
-    return resource.store()
+    """The profile's latest-price table, for readers outside a run (see `stores`)."""
+    return stores.latest_store(settings)
 
 
 def configured_provider(settings: Settings) -> Provider:
@@ -73,15 +74,19 @@ def configured_provider(settings: Settings) -> Provider:
 
 
 def lake_store(settings: Settings) -> ObjectStore:
-    """The profile's lake, for readers outside a run."""
-    resource = resources_for(settings)["lake_io_manager"]
-    assert isinstance(resource, LakeIOManager)
-    return resource.object_store()
+    """The profile's lake, for readers outside a run (see `stores`)."""
+    return stores.lake_store(settings)
 
 
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
-        assets=[raw_ticks, curated_ticks, quality_gate, latest_prices],
+        assets=[
+            raw_ticks,
+            curated_ticks,
+            quality_gate,
+            latest_prices_asset("dynamodb" if settings.profile == "aws" else "sqlite"),
+        ],
+        asset_checks=tick_checks(),
         jobs=[tick_job],
         schedules=[tick_schedule],
         resources=resources_for(settings),

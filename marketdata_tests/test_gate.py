@@ -155,7 +155,7 @@ def test_quarantine_keeps_the_original_record_or_raw_text() -> None:
     lines = [line(**good(price=-1, exchange="XNAS")), "oops", line(**good())]
     curated = curate("\n".join(lines).encode(), TICK)
     verdict = judge(curated, {})
-    quarantined = quarantine_rows(lines, curated, verdict, TICK)
+    quarantined = quarantine_rows(lines, curated, verdict)
     assert quarantined["line"].tolist() == [1, 2]
     assert json.loads(quarantined.loc[0, "record"])["exchange"] == "XNAS"
     assert quarantined.loc[1, "raw"] == "oops"
@@ -193,7 +193,7 @@ def test_every_line_is_validated_or_quarantined_never_both_never_lost(lines: lis
     curated = curate(payload, TICK)
     verdict = judge(curated, {"AAPL": 100.0})
     validated = validated_rows(curated, verdict)
-    quarantined = quarantine_rows(split_lines(payload), curated, verdict, TICK)
+    quarantined = quarantine_rows(split_lines(payload), curated, verdict)
     assert len(validated) + len(quarantined) == len(lines)
     assert set(validated["line"]).isdisjoint(set(quarantined["line"]))
     assert all(len(reasons) > 0 for reasons in quarantined["reasons"])

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marketdata_assets.latest import LatestPrice, LatestPriceStore, reference_prices
+from marketdata_assets.latest import LatestPrice, LatestPriceStore
 from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore
 from marketdata_assets.latest.sqlite import SqliteLatestPriceStore
 from marketdata_tests.conftest import create_lake_and_table
@@ -66,13 +66,6 @@ def test_rows_round_trip_with_utc_microseconds(new_store: StoreFactory) -> None:
     row = price("BRK.B", 412.5, 123_456, tick=T0)
     store.upsert([row])
     assert store.all() == [row]
-
-
-def test_reference_prices_leave_out_this_tick_and_later(new_store: StoreFactory) -> None:
-    store = new_store()
-    later = T0 + timedelta(minutes=1)
-    store.upsert([price("OLD", 1.0, 1, tick=T0), price("NOW", 2.0, 1, tick=later)])
-    assert reference_prices(store, later) == {"OLD": 1.0}
 
 
 writes = st.lists(

@@ -79,6 +79,7 @@ def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) 
         ("curated_ticks",),
         ("validated_ticks",),
         ("quarantined_ticks",),
+        ("price_reference",),
         ("latest_prices",),
     }
     assert {n["groupName"] for n in nodes.values()} == {"ticks"}
@@ -90,9 +91,7 @@ def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) 
     assert checks == {
         ("raw_ticks", "provider_delivered"): True,
         ("curated_ticks", "schema_contract"): True,
-        ("validated_ticks", "expectation_suite"): False,
-        ("validated_ticks", "no_duplicates"): False,
-        ("validated_ticks", "no_price_jumps"): False,
+        ("validated_ticks", "expectation_suite"): True,
         ("quarantined_ticks", "quarantine_share"): False,
     }
     (repository,) = data["repositoriesOrError"]["nodes"]

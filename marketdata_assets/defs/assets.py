@@ -1,39 +1,33 @@
-"""The tick graph: raw -> curated -> (validated | quarantined) -> latest prices."""
+"""The tick graph: raw -> curated -> (validated | quarantined, price reference) -> latest prices."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetIn,
     AssetKey,
     AssetOut,
+    AssetsDefinition,
     MaterializeResult,
     Output,
+    ResourceParam,
     asset,
     multi_asset,
 )
 
-from marketdata_assets.curation import (
-    CURATED_SCHEMA,
-    curate,
-    provider_errors,
-    raw_records,
-    schema_violations,
-    split_lines,
-)
+from marketdata_assets.curation import curate, provider_errors, raw_records
 from marketdata_assets.defs import checks
+from marketdata_assets.defs.io_managers import LakeIOManager
 from marketdata_assets.defs.resources import (
     GatePolicyResource,
     LatestPricesResource,
     ProviderResource,
 )
 from marketdata_assets.defs.tick import tick_of_run
-from marketdata_assets.latest import prices_from_frame, reference_prices
+from marketdata_assets.latest import prices_from_frame
 from marketdata_assets.ticks import format_tick
 
 GROUP = "ticks"
@@ -73,38 +67,14 @@ def raw_ticks(context: AssetExecutionContext, provider: ProviderResource) -> Ite
             "provider_errors": errors,
         },
     )
-    yield AssetCheckResult(
-        check_name="provider_delivered",
-        passed=records > 0 or errors == 0,
-        severity=AssetCheckSeverity.ERROR,
-        metadata={"records": records, "provider_errors": errors},
-    )
+    yield checks.provider_delivered(payload, records, errors)
 
 
-@asset(
-    group_name=GROUP,
-    io_manager_key=LAKE,
-    kinds={"parquet"},
-    check_specs=[
-        AssetCheckSpec(
-            "schema_contract",
-            asset="curated_ticks",
-            blocking=True,
-            description="Columns and dtypes match the curated schema; failing stops the run.",
-        )
-    ],
-)
-def curated_ticks(context: AssetExecutionContext, raw_ticks: bytes) -> Iterator[object]:
+@asset(group_name=GROUP, io_manager_key=LAKE, kinds={"parquet"})
+def curated_ticks(context: AssetExecutionContext, raw_ticks: bytes) -> Output[pd.DataFrame]:
     """Every raw line standardised: upper-case symbols, numbers typed, timestamps in UTC."""
     frame = curate(raw_ticks, _tick(context))
-    yield Output(frame, metadata={"rows": len(frame)})
-    problems = schema_violations(frame)
-    yield AssetCheckResult(
-        check_name="schema_contract",
-        passed=not problems,
-        severity=AssetCheckSeverity.ERROR,
-        metadata={"expected": CURATED_SCHEMA, "problems": problems},
-    )
+    return Output(frame, metadata={"rows": len(frame)})
 
 
 @multi_asset(
@@ -121,44 +91,70 @@ def curated_ticks(context: AssetExecutionContext, raw_ticks: bytes) -> Iterator[
             kinds={"parquet"},
             description="Rows that failed the gate: the original line and every reason.",
         ),
+        "price_reference": AssetOut(
+            io_manager_key=LAKE,
+            group_name=GROUP,
+            kinds={"parquet"},
+            description="The price_jump rule's as-of state after this tick: the last accepted "
+            "price per symbol and any level awaiting confirmation. The next tick reads it.",
+        ),
     },
     ins={"curated_ticks": AssetIn(), "raw_ticks": AssetIn()},
     internal_asset_deps={
         "validated_ticks": {AssetKey("curated_ticks")},
         "quarantined_ticks": {AssetKey("curated_ticks"), AssetKey("raw_ticks")},
+        "price_reference": {AssetKey("curated_ticks")},
     },
-    check_specs=checks.GATE_CHECKS,
-    compute_kind="great_expectations",
+    check_specs=[checks.QUARANTINE_SHARE],
 )
 def quality_gate(
     context: AssetExecutionContext,
     curated_ticks: pd.DataFrame,
     raw_ticks: bytes,
-    latest_store: LatestPricesResource,
     gate_policy: GatePolicyResource,
+    lake_io_manager: ResourceParam[LakeIOManager],
 ) -> Iterator[object]:
-    """Great Expectations routes each curated row to validated or quarantine."""
+    """Great Expectations and the context rules route each curated row to validated or
+    quarantine, judged against the price reference of the newest earlier tick."""
+    from marketdata_assets.curation import split_lines
     from marketdata_assets.gate.quarantine import quarantine_rows
+    from marketdata_assets.gate.reference import reference_frame
     from marketdata_assets.gate.routing import judge, validated_rows
 
     tick = _tick(context)
-    reference = reference_prices(latest_store.store(), tick)
-    verdict = judge(curated_ticks, reference, gate_policy.jump_threshold)
+    as_of, reference = lake_io_manager.reference_before(tick)
+    verdict = judge(
+        curated_ticks, reference, gate_policy.jump_threshold, gate_policy.jump_confirmations
+    )
     validated = validated_rows(curated_ticks, verdict)
-    quarantined = quarantine_rows(split_lines(raw_ticks), curated_ticks, verdict, datetime.now(UTC))
+    quarantined = quarantine_rows(split_lines(raw_ticks), curated_ticks, verdict)
     yield Output(validated, output_name="validated_ticks", metadata={"rows": len(validated)})
     yield Output(
         quarantined,
         output_name="quarantined_ticks",
         metadata={"rows": len(quarantined), "reasons": verdict.reason_counts()},
     )
-    yield from checks.gate_check_results(verdict, quarantined, gate_policy.quarantine_warn_share)
+    yield Output(
+        reference_frame(verdict.reference),
+        output_name="price_reference",
+        metadata={
+            "symbols": len(verdict.reference),
+            "as_of": as_of or "none (no earlier tick within the lookback)",
+            "level_shifts": verdict.level_shifts,
+        },
+    )
+    yield checks.quarantine_share(verdict, quarantined, gate_policy.quarantine_warn_share)
 
 
-@asset(group_name=GROUP, kinds={"sqlite"})
-def latest_prices(
-    validated_ticks: pd.DataFrame, latest_store: LatestPricesResource
-) -> MaterializeResult:
-    """The newest clean price per symbol; a row is only replaced by a strictly newer one."""
-    result = latest_store.store().upsert(prices_from_frame(validated_ticks))
-    return MaterializeResult(metadata={"updated": result.updated, "stale": result.stale})
+def latest_prices_asset(store_kind: str) -> AssetsDefinition:
+    """`latest_prices`, labelled with the kind of store the profile writes to."""
+
+    @asset(name="latest_prices", group_name=GROUP, kinds={store_kind})
+    def latest_prices(
+        validated_ticks: pd.DataFrame, latest_store: LatestPricesResource
+    ) -> MaterializeResult:
+        """The newest clean price per symbol; a row is only replaced by a strictly newer one."""
+        result = latest_store.store().upsert(prices_from_frame(validated_ticks))
+        return MaterializeResult(metadata={"updated": result.updated, "stale": result.stale})
+
+    return latest_prices

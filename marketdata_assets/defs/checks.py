@@ -1,78 +1,115 @@
-"""Asset checks that surface the gate's Great Expectations results in Dagster."""
+"""Asset checks: each sits on the asset it judges and can fail.
 
-from __future__ import annotations
-
-from collections.abc import Iterator
+Blocking (ERROR) checks judge what was stored and stop the run before a bad dataset feeds the
+next one; WARN checks report on the data (how much of a tick was quarantined) without blocking.
+"""
 
 import pandas as pd
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetIn,
+    MetadataValue,
+    asset_check,
+)
 
+from marketdata_assets.contracts import curated_violations, validated_violations
+from marketdata_assets.curation import envelope_of, parse_line, split_lines
+from marketdata_assets.defs.tick import tick_of_run
 from marketdata_assets.gate.expectations import suite_definition
 from marketdata_assets.gate.routing import Verdict
 
 PREVIEW_ROWS = 10
-CONTEXT_RULES = {"no_duplicates": "duplicate", "no_price_jumps": "price_jump"}
 
-GATE_CHECKS = [
-    AssetCheckSpec(
-        "expectation_suite",
-        asset="validated_ticks",
-        description="Every curated row passed the Great Expectations suite (suite.json).",
-    ),
-    AssetCheckSpec(
-        "no_duplicates",
-        asset="validated_ticks",
-        description="No two rows of the tick share symbol and event_ts.",
-    ),
-    AssetCheckSpec(
-        "no_price_jumps",
-        asset="validated_ticks",
-        description="No clean row moved more than the jump threshold from the last held price.",
-    ),
-    AssetCheckSpec(
-        "quarantine_share",
-        asset="quarantined_ticks",
-        description="The quarantined share of the tick stays under the warning threshold.",
-    ),
-]
+QUARANTINE_SHARE = AssetCheckSpec(
+    "quarantine_share",
+    asset="quarantined_ticks",
+    description="The quarantined share of the tick stays under the warning threshold; shows "
+    "counts per reason and per suite rule, level shifts accepted, and a preview.",
+)
 
 
-def gate_check_results(
-    verdict: Verdict, quarantined: pd.DataFrame, warn_share: float
-) -> Iterator[AssetCheckResult]:
-    """WARN-severity results: the UI shows what failed without blocking clean rows."""
+def provider_delivered(payload: bytes, records: int, errors: int) -> AssetCheckResult:
+    """Fails (blocking) when every requested symbol failed at the provider."""
+    return AssetCheckResult(
+        check_name="provider_delivered",
+        passed=records > 0 or errors == 0,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={
+            "records": records,
+            "provider_errors": errors,
+            "errors_by_symbol": provider_failures(payload),
+        },
+    )
+
+
+def provider_failures(payload: bytes) -> dict[str, str]:
+    """Symbol -> the provider error its envelope carries (`Kind: detail`)."""
+    failures = {}
+    for line in split_lines(payload):
+        meta = envelope_of(parse_line(line))
+        if meta is not None and "error" in meta:
+            failures[str(meta.get("symbol"))] = str(meta["error"])
+    return failures
+
+
+@asset_check(
+    asset="curated_ticks",
+    blocking=True,
+    additional_ins={"raw_ticks": AssetIn("raw_ticks")},
+    description="The stored curated object keeps its contract: the curated schema, one row "
+    "per raw record in line order, the run's tick, standardised symbols.",
+)
+def schema_contract(
+    context: AssetCheckExecutionContext, curated_ticks: pd.DataFrame, raw_ticks: bytes
+) -> AssetCheckResult:
+    tick = tick_of_run(context.run.tags, context.instance, context.run.run_id)
+    problems = curated_violations(curated_ticks, raw_ticks, tick)
+    return AssetCheckResult(
+        passed=not problems,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"rows": len(curated_ticks), "problems": problems},
+    )
+
+
+@asset_check(
+    asset="validated_ticks",
+    blocking=True,
+    description="The stored validated rows pass every rule of the suite again and repeat no "
+    "symbol and event_ts; failing stops the run before latest_prices.",
+)
+def expectation_suite(validated_ticks: pd.DataFrame) -> AssetCheckResult:
+    from marketdata_assets.gate.routing import suite_failures
+
     suite = suite_definition()
-    suite_rules = {e["meta"]["rule"] for e in suite["expectations"]}
-    suite_failures = {
-        rule: count
-        for rule, count in verdict.rule_failures.items()
-        if count and rule in suite_rules
-    }
-    rows = len(verdict.passed)
-    yield AssetCheckResult(
-        check_name="expectation_suite",
-        asset_key="validated_ticks",
-        passed=not suite_failures,
-        severity=AssetCheckSeverity.WARN,
+    failures = suite_failures(validated_ticks) if len(validated_ticks) else {}
+    problems = validated_violations(validated_ticks)
+    return AssetCheckResult(
+        passed=not failures and not problems,
+        severity=AssetCheckSeverity.ERROR,
         metadata={
             "suite": suite["name"],
             "suite_version": suite["meta"]["suite_version"],
             "rules": len(suite["expectations"]),
-            "rows_judged": rows,
-            "failing_rules": suite_failures,
+            "rows": len(validated_ticks),
+            "failing_rules": failures,
+            "problems": problems,
         },
     )
-    counts = verdict.reason_counts()
-    for check_name, reason in CONTEXT_RULES.items():
-        yield AssetCheckResult(
-            check_name=check_name,
-            asset_key="validated_ticks",
-            passed=counts.get(reason, 0) == 0,
-            severity=AssetCheckSeverity.WARN,
-            metadata={"quarantined_rows": counts.get(reason, 0)},
-        )
+
+
+def quarantine_share(
+    verdict: Verdict, quarantined: pd.DataFrame, warn_share: float
+) -> AssetCheckResult:
+    """WARN when more of the tick than `warn_share` was quarantined (the provider is sending
+    bad data); the metadata says why rows were quarantined."""
+    suite_rules = {e["meta"]["rule"] for e in suite_definition()["expectations"]}
+    rows = len(verdict.passed)
     share = len(quarantined) / rows if rows else 0.0
-    yield AssetCheckResult(
+    return AssetCheckResult(
         check_name="quarantine_share",
         asset_key="quarantined_ticks",
         passed=share <= warn_share,
@@ -82,7 +119,13 @@ def gate_check_results(
             "rows": rows,
             "share": round(share, 4),
             "threshold": warn_share,
-            "reasons": counts,
+            "reasons": verdict.reason_counts(),
+            "failing_rules": {
+                rule: count
+                for rule, count in verdict.rule_failures.items()
+                if count and rule in suite_rules
+            },
+            "level_shifts": verdict.level_shifts,
             "preview": MetadataValue.md(_preview(quarantined)),
         },
     )
@@ -95,6 +138,11 @@ def _preview(quarantined: pd.DataFrame) -> str:
     lines = ["| line | reasons | record |", "|---|---|---|"]
     for row in head.itertuples(index=False):
         text = row.record if isinstance(row.record, str) else row.raw
-        text = (text or "")[:120].replace("|", "\\|")
+        text = (text or "")[:120].replace("|", "\\|").replace("`", "'")
         lines.append(f"| {row.line} | {', '.join(row.reasons)} | `{text}` |")
     return "\n".join(lines)
+
+
+def tick_checks() -> list[AssetChecksDefinition]:
+    """The checks defined apart from their assets, for Definitions."""
+    return [schema_contract, expectation_suite]

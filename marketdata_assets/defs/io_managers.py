@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from dagster import ConfigurableIOManager, InputContext, OutputContext
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import datetime
+
+import pandas as pd
+from dagster import ConfigurableIOManager, InitResourceContext, InputContext, OutputContext
 from dagster_aws.s3 import S3Resource
 from pydantic import PrivateAttr
 
+from marketdata_assets import stores
 from marketdata_assets.defs.tick import tick_of_step
-from marketdata_assets.lake import LocalObjectStore, ObjectStore, object_key
+from marketdata_assets.gate.reference import PriceState, reference_from_frame
+from marketdata_assets.lake import ObjectStore, latest_key_before, object_key
 from marketdata_assets.lake.codecs import decode, encode
+from marketdata_assets.lake.locks import LocalTickLock, S3TickLock, TickLock
 from marketdata_assets.lake.s3 import S3ObjectStore
 
 # Asset -> lake dataset.
@@ -17,20 +25,47 @@ DATASET_OF_ASSET = {
     "curated_ticks": "curated",
     "validated_ticks": "validated",
     "quarantined_ticks": "quarantine",
+    "price_reference": "reference",
 }
 
 
 class LakeIOManager(ConfigurableIOManager):
-    """Stores each tick's dataset at <dataset>/date=YYYY-MM-DD/minute=HHMM/<file>."""
+    """Stores each tick's dataset at <dataset>/date=YYYY-MM-DD/minute=HHMM/<file>.
+
+    A run takes its tick's lock before its first write and holds it until the run ends, so two
+    runs of one minute never mix their objects and each step reads what its own run wrote (the
+    tick job runs every step in one process, so the lock spans them all).
+    """
+
+    _held: ExitStack | None = PrivateAttr(default=None)
+    _ticks_held: set[datetime] = PrivateAttr(default_factory=set)
 
     def object_store(self) -> ObjectStore:
         raise NotImplementedError
+
+    def tick_lock(self) -> TickLock:
+        raise NotImplementedError
+
+    @contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[LakeIOManager]:
+        with ExitStack() as held:  # the locks this run takes are released when it ends
+            self._held, self._ticks_held = held, set()
+            try:
+                yield self
+            finally:
+                self._held = None
+
+    def _hold(self, tick: datetime, run_id: str) -> None:
+        if self._held is not None and tick not in self._ticks_held:
+            self._held.enter_context(self.tick_lock().hold(tick, f"run {run_id}"))
+            self._ticks_held.add(tick)
 
     def _key(self, context: InputContext | OutputContext) -> str:
         dataset = DATASET_OF_ASSET[context.asset_key.path[-1]]
         return object_key(dataset, tick_of_step(context.step_context))
 
     def handle_output(self, context: OutputContext, obj: object) -> None:
+        self._hold(tick_of_step(context.step_context), context.run_id)
         key = self._key(context)
         body = encode(DATASET_OF_ASSET[context.asset_key.path[-1]], obj)
         location = self.object_store().put(key, body)
@@ -40,6 +75,16 @@ class LakeIOManager(ConfigurableIOManager):
         key = self._key(context)
         return decode(DATASET_OF_ASSET[context.asset_key.path[-1]], self.object_store().get(key))
 
+    def reference_before(self, tick: datetime) -> tuple[str | None, dict[str, PriceState]]:
+        """The price reference written by the newest tick before `tick` (its key, its state)."""
+        store = self.object_store()
+        key = latest_key_before(store, "reference", tick)
+        if key is None:
+            return None, {}
+        frame = decode("reference", store.get(key))
+        assert isinstance(frame, pd.DataFrame)
+        return key, reference_from_frame(frame)
+
 
 class LocalLakeIOManager(LakeIOManager):
     """The lake in a local folder (MARKETDATA_DATA_DIR)."""
@@ -47,7 +92,10 @@ class LocalLakeIOManager(LakeIOManager):
     data_dir: str
 
     def object_store(self) -> ObjectStore:
-        return LocalObjectStore(self.data_dir)
+        return stores.local_lake(self.data_dir)
+
+    def tick_lock(self) -> TickLock:
+        return LocalTickLock(self.data_dir)
 
 
 class S3LakeIOManager(LakeIOManager):
@@ -57,8 +105,11 @@ class S3LakeIOManager(LakeIOManager):
     s3: S3Resource
     _store: S3ObjectStore | None = PrivateAttr(default=None)
 
-    def object_store(self) -> ObjectStore:
+    def object_store(self) -> S3ObjectStore:
         # One client per run: building a boto3 client costs about 0.25 s.
         if self._store is None:
-            self._store = S3ObjectStore(self.s3.get_client(), self.bucket)
+            self._store = stores.s3_lake(self.bucket, self.s3.get_client())
         return self._store
+
+    def tick_lock(self) -> TickLock:
+        return S3TickLock(self.object_store().client, self.bucket)

@@ -7,9 +7,8 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
-from marketdata_assets.errors import ConfigError
+from marketdata_assets import stores
 from marketdata_assets.latest import LatestPriceStore
-from marketdata_assets.latest.sqlite import SqliteLatestPriceStore
 from marketdata_assets.providers import Provider, make_provider
 from marketdata_assets.providers.budget import RequestBudget
 
@@ -39,26 +38,16 @@ class ProviderResource(ConfigurableResource):
         )
 
     def budget(self) -> RequestBudget:
-        from marketdata_assets.providers.budget import DynamoRequestBudget, FileRequestBudget
-
-        if self.budget_table:
-            from marketdata_assets.aws import client
-
-            return DynamoRequestBudget(
-                client("dynamodb"), self.budget_table, self.name, self.daily_budget
-            )
-        if self.budget_path:
-            return FileRequestBudget(Path(self.budget_path), self.name, self.daily_budget)
-        raise ConfigError(
-            f"MARKETDATA_BUDGET_TABLE: the {self.name} provider needs a request-budget table "
-            "under MARKETDATA_PROFILE=aws"
-        )
+        if self.budget_table or not self.budget_path:
+            return stores.dynamo_budget(self.budget_table, self.name, self.daily_budget)
+        return stores.file_budget(Path(self.budget_path), self.name, self.daily_budget)
 
 
 class GatePolicyResource(ConfigurableResource):
     """Thresholds of the context rules and the quarantine alarm."""
 
     jump_threshold: float = 0.5
+    jump_confirmations: int = 3  # consecutive ticks that accept a new price level
     quarantine_warn_share: float = 0.5
 
 
@@ -75,7 +64,7 @@ class SqliteLatestPricesResource(LatestPricesResource):
     path: str
 
     def store(self) -> LatestPriceStore:
-        return SqliteLatestPriceStore(self.path)
+        return stores.sqlite_latest(self.path)
 
 
 class DynamoLatestPricesResource(LatestPricesResource):
@@ -86,8 +75,5 @@ class DynamoLatestPricesResource(LatestPricesResource):
 
     def store(self) -> LatestPriceStore:
         if self._store is None:  # one client per run
-            from marketdata_assets.aws import client
-            from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore
-
-            self._store = DynamoLatestPriceStore(client("dynamodb"), self.table)
+            self._store = stores.dynamo_latest(self.table)
         return self._store

@@ -1,8 +1,8 @@
-"""Quarantine records: the original line, every reason it failed, its tick and ingest time."""
+"""Quarantine records: the original line, every reason it failed, and its tick.
+
+No wall-clock time is recorded: a rerun of the tick rewrites the same bytes."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -17,14 +17,11 @@ QUARANTINE_SCHEMA = pa.schema(
         ("reasons", pa.list_(pa.string())),
         ("record", pa.string()),  # the original JSON object, as sent
         ("raw", pa.string()),  # the original text, when the line was not a JSON object
-        ("ingested_at", pa.timestamp("us", tz="UTC")),
     ]
 )
 
 
-def quarantine_rows(
-    raw_lines: list[str], curated: pd.DataFrame, verdict: Verdict, ingested_at: datetime
-) -> pd.DataFrame:
+def quarantine_rows(raw_lines: list[str], curated: pd.DataFrame, verdict: Verdict) -> pd.DataFrame:
     """One quarantine record per row that failed any rule."""
     failed = np.flatnonzero(~verdict.passed)
     rows = curated.reset_index(drop=True)
@@ -38,7 +35,6 @@ def quarantine_rows(
             "reasons": [verdict.reasons_of(int(i)) for i in failed],
             "record": [raw_lines[lines[i] - 1] if parsed[i] else None for i in failed],
             "raw": [None if parsed[i] else raw_lines[lines[i] - 1] for i in failed],
-            "ingested_at": [ingested_at] * len(failed),
         },
         schema=QUARANTINE_SCHEMA,
     )

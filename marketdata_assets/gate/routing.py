@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from marketdata_assets.gate.expectations import validate
+from marketdata_assets.gate.reference import PriceState, Reference, judge_price, state_of
 
 # Every reason code, in the order a row lists them.
 REASONS = (
@@ -33,6 +33,8 @@ class Verdict:
     flags: dict[str, np.ndarray]  # reason -> boolean mask over rows
     rule_failures: dict[str, int]  # rule name -> rows that broke it
     passed: np.ndarray  # boolean mask: rows with no reason at all
+    reference: dict[str, PriceState] = field(default_factory=dict)  # the state after this tick
+    level_shifts: dict[str, dict[str, float]] = field(default_factory=dict)  # symbol -> from, to
 
     def reasons_of(self, row: int) -> list[str]:
         return [reason for reason in REASONS if self.flags[reason][row]]
@@ -43,15 +45,17 @@ class Verdict:
 
 def judge(
     curated: pd.DataFrame,
-    reference_prices: Mapping[str, float],
+    reference: Reference,
     jump_threshold: float = 0.5,
+    confirmations: int = 3,
 ) -> Verdict:
-    """Judge every row: suite rules first, then `duplicate`, then `price_jump`."""
+    """Judge every row: suite rules first, then `duplicate`, then `price_jump` against the
+    reference (the state before this tick), row by row in event order."""
     rows = curated.reset_index(drop=True)
     n = len(rows)
     flags = {reason: np.zeros(n, dtype=bool) for reason in REASONS}
     rule_failures: dict[str, int] = {}
-    for outcome in validate(_judged_frame(rows)):
+    for outcome in validate(judged_frame(rows)):
         flags[outcome.reason][outcome.unexpected] = True
         rule_failures[outcome.rule] = rule_failures.get(outcome.rule, 0) + len(outcome.unexpected)
     # An unparseable line has no fields to judge: it carries that one reason only.
@@ -65,18 +69,46 @@ def judge(
     rule_failures["first_of_symbol_event_ts"] = int(duplicated.sum())
 
     clean &= ~flags["duplicate"]
-    reference = rows.loc[clean, "symbol"].map(reference_prices).astype("float64")
-    move = (rows.loc[clean, "price"] / reference - 1).abs()
-    jumped = (move > jump_threshold).to_numpy()
-    flags["price_jump"][np.flatnonzero(clean)[jumped]] = True
-    rule_failures["price_within_jump_band"] = int(jumped.sum())
+    states = {symbol: state_of(value) for symbol, value in reference.items()}
+    level_shifts: dict[str, dict[str, float]] = {}
+    candidates = rows.loc[clean, ["symbol", "price", "event_ts", "tick"]].sort_values(
+        ["event_ts"], kind="stable"
+    )
+    for index, symbol, price, _, tick in candidates.itertuples(name=None):
+        decision = judge_price(
+            states.get(symbol), float(price), tick.to_pydatetime(), jump_threshold, confirmations
+        )
+        states[symbol] = decision.state
+        flags["price_jump"][index] = decision.jumped
+        if decision.level_shift:
+            level_shifts[symbol] = dict(zip(("from", "to"), decision.level_shift, strict=True))
+    rule_failures["price_within_jump_band"] = int(flags["price_jump"].sum())
 
     clean &= ~flags["price_jump"]
-    return Verdict(flags=flags, rule_failures=rule_failures, passed=clean)
+    return Verdict(
+        flags=flags,
+        rule_failures=rule_failures,
+        passed=clean,
+        reference=states,
+        level_shifts=level_shifts,
+    )
 
 
-def _judged_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """The columns the suite reads: the curated row plus its offset from the tick."""
+def suite_failures(rows: pd.DataFrame) -> dict[str, int]:
+    """Rows breaking each suite rule (rules nobody broke left out): for a dataset that should
+    pass, such as validated rows."""
+    failures: dict[str, int] = {}
+    for outcome in validate(judged_frame(rows)):
+        if outcome.unexpected:
+            failures[outcome.rule] = failures.get(outcome.rule, 0) + len(outcome.unexpected)
+    return failures
+
+
+def judged_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """The columns the suite reads: the row (parsed unless it says otherwise) and its offset
+    from the tick."""
+    if "parsed" not in rows:
+        rows = rows.assign(parsed=True)
     frame = rows[["parsed", "symbol", "price", "volume", "currency", "event_ts"]].copy()
     frame["event_offset_s"] = (rows["event_ts"] - rows["tick"]).dt.total_seconds()
     return frame

@@ -72,12 +72,3 @@ def prices_from_frame(validated: pd.DataFrame) -> list[LatestPrice]:
         )
         for row in validated.itertuples(index=False)
     ]
-
-
-def reference_prices(store: LatestPriceStore, tick: datetime) -> dict[str, float]:
-    """Prices held from ticks before `tick`: the reference the price-jump rule compares with.
-
-    Rows written by this tick (a rerun) or a later one are left out, so a rerun judges its
-    rows against the same state the first run saw.
-    """
-    return {row.symbol: row.price for row in store.all() if row.tick < tick}

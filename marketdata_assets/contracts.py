@@ -1,0 +1,67 @@
+"""Data contracts the blocking checks enforce on what was actually stored.
+
+Each returns the ways a stored frame breaks its contract (empty when it holds). They judge the
+object read back from the lake, not the value a step meant to write, so a codec, a schema drift
+or a lost row fails them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from marketdata_assets.curation import CURATED_SCHEMA, raw_records
+
+_SHOWN = 5  # offending lines quoted per problem
+
+
+def _lines(numbers: pd.Series) -> str:
+    shown = ", ".join(str(n) for n in numbers.head(_SHOWN))
+    return shown + (f" and {len(numbers) - _SHOWN} more" if len(numbers) > _SHOWN else "")
+
+
+def dtype_violations(frame: pd.DataFrame, schema: dict[str, str]) -> list[str]:
+    """Columns missing, unexpected or of another dtype than `schema`."""
+    problems = [f"missing column {name}" for name in schema if name not in frame]
+    problems += [f"unexpected column {name}" for name in frame if name not in schema]
+    problems += [
+        f"column {name} is {frame[name].dtype}, expected {dtype}"
+        for name, dtype in schema.items()
+        if name in frame and str(frame[name].dtype) != dtype
+    ]
+    return problems
+
+
+def curated_violations(curated: pd.DataFrame, raw_payload: bytes, tick: datetime) -> list[str]:
+    """The curated contract: the curated schema, exactly one row per raw record (lines 1..n in
+    order), the run's tick on every row, and standardised values where there are values."""
+    problems = dtype_violations(curated, CURATED_SCHEMA)
+    if problems:
+        return problems
+    expected = sum(1 for _ in raw_records(raw_payload))
+    if curated["line"].tolist() != list(range(1, expected + 1)):
+        problems.append(
+            f"{len(curated)} rows for {expected} raw records: rows must be lines 1..{expected}"
+        )
+    other_tick = curated.loc[curated["tick"] != pd.Timestamp(tick), "line"]
+    if len(other_tick):
+        problems.append(
+            f"lines {_lines(other_tick)} carry another tick than {tick:%Y-%m-%dT%H:%MZ}"
+        )
+    symbols = curated["symbol"].dropna()
+    unstandard = symbols[symbols != symbols.str.strip().str.upper()]
+    if len(unstandard):
+        problems.append(
+            f"lines {_lines(curated.loc[unstandard.index, 'line'])}: symbol not upper-cased"
+        )
+    unparsed = curated.loc[~curated["parsed"] & curated[["symbol", "price"]].notna().any(axis=1)]
+    if len(unparsed):
+        problems.append(f"lines {_lines(unparsed['line'])}: unparseable but carry values")
+    return problems
+
+
+def validated_violations(validated: pd.DataFrame) -> list[str]:
+    """The validated contract beyond the suite's row rules: one row per symbol and event time."""
+    duplicated = validated.loc[validated.duplicated(["symbol", "event_ts"]), "line"]
+    return [f"lines {_lines(duplicated)} repeat a symbol and event_ts"] if len(duplicated) else []
