@@ -10,14 +10,32 @@ from urllib.parse import parse_qs, urlsplit
 
 from marketdata_tests.conftest import free_port
 
-# (HTTP status, body, seconds before answering, whether the body trickles in 20-byte pieces)
-Reply = tuple[int, str, float, bool]
+# (HTTP status, body, seconds before answering, how it is sent): False sends it at once; True
+# (or "body") sends the headers, then the body in 20-byte pieces every 0.2 s; "headers" sends the
+# status line and headers one byte every 0.5 s (about 75 s in all), then the body.
+Reply = tuple[int, str, float, bool | str]
+
+# How a body may echo the key the request carried: as is, or in spellings that decode to it.
+ECHOES: dict[str, Callable[[str], str]] = {
+    "{apikey}": lambda key: key,
+    "{apikey:json}": lambda key: "".join(f"\\u{ord(c):04X}" for c in key),
+    "{apikey:json-lower}": lambda key: "".join(f"\\u{ord(c):04x}" for c in key),
+    "{apikey:json-mixed}": lambda key: "".join(
+        (c, f"\\u{ord(c):04x}", f"\\u{ord(c):04X}")[i % 3] for i, c in enumerate(key)
+    ),
+    "{apikey:percent}": lambda key: "".join(f"%{ord(c):02X}" for c in key),
+    "{apikey:any-mix}": lambda key: "".join(
+        (c, f"%{ord(c):02x}", f"\\u{ord(c):04X}")[i % 3] for i, c in enumerate(key)
+    ),
+}
 
 
 class ProviderServer(ThreadingHTTPServer):
     """Answers each symbol from its list of replies (the last one repeats), else `default`.
-    A body's `{apikey}` becomes the key the request carried, as providers echo it back.
-    Records the symbol and the query of every request it receives."""
+    A body's `{apikey}` becomes the key the request carried, as providers echo it back (and
+    `{apikey:json}` etc. a spelling of it, see ECHOES). Records the symbol and the query of
+    every request it receives, and the symbols whose reply the client hung up on mid-way
+    (`cut_off`) or read to the end (`completed`)."""
 
     def __init__(self, symbol_of: Callable[[str, dict[str, str]], str],
                  default: Callable[[str], str]) -> None:  # fmt: skip
@@ -26,11 +44,21 @@ class ProviderServer(ThreadingHTTPServer):
         self.answers: dict[str, list[Reply]] = {}
         self.requests: list[str] = []
         self.queries: list[dict[str, str]] = []
+        self.cut_off: list[str] = []
+        self.completed: list[str] = []
         self.lock = threading.Lock()
+        self._idle = threading.Condition(self.lock)
+        self._busy = 0  # requests being answered
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def wait_idle(self) -> None:
+        """Until no request is being answered (handler threads are daemons: closing the server
+        does not wait for them), so `cut_off` and `completed` are final."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._busy == 0)
 
     def reply(self, path: str) -> tuple[Reply, str]:
         parts = urlsplit(path)
@@ -41,7 +69,8 @@ class ProviderServer(ThreadingHTTPServer):
             self.queries.append(query)
             queue = self.answers.get(symbol, [(200, self.default(symbol), 0.0, False)])
             status, body, delay, trickle = queue.pop(0) if len(queue) > 1 else queue[0]
-        body = body.replace("{apikey}", query.get("apikey", ""))
+        for placeholder, spell in ECHOES.items():
+            body = body.replace(placeholder, spell(query.get("apikey", "")))
         return (status, body, delay, trickle), symbol
 
 
@@ -52,23 +81,53 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        (status, body, delay, trickle), _ = self.server.reply(self.path)
+        with self.server.lock:
+            self.server._busy += 1
+        try:
+            self._answer()
+        finally:
+            with self.server.lock:
+                self.server._busy -= 1
+                self.server._idle.notify_all()
+
+    def _answer(self) -> None:
+        (status, body, delay, trickle), symbol = self.server.reply(self.path)
         time.sleep(delay)
         data = body.encode()
         try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if trickle:  # a slow body: the headers arrive, the rest dribbles
+            if trickle == "headers":  # a slow start: the headers themselves dribble
+                self._send_headers_slowly(status, len(data))
+            else:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+            if trickle in (True, "body"):  # a slow body: the headers arrive, the rest dribbles
                 for i in range(0, len(data), 20):
                     self.wfile.write(data[i : i + 20])
                     self.wfile.flush()
                     time.sleep(0.2)
             else:
                 self.wfile.write(data)
+                self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            with self.server.lock:
+                self.server.cut_off.append(symbol)
+            return
+        with self.server.lock:
+            self.server.completed.append(symbol)
+
+    def _send_headers_slowly(self, status: int, length: int) -> None:
+        head = (
+            f"{self.protocol_version} {status} {self.responses[status][0]}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {length}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        self.close_connection = True
+        for i in range(len(head)):
+            self.wfile.write(head[i : i + 1])
+            self.wfile.flush()
+            time.sleep(0.5)
 
 
 @contextmanager

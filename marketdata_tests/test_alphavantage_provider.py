@@ -1,10 +1,12 @@
 """Alpha Vantage adapter: the parser and error typing on recorded payloads, the real HTTP client
 against a local server serving them and faults, the request budget, and the key never leaking."""
 
+import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -410,3 +412,71 @@ def test_a_tick_for_a_past_minute_quarantines_live_quotes_as_from_the_future(
     summary = run_tick(settings, live_tick(server, session_days_ahead=1) - timedelta(minutes=5))
     assert (summary.validated, summary.quarantined) == (0, 2)
     assert summary.reasons == {"timestamp_future": 2}
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string in a JSON value, keys included; a string that is itself JSON, decoded too."""
+    if isinstance(value, str):
+        yield value
+        try:
+            inner = json.loads(value)
+        except ValueError:
+            return
+        if isinstance(inner, dict | list):
+            yield from _strings(inner)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _stored_strings(folder: Path) -> Iterator[tuple[Path, str]]:
+    """Every string a reader gets back from what a tick stored: each string cell of every
+    Parquet file, each JSON line (envelope, then body) and JSON file, decoded."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.suffix == ".parquet":
+            table = pq.read_table(path)
+            for column in table.columns:
+                if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                    yield from ((path, cell) for cell in column.to_pylist() if cell is not None)
+        elif path.suffix in (".jsonl", ".json"):
+            text = path.read_text()
+            values = [json.loads(line) for line in text.splitlines()] if path.suffix == ".jsonl" \
+                else [json.loads(text)]  # fmt: skip
+            for value in values:
+                yield from ((path, string) for string in _strings(value))
+
+
+def test_the_key_echoed_in_any_spelling_is_in_no_decoded_cell_or_line(
+    server: ProviderServer, settings
+) -> None:
+    """Alpha Vantage echoes the key JSON-escaped (upper- and lower-case hex, mixed with literal
+    characters) and percent-encoded; the decoded lake holds none of it."""
+    spellings = ["json", "json-lower", "json-mixed", "percent", "any-mix"]
+    symbols = [f"E{i}" for i in range(len(spellings))]
+    for symbol, spelling in zip(symbols, spellings, strict=True):
+        echo = quote_for(f"{{apikey:{spelling}}}").replace(
+            '"10. change percent"', '"11. echo": "key={apikey} {apikey:json}", "10. change percent"'
+        )
+        server.answers[symbol] = [(200, echo, 0, False)]
+    settings = settings.with_overrides(provider="alphavantage", symbols=("IBM", *symbols))
+    summary = run_tick(settings, TICK)
+    assert summary.raw == 6 and summary.provider_errors == 0
+    stored = list(_stored_strings(settings.data_dir))
+    assert {path.suffix for path, _ in stored} >= {".jsonl", ".parquet"}
+    assert "[REDACTED]" in {text for path, text in stored if path.suffix == ".parquet"}
+    leaks = [
+        (path.relative_to(settings.data_dir), text)
+        for path, text in stored
+        for decoded in (text, unquote(text))
+        if KEY.lower() in decoded.lower()
+    ]
+    assert leaks == []
+    raw = next(path for path, _ in stored if path.suffix == ".jsonl").read_bytes()
+    assert all(line["fetch"].get("redacted") for s, line in envelopes(raw).items() if s != "IBM")

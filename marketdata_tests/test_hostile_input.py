@@ -9,12 +9,16 @@ the recorded real ones.
 from __future__ import annotations
 
 import copy
+import html
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
+import httpx
 import pandas as pd
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +32,18 @@ from marketdata_assets.curation import (
 )
 from marketdata_assets.lake.codecs import decode, encode
 from marketdata_assets.providers import alphavantage, yahoo
+from marketdata_assets.providers.fetching import (
+    REDACTED,
+    Answer,
+    FetchError,
+    FetchPolicy,
+    check_status,
+    fetch_all,
+    redactor,
+    transport,
+)
+from marketdata_assets.providers.yahoo import YahooProvider
+from marketdata_tests.provider_server import ProviderServer, envelopes, serving
 
 PAYLOADS = Path(__file__).with_name("payloads")
 CHART = json.loads((PAYLOADS / "yahoo_chart_AAPL.json").read_text())
@@ -149,10 +165,12 @@ PROPERTY = settings(max_examples=300, deadline=None)
 
 
 def assert_one_storable_row_per_line(payload: bytes) -> pd.DataFrame:
-    """The invariant: one curated row per line, in the curated schema, writable as Parquet."""
+    """The invariant: one curated row per line (but for a fetch's error entries, which are
+    counted as provider errors instead), in the curated schema, writable as Parquet."""
     frame = curate(payload, TICK)
-    assert len(frame) == len(split_lines(payload))
-    assert frame["line"].tolist() == list(range(1, len(frame) + 1))
+    records = [number for number, _ in raw_records(payload)]
+    assert len(records) + provider_errors(payload) == len(split_lines(payload))
+    assert frame["line"].tolist() == records
     assert schema_violations(frame) == []
     stored = decode("curated", encode("curated", frame))
     assert isinstance(stored, pd.DataFrame) and len(stored) == len(frame)
@@ -250,3 +268,210 @@ def test_a_lone_surrogate_or_an_overflowing_moment_becomes_null_and_the_rest_sta
     assert pd.isna(row["symbol"]) and pd.isna(row["event_ts"])
     assert (row["parsed"], row["price"], row["volume"], row["currency"]) == (True, 5.0, 1, "USD")
     assert list(row.index) == list(CURATED_SCHEMA)
+
+
+# -- 2. One symbol's odd answer never costs the others; raw always lands first ---------------
+
+CHART_TEXT = (PAYLOADS / "yahoo_chart_AAPL.json").read_text()
+ODD_CHARTS = [
+    '{"chart": []}',
+    '{"chart": null}',
+    '{"chart": {"result": [null]}}',
+    '{"chart": {"result": "AAPL"}}',
+    '{"chart": {"result": {"meta": {}}}}',
+    '{"chart": {"error": "boom"}}',
+    '{"chart": {"error": ["boom"]}, "result": null}',
+    '{"chart": {"result": [{"meta": {"symbol": "ODD"}, "indicators": {"quote": [null]}}]}}',
+    '{"chart": {"result": [{"meta": {"symbol": "ODD"}, "indicators": []}]}}',
+    '{"chart": {"result": [{"meta": {"symbol": "ODD", "regularMarketTime": NaN}}]}}',
+    '{"chart": {"result": [{"meta": {"symbol": "ODD", "regularMarketPrice": Infinity}}]}}',
+    '{"chart": {"result": [{"meta": {"symbol": "ODD", "regularMarketTime": 1e20}}]}}',
+    '{"chart": {"result": [{"meta": "ODD"}]}}',
+    '{"chart": {"result": [{"meta": {"symbol": "\\ud800"}}]}}',
+    "[]",
+    "null",
+    '"a string"',
+    "NaN",
+    DEEP,
+    '{"chart": ' * 5000 + "null" + "}" * 5000,
+]
+
+
+def chart_for(symbol: str) -> str:
+    return CHART_TEXT.replace('"AAPL"', f'"{symbol}"')
+
+
+@pytest.fixture(scope="module")
+def yahoo_server() -> Iterator[ProviderServer]:
+    with serving(ProviderServer(lambda path, _: path.rsplit("/", 1)[-1], chart_for)) as server:
+        yield server
+
+
+FAST = FetchPolicy(request_timeout_s=2, deadline_s=20, max_attempts=2, backoff_base_s=0.001)
+GOOD = ["AAPL", "MSFT"]
+
+
+def fetch_with_one_odd_answer(server: ProviderServer, body: str) -> bytes:
+    """A Yahoo fetch of AAPL, ODD and MSFT where ODD is answered `body` with HTTP 200."""
+    server.answers["ODD"] = [(200, body, 0, False)]
+    return YahooProvider(["AAPL", "ODD", "MSFT"], FAST, base_url=server.url).fetch(TICK)
+
+
+def assert_the_odd_symbol_costs_only_itself(payload: bytes, body: str) -> None:
+    lines = envelopes(payload)
+    assert sorted(lines) == ["AAPL", "MSFT", "ODD"]  # every symbol accounted for
+    assert lines["ODD"]["body"] == body  # landed exactly as received, whatever it held
+    assert all("error" not in lines[symbol]["fetch"] for symbol in GOOD)
+    errors = provider_errors(payload)
+    assert errors == ("error" in lines["ODD"]["fetch"])
+    frame = assert_one_storable_row_per_line(payload)
+    assert len(frame) == 3 - errors  # a landed body is a row, quarantined if unparseable
+    good = frame[frame["line"].isin([1, 3])]  # the envelopes of AAPL and MSFT
+    assert good["symbol"].tolist() == GOOD and (good["price"] == 229.87).all()
+
+
+@pytest.mark.parametrize("body", ODD_CHARTS, ids=range(len(ODD_CHARTS)))
+def test_an_odd_200_answer_for_one_symbol_costs_only_that_symbol(
+    yahoo_server: ProviderServer, body: str
+) -> None:
+    assert_the_odd_symbol_costs_only_itself(fetch_with_one_odd_answer(yahoo_server, body), body)
+
+
+def test_odd_chart_shapes_are_typed_errors_not_crashes(yahoo_server: ProviderServer) -> None:
+    kinds = {}
+    for body in ('{"chart": []}', '{"chart": {"error": "boom"}}', DEEP, "[]"):
+        lines = envelopes(fetch_with_one_odd_answer(yahoo_server, body))
+        kinds[body[:30]] = lines["ODD"]["fetch"]["error"]
+    assert kinds == {
+        '{"chart": []}': "UnexpectedBody: no chart object",
+        '{"chart": {"error": "boom"}}': "ProviderError: boom",
+        DEEP[:30]: "UnexpectedBody: JSON nested too deeply",
+        "[]": "UnexpectedBody: no chart object",
+    }
+
+
+@settings(max_examples=40, deadline=None)
+@given(body=charts | json_values.map(dumps))
+def test_any_200_answer_for_one_symbol_costs_only_that_symbol(
+    yahoo_server: ProviderServer, body: str
+) -> None:
+    body = body.encode("utf-8", "replace").decode()  # what can travel as UTF-8
+    assert_the_odd_symbol_costs_only_itself(fetch_with_one_odd_answer(yahoo_server, body), body)
+
+
+@PROPERTY
+@given(charts | quotes | bodies, st.sampled_from([200, 404, 429, 500]))
+@example(DEEP, 200)
+@example('{"chart": {"error": "boom"}}', 200)
+@example('{"Information": ' + "[" * 900 + "]" * 900 + "}", 200)
+def test_the_provider_checks_are_total(body: str, status: int) -> None:
+    """Each check passes an answer or raises a typed FetchError; nothing else escapes."""
+    for check in (yahoo.check_response, alphavantage.check_response):
+        try:
+            check(Answer(status, body))
+        except FetchError as error:
+            assert error.kind and isinstance(error.retryable, bool)
+
+
+def test_a_check_or_a_budget_that_breaks_costs_only_its_symbol(
+    yahoo_server: ProviderServer,
+) -> None:
+    def check(answer: Answer) -> None:
+        check_status(answer)
+        if '"ODD"' in answer.text:
+            raise KeyError("a bug in a check")
+
+    def may_retry() -> bool:
+        raise RuntimeError("the budget store is down")
+
+    yahoo_server.answers["ODD"] = [(200, chart_for("ODD"), 0, False)]
+    yahoo_server.answers["BUSY"] = [(503, "busy", 0, False)]
+    symbols = ["AAPL", "ODD", "BUSY", "MSFT"]
+    with httpx.Client(transport=transport()) as client:
+        payload = fetch_all(
+            "yahoo", yahoo.build_requests(symbols, yahoo_server.url), check, FAST, client,
+            may_retry=may_retry,
+        )  # fmt: skip
+    lines = envelopes(payload)
+    assert sorted(lines) == sorted(symbols)
+    assert lines["ODD"]["fetch"]["error"] == "UnexpectedBody: the check failed (KeyError)"
+    assert lines["ODD"]["body"] == chart_for("ODD")  # raw still lands
+    assert lines["BUSY"]["fetch"]["error"] == "UnexpectedError: RuntimeError"
+    assert "error" not in lines["AAPL"]["fetch"] and "error" not in lines["MSFT"]["fetch"]
+
+
+# -- 8. Every stage of a request has a deadline -----------------------------------------------
+
+
+def test_headers_that_trickle_are_cut_off_at_the_request_budget() -> None:
+    """The server would take about 75 s to send its headers; the client hangs up at its budget.
+    Without the budget covering headers it would wait for all of them (cut_off stays empty)."""
+    server = ProviderServer(lambda path, _: path.rsplit("/", 1)[-1], chart_for)
+    server.answers["SLOW"] = [(200, chart_for("SLOW"), 0, "headers")]
+    policy = FetchPolicy(request_timeout_s=1, deadline_s=2, max_attempts=4, backoff_base_s=0.01)
+    with serving(server):
+        payload = YahooProvider(["SLOW", "AAPL"], policy, base_url=server.url).fetch(TICK)
+        server.wait_idle()  # the server has noticed every hang-up
+    lines = envelopes(payload)
+    slow = lines["SLOW"]["fetch"]
+    assert slow["error"].split(":")[0] in {"Timeout", "DeadlineExceeded"}
+    assert "status" not in slow and lines["SLOW"]["body"] is None  # no headers ever arrived
+    # Two budgets of 1 s fit the 2 s deadline: at most two attempts, each one hung up on.
+    assert 1 <= slow["attempts"] == server.requests.count("SLOW") <= 2
+    assert server.cut_off.count("SLOW") == slow["attempts"] and "SLOW" not in server.completed
+    assert "error" not in lines["AAPL"]["fetch"]
+
+
+# -- 6. The API key is never stored, in any encoding ------------------------------------------
+
+SPELLINGS = [
+    lambda c: c,
+    lambda c: f"\\u{ord(c):04X}",
+    lambda c: f"\\u{ord(c):04x}",
+    lambda c: f"%{ord(c):02X}",
+    lambda c: f"%{ord(c):02x}",
+    lambda c: f"&#{ord(c)};",
+    lambda c: f"&#x{ord(c):x};",
+]
+keys = st.from_regex(r"[A-Za-z0-9]{8,64}", fullmatch=True)
+
+
+@st.composite
+def spelled_keys(draw: st.DrawFn) -> tuple[str, str]:
+    """A key and one spelling of it: each character literal or escaped, in any mix."""
+    key = draw(keys)
+    spell = draw(st.lists(st.sampled_from(SPELLINGS), min_size=len(key), max_size=len(key)))
+    return key, "".join(f(c) for f, c in zip(spell, key, strict=True))
+
+
+def decoded_strings(value: object) -> Iterator[str]:
+    """Every string in a JSON value, as is and percent- and HTML-decoded."""
+    if isinstance(value, str):
+        yield from (value, unquote(value), html.unescape(value))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from decoded_strings(key)
+            yield from decoded_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from decoded_strings(item)
+
+
+@PROPERTY
+@given(spelled_keys(), st.text(alphabet="abc XYZ019:.", max_size=10))
+def test_every_spelling_of_the_key_is_redacted_whatever_its_mix(
+    spelled: tuple[str, str], around: str
+) -> None:
+    key, spelling = spelled
+    body = '{"Information": "' + around + spelling + around + '", "k": "' + spelling + '"}'
+    redacted = redactor([key])(body)
+    assert redacted.count(REDACTED) == 2
+    for text in decoded_strings(json.loads(redacted)):
+        assert key not in text
+    assert key not in unquote(redacted) and key not in html.unescape(redacted)
+
+
+def test_a_body_without_the_key_is_left_exactly_as_received() -> None:
+    for name in ("yahoo_chart_AAPL.json", "alphavantage_global_quote_IBM.json"):
+        body = (PAYLOADS / name).read_text()
+        assert redactor(["K3YS3CR3T0000042", "abcdEFGH1234"])(body) == body
