@@ -480,3 +480,29 @@ def test_the_key_echoed_in_any_spelling_is_in_no_decoded_cell_or_line(
     assert leaks == []
     raw = next(path for path, _ in stored if path.suffix == ".jsonl").read_bytes()
     assert all(line["fetch"].get("redacted") for s, line in envelopes(raw).items() if s != "IBM")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"Global Quote": []}',
+        '{"Global Quote": null}',
+        '{"Information": {"nested": ["x"]}}',
+        '{"Error Message": null}',
+        '{"Global Quote": {"01. symbol": ["IBM"], "05. price": NaN, "06. volume": 1e400}}',
+        '{"Global Quote": {"01. symbol": "\\ud800", "07. latest trading day": "9999-12-31"}}',
+        "[" * 50_000 + "]" * 50_000,
+    ],
+    ids=range(7),
+)
+def test_an_odd_answer_for_one_symbol_costs_only_that_symbol(
+    server: ProviderServer, budget: FileRequestBudget, body: str
+) -> None:
+    server.answers["ODD"] = [(200, body, 0, False)]
+    payload = av(["IBM", "ODD", "MSFT"], budget).fetch(TICK)
+    lines = envelopes(payload)
+    assert sorted(lines) == ["IBM", "MSFT", "ODD"] and lines["ODD"]["body"] == body
+    assert "error" not in lines["IBM"]["fetch"] and "error" not in lines["MSFT"]["fetch"]
+    curated = curate(payload, TICK)
+    assert len(curated) == 3 - provider_errors(payload)
+    assert curated.loc[curated["line"] != 2, "symbol"].tolist() == ["IBM", "MSFT"]

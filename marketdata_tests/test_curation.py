@@ -54,3 +54,33 @@ def test_schema_violations_name_the_column(tick) -> None:
         "missing column volume",
         "column price is str, expected float64",
     ]
+
+
+def test_a_string_with_a_lone_surrogate_is_not_standardisable_and_the_row_still_stores(
+    tick,
+) -> None:
+    from marketdata_assets.lake.codecs import encode
+
+    frame = curate(b'{"symbol": "AA\\ud800PL", "currency": "\\udfff", "price": 1}\n', tick)
+    assert frame[["symbol", "currency"]].isna().all(axis=None) and frame.loc[0, "price"] == 1.0
+    assert encode("curated", frame)  # Parquet takes it
+
+
+def test_a_moment_outside_the_utc_range_becomes_null(tick) -> None:
+    for moment in ("9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"):
+        assert pd.isna(_one(line(**good(event_ts=moment)), tick)["event_ts"])
+    assert _one(line(**good(event_ts="9999-12-31T23:59:59Z")), tick)["event_ts"].year == 9999
+
+
+def test_an_envelope_whose_body_is_not_text_is_one_unparseable_row(tick) -> None:
+    envelope = {"fetch": {"provider": "yahoo", "symbol": "A", "at": "x"}, "body": {"chart": 1}}
+    row = _one(line(**envelope), tick)
+    assert not row["parsed"] and pd.isna(row["symbol"])
+
+
+def test_a_conformed_frame_nulls_moments_pandas_cannot_hold(tick) -> None:
+    from marketdata_assets.curation import conform
+
+    frame = curate(line(**good()).encode() + b"\n", tick).astype({"event_ts": object})
+    frame.loc[0, "event_ts"] = "99999-01-01T00:00:00Z"
+    assert pd.isna(conform(frame).loc[0, "event_ts"])

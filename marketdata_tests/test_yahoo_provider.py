@@ -4,11 +4,17 @@ serving those payloads and the faults real providers produce."""
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from marketdata_assets.curation import curate, provider_errors, raw_records
-from marketdata_assets.providers.fetching import FetchPolicy
-from marketdata_assets.providers.yahoo import YahooProvider, parse
+from marketdata_assets.providers.fetching import FetchPolicy, fetch_all, transport
+from marketdata_assets.providers.yahoo import (
+    YahooProvider,
+    build_requests,
+    check_response,
+    parse,
+)
 from marketdata_assets.runner import TickFailed, run_tick
 from marketdata_tests.conftest import TICK
 from marketdata_tests.provider_server import ProviderServer, envelopes, serving
@@ -132,3 +138,41 @@ def test_a_tick_where_every_symbol_fails_lands_raw_and_fails(
     landed = lake_store(settings).get(object_key("raw", TICK))
     assert envelopes(landed)["AAPL"]["body"] == NOT_FOUND
     assert lake_store(settings).keys("curated/") == []
+
+
+def _fetch_aapl(server: ProviderServer, policy: FetchPolicy, **options) -> dict:
+    with httpx.Client(transport=transport()) as client:
+        requests = build_requests(["AAPL"], server.url)
+        return envelopes(fetch_all("yahoo", requests, check_response, policy, client, **options))
+
+
+def test_retry_pauses_are_full_jitter_exponential_and_the_budget_is_asked_before_each(
+    yahoo: ProviderServer,
+) -> None:
+    yahoo.answers["AAPL"] = [(503, "busy", 0, False)]
+    pauses: list[float] = []
+    asked: list[int] = []
+    policy = FetchPolicy(max_attempts=4, backoff_base_s=0.5, backoff_max_s=0.75)
+    line = _fetch_aapl(
+        yahoo, policy, sleep=pauses.append, may_retry=lambda: asked.append(1) or True
+    )["AAPL"]
+    assert line["fetch"]["error"].startswith("ServerError:") and line["fetch"]["attempts"] == 4
+    assert len(pauses) == len(asked) == 3 == len(yahoo.requests) - 1
+    caps = [0.5, 0.75, 0.75]  # min(max, base * 2 ** retry)
+    assert all(0 <= pause <= cap for pause, cap in zip(pauses, caps, strict=True))
+
+
+def test_no_retry_is_started_whose_pause_would_reach_the_tick_deadline(
+    yahoo: ProviderServer,
+) -> None:
+    now = [0.0]  # a clock that only the pauses move
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    yahoo.answers["AAPL"] = [(503, "busy", 0, False)]
+    policy = FetchPolicy(deadline_s=1.0, max_attempts=100, backoff_base_s=0.8, backoff_max_s=0.8)
+    line = _fetch_aapl(yahoo, policy, sleep=sleep, clock=lambda: now[0])["AAPL"]
+    assert line["fetch"]["error"].startswith("ServerError:")  # the last answer, not a deadline
+    assert now[0] < policy.deadline_s and 1 <= line["fetch"]["attempts"] < policy.max_attempts
+    assert line["fetch"]["attempts"] == len(yahoo.requests)
