@@ -180,12 +180,15 @@ def _quarantine(args: argparse.Namespace, settings: StorageSettings) -> int:
 
 def _read(read: Callable[[], T]) -> T | None:
     """What `read` returns; a storage failure (a missing bucket or table) is one error line."""
-    from marketdata_assets.lake.s3 import LakeError
-    from marketdata_assets.latest.dynamodb import StoreError
-
     try:
         return read()
-    except (LakeError, StoreError) as error:
+    except RuntimeError as error:
+        # Imported only here: the local read path needs no botocore.
+        from marketdata_assets.lake.s3 import LakeError
+        from marketdata_assets.latest.dynamodb import StoreError
+
+        if not isinstance(error, LakeError | StoreError):
+            raise
         _fail(error, 1)
         return None
 

@@ -130,18 +130,22 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
-def test_missing_s3_replay_object_is_one_line_naming_the_uri(
-    moto_server: str, tmp_path: Path
-) -> None:
-    import boto3
-
-    aws = {
-        "AWS_ENDPOINT_URL": moto_server,
+def moto_env(endpoint: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
     }
+
+
+def test_missing_s3_replay_object_is_one_line_naming_the_uri(
+    moto_server: str, tmp_path: Path
+) -> None:
+    import boto3
+
+    aws = moto_env(moto_server)
     boto3.client("s3", endpoint_url=moto_server, **_boto_args(aws)).create_bucket(Bucket="lake")
     uri = "s3://lake/raw/date=2026-11-25/minute=1431/ticks.jsonl"
     data_dir = tmp_path / "data"
@@ -152,6 +156,27 @@ def test_missing_s3_replay_object_is_one_line_naming_the_uri(
     assert_one_error_line(result.err, f"--source '{uri}': S3 HeadObject failed: no such object")
     assert not result.dagster and not result.great_expectations
     assert not data_dir.exists()
+
+
+def test_read_commands_name_a_missing_bucket_or_table_in_one_line(
+    moto_server: str, tmp_path: Path
+) -> None:
+    env = clean_env(
+        tmp_path / "data",
+        **moto_env(moto_server),
+        MARKETDATA_PROFILE="aws",
+        MARKETDATA_BUCKET="no-lake",
+        MARKETDATA_TABLE="no-table",
+    )
+    latest = probe(env, "latest")
+    assert latest.code == 1 and latest.out == ""
+    assert_one_error_line(latest.err, "DynamoDB Scan no-table symbol='*' failed: ResourceNotFound")
+    quarantine = probe(env, "quarantine", "--json")
+    assert quarantine.code == 1 and quarantine.out == ""
+    assert_one_error_line(
+        quarantine.err, "S3 ListObjectsV2 s3://no-lake/quarantine/ failed: NoSuch"
+    )
+    assert not any(p.dagster or p.great_expectations for p in (latest, quarantine))
 
 
 def _boto_args(aws: dict[str, str]) -> dict[str, str]:
