@@ -59,26 +59,35 @@ def plain_tick(symbols: tuple[str, ...], tick: datetime) -> int:
     from marketdata_assets.aws import client
     from marketdata_assets.curation import curate, split_lines
     from marketdata_assets.gate.quarantine import quarantine_rows
+    from marketdata_assets.gate.reference import reference_frame, reference_from_frame
     from marketdata_assets.gate.routing import judge, validated_rows
-    from marketdata_assets.lake import object_key
-    from marketdata_assets.lake.codecs import encode
+    from marketdata_assets.lake import latest_key_before, object_key
+    from marketdata_assets.lake.codecs import decode, encode
+    from marketdata_assets.lake.locks import S3TickLock
     from marketdata_assets.lake.s3 import S3ObjectStore
-    from marketdata_assets.latest import prices_from_frame, reference_prices
+    from marketdata_assets.latest import prices_from_frame
     from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore
     from marketdata_assets.providers.stub import StubProvider
 
-    lake = S3ObjectStore(client("s3"), ENV["MARKETDATA_BUCKET"])
+    s3 = client("s3")
+    lake = S3ObjectStore(s3, ENV["MARKETDATA_BUCKET"])
     latest = DynamoLatestPriceStore(client("dynamodb"), ENV["MARKETDATA_TABLE"])
     payload = StubProvider(symbols).fetch(tick)
-    lake.put(object_key("raw", tick), payload)
-    curated = curate(payload, tick)
-    lake.put(object_key("curated", tick), encode("curated", curated))
-    verdict = judge(curated, reference_prices(latest, tick))
-    validated = validated_rows(curated, verdict)
-    quarantined = quarantine_rows(split_lines(payload), curated, verdict, datetime.now(UTC))
-    lake.put(object_key("validated", tick), encode("validated", validated))
-    lake.put(object_key("quarantine", tick), encode("quarantine", quarantined))
-    return latest.upsert(prices_from_frame(validated)).updated
+    with S3TickLock(s3, ENV["MARKETDATA_BUCKET"]).hold(tick, "bench"):
+        lake.put(object_key("raw", tick), payload)
+        curated = curate(payload, tick)
+        lake.put(object_key("curated", tick), encode("curated", curated))
+        before = latest_key_before(lake, "reference", tick)
+        reference = reference_from_frame(decode("reference", lake.get(before))) if before else {}
+        verdict = judge(curated, reference)
+        validated = validated_rows(curated, verdict)
+        quarantined = quarantine_rows(split_lines(payload), curated, verdict)
+        lake.put(object_key("validated", tick), encode("validated", validated))
+        lake.put(object_key("quarantine", tick), encode("quarantine", quarantined))
+        lake.put(
+            object_key("reference", tick), encode("reference", reference_frame(verdict.reference))
+        )
+        return latest.upsert(prices_from_frame(validated)).updated
 
 
 def main() -> None:

@@ -14,6 +14,12 @@ locals {
           Resource = [for prefix in local.lake_prefixes : "${aws_s3_bucket.lake.arn}/${prefix}/*"]
         },
         {
+          Sid      = "TickLocks"
+          Effect   = "Allow"
+          Action   = ["s3:DeleteObject"]
+          Resource = ["${aws_s3_bucket.lake.arn}/locks/*"]
+        },
+        {
           Sid       = "LakeListing"
           Effect    = "Allow"
           Action    = ["s3:ListBucket"]

@@ -1,8 +1,9 @@
 data "aws_caller_identity" "current" {}
 
 locals {
-  bucket_name   = var.bucket_name != "" ? var.bucket_name : "${var.name}-lake-${data.aws_caller_identity.current.account_id}"
-  lake_prefixes = ["raw", "curated", "validated", "quarantine"]
+  bucket_name = var.bucket_name != "" ? var.bucket_name : "${var.name}-lake-${data.aws_caller_identity.current.account_id}"
+  # Per-tick datasets, the gate's price reference, and the per-tick run locks.
+  lake_prefixes = ["raw", "curated", "validated", "quarantine", "reference", "locks"]
 }
 
 # The lake: raw, curated, validated and quarantine objects per tick minute.
@@ -98,6 +99,18 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
     }
     expiration {
       days = 30
+    }
+  }
+
+  # A lock is deleted when its run ends; one left by a run that died is only a stale lease.
+  rule {
+    id     = "locks"
+    status = "Enabled"
+    filter {
+      prefix = "locks/"
+    }
+    expiration {
+      days = 1
     }
   }
 

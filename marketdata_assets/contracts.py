@@ -34,15 +34,16 @@ def dtype_violations(frame: pd.DataFrame, schema: dict[str, str]) -> list[str]:
 
 
 def curated_violations(curated: pd.DataFrame, raw_payload: bytes, tick: datetime) -> list[str]:
-    """The curated contract: the curated schema, exactly one row per raw record (lines 1..n in
-    order), the run's tick on every row, and standardised values where there are values."""
+    """The curated contract: the curated schema, exactly one row per raw record (its line
+    number, in order), the run's tick on every row, standardised values where there are any."""
     problems = dtype_violations(curated, CURATED_SCHEMA)
     if problems:
         return problems
-    expected = sum(1 for _ in raw_records(raw_payload))
-    if curated["line"].tolist() != list(range(1, expected + 1)):
+    expected = [number for number, _ in raw_records(raw_payload)]  # fetch errors are no record
+    if curated["line"].tolist() != expected:
         problems.append(
-            f"{len(curated)} rows for {expected} raw records: rows must be lines 1..{expected}"
+            f"{len(curated)} rows for {len(expected)} raw records: rows must be the records' "
+            "lines, in order"
         )
     other_tick = curated.loc[curated["tick"] != pd.Timestamp(tick), "line"]
     if len(other_tick):

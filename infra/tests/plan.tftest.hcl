@@ -60,8 +60,8 @@ run "lake_is_private_encrypted_versioned_and_tls_only" {
     error_message = "the bucket policy must deny every request without TLS"
   }
   assert {
-    condition     = toset([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r.id]) == toset(["raw", "quarantine", "noncurrent-versions-and-uploads"])
-    error_message = "lifecycle rules for raw, quarantine and noncurrent versions/uploads are expected"
+    condition     = toset([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r.id]) == toset(["raw", "quarantine", "locks", "noncurrent-versions-and-uploads"])
+    error_message = "lifecycle rules for raw, quarantine, stale locks and noncurrent versions/uploads are expected"
   }
 }
 
@@ -154,12 +154,16 @@ run "iam_allows_no_wildcards_and_only_the_lake_prefixes" {
   }
   assert {
     condition = toset(one([for s in local.lambda_policy.Statement : s.Resource if s.Sid == "LakeObjects"])) == toset([
-      for p in ["raw", "curated", "validated", "quarantine"] : "arn:aws:s3:::marketdata-lake-123456789012/${p}/*"
+      for p in ["raw", "curated", "validated", "quarantine", "reference", "locks"] : "arn:aws:s3:::marketdata-lake-123456789012/${p}/*"
     ])
-    error_message = "objects may be read and written only under the four lake prefixes"
+    error_message = "objects may be read and written only under the lake prefixes"
   }
   assert {
-    condition     = toset(flatten([for s in local.lambda_policy.Statement : s.Action])) == toset(["s3:GetObject", "s3:PutObject", "s3:ListBucket", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Scan", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"])
+    condition     = one([for s in local.lambda_policy.Statement : s.Resource if s.Sid == "TickLocks"]) == ["arn:aws:s3:::marketdata-lake-123456789012/locks/*"]
+    error_message = "objects may be deleted only under locks/ (a run releasing its tick lock)"
+  }
+  assert {
+    condition     = toset(flatten([for s in local.lambda_policy.Statement : s.Action])) == toset(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Scan", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"])
     error_message = "the Lambda role has exactly the actions the tick needs"
   }
   assert {
