@@ -74,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _quarantine(args, StorageSettings.from_env())
     except ConfigError as error:
         return _fail(error, 2)
+    except BrokenPipeError:  # `marketdata latest | head`: the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _fail(error: Exception, code: int) -> int:

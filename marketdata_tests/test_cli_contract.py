@@ -280,3 +280,22 @@ def test_read_commands_over_a_ticked_lake_import_neither_dagster_nor_great_expec
         assert not result.dagster and not result.great_expectations
     latest = json.loads(probe(clean_env(ticked), "latest", "--json").out)
     assert [(row["symbol"], row["price"]) for row in latest] == [("AAPL", 100.5)]
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    """`marketdata quarantine | head -1`: the pipe closes under a long listing; exit 0, silent."""
+    source = tmp_path / "garbage.jsonl"
+    source.write_text("".join(f"not json {i} " + "x" * 200 + "\n" for i in range(3000)))
+    env = clean_env(tmp_path / "data")
+    done = cli(env, "tick", "--provider", "replay", "--source", str(source), "--at", TICK)
+    assert done.returncode == 0, done.stderr
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "marketdata_assets.cli", "quarantine"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.readline().startswith(TICK.encode())
+    reader.stdout.close()
+    assert (reader.wait(timeout=120), reader.stderr.read()) == (0, b"")
