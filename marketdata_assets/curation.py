@@ -195,15 +195,3 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
             CURATED_SCHEMA[name]
         )
     return out.astype({k: v for k, v in CURATED_SCHEMA.items() if k not in ("event_ts", "tick")})
-
-
-def schema_violations(frame: pd.DataFrame) -> list[str]:
-    """How `frame` differs from the curated schema; empty when it conforms."""
-    problems = [f"missing column {name}" for name in CURATED_SCHEMA if name not in frame]
-    problems += [f"unexpected column {name}" for name in frame if name not in CURATED_SCHEMA]
-    problems += [
-        f"column {name} is {frame[name].dtype}, expected {dtype}"
-        for name, dtype in CURATED_SCHEMA.items()
-        if name in frame and str(frame[name].dtype) != dtype
-    ]
-    return problems

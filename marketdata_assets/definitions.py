@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 from dagster_aws.s3 import S3Resource
 
 from marketdata_assets import stores
@@ -90,6 +90,9 @@ def build_definitions(settings: Settings) -> Definitions:
         jobs=[tick_job],
         schedules=[tick_schedule],
         resources=resources_for(settings),
+        # Every run (tick_job, or assets materialised from the UI) runs its steps in one
+        # process, so the lake IO manager's tick lock spans the whole run.
+        executor=in_process_executor,
     )
 
 

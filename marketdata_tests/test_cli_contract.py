@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,19 +114,6 @@ def test_bad_tick_input_is_one_line_exit_2_before_dagster_is_imported(
     assert_one_error_line(result.err, message)
     assert not result.dagster and not result.great_expectations
     assert not data_dir.exists()
-
-
-@pytest.fixture
-def moto_server() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
 
 
 def moto_env(endpoint: str) -> dict[str, str]:

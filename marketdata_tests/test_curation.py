@@ -1,6 +1,7 @@
 import pandas as pd
 
-from marketdata_assets.curation import CURATED_SCHEMA, curate, schema_violations, split_lines
+from marketdata_assets.contracts import dtype_violations
+from marketdata_assets.curation import CURATED_SCHEMA, curate, split_lines
 from marketdata_tests.conftest import good, line
 
 
@@ -44,13 +45,13 @@ def test_every_line_becomes_exactly_one_row_garbage_included(tick) -> None:
 
 
 def test_curated_frames_match_the_schema_even_when_empty(tick) -> None:
-    assert schema_violations(curate(b"", tick)) == []
-    assert schema_violations(curate(b"garbage\n", tick)) == []
+    assert dtype_violations(curate(b"", tick), CURATED_SCHEMA) == []
+    assert dtype_violations(curate(b"garbage\n", tick), CURATED_SCHEMA) == []
 
 
 def test_schema_violations_name_the_column(tick) -> None:
     frame = curate(b"{}\n", tick).astype({"price": "str"}).drop(columns=["volume"])
-    assert schema_violations(frame) == [
+    assert dtype_violations(frame, CURATED_SCHEMA) == [
         "missing column volume",
         "column price is str, expected float64",
     ]

@@ -22,12 +22,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from marketdata_assets.contracts import dtype_violations
 from marketdata_assets.curation import (
     CURATED_SCHEMA,
     curate,
     provider_errors,
     raw_records,
-    schema_violations,
     split_lines,
 )
 from marketdata_assets.lake.codecs import decode, encode
@@ -171,7 +171,7 @@ def assert_one_storable_row_per_line(payload: bytes) -> pd.DataFrame:
     records = [number for number, _ in raw_records(payload)]
     assert len(records) + provider_errors(payload) == len(split_lines(payload))
     assert frame["line"].tolist() == records
-    assert schema_violations(frame) == []
+    assert dtype_violations(frame, CURATED_SCHEMA) == []
     stored = decode("curated", encode("curated", frame))
     assert isinstance(stored, pd.DataFrame) and len(stored) == len(frame)
     return frame

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -69,21 +68,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.answered.set()
 
 
-@pytest.fixture
-def moto_server(aws_credentials: None) -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
 def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
-    moto_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    moto_server: str, aws_credentials: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     create_lake_and_table("lake", "latest")

@@ -6,7 +6,6 @@ from dagster import (
     RunRequest,
     ScheduleEvaluationContext,
     define_asset_job,
-    in_process_executor,
     schedule,
 )
 
@@ -17,8 +16,6 @@ tick_job = define_asset_job(
     "tick_job",
     selection=AssetSelection.groups("ticks"),
     description="One minute tick: fetch, land raw, curate, gate, update latest prices.",
-    # One process for every step: the lake IO manager holds the tick's lock across the run.
-    executor_def=in_process_executor,
 )
 
 
