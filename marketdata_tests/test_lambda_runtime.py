@@ -108,6 +108,7 @@ def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
             "validated": 10,
             "quarantined": 0,
             "latest_updated": 10,
+            "latest_stale": 0,
             "provider_errors": 0,
         },
     )
@@ -115,7 +116,13 @@ def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
         json.loads(line) for line in output.splitlines() if line.startswith('{"message": "tick"')
     ]
     assert log[0]["request_id"] == REQUEST_ID and log[0]["validated"] == 10
-    keys = boto3.client("s3").list_objects_v2(Bucket="lake")["Contents"]
-    assert len(keys) == 4
+    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket="lake")["Contents"]]
+    assert sorted(key.split("/")[0] for key in keys) == [  # and the tick's lock was released
+        "curated",
+        "quarantine",
+        "raw",
+        "reference",
+        "validated",
+    ]
     assert boto3.client("dynamodb").scan(TableName="latest")["Count"] == 10
     assert list(home.iterdir()) == []

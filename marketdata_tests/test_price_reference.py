@@ -4,6 +4,7 @@ the contracts the blocking checks enforce on stored frames."""
 import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pandas as pd
 import pyarrow as pa
@@ -137,8 +138,8 @@ def test_a_price_outside_the_band_is_accepted_only_after_agreeing_jumps(
         assert accepted == price
         if abs(price / held - 1) > THRESHOLD:
             assert len(jumps) == confirmations - 1
-            agreeing = zip(jumps, [*jumps[1:], price], strict=True)
-            assert all(abs(b / a - 1) <= THRESHOLD for a, b in agreeing)
+            streak = [*jumps, price]
+            assert all(abs(b / a - 1) <= THRESHOLD for a, b in pairwise(streak))
         held, jumps = price, []
 
 
