@@ -15,6 +15,8 @@ import pytest
 
 from marketdata_tests.conftest import free_port
 
+pytestmark = pytest.mark.slow  # real servers, subprocesses or Terraform
+
 ROOT = Path(__file__).resolve().parents[1]
 INFRA = ROOT / "infra"
 MIRROR_ROOTS = ["/opt/tf-plugins", "~/.terraform.d/plugins", "/usr/share/terraform/plugins"]

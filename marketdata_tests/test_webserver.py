@@ -13,6 +13,8 @@ import pytest
 
 from marketdata_tests.conftest import free_port
 
+pytestmark = pytest.mark.slow  # real servers, subprocesses or Terraform
+
 ROOT = Path(__file__).resolve().parents[1]
 QUERY = """
 {
