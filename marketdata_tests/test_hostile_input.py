@@ -32,6 +32,7 @@ from marketdata_assets.curation import (
 )
 from marketdata_assets.lake.codecs import decode, encode
 from marketdata_assets.providers import alphavantage, yahoo
+from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import (
     REDACTED,
     Answer,
@@ -40,7 +41,6 @@ from marketdata_assets.providers.fetching import (
     check_status,
     fetch_all,
     redactor,
-    transport,
 )
 from marketdata_assets.providers.yahoo import YahooProvider
 from marketdata_tests.provider_server import ProviderServer, envelopes, serving

@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from marketdata_assets.curation import curate, provider_errors, raw_records
-from marketdata_assets.providers.fetching import FetchPolicy, fetch_all, transport
+from marketdata_assets.providers.deadlines import transport
+from marketdata_assets.providers.fetching import FetchPolicy, fetch_all
 from marketdata_assets.providers.yahoo import (
     YahooProvider,
     build_requests,

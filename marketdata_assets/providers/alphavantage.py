@@ -27,6 +27,7 @@ import httpx
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.providers.budget import BudgetError, RequestBudget, refusal
+from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import (
     Answer,
     FetchError,
@@ -36,7 +37,6 @@ from marketdata_assets.providers.fetching import (
     detail,
     fetch_all,
     json_body,
-    transport,
 )
 
 NAME = "alphavantage"

@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-import httpcore
 import httpx
 import tenacity
+
+from marketdata_assets.providers.deadlines import request_deadline
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 REDACTED = "[REDACTED]"
@@ -171,110 +170,19 @@ def _checked(check: Callable[[Answer], None], answer: Answer) -> None:
         ) from None
 
 
-# The request budget. httpx's timeouts bound each socket operation, not the whole request: a
-# server that sends its headers one byte every 0.5 s resets the read timeout with each byte.
-# So each worker thread notes when its current request must be done (`_get`), and the network
-# backend below gives every socket operation (connect, TLS, each write and read) at most the
-# time left, raising httpcore's own timeout once none is. No watchdog thread, no socket closed
-# under another thread's feet: the blocked call itself ends at the deadline.
-_request = threading.local()
-
-
-def _time_left(timeout: float | None, expired: type[httpcore.TimeoutException]) -> float | None:
-    """`timeout` cut to what is left of this thread's request budget (None: no budget set)."""
-    deadline: float | None = getattr(_request, "deadline", None)
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise expired("the request's time budget is spent")
-    return left if timeout is None else min(timeout, left)
-
-
-class _BudgetStream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream):
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _time_left(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _time_left(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self,
-        ssl_context: Any,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        timeout = _time_left(timeout, httpcore.ConnectTimeout)
-        return _BudgetStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _BudgetBackend(httpcore.NetworkBackend):
-    def __init__(self) -> None:
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        timeout = _time_left(timeout, httpcore.ConnectTimeout)
-        return _BudgetStream(
-            self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        )
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        timeout = _time_left(timeout, httpcore.ConnectTimeout)
-        return _BudgetStream(self._inner.connect_unix_socket(path, timeout, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-def transport() -> httpx.HTTPTransport:
-    """httpx's transport with httpx's defaults, over sockets that keep each request's budget."""
-    made = httpx.HTTPTransport()
-    # httpx has no public parameter for its pool's network backend: swap in the same pool as
-    # httpx builds by default, plus the backend. (test_hostile_input's slow-headers test fails
-    # should a new httpx stop honouring this.) A client built without this transport still
-    # gets every socket operation bounded by httpx and the body bounded by `_get`.
-    made._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
-        max_connections=100,
-        max_keepalive_connections=20,
-        keepalive_expiry=5.0,
-        network_backend=_BudgetBackend(),
-    )
-    return made
-
-
 def _get(client: httpx.Client, request: Request, budget_s: float) -> tuple[int, str]:
-    """GET within `budget_s` in all: connecting, headers and body (see `_BudgetBackend`)."""
+    """GET within `budget_s` in all: connecting, headers and body (see `deadlines`)."""
     started = time.monotonic()
-    _request.deadline = started + budget_s
-    try:
-        with client.stream("GET", request.url, params=request.params, timeout=budget_s) as response:
-            chunks = []
-            for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                if time.monotonic() - started > budget_s:  # for a client without `transport()`
-                    raise httpx.ReadTimeout("the body did not arrive in time")
-            return response.status_code, _text(b"".join(chunks), response.encoding)
-    finally:
-        _request.deadline = None
+    with (
+        request_deadline(started + budget_s),
+        client.stream("GET", request.url, params=request.params, timeout=budget_s) as response,
+    ):
+        chunks = []
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            if time.monotonic() - started > budget_s:  # for a client without `transport()`
+                raise httpx.ReadTimeout("the body did not arrive in time")
+        return response.status_code, _text(b"".join(chunks), response.encoding)
 
 
 def _text(data: bytes, encoding: str | None) -> str:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import (
     Answer,
     FetchError,
@@ -22,7 +23,6 @@ from marketdata_assets.providers.fetching import (
     detail,
     fetch_all,
     json_body,
-    transport,
 )
 
 DEFAULT_URL = "https://query1.finance.yahoo.com"
