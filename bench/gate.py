@@ -21,6 +21,7 @@ from _measure import machine, measure
 
 from marketdata_assets.curation import CURATED_SCHEMA, conform
 from marketdata_assets.gate import REASONS, judge
+from marketdata_assets.gate.reference import PriceState, judge_price
 from marketdata_assets.symbols import SYMBOL_PATTERN
 
 TICK = datetime(2026, 11, 25, 14, 31, tzinfo=UTC)
@@ -65,7 +66,7 @@ def mask_gate(rows: pd.DataFrame, reference: dict[str, float], threshold: float)
     flags = {
         "unparseable": ~rows["parsed"],
         "symbol_invalid": ~rows["symbol"].str.fullmatch(SYMBOL_PATTERN[1:-1]).fillna(False),
-        "price_invalid": ~(rows["price"] > 0),
+        "price_invalid": ~((rows["price"] >= 1e-130) & (rows["price"] < 1e126)),
         "volume_invalid": ~(rows["volume"] >= 0).fillna(False),
         "currency_invalid": ~rows["currency"].str.fullmatch("[A-Z]{3}").fillna(False),
         "timestamp_invalid": rows["event_ts"].isna(),
@@ -77,8 +78,15 @@ def mask_gate(rows: pd.DataFrame, reference: dict[str, float], threshold: float)
     clean[
         np.flatnonzero(clean)[rows.loc[clean, ["symbol", "event_ts"]].duplicated().to_numpy()]
     ] = False
-    move = (rows.loc[clean, "price"] / rows.loc[clean, "symbol"].map(reference) - 1).abs()
-    clean[np.flatnonzero(clean)[(move > threshold).to_numpy()]] = False
+    # price_jump is sequential (each accepted row moves the reference): the same domain rule.
+    states = {symbol: PriceState(price) for symbol, price in reference.items()}
+    candidates = rows.loc[clean].sort_values("event_ts", kind="stable")
+    for index, symbol, price in zip(
+        candidates.index, candidates["symbol"], candidates["price"], strict=True
+    ):
+        decision = judge_price(states.get(symbol), price, TICK, threshold, 3)
+        states[symbol] = decision.state
+        clean[index] = not decision.jumped
     return clean
 
 

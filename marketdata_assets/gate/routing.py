@@ -74,10 +74,14 @@ def judge(
     candidates = rows.loc[clean, ["symbol", "price", "event_ts", "tick"]].sort_values(
         ["event_ts"], kind="stable"
     )
-    for index, symbol, price, _, tick in candidates.itertuples(name=None):
-        decision = judge_price(
-            states.get(symbol), float(price), tick.to_pydatetime(), jump_threshold, confirmations
-        )
+    for index, symbol, price, tick in zip(
+        candidates.index.to_numpy(),
+        candidates["symbol"].to_numpy(),
+        candidates["price"].to_numpy(dtype="float64"),
+        candidates["tick"].dt.to_pydatetime(),
+        strict=True,
+    ):
+        decision = judge_price(states.get(symbol), price, tick, jump_threshold, confirmations)
         states[symbol] = decision.state
         flags["price_jump"][index] = decision.jumped
         if decision.level_shift:
