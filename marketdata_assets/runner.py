@@ -94,7 +94,7 @@ def _failure(result: ExecuteInProcessResult) -> str:
         if evaluation.passed or evaluation.severity != AssetCheckSeverity.ERROR:
             continue
         if evaluation.check_name == "provider_delivered":
-            return _provider_failure(result)
+            return _provider_failure(evaluation.metadata["errors_by_symbol"].value)
         asset = evaluation.asset_key.to_user_string()
         seen = "; ".join(f"{name} {entry.value}" for name, entry in evaluation.metadata.items())
         return _one_line(
@@ -110,19 +110,9 @@ def _failure(result: ExecuteInProcessResult) -> str:
     return "the run did not succeed"
 
 
-def _provider_failure(result: ExecuteInProcessResult, shown: int = 5) -> str:
-    """Every symbol failed: the provider's error per symbol, from the landed raw envelopes."""
-    from marketdata_assets.curation import envelope_of, parse_line, split_lines
-
-    try:
-        payload = result.output_for_node("raw_ticks")
-    except Exception:  # the payload is not to be had: say what the check says
-        payload = b""
-    errors = [
-        f"{meta.get('symbol')} {meta['error']}"
-        for line in split_lines(payload)
-        if (meta := envelope_of(parse_line(line))) is not None and "error" in meta
-    ]
+def _provider_failure(errors_by_symbol: Any, shown: int = 5) -> str:
+    """Every symbol failed: the provider's error per symbol, as the check recorded them."""
+    errors = [f"{symbol} {error}" for symbol, error in dict(errors_by_symbol).items()]
     listed = "; ".join(errors[:shown]) + (
         f"; and {len(errors) - shown} more" if len(errors) > shown else ""
     )
