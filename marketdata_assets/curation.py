@@ -86,6 +86,15 @@ def _unwrap(number: int, body: object, meta: dict[str, object]) -> dict[str, obj
     return record if isinstance(record, dict) else None
 
 
+def provider_failures(payload: bytes) -> dict[str, str]:
+    """Symbol -> the provider error its envelope carries (`Kind: detail`)."""
+    return {
+        str(meta.get("symbol")): str(meta["error"])
+        for line in split_lines(payload)
+        if (meta := envelope_of(parse_line(line))) is not None and "error" in meta
+    }
+
+
 def provider_errors(payload: bytes) -> int:
     """How many requested symbols the provider failed to deliver."""
     return sum(

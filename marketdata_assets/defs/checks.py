@@ -17,7 +17,7 @@ from dagster import (
 )
 
 from marketdata_assets.contracts import curated_violations, validated_violations
-from marketdata_assets.curation import envelope_of, parse_line, split_lines
+from marketdata_assets.curation import provider_failures
 from marketdata_assets.defs.tick import tick_of_run
 from marketdata_assets.gate.expectations import suite_definition
 from marketdata_assets.gate.routing import Verdict
@@ -44,16 +44,6 @@ def provider_delivered(payload: bytes, records: int, errors: int) -> AssetCheckR
             "errors_by_symbol": provider_failures(payload),
         },
     )
-
-
-def provider_failures(payload: bytes) -> dict[str, str]:
-    """Symbol -> the provider error its envelope carries (`Kind: detail`)."""
-    failures = {}
-    for line in split_lines(payload):
-        meta = envelope_of(parse_line(line))
-        if meta is not None and "error" in meta:
-            failures[str(meta.get("symbol"))] = str(meta["error"])
-    return failures
 
 
 @asset_check(
