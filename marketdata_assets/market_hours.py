@@ -1,10 +1,21 @@
-"""Whether NYSE is trading in a given minute (holidays and early closes included)."""
+"""NYSE (XNYS) sessions: whether a minute trades, which days are sessions, and their minutes.
+
+The history's partitions are exactly these sessions (America/New_York trading days), early
+closes included. No Dagster here.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The first session the history's partitions offer (the calendar knows 20 years back).
+FIRST_SESSION = date(2010, 1, 4)
+EXCHANGE_TZ = "America/New_York"
 
 
 @cache
@@ -23,3 +34,42 @@ def nyse_open(tick: datetime) -> bool:
     if not calendar.first_minute <= minute <= calendar.last_minute:
         return False
     return bool(calendar.is_open_on_minute(minute))
+
+
+def sessions_in(start: date, end: date) -> list[date]:
+    """The NYSE sessions from `start` to `end`, both included, oldest first (only within the
+    calendar's span: 20 years back to one year ahead)."""
+    calendar = _nyse()
+    lo = max(start, calendar.first_session.date())
+    hi = min(end, calendar.last_session.date())
+    if hi < lo:
+        return []
+    return [ts.date() for ts in calendar.sessions_in_range(lo.isoformat(), hi.isoformat())]
+
+
+def is_session(day: date) -> bool:
+    return sessions_in(day, day) == [day]
+
+
+def closed_days(start: date, end: date) -> list[date]:
+    """The calendar days from `start` to `end` that are not sessions (weekends, holidays)."""
+    import pandas as pd
+
+    open_days = set(sessions_in(start, end))
+    return [d.date() for d in pd.date_range(start, end, freq="D") if d.date() not in open_days]
+
+
+def holidays(start: date, end: date) -> list[date]:
+    """The weekdays from `start` to `end` on which NYSE does not trade."""
+    return [day for day in closed_days(start, end) if day.weekday() < 5]
+
+
+def session_bounds(day: date) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The session's open and close in UTC (the close is the end of its last minute)."""
+    calendar = _nyse()
+    return calendar.session_open(day.isoformat()), calendar.session_close(day.isoformat())
+
+
+def session_minutes(day: date) -> pd.DatetimeIndex:
+    """The start of every 1-minute bar of the session, in UTC (390; 210 on an early close)."""
+    return _nyse().session_minutes(day.isoformat())

@@ -53,7 +53,7 @@ def quarantine_records(settings: StorageSettings, tick: datetime | None) -> list
     prefix = tick_prefix("quarantine", tick) if tick else "quarantine/"
     records: list[dict[str, object]] = []
     for key in store.keys(prefix):
-        if not key.endswith(DATASETS["quarantine"]):
+        if not key.endswith(DATASETS["quarantine"].file):
             continue
         frame = decode("quarantine", store.get(key))
         assert isinstance(frame, pd.DataFrame)

@@ -11,7 +11,7 @@ from botocore.awsrequest import AWSResponse
 from marketdata_assets.aws import client
 from marketdata_assets.definitions import lake_store, latest_store
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.lake import DATASETS, object_key
+from marketdata_assets.lake import MINUTE_DATASETS, object_key
 from marketdata_assets.lake.s3 import LakeError, S3ObjectStore
 from marketdata_assets.lambda_handler import handler, scheduled_tick
 from marketdata_assets.latest import LatestPrice
@@ -24,7 +24,7 @@ from marketdata_tests.conftest import create_lake_and_table
 def lake_state(settings: Settings) -> dict[str, object]:
     """Every lake object's bytes, by key."""
     lake = lake_store(settings)
-    return {key: lake.get(key) for dataset in DATASETS for key in lake.keys(f"{dataset}/")}
+    return {key: lake.get(key) for dataset in MINUTE_DATASETS for key in lake.keys(f"{dataset}/")}
 
 
 def test_a_tick_on_the_aws_profile_writes_the_same_keys_to_s3_and_rows_to_dynamodb(
@@ -32,7 +32,7 @@ def test_a_tick_on_the_aws_profile_writes_the_same_keys_to_s3_and_rows_to_dynamo
 ) -> None:
     summary = run_tick(aws_settings.with_overrides(fault_rate=0.3), tick)
     keys = boto3.client("s3").list_objects_v2(Bucket="lake")["Contents"]
-    assert sorted(k["Key"] for k in keys) == sorted(object_key(d, tick) for d in DATASETS)
+    assert sorted(k["Key"] for k in keys) == sorted(object_key(d, tick) for d in MINUTE_DATASETS)
     rows = latest_store(aws_settings).all()
     assert len(rows) == summary.latest_updated == summary.validated - 0 > 0
     item = boto3.client("dynamodb").get_item(TableName="latest", Key={"symbol": {"S": "AAPL"}})

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from marketdata_assets.definitions import build_definitions, lake_store, latest_store
-from marketdata_assets.lake import DATASETS, object_key
+from marketdata_assets.lake import MINUTE_DATASETS, object_key
 from marketdata_assets.lake.codecs import decode
 from marketdata_assets.providers.stub import StubProvider
 from marketdata_assets.runner import TickFailed, run_tick
@@ -16,7 +16,7 @@ from marketdata_assets.settings import Settings
 
 def lake_keys(settings: Settings) -> list[str]:
     lake = lake_store(settings)
-    return [key for dataset in DATASETS for key in lake.keys(f"{dataset}/")]
+    return [key for dataset in MINUTE_DATASETS for key in lake.keys(f"{dataset}/")]
 
 
 def frame(settings: Settings, dataset: str, tick) -> pd.DataFrame:
@@ -28,7 +28,7 @@ def frame(settings: Settings, dataset: str, tick) -> pd.DataFrame:
 def test_a_tick_lands_every_dataset_under_its_minute_and_fills_the_table(settings, tick) -> None:
     summary = run_tick(settings, tick)
     lake = lake_store(settings)
-    assert lake_keys(settings) == [object_key(d, tick) for d in DATASETS]
+    assert lake_keys(settings) == [object_key(d, tick) for d in MINUTE_DATASETS]
     expected_raw = StubProvider(settings.symbols, seed=settings.seed).fetch(tick)
     assert lake.get(object_key("raw", tick)) == expected_raw
     rows = latest_store(settings).all()

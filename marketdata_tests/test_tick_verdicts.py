@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from marketdata_assets.definitions import build_definitions, resources_for
 from marketdata_assets.defs.io_managers import LocalLakeIOManager
 from marketdata_assets.defs.tick import tick_tags
-from marketdata_assets.lake import DATASETS, object_key
+from marketdata_assets.lake import MINUTE_DATASETS, object_key
 from marketdata_assets.lake.locks import LocalTickLock, S3TickLock, TickBusy, lock_key
 from marketdata_assets.runner import run_tick
 from marketdata_assets.settings import Settings
@@ -41,7 +41,7 @@ def replay(settings: Settings, folder: Path, tick: datetime, prices: dict[str, f
 
 def lake_objects(settings: Settings) -> dict[str, bytes]:
     lake = lake_store(settings)
-    return {key: lake.get(key) for dataset in DATASETS for key in lake.keys(f"{dataset}/")}
+    return {key: lake.get(key) for dataset in MINUTE_DATASETS for key in lake.keys(f"{dataset}/")}
 
 
 def test_a_rerun_after_later_ticks_keeps_a_quarantined_jump_out(settings, tmp_path) -> None:
@@ -172,7 +172,7 @@ def test_two_processes_ticking_the_same_minute_never_mix_their_objects(tmp_path)
     raw = data / object_key("raw", TICK)
     again = Settings(data_dir=tmp_path / "again", provider="replay", source=str(raw))
     run_tick(again, TICK)
-    for dataset in DATASETS:
+    for dataset in MINUTE_DATASETS:
         key = object_key(dataset, TICK)
         assert lake_store(landed).get(key) == lake_store(again).get(key), dataset
 
@@ -233,7 +233,7 @@ def test_a_run_overtaking_a_paused_run_of_its_tick_waits_for_it(tmp_path) -> Non
     again = Settings(data_dir=tmp_path / "again", provider="replay", source=str(raw))
     run_tick(again, TICK)
     assert run_tick(again, TICK).quarantined > 0  # B's payload: A's had no faults
-    for dataset in DATASETS:
+    for dataset in MINUTE_DATASETS:
         key = object_key(dataset, TICK)
         assert (data / key).read_bytes() == lake_store(again).get(key), dataset
 

@@ -14,19 +14,10 @@ from pydantic import PrivateAttr
 from marketdata_assets import stores
 from marketdata_assets.defs.tick import tick_of_step
 from marketdata_assets.gate.reference import PriceState, reference_from_frame
-from marketdata_assets.lake import ObjectStore, latest_key_before, object_key
+from marketdata_assets.lake import ObjectStore, dataset_of_asset, latest_key_before, object_key
 from marketdata_assets.lake.codecs import decode, encode
 from marketdata_assets.lake.locks import LocalTickLock, S3TickLock, TickLock
 from marketdata_assets.lake.s3 import S3ObjectStore
-
-# Asset -> lake dataset.
-DATASET_OF_ASSET = {
-    "raw_ticks": "raw",
-    "curated_ticks": "curated",
-    "validated_ticks": "validated",
-    "quarantined_ticks": "quarantine",
-    "price_reference": "reference",
-}
 
 
 class LakeIOManager(ConfigurableIOManager):
@@ -61,19 +52,21 @@ class LakeIOManager(ConfigurableIOManager):
             self._ticks_held.add(tick)
 
     def _key(self, context: InputContext | OutputContext) -> str:
-        dataset = DATASET_OF_ASSET[context.asset_key.path[-1]]
+        dataset = dataset_of_asset(context.asset_key.path[-1]).name
         return object_key(dataset, tick_of_step(context.step_context))
 
     def handle_output(self, context: OutputContext, obj: object) -> None:
         self._hold(tick_of_step(context.step_context), context.run_id)
         key = self._key(context)
-        body = encode(DATASET_OF_ASSET[context.asset_key.path[-1]], obj)
+        body = encode(dataset_of_asset(context.asset_key.path[-1]).name, obj)
         location = self.object_store().put(key, body)
         context.add_output_metadata({"key": key, "location": location, "bytes": len(body)})
 
     def load_input(self, context: InputContext) -> object:
         key = self._key(context)
-        return decode(DATASET_OF_ASSET[context.asset_key.path[-1]], self.object_store().get(key))
+        return decode(
+            dataset_of_asset(context.asset_key.path[-1]).name, self.object_store().get(key)
+        )
 
     def reference_before(self, tick: datetime) -> tuple[str | None, dict[str, PriceState]]:
         """The price reference written by the newest tick before `tick` (its key, its state)."""

@@ -1,12 +1,29 @@
-"""The lake: raw, curated, validated and quarantine datasets under one key layout."""
+"""The lake: every dataset in one registry, under one key layout, on a folder or a bucket."""
 
-from marketdata_assets.lake.keys import DATASETS, latest_key_before, object_key, tick_prefix
+from marketdata_assets.lake.keys import (
+    DATASETS,
+    DAY_DATASETS,
+    MINUTE_DATASETS,
+    Dataset,
+    dataset,
+    dataset_of_asset,
+    day_key,
+    latest_key_before,
+    object_key,
+    tick_prefix,
+)
 from marketdata_assets.lake.objects import LocalObjectStore, ObjectStore
 
 __all__ = [
     "DATASETS",
+    "DAY_DATASETS",
+    "MINUTE_DATASETS",
+    "Dataset",
     "LocalObjectStore",
     "ObjectStore",
+    "dataset",
+    "dataset_of_asset",
+    "day_key",
     "latest_key_before",
     "object_key",
     "tick_prefix",

@@ -1,27 +1,39 @@
-"""How each dataset's value becomes bytes: raw stays as fetched, tables become Parquet."""
+"""How each dataset's value becomes bytes, by its registered codec: raw stays as fetched,
+tables become Parquet (daily ones sorted by symbol then time), manifests become JSON."""
 
 from __future__ import annotations
 
 import io
+import json
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from marketdata_assets.lake.keys import dataset
 
-def encode(dataset: str, value: object) -> bytes:
-    if dataset == "raw":
+
+def encode(name: str, value: object) -> bytes:
+    spec = dataset(name)
+    if spec.codec == "bytes":
         if not isinstance(value, bytes):
-            raise TypeError(f"raw objects are bytes as fetched, got {type(value).__name__}")
+            raise TypeError(f"{name} objects are bytes as fetched, got {type(value).__name__}")
         return value
+    if spec.codec == "json":
+        return (json.dumps(value, sort_keys=True, separators=(",", ":")) + "\n").encode()
     if not isinstance(value, pd.DataFrame):
-        raise TypeError(f"{dataset} objects are DataFrames, got {type(value).__name__}")
+        raise TypeError(f"{name} objects are DataFrames, got {type(value).__name__}")
+    if spec.sort_by:
+        value = value.sort_values(list(spec.sort_by), kind="stable", ignore_index=True)
     sink = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(value, preserve_index=False), sink, compression="zstd")
     return sink.getvalue()
 
 
-def decode(dataset: str, body: bytes) -> object:
-    if dataset == "raw":
+def decode(name: str, body: bytes) -> object:
+    spec = dataset(name)
+    if spec.codec == "bytes":
         return body
+    if spec.codec == "json":
+        return json.loads(body)
     return pq.read_table(io.BytesIO(body)).to_pandas()
