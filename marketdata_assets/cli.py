@@ -1,23 +1,28 @@
-"""`marketdata`: run a tick, show the latest prices, list quarantined rows."""
+"""`marketdata`: run a tick, show the latest prices, list quarantined rows, read the history."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from marketdata_assets.errors import ConfigError
+from marketdata_assets.records import INTERVALS
 from marketdata_assets.settings import Settings, StorageSettings
+from marketdata_assets.symbols import check_symbol
 from marketdata_assets.ticks import floor_minute, parse_tick
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
+
+    from marketdata_assets.history.query import History
 
 # Settings a tick flag overrides -> the flag, so errors name what the user typed.
 TICK_FLAGS = {
@@ -31,6 +36,7 @@ T = TypeVar("T")
 # Dagster's console stays quiet unless MARKETDATA_LOG_LEVEL asks for it: the CLI prints its own
 # summary, or one error line that names the step and the cause.
 QUIET = "CRITICAL"
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,6 +66,18 @@ def _parser() -> argparse.ArgumentParser:
     quarantine = commands.add_parser("quarantine", help="list quarantined rows")
     quarantine.add_argument("--tick", help="only this tick minute")
     quarantine.add_argument("--json", action="store_true", help="print a JSON list")
+
+    bars = commands.add_parser("bars", help="show a symbol's bars from the history")
+    bars.add_argument(
+        "--interval", default="1m", help=f"one of {', '.join(INTERVALS)} (default: 1m)"
+    )
+    analytics = commands.add_parser("analytics", help="show a symbol's session analytics")
+    for command in (bars, analytics):
+        # Values stay text here: checked by the platform's rules, one error line each.
+        command.add_argument("symbol", metavar="SYMBOL", help="a ticker symbol, e.g. AAPL")
+        command.add_argument("--from", dest="first", help="first session, YYYY-MM-DD")
+        command.add_argument("--to", dest="last", help="last session, YYYY-MM-DD")
+        command.add_argument("--json", action="store_true", help="print a JSON list")
     return parser
 
 
@@ -71,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The read commands read only where the data lives: a bad tick setting cannot stop them.
         if args.command == "latest":
             return _latest(args, StorageSettings.from_env())
+        if args.command == "bars":
+            return _bars(args, StorageSettings.from_env())
+        if args.command == "analytics":
+            return _analytics(args, StorageSettings.from_env())
         return _quarantine(args, StorageSettings.from_env())
     except ConfigError as error:
         return _fail(error, 2)
@@ -179,6 +201,53 @@ def _quarantine(args: argparse.Namespace, settings: StorageSettings) -> int:
         return 1
     print(json.dumps(records, allow_nan=False) if args.json else quarantine_table(records))
     return 0
+
+
+def _bars(args: argparse.Namespace, settings: StorageSettings) -> int:
+    symbol, first, last = _history_range(args)
+    if args.interval not in INTERVALS:
+        raise ConfigError(f"--interval {args.interval!r}: must be one of {', '.join(INTERVALS)}")
+    from marketdata_assets.history import query
+
+    history = _read(lambda: query.bars(settings, symbol, args.interval, first, last))
+    return _print_history(args, history, query.bars_table)
+
+
+def _analytics(args: argparse.Namespace, settings: StorageSettings) -> int:
+    symbol, first, last = _history_range(args)
+    from marketdata_assets.history import query
+
+    history = _read(lambda: query.analytics(settings, symbol, first, last))
+    return _print_history(args, history, query.analytics_table)
+
+
+def _history_range(args: argparse.Namespace) -> tuple[str, date | None, date | None]:
+    """The symbol and dates of a history read, checked before DuckDB or pyarrow is imported."""
+    symbol = check_symbol(args.symbol.strip().upper(), "SYMBOL")
+    first, last = _day(args.first, "--from"), _day(args.last, "--to")
+    if first and last and first > last:
+        raise ConfigError(f"--from {args.first!r}: must be on or before --to {args.last!r}")
+    return symbol, first, last
+
+
+def _print_history(
+    args: argparse.Namespace, history: History | None, table: Callable[[History], str]
+) -> int:
+    if history is None:
+        return 1
+    print(json.dumps(history.rows, allow_nan=False) if args.json else table(history))
+    return 0
+
+
+def _day(text: str | None, flag: str) -> date | None:
+    if text is None:
+        return None
+    if DAY.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ConfigError(f"{flag} {text!r}: must be a date YYYY-MM-DD")
 
 
 def _read(read: Callable[[], T]) -> T | None:

@@ -1,0 +1,251 @@
+"""Reading the history: one symbol's bars at an interval, and its session analytics.
+
+DuckDB filters and aggregates in one query: over the local lake's Parquet files directly, or over
+Arrow tables fetched from S3 (DuckDB's httpfs cannot be installed offline). Intraday bars are
+built from `minute_bars` within each session, aligned to the session's open as the NYSE calendar
+gives it (09:30 New York), so a session missing its first minutes still aligns and no bin spans
+closed hours. No Dagster and no Great Expectations on this path.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from marketdata_assets import stores
+from marketdata_assets.lake import day_key
+from marketdata_assets.lake.keys import day_of_key
+from marketdata_assets.market_hours import EXCHANGE_TZ, session_bounds, sessions_in
+from marketdata_assets.settings import StorageSettings
+
+# Minutes per bar of the intervals built from minute_bars; "1d" reads daily_bars.
+MINUTES = {"1m": 1, "5m": 5, "15m": 15, "1h": 60}
+BAR_FIELDS = ("symbol", "start", "open", "high", "low", "close", "volume", "vwap")
+ANALYTICS_FIELDS = (
+    *("symbol", "session", "open", "high", "low", "close", "volume", "vwap"),
+    *("return", "overnight_return", "realized_vol", "range"),
+)
+# Sessions shown when no --from is given at 1d and by analytics (intraday: one session).
+DEFAULT_SESSIONS = 5
+_DAY_US = 86_400_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ISO = "'%Y-%m-%dT%H:%M:%SZ'"
+_FETCHERS = 8  # concurrent S3 GETs
+
+# `src` is the dataset's rows for the sessions read; `sessions` their calendar bounds (in µs).
+_INTRADAY_SQL = f"""
+WITH minutes AS (
+    SELECT b.start AS minute, b.open, b.high, b.low, b.close, b.volume,
+           s.open_us + (epoch_us(b.start) - s.open_us) // $width * $width AS bucket
+    FROM src AS b JOIN sessions AS s ON s.day = epoch_us(b.start) // {_DAY_US}
+    WHERE b.symbol = $symbol
+      AND epoch_us(b.start) >= s.open_us AND epoch_us(b.start) < s.close_us
+)
+SELECT $symbol, strftime(make_timestamp(bucket), {_ISO}),
+       arg_min(open, minute), max(high), min(low), arg_max(close, minute),
+       sum(volume)::BIGINT,
+       sum((high + low + close) / 3 * volume) / nullif(sum(volume), 0)
+FROM minutes GROUP BY bucket ORDER BY bucket
+"""
+_DAILY_SQL = f"""
+SELECT d.symbol, strftime(make_timestamp(coalesce(epoch_us(d.first_minute), s.open_us)), {_ISO}),
+       d.open, d.high, d.low, d.close, d.volume, d.vwap
+FROM src AS d JOIN sessions AS s ON s.day = CAST(d.session AS DATE) - DATE '1970-01-01'
+WHERE d.symbol = $symbol ORDER BY d.session
+"""
+_ANALYTICS_SQL = """
+SELECT symbol, strftime(session, '%Y-%m-%d'), open, high, low, close, volume, vwap,
+       "return", overnight_return, realized_vol, "range"
+FROM src WHERE symbol = $symbol ORDER BY session
+"""
+
+
+@dataclass(frozen=True)
+class History:
+    """The rows read for `symbol` from `first` to `last` (the range asked, defaults applied)."""
+
+    symbol: str
+    first: date
+    last: date
+    rows: list[dict[str, object]]
+
+
+def bars(
+    settings: StorageSettings,
+    symbol: str,
+    interval: str = "1m",
+    first: date | None = None,
+    last: date | None = None,
+) -> History:
+    """`symbol`'s bars of `interval` in the sessions from `first` to `last`, oldest first.
+
+    Defaults: `last` is the latest session the table holds; `first` is `last` for intraday
+    intervals and the `DEFAULT_SESSIONS`th session up to `last` for 1d."""
+    if interval == "1d":
+        return _read(settings, "daily_bars", _DAILY_SQL, {}, symbol, first, last, BAR_FIELDS)
+    width = MINUTES[interval] * 60_000_000
+    params = {"width": width}
+    return _read(settings, "minute_bars", _INTRADAY_SQL, params, symbol, first, last, BAR_FIELDS)
+
+
+def analytics(
+    settings: StorageSettings, symbol: str, first: date | None = None, last: date | None = None
+) -> History:
+    """`symbol`'s session analytics from `first` to `last` (defaults as for 1d bars)."""
+    fields = ANALYTICS_FIELDS
+    return _read(settings, "session_analytics", _ANALYTICS_SQL, {}, symbol, first, last, fields)
+
+
+def _read(
+    settings: StorageSettings,
+    name: str,
+    sql: str,
+    params: Mapping[str, object],
+    symbol: str,
+    first: date | None,
+    last: date | None,
+    fields: Sequence[str],
+) -> History:
+    store = stores.lake_store(settings)
+    held = set(store.keys(f"{name}/"))
+    present = _days_held(name, held)
+    first, last = _span(present, first, last, 1 if name == "minute_bars" else DEFAULT_SESSIONS)
+    days = [day for day in sessions_in(first, last) if day_key(name, day) in held]
+    if not days:
+        return History(symbol, first, last, [])
+    con = duckdb.connect()
+    con.register("sessions", _bounds(days))
+    keys = [day_key(name, day) for day in days]
+    if settings.profile == "local":
+        # DuckDB scans the files itself and pushes the symbol filter into the scan.
+        con.read_parquet([str(settings.data_dir / key) for key in keys]).create_view("src")
+    else:
+        with ThreadPoolExecutor(_FETCHERS) as pool:
+            bodies = list(pool.map(store.get, keys))
+        only = pc.field("symbol") == symbol
+        tables = [pq.read_table(io.BytesIO(body), filters=only) for body in bodies]
+        con.register("src", pa.concat_tables(tables, promote_options="default"))
+    found = con.execute(sql, {"symbol": symbol, **params}).fetchall()
+    return History(
+        symbol, first, last, [dict(zip(fields, _json(row), strict=True)) for row in found]
+    )
+
+
+def _span(
+    present: list[date], first: date | None, last: date | None, back: int
+) -> tuple[date, date]:
+    """The range to read: `last` defaults to the latest session held (never before `first`),
+    else the latest session up to today; `first` to the `back`th session up to `last`."""
+    if last is None:
+        candidates = [day for day in (present[-1] if present else None, first) if day]
+        last = max(candidates) if candidates else _latest_session()
+    if first is None:
+        recent = sessions_in(last - timedelta(days=7 * back + 7), last)[-back:]
+        first = recent[0] if recent else last
+    return first, last
+
+
+def _days_held(name: str, keys: set[str]) -> list[date]:
+    """The sessions whose object of `name` is among `keys`, oldest first."""
+    days = set()
+    for key in keys:
+        try:
+            day = day_of_key(key)
+        except (StopIteration, ValueError):  # not an object of a session
+            continue
+        if day_key(name, day) == key:
+            days.add(day)
+    return sorted(days)
+
+
+def _latest_session() -> date:
+    today = datetime.now(ZoneInfo(EXCHANGE_TZ)).date()
+    recent = sessions_in(today - timedelta(days=14), today)
+    return recent[-1] if recent else today
+
+
+def _bounds(days: list[date]) -> pa.Table:
+    """Each session's day number, open and close in µs since the epoch (UTC), from the calendar."""
+    bounds = [session_bounds(day) for day in days]
+    return pa.table(
+        {
+            "day": [(day - _EPOCH.date()).days for day in days],
+            "open_us": [_us(opened) for opened, _ in bounds],
+            "close_us": [_us(closed) for _, closed in bounds],
+        }
+    )
+
+
+def _us(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _json(row: tuple[object, ...]) -> tuple[object, ...]:
+    """A row as JSON takes it: NaN becomes null."""
+    return tuple(None if isinstance(v, float) and math.isnan(v) else v for v in row)
+
+
+def bars_table(history: History) -> str:
+    """Bars as an aligned table, times in New York; an empty result says what to run."""
+    if not history.rows:
+        return _hint(history)
+    header = f"{'SYMBOL':<8} {'START':<19} {'OPEN':>11} {'HIGH':>11} {'LOW':>11} {'CLOSE':>11}"
+    lines = [f"{header} {'VOLUME':>12} {'VWAP':>11}"]
+    for r in history.rows:
+        prices = " ".join(_number(r[k], "11.4f") for k in ("open", "high", "low", "close"))
+        start = _new_york(str(r["start"]))
+        lines.append(
+            f"{r['symbol']:<8} {start:<19} {prices} {r['volume']:>12} {_number(r['vwap'], '11.4f')}"
+        )
+    return "\n".join(lines)
+
+
+def analytics_table(history: History) -> str:
+    """Session analytics as an aligned table (returns and range in percent)."""
+    if not history.rows:
+        return _hint(history)
+    prices = ("open", "high", "low", "close")
+    shares = ("return", "overnight_return", "realized_vol", "range")
+    header = " ".join(f"{k.upper():>11}" for k in prices)
+    labels = " ".join(f"{label:>10}" for label in ("RETURN", "OVERNIGHT", "REALIZ.VOL", "RANGE"))
+    lines = [f"{'SYMBOL':<8} {'SESSION':<10} {header} {'VOLUME':>12} {'VWAP':>11} {labels}"]
+    for r in history.rows:
+        cells = " ".join(_number(r[k], "11.4f") for k in prices)
+        percents = " ".join(_percent(r[k]) for k in shares)
+        lines.append(
+            f"{r['symbol']:<8} {r['session']:<10} {cells} {r['volume']:>12} "
+            f"{_number(r['vwap'], '11.4f')} {percents}"
+        )
+    return "\n".join(lines)
+
+
+def _hint(history: History) -> str:
+    span = f"--from {history.first} --to {history.last}"
+    return (
+        f"no history for {history.symbol} in {history.first}..{history.last}: "
+        f"run `marketdata backfill {span} --symbols {history.symbol}`"
+    )
+
+
+def _new_york(iso: str) -> str:
+    moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(EXCHANGE_TZ))
+    return f"{moment:%Y-%m-%d %H:%M} ET"
+
+
+def _number(value: object, spec: str) -> str:
+    width = int(spec.split(".")[0])
+    return format(value, spec) if isinstance(value, int | float) else "-".rjust(width)
+
+
+def _percent(value: object) -> str:
+    return f"{value * 100:>+9.2f}%" if isinstance(value, int | float) else "-".rjust(10)
