@@ -1,0 +1,351 @@
+"""Alpha Vantage as a history source, and the reader of its time-series bodies.
+
+One request per symbol and MONTH: `TIME_SERIES_INTRADAY&symbol=S&interval=1min&month=YYYY-MM
+&outputsize=full&extended_hours=false&adjusted=false` (regular hours only, as-traded prices, like
+the tick). The answer is kept in the source instance, so every session of that month in one
+backfill reuses it, and each session's envelope stores the whole month body as received: the
+body is duplicated across the month's raw_history objects, so any one session replays alone.
+
+A session's rows in a month body are those keyed by its date. A row whose key is no date, or a
+date that is no session, belongs to the first session of the month (so each of the body's rows
+is a candidate of exactly one session of the month).
+
+Keys are naive US/Eastern timestamps ("YYYY-MM-DD HH:MM:SS", newest first), converted with
+America/New_York (DST-correct; a time that does not exist or exists twice is unparseable).
+AV does not document whether a key labels a bar's start or its end. Its examples point to the
+start: extended-hours 5-minute series end at 19:55:00 although trading ends at 20:00, and a 1-minute
+series of a market closing at 11:30 ET ended at 11:29:00 (RomelTorres/alpha_vantage#205). So a
+key is read as the bar's first minute; a 16:00:00 key (closing-auction prints are stamped 16:00)
+falls outside the session, and the gate judges it. "5. volume" is the bar's own volume.
+
+Fallback: when AV answers the intraday request with a premium-only refusal (an `Information`
+that mentions premium and no daily limit), the source asks `TIME_SERIES_DAILY&outputsize=compact`
+(free: the last 100 sessions) and the session gets its daily bar, with a note. A limit message
+or an error gets no fallback: it would meet the same limit. Every request takes one unit of the
+request budget before it is sent; `requests_needed` counts the intraday requests (a fallback
+costs one more per symbol, and is skipped when the budget has none left).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+
+from marketdata_assets.market_hours import EXCHANGE_TZ, session_bounds, sessions_in
+from marketdata_assets.providers.alphavantage import DEFAULT_URL, _KeyTransport
+from marketdata_assets.providers.budget import BudgetError, RequestBudget
+from marketdata_assets.providers.deadlines import transport
+from marketdata_assets.providers.fetching import (
+    Answer,
+    FetchError,
+    FetchPolicy,
+    Request,
+    check_status,
+    detail,
+    fetch_all,
+    json_body,
+)
+from marketdata_assets.providers.history import (
+    HISTORY_FETCH_POLICY,
+    BodyReading,
+    HistoryError,
+    Rows,
+    fetched,
+    payload,
+    require_session,
+)
+
+NAME = "alphavantage"
+INTRADAY = "Time Series (1min)"
+DAILY = "Time Series (Daily)"
+_FIELDS = {"open": "1. open", "high": "2. high", "low": "3. low", "close": "4. close",
+           "volume": "5. volume"}  # fmt: skip
+_DECIMAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_BUDGET_SETTING = "MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET"
+_KEPT_ERRORS = ("InvalidRequest",)  # final answers, kept like bodies: asking again cannot help
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """One symbol's envelope line for a month."""
+
+    line: str
+    error: str | None
+
+
+class AlphaVantageHistory:
+    name = NAME
+
+    def __init__(
+        self,
+        key: str,
+        budget: RequestBudget,
+        policy: FetchPolicy | None = None,
+        base_url: str | None = None,
+        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+    ):
+        self._key = key
+        self.budget = budget
+        self.policy = policy or HISTORY_FETCH_POLICY
+        self.base_url = base_url or os.environ.get("MARKETDATA_ALPHAVANTAGE_URL") or DEFAULT_URL
+        self.today = today
+        self._months: dict[tuple[str, str], str] = {}  # (symbol, month) -> its body's envelope
+
+    def __repr__(self) -> str:  # the key stays out of reprs and tracebacks
+        return f"AlphaVantageHistory(base_url={self.base_url!r})"
+
+    def requests_needed(self, sessions: Sequence[date], symbols: Sequence[str]) -> int:
+        months = {f"{session:%Y-%m}" for session in sessions}
+        return sum((s, m) not in self._months for s in set(symbols) for m in months)
+
+    def symbols(self) -> None:
+        return None
+
+    def fetch(self, session: date, symbols: Sequence[str]) -> bytes:
+        require_session(session)
+        month = f"{session:%Y-%m}"
+        names = sorted(set(symbols))
+        missing = [s for s in names if (s, month) not in self._months]
+        answers = self._ask(session, self._requests(missing, month), INTRADAY, required=True)
+        premium = [s for s, a in answers.items() if (a.error or "").startswith("Premium:")]
+        answers |= self._ask(session, self._requests(premium, None), DAILY, required=False)
+        lines = {(s, month): self._months.get((s, month)) for s in names}
+        for symbol, answer in answers.items():
+            lines[(symbol, month)] = answer.line
+            if answer.error is None or answer.error.startswith(_KEPT_ERRORS):
+                self._months[(symbol, month)] = answer.line
+        return payload([line for line in lines.values() if line is not None])
+
+    def _requests(self, symbols: Sequence[str], month: str | None) -> list[Request]:
+        """Pure: one intraday request per symbol for `month`, or daily ones (month None); the
+        key is added by the transport."""
+        url = f"{self.base_url.rstrip('/')}/query"
+        if month is None:
+            params = {"function": "TIME_SERIES_DAILY", "outputsize": "compact"}
+        else:
+            params = {
+                "function": "TIME_SERIES_INTRADAY",
+                "interval": "1min",
+                "month": month,
+                "outputsize": "full",
+                "extended_hours": "false",
+                "adjusted": "false",
+            }
+        return [Request(symbol, url, {**params, "symbol": symbol}) for symbol in symbols]
+
+    def _ask(
+        self, session: date, requests: list[Request], series: str, *, required: bool
+    ) -> dict[str, _Answer]:
+        """Each request's envelope line by symbol, after taking the budget for all of them: a
+        refusal is a HistoryError when `required`, else no answer at all."""
+        if not requests:
+            return {}
+        day = self.today()
+        if not self.budget.take(len(requests), day):
+            if not required:
+                return {}
+            left = max(0, self.budget.limit - self.budget.used(day))
+            raise HistoryError(
+                f"{NAME} request budget: session {session.isoformat()} needs {len(requests)} "
+                f"requests but {left} of {self.budget.limit} are left for {day.isoformat()} (UTC); "
+                f"refused before any request ({_BUDGET_SETTING} sets the limit)"
+            )
+
+        def may_retry() -> bool:
+            try:
+                return self.budget.take(1, day)
+            except BudgetError:
+                return False
+
+        def check(response: Answer) -> None:
+            try:
+                check_series(series)(response)
+            except FetchError as error:
+                if error.kind == "DailyLimit":  # the quota is spent, whatever we counted
+                    # a store failure here is harmless: the next request meets the limit again
+                    with suppress(BudgetError):
+                        self.budget.exhaust(day)
+                raise
+
+        keyed = _KeyTransport(self._key, transport())
+        with httpx.Client(transport=keyed, headers={"User-Agent": "marketdata/0.1"}) as client:
+            answers = fetch_all(
+                NAME,
+                requests,
+                check,
+                self.policy,
+                client,
+                secrets=(self._key,),
+                may_retry=may_retry,
+            )
+        lines = fetched(NAME, session, requests, answers)
+        return {
+            request.symbol: _Answer(line, json.loads(line)["error"])
+            for request, line in zip(requests, lines, strict=True)
+        }
+
+
+def check_series(series: str) -> Callable[[Answer], None]:
+    """A check raising FetchError unless the answer holds the time series `series`."""
+
+    def check(response: Answer) -> None:
+        check_status(response)
+        body = json_body(response)
+        if not isinstance(body, dict):
+            raise FetchError("UnexpectedBody", "not a JSON object", retryable=False)
+        said = refusal(body)
+        if said is not None:
+            kind, text = said.split(": ", 1)
+            raise FetchError(kind, text, retryable=False)
+        if not isinstance(body.get(series), dict):
+            raise FetchError("UnexpectedBody", f"no {series}", retryable=False)
+
+    return check
+
+
+def refusal(body: dict[str, Any]) -> str | None:
+    """AV's typed refusal in a body ("Kind: message"), None when it refuses nothing."""
+    if "Error Message" in body:
+        return f"InvalidRequest: {detail(body['Error Message'])}"
+    if "Note" in body:
+        return f"RateLimited: {detail(body['Note'])}"
+    if "Information" in body:
+        text = detail(body["Information"], limit=None)
+        if "per day" in text or "daily" in text:
+            kind = "DailyLimit"
+        elif "premium" in text.lower():
+            kind = "Premium"
+        else:
+            kind = "Refused"
+        return f"{kind}: {detail(text)}"
+    return None
+
+
+def read_series(body: str, symbol: str, session: date, envelope: dict[str, Any]) -> BodyReading:
+    """The candidates of `session` in a TIME_SERIES_INTRADAY or _DAILY body."""
+    data = json.loads(body)
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    said = refusal(data)
+    if said is not None:
+        return BodyReading(error=said)
+    labels, values, daily = _series(data)
+    days, stamps = _stamps(labels, daily)
+    items = np.flatnonzero(_home(days, session))
+    starts = _daily_starts(days[items]) if daily else _eastern(stamps[items])
+    rows = Rows(
+        item=items.astype(np.int64),
+        start_us=starts.as_unit("us").asi8,
+        start_ok=~starts.isna(),
+        **{
+            name: np.array([_decimal(values[i], field) for i in items], dtype=np.float64)
+            for name, field in _FIELDS.items()
+        },
+        interval="1d" if daily else "1m",
+        symbol=symbol,
+    )
+    notes = []
+    if daily:
+        notes.append(
+            f"{symbol} {session.isoformat()}: daily bar only (Alpha Vantage keeps 1-minute "
+            "history for premium keys)"
+        )
+    if not len(rows):
+        notes.append(f"{symbol} {session.isoformat()}: no bars in Alpha Vantage's answer")
+    return BodyReading(rows, notes=notes)
+
+
+def series_row_text(body: str, item: int) -> str:
+    """Row `item` of a series body: its key and fields as received, as compact JSON."""
+    labels, values, _ = _body_series(body)
+    if not 0 <= item < len(labels):
+        raise IndexError(f"series row {item}: the body has {len(labels)} rows")
+    return json.dumps({labels[item]: values[item]}, separators=(",", ":"))
+
+
+@lru_cache(maxsize=8)
+def _body_series(body: str) -> tuple[list[str], list[Any], bool]:
+    """A series body's keys and rows (cached: a body's rows are asked for one by one)."""
+    return _series(json.loads(body))
+
+
+def _series(data: dict[str, Any]) -> tuple[list[str], list[Any], bool]:
+    """The body's series keys, rows and whether it is daily; ValueError without a series."""
+    name = next((key for key in (INTRADAY, DAILY) if isinstance(data.get(key), dict)), None)
+    if name is None:
+        raise ValueError("no time series")
+    return list(data[name]), list(data[name].values()), name == DAILY
+
+
+def _stamps(labels: list[str], daily: bool) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """Each key's New York date (NaT when it is no date) and naive local time."""
+    form = "%Y-%m-%d" if daily else "%Y-%m-%d %H:%M:%S"
+    stamps = pd.DatetimeIndex(pd.to_datetime(pd.Series(labels, dtype=object), format=form,
+                                             errors="coerce"))  # fmt: skip
+    return stamps.normalize().to_numpy("datetime64[D]"), stamps
+
+
+def _home(days: np.ndarray, session: date) -> np.ndarray:
+    """Which rows are `session`'s: those of its date, and (for the month's first session) those
+    whose date is no session."""
+    known = days[~np.isnat(days)]
+    sessions = (
+        np.array(sessions_in(known.min().item(), known.max().item()), dtype="datetime64[D]")
+        if len(known)
+        else np.zeros(0, "datetime64[D]")
+    )
+    mine = days == np.datetime64(session, "D")
+    if session == _first_session(session.year, session.month):
+        mine |= ~np.isin(days, sessions)
+    return mine
+
+
+@lru_cache(maxsize=64)
+def _first_session(year: int, month: int) -> date:
+    last = (pd.Timestamp(year=year, month=month, day=1) + pd.offsets.MonthEnd()).date()
+    return sessions_in(date(year, month, 1), last)[0]
+
+
+def _eastern(stamps: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Naive New York times as UTC instants (NaT where the time is missing, or does not exist or
+    exists twice on a DST change day)."""
+    local = stamps.tz_localize(EXCHANGE_TZ, ambiguous="NaT", nonexistent="NaT")
+    return local.tz_convert("UTC")
+
+
+def _daily_starts(days: np.ndarray) -> pd.DatetimeIndex:
+    """A daily bar's first instant: its session's open, or New York midnight of a day that is no
+    session (the gate judges that bar)."""
+    starts = []
+    for day in days:
+        if np.isnat(day):
+            starts.append(pd.NaT)
+            continue
+        on = day.item()
+        opening = session_bounds(on)[0] if sessions_in(on, on) else None
+        starts.append(opening if opening is not None else pd.Timestamp(on, tz=EXCHANGE_TZ))
+    return pd.DatetimeIndex(pd.to_datetime(pd.Series(starts, dtype=object), utc=True))
+
+
+def _decimal(row: object, field: str) -> float:
+    """A field of a row as a number: AV's decimal strings, or JSON numbers; else NaN."""
+    value = row.get(field) if isinstance(row, dict) else None
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        return float(value)
+    if type(value) in (int, float):
+        try:
+            return float(value)  # type: ignore[arg-type]
+        except OverflowError:
+            return np.nan
+    return np.nan
