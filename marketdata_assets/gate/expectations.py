@@ -1,4 +1,7 @@
-"""The Great Expectations row rules: one versioned suite file, validated in memory.
+"""The Great Expectations row rules: one versioned suite file per gate, validated in memory.
+
+Two suites: `ticks` (suite.json, the minute tick's curated rows) and `bars` (bars_suite.json,
+the history's bar candidates).
 
 Great Expectations costs about 3 s to import, so it is imported on first use, never at
 module import: `dagster dev` and the CLI start without it.
@@ -14,7 +17,11 @@ from typing import Any
 
 import pandas as pd
 
-SUITE_PATH = Path(__file__).with_name("suite.json")
+SUITE_PATHS = {
+    "ticks": Path(__file__).with_name("suite.json"),
+    "bars": Path(__file__).with_name("bars_suite.json"),
+}
+SUITE_PATH = SUITE_PATHS["ticks"]
 
 
 class GateError(RuntimeError):
@@ -31,14 +38,14 @@ class RuleOutcome:
 
 
 @cache
-def suite_definition() -> dict[str, Any]:
-    """The suite file as JSON: name, meta (with suite_version) and expectations."""
-    loaded: dict[str, Any] = json.loads(SUITE_PATH.read_text())
+def suite_definition(suite: str = "ticks") -> dict[str, Any]:
+    """A suite file as JSON: name, meta (with suite_version) and expectations."""
+    loaded: dict[str, Any] = json.loads(SUITE_PATHS[suite].read_text())
     return loaded
 
 
 @cache
-def _validator() -> tuple[Any, Any]:
+def _context() -> Any:
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -46,28 +53,36 @@ def _validator() -> tuple[Any, Any]:
         ProgressBarsConfig,
     )
 
-    context = gx.get_context(
+    return gx.get_context(
         mode="ephemeral",
         project_config=DataContextConfig(
             store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
             progress_bars=ProgressBarsConfig(globally=False),
         ),
     )
+
+
+@cache
+def _validator(suite: str) -> tuple[Any, Any]:
+    import great_expectations as gx
+
+    definition = suite_definition(suite)
     batches = (
-        context.data_sources.add_pandas("ticks")
-        .add_dataframe_asset("curated_ticks")
-        .add_batch_definition_whole_dataframe("tick")
+        _context()
+        .data_sources.add_pandas(suite)
+        .add_dataframe_asset(definition["name"])
+        .add_batch_definition_whole_dataframe("frame")
     )
-    suite = gx.ExpectationSuite(**suite_definition())
-    return batches, suite
+    return batches, gx.ExpectationSuite(**definition)
 
 
-def validate(frame: pd.DataFrame) -> list[RuleOutcome]:
-    """Validate `frame` (RangeIndex) against the suite; unexpected rows come back uncapped."""
-    batches, suite = _validator()
+def validate(frame: pd.DataFrame, suite: str = "ticks") -> list[RuleOutcome]:
+    """Validate `frame` (RangeIndex) against a suite (`ticks` or `bars`); unexpected rows come
+    back uncapped."""
+    batches, expectations = _validator(suite)
     frame = frame.reset_index(drop=True)
     result = batches.get_batch(batch_parameters={"dataframe": frame}).validate(
-        suite, result_format={"result_format": "COMPLETE"}
+        expectations, result_format={"result_format": "COMPLETE"}
     )
     outcomes = []
     for item in result.results:

@@ -1,0 +1,1 @@
+"""History: the bars gate, daily bars and session analytics (no Dagster here)."""
