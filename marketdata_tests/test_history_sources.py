@@ -80,8 +80,9 @@ def test_recorded_yahoo_minute_bars_parse_to_the_bodys_numbers_and_instants() ->
     assert set(bars["interval"]) == {"1m"} and set(bars["source"]) == {"yahoo"}
     assert bars["problem"].isna().all() and not parsed.errors and not parsed.notes
     assert bars["row"].tolist() == [0, 1] and bars["item"].tolist() == [0, 1]
-    second = {name: values[1] for name, values in [("timestamp", chart["timestamp"]),
-                                                   *quote.items()]}  # fmt: skip
+    second = {
+        name: values[1] for name, values in [("timestamp", chart["timestamp"]), *quote.items()]
+    }
     assert json.loads(row_text(raw, 0, 1)) == second
 
 
@@ -120,8 +121,13 @@ def test_alphavantage_month_gives_each_session_its_bars_in_utc_across_the_dst_ch
         keys = sorted(key for key in series if key.startswith(session.isoformat()))
         assert bars["start"].iloc[0] == utc(open_utc)  # 09:30 New York, EST then EDT
         assert bars["start"].iloc[-1] - bars["start"].iloc[0] == pd.Timedelta(minutes=389)
-        for name, field in [("open", "1. open"), ("high", "2. high"), ("low", "3. low"),
-                            ("close", "4. close"), ("volume", "5. volume")]:  # fmt: skip
+        for name, field in [
+            ("open", "1. open"),
+            ("high", "2. high"),
+            ("low", "3. low"),
+            ("close", "4. close"),
+            ("volume", "5. volume"),
+        ]:
             assert bars[name].tolist() == [float(series[key][field]) for key in keys]
         first = int(bars["item"].iloc[0])
         assert json.loads(row_text(raw, 0, first)) == {keys[0]: series[keys[0]]}
@@ -156,10 +162,13 @@ def test_alphavantage_daily_body_gives_the_sessions_daily_bar_from_its_open() ->
 
 @pytest.mark.parametrize(
     ("body", "kind"),
-    [(AV_ERROR, "InvalidRequest"), (AV_PREMIUM, "Premium"),
-     ((PAYLOADS / "alphavantage_daily_limit.json").read_text(), "DailyLimit"),
-     ((PAYLOADS / "alphavantage_note.json").read_text(), "RateLimited")],
-)  # fmt: skip
+    [
+        (AV_ERROR, "InvalidRequest"),
+        (AV_PREMIUM, "Premium"),
+        ((PAYLOADS / "alphavantage_daily_limit.json").read_text(), "DailyLimit"),
+        ((PAYLOADS / "alphavantage_note.json").read_text(), "RateLimited"),
+    ],
+)
 def test_an_alphavantage_refusal_in_a_body_is_an_error_not_a_row(body: str, kind: str) -> None:
     parsed = parse_history(payload([envelope("alphavantage", "IBM", MONDAY_EDT, body)]), MONDAY_EDT)
     assert parsed.candidates.empty
@@ -272,10 +281,10 @@ def test_file_rows_are_candidates_each_with_its_exact_line() -> None:
             found[row_text(raw, row["line"], row["item"])] = (session, row)
     assert sorted(found) == sorted(lines)  # every row once, as written
     # a ts that names no instant, or a day that is no session: the first session's, never lost
-    for line, problem in [(lines[5], "unparseable_ts"), (lines[7], "unparseable_ts"),
-                          (lines[6], None)]:  # fmt: skip
-        session, row = found[line]
-        assert session == date(2026, 11, 24) and (row["problem"] if problem else None) == problem
+    unreadable, sunday, naive = (found[line] for line in lines[5:8])
+    assert unreadable[0] == sunday[0] == naive[0] == date(2026, 11, 24)
+    assert unreadable[1]["problem"] == naive[1]["problem"] == "unparseable_ts"
+    assert pd.isna(sunday[1]["problem"])
     assert found[lines[6]][1]["start"] == utc("2026-11-22T15:00Z")  # a Sunday: the gate judges
     session, row = found[lines[3]]  # a missing price is no error
     assert session == WEDNESDAY and np.isnan(row["high"]) and pd.isna(row["problem"])
@@ -320,6 +329,41 @@ def test_a_missing_file_is_a_history_error(tmp_path: Path) -> None:
 # --- the parser is total -----------------------------------------------------------------------
 
 
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+# Bodies shaped like each source's, with values of any kind where its numbers and times go.
+CHART_BODIES = st.builds(
+    lambda times, fields: {
+        "chart": {"result": [{"timestamp": times, "indicators": {"quote": [fields]}}]}
+    },
+    st.lists(JSON_VALUES, max_size=4) | JSON_VALUES,
+    st.dictionaries(
+        st.sampled_from(["open", "high", "low", "close", "volume"]),
+        st.lists(JSON_VALUES, max_size=4) | JSON_VALUES,
+    ),
+)
+SERIES_BODIES = st.builds(
+    lambda name, rows: {name: rows},
+    st.sampled_from(["Time Series (1min)", "Time Series (Daily)"]),
+    st.dictionaries(
+        st.sampled_from(["2026-11-25 09:30:00", "2026-11-25", "2026-11-28 10:00:00"])
+        | st.text(max_size=20),
+        st.dictionaries(
+            st.sampled_from(["1. open", "2. high", "4. close", "5. volume"]), JSON_VALUES
+        )
+        | JSON_VALUES,
+        max_size=4,
+    ),
+)
+CSV_BODIES = st.lists(
+    st.lists(
+        st.text(max_size=12) | st.sampled_from(["2026-11-25T09:30:00-05:00", "1.5", ""]), max_size=8
+    ).map(",".join),
+    max_size=4,
+).map(lambda rows: "\n".join(["symbol,ts,open,high,low,close,volume", *rows]))
 ENVELOPE_LINES = st.builds(
     lambda source, symbol, body, error: envelope(source, symbol, WEDNESDAY, body, error=error),
     st.sampled_from([*HISTORY_PROVIDERS, "other"]),
@@ -327,18 +371,25 @@ ENVELOPE_LINES = st.builds(
     st.one_of(
         st.none(),
         st.text(max_size=40),
-        st.sampled_from([CHART, AV_MONTH, AV_DAILY, AV_PREMIUM, CSV.read_text(), NOT_FOUND]),
-        st.recursive(
-            st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=5),
-            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
-            max_leaves=12,
-        ).map(json.dumps),
+        st.sampled_from(
+            [
+                CHART,
+                AV_MONTH,
+                AV_DAILY,
+                AV_PREMIUM,
+                CSV.read_text(),
+                NOT_FOUND,
+                '{"chart": {"result": []}}',
+            ]
+        ),
+        (JSON_VALUES | CHART_BODIES | SERIES_BODIES).map(json.dumps),
+        CSV_BODIES,
     ),
     st.none() | st.text(max_size=10),
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines=st.lists(st.binary(max_size=60) | ENVELOPE_LINES.map(str.encode), max_size=6))
 def test_parse_history_never_raises_and_every_row_has_a_text(lines: list[bytes]) -> None:
     raw = b"\n".join(line.replace(b"\n", b" ") for line in lines) + b"\n"
@@ -354,15 +405,18 @@ def test_parse_history_never_raises_and_every_row_has_a_text(lines: list[bytes])
 @given(lines=st.lists(st.binary(min_size=1, max_size=40), min_size=1, max_size=5))
 def test_a_line_that_is_no_envelope_is_one_unparseable_row(lines: list[bytes]) -> None:
     lines = [line.replace(b"\n", b" ") for line in lines]
-    lines = [b"[" + line if envelope_symbol(line) is not None or not line.strip() else line
-             for line in lines]  # fmt: skip
+    lines = [
+        b"[" + line if envelope_symbol(line) is not None or not line.strip() else line
+        for line in lines
+    ]
     raw = b"\n".join(lines) + b"\n"
     bars = parse_history(raw, WEDNESDAY).candidates
     assert bars["line"].tolist() == list(range(len(lines)))
     assert (bars["problem"] == "unparseable").all() and bars["symbol"].isna().all()
-    assert [row_text(raw, i, 0) for i in range(len(lines))] == [
-        line.decode("utf-8", "replace") for line in lines
+    texts = [
+        row_text(raw, line, item) for line, item in zip(bars["line"], bars["item"], strict=True)
     ]
+    assert texts == [line.decode("utf-8", "replace") for line in lines]
 
 
 def test_envelope_symbol_names_a_lines_symbol_or_none() -> None:

@@ -245,6 +245,4 @@ def _body_lines(body: str) -> list[str]:
 def _empty(symbol: str, session: date, envelope: dict[str, Any], items: list[int]) -> list[str]:
     if items:
         return []
-    return [
-        f"{symbol} {session.isoformat()}: no rows in {envelope.get('request')} on this day"
-    ]
+    return [f"{symbol} {session.isoformat()}: no rows in {envelope.get('request')} on this day"]

@@ -10,7 +10,8 @@ envelope per symbol, sorted by symbol, compact with sorted keys:
 `parse_history` turns a payload into bar candidates (one per source row, never dropped nor
 deduplicated: the bars gate judges them), the symbols the provider did not deliver (`errors`) and
 notes for the user. It is total: a line that is no envelope is one `unparseable` candidate, a
-body that cannot be read one `unparseable` candidate of its symbol. Bodies are read by their
+body that cannot be read one `unparseable` candidate of its symbol (both with `item` WHOLE, so
+`row_text` gives the whole line or body). Bodies are read by their
 source's module: chart bodies (stub, yahoo) in `yahoo_history`, series (alphavantage) in
 `alphavantage_history`, CSV (file) in `file_history`.
 """
@@ -49,6 +50,8 @@ CANDIDATE_SCHEMA: dict[str, str] = {
     "item": "int64",
 }
 _NAT = np.iinfo(np.int64).min
+# The `item` of a candidate that is a whole line or body which could not be read.
+WHOLE = -1
 
 
 class HistoryError(ValueError):
@@ -248,22 +251,17 @@ def parse_history(payload: bytes, session: date) -> HistoryParse:
 
 
 def row_text(payload: bytes, line: int, item: int) -> str:
-    """The original text of one source row: the line itself for a line that is no envelope, the
-    body for a body that cannot be read, else the body's reader's text of row `item`.
+    """The original text of one source row: for `item` WHOLE, the line's body (or the line itself
+    when it is no envelope or has no body text); else the body's reader's text of row `item`.
     IndexError when the payload has no such line or row."""
     raw, envelope = _line(payload, line)
-    if envelope is None:
-        return raw.decode("utf-8", "replace")
-    body = envelope.get("body")
-    texter = _texter(envelope["source"])
-    if not isinstance(body, str) or texter is None:
-        return body if isinstance(body, str) else json.dumps(body)
-    try:
-        return texter(body, item)
-    except IndexError:
-        raise
-    except Exception:  # the body cannot be read: it was one unparseable row
-        return body
+    body = envelope.get("body") if envelope is not None else None
+    if item == WHOLE:
+        return body if isinstance(body, str) else raw.decode("utf-8", "replace")
+    texter = _texter(envelope["source"]) if envelope is not None else None
+    if texter is None or not isinstance(body, str):
+        raise IndexError(f"raw_history line {line} has no row {item}")
+    return texter(body, item)
 
 
 @lru_cache(maxsize=8)
@@ -277,8 +275,8 @@ def _line(payload: bytes, line: int) -> tuple[bytes, dict[str, Any] | None]:
 
 
 def unreadable(symbol: str | None, items: np.ndarray | None = None) -> Rows:
-    """`unparseable` candidates, one per item (default: one, item 0), for what cannot be read."""
-    items = np.zeros(1, np.int64) if items is None else items.astype(np.int64)
+    """`unparseable` candidates, one per item (default: one, WHOLE), for what cannot be read."""
+    items = np.full(1, WHOLE, np.int64) if items is None else items.astype(np.int64)
     count = len(items)
     return Rows(
         item=items,
