@@ -518,6 +518,16 @@ def test_alphavantage_asks_once_per_symbol_month_and_charges_the_budget(
     assert budget.used(date(2026, 11, 30)) == 3
 
 
+def test_alphavantage_sessions_are_the_same_bytes_from_a_kept_month_or_a_new_request(
+    alphavantage: ProviderServer, budget: FileRequestBudget
+) -> None:
+    warm = av(alphavantage, budget)
+    warm.fetch(date(2026, 3, 2), ["IBM"])
+    kept = warm.fetch(MONDAY_EDT, ["IBM"])
+    assert kept == av(alphavantage, budget).fetch(MONDAY_EDT, ["IBM"])
+    assert json.loads(kept)["session"] == "2026-03-09"
+
+
 def test_alphavantage_premium_intraday_falls_back_to_the_daily_bar(
     alphavantage: ProviderServer, budget: FileRequestBudget
 ) -> None:

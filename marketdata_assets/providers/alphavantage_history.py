@@ -12,11 +12,13 @@ is a candidate of exactly one session of the month).
 
 Keys are naive US/Eastern timestamps ("YYYY-MM-DD HH:MM:SS", newest first), converted with
 America/New_York (DST-correct; a time that does not exist or exists twice is unparseable).
-AV does not document whether a key labels a bar's start or its end. Its examples point to the
-start: extended-hours 5-minute series end at 19:55:00 although trading ends at 20:00, and a 1-minute
-series of a market closing at 11:30 ET ended at 11:29:00 (RomelTorres/alpha_vantage#205). So a
-key is read as the bar's first minute; a 16:00:00 key (closing-auction prints are stamped 16:00)
-falls outside the session, and the gate judges it. "5. volume" is the bar's own volume.
+AV does not document whether a key labels a bar's start or its end. The evidence found points to
+the start: sample answers quoted in public code give 19:55:00 as the latest key of an extended-
+hours series (trading ends at 20:00), and RomelTorres/alpha_vantage#205 shows a 1-minute series
+whose last key is 11:29:00 for a market closing at 11:30 ET; samples with a 16:00:00 key fit
+either reading (closing-auction prints are stamped 16:00). So a key is read as the bar's first
+minute, and a 16:00:00 bar falls outside the session for the gate to judge. "5. volume" is the
+bar's own volume, not a running total.
 
 Fallback: when AV answers the intraday request with a premium-only refusal (an `Information`
 that mentions premium and no daily limit), the source asks `TIME_SERIES_DAILY&outputsize=compact`
@@ -33,7 +35,6 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
@@ -59,6 +60,7 @@ from marketdata_assets.providers.fetching import (
 from marketdata_assets.providers.history import (
     HISTORY_FETCH_POLICY,
     BodyReading,
+    Fetched,
     HistoryError,
     Rows,
     fetched,
@@ -74,14 +76,6 @@ _FIELDS = {"open": "1. open", "high": "2. high", "low": "3. low", "close": "4. c
 _DECIMAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _BUDGET_SETTING = "MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET"
 _KEPT_ERRORS = ("InvalidRequest",)  # final answers, kept like bodies: asking again cannot help
-
-
-@dataclass(frozen=True)
-class _Answer:
-    """One symbol's envelope line for a month."""
-
-    line: str
-    error: str | None
 
 
 class AlphaVantageHistory:
@@ -100,7 +94,7 @@ class AlphaVantageHistory:
         self.policy = policy or HISTORY_FETCH_POLICY
         self.base_url = base_url or os.environ.get("MARKETDATA_ALPHAVANTAGE_URL") or DEFAULT_URL
         self.today = today
-        self._months: dict[tuple[str, str], str] = {}  # (symbol, month) -> its body's envelope
+        self._months: dict[tuple[str, str], Fetched] = {}  # (symbol, month) -> its answer
 
     def __repr__(self) -> str:  # the key stays out of reprs and tracebacks
         return f"AlphaVantageHistory(base_url={self.base_url!r})"
@@ -120,12 +114,11 @@ class AlphaVantageHistory:
         answers = self._ask(session, self._requests(missing, month), INTRADAY, required=True)
         premium = [s for s, a in answers.items() if (a.error or "").startswith("Premium:")]
         answers |= self._ask(session, self._requests(premium, None), DAILY, required=False)
-        lines = {(s, month): self._months.get((s, month)) for s in names}
         for symbol, answer in answers.items():
-            lines[(symbol, month)] = answer.line
             if answer.error is None or answer.error.startswith(_KEPT_ERRORS):
-                self._months[(symbol, month)] = answer.line
-        return payload([line for line in lines.values() if line is not None])
+                self._months[(symbol, month)] = answer
+        known = {s: answers.get(s) or self._months.get((s, month)) for s in names}
+        return payload([a.line(NAME, session) for a in known.values() if a is not None])
 
     def _requests(self, symbols: Sequence[str], month: str | None) -> list[Request]:
         """Pure: one intraday request per symbol for `month`, or daily ones (month None); the
@@ -146,8 +139,8 @@ class AlphaVantageHistory:
 
     def _ask(
         self, session: date, requests: list[Request], series: str, *, required: bool
-    ) -> dict[str, _Answer]:
-        """Each request's envelope line by symbol, after taking the budget for all of them: a
+    ) -> dict[str, Fetched]:
+        """Each request's answer by symbol, after taking the budget for all of them: a
         refusal is a HistoryError when `required`, else no answer at all."""
         if not requests:
             return {}
@@ -189,11 +182,7 @@ class AlphaVantageHistory:
                 secrets=(self._key,),
                 may_retry=may_retry,
             )
-        lines = fetched(NAME, session, requests, answers)
-        return {
-            request.symbol: _Answer(line, json.loads(line)["error"])
-            for request, line in zip(requests, lines, strict=True)
-        }
+        return {answer.symbol: answer for answer in fetched(requests, answers)}
 
 
 def check_series(series: str) -> Callable[[Answer], None]:

@@ -146,24 +146,44 @@ def envelope(
     )
 
 
-def fetched(source: str, session: date, requests: Sequence[Request], answers: bytes) -> list[str]:
-    """`fetch_all`'s lines (one per request, in order) as raw_history envelopes. The time an
-    answer was received is left out, so the object depends only on what the provider said."""
-    lines = []
+@dataclass(frozen=True)
+class Fetched:
+    """One symbol's answer from `fetch_all`, without the time it was received (so the raw
+    object depends only on what the provider said)."""
+
+    symbol: str
+    body: str | None
+    request: str  # the URL without the key (the transport adds it)
+    status: int | None
+    error: str | None
+
+    def line(self, source: str, session: date) -> str:
+        return envelope(
+            source,
+            self.symbol,
+            session,
+            self.body,
+            request=self.request,
+            status=self.status,
+            error=self.error,
+        )
+
+
+def fetched(requests: Sequence[Request], answers: bytes) -> list[Fetched]:
+    """`fetch_all`'s lines (one per request, in order) as answers."""
+    found = []
     for request, line in zip(requests, answers.decode().splitlines(), strict=True):
         answer = json.loads(line)
-        lines.append(
-            envelope(
-                source,
+        found.append(
+            Fetched(
                 request.symbol,
-                session,
                 answer["body"],
-                request=f"{request.url}?{urlencode(request.params)}",
-                status=answer["fetch"].get("status"),
-                error=answer["fetch"].get("error"),
+                f"{request.url}?{urlencode(request.params)}",
+                answer["fetch"].get("status"),
+                answer["fetch"].get("error"),
             )
         )
-    return lines
+    return found
 
 
 def payload(lines: Sequence[str]) -> bytes:

@@ -69,7 +69,7 @@ class YahooHistory:
         client = httpx.Client(transport=transport(), headers={"User-Agent": "marketdata/0.1"})
         with client:
             answers = fetch_all(self.name, requests, check_response, self.policy, client)
-        return payload(fetched(self.name, session, requests, answers))
+        return payload([answer.line(self.name, session) for answer in fetched(requests, answers)])
 
     def requests(self, session: date, symbols: Sequence[str]) -> list[Request]:
         """Pure: one chart request per symbol for the session's regular hours."""
