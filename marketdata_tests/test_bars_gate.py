@@ -150,7 +150,7 @@ def test_clean_bars_pass_at_the_edges() -> None:
         candidate(symbol="BRK.B", volume=0.0),
         candidate(symbol="FLAT", open=5.0, high=5.0, low=5.0, close=5.0),
         candidate(interval="1d", start="2026-11-25T05:00:00Z"),  # New York midnight
-        candidate(interval="1d", start="2026-11-25T14:30:00Z"),
+        candidate(symbol="MSFT", interval="1d", start="2026-11-25T14:30:00Z"),
         candidate(symbol="TINY", open=1e-130, high=1e-130, low=1e-130, close=1e-130),
         candidate(symbol="BIG", volume=2.0**53),
     ]
@@ -207,6 +207,15 @@ def test_duplicate_keeps_the_first_valid_row_by_row_number() -> None:
     ]
     bars = gate_bars(frame(rows), [WEDNESDAY]).bars
     assert bars.loc[bars["interval"] == "1m", "close"].tolist() == [100.5, 100.5]
+
+
+def test_a_second_daily_bar_of_a_session_is_a_duplicate_whatever_its_start() -> None:
+    rows = [
+        candidate(interval="1d", start="2026-11-25T14:30:00Z"),
+        candidate(interval="1d", start="2026-11-25T05:00:00Z"),
+        candidate(interval="1d", start="2026-11-27T05:00:00Z", session=BLACK_FRIDAY),
+    ]
+    assert reasons_per_row(rows, [WEDNESDAY, BLACK_FRIDAY]) == [[], ["duplicate"], []]
 
 
 def test_valid_bars_have_the_minute_bars_schema_sorted_by_symbol_then_start() -> None:
@@ -356,6 +365,9 @@ def test_every_candidate_is_a_bar_or_quarantined_never_both_never_lost(
     assert len(passed) == len(bars)  # the quarantined items are exactly the missing ones
     assert {c: str(t) for c, t in bars.dtypes.items()} == BAR_SCHEMA
     assert not bars.duplicated(["symbol", "start", "interval"]).any()
+    day_bars = bars[bars["interval"] == "1d"]
+    new_york_day = day_bars["start"].dt.tz_convert("America/New_York").dt.date
+    assert not day_bars.assign(day=new_york_day).duplicated(["symbol", "day"]).any()
     for column in ("open", "high", "low", "close"):
         assert bars[column].map(lambda p: math.isfinite(p) and p > 0).all()
     assert (bars["low"] <= bars[["open", "close"]].min(axis=1)).all()

@@ -3,7 +3,9 @@
 Row rules come from the Great Expectations suite `gate/bars_suite.json`; the two rules that need
 context are vectorised pandas: `outside_session` (a 1m bar starts on one of its session's
 minutes, early closes included; a 1d bar starts on its session's New York date) and `duplicate`
-(per symbol, start and interval the first valid candidate, by session then `row`, is kept).
+(per symbol, start and interval the first valid candidate, by session then `row`, is kept; a
+1d bar is the session's, so two 1d bars of one symbol and session are duplicates whatever their
+starts).
 A row the parser could not read at all (`problem` other than `unparseable_ts`) carries that one
 reason only. Conservation: every candidate is in exactly one of the two outputs.
 """
@@ -109,12 +111,13 @@ def _flags(
 
 
 def _repeated(rows: pd.DataFrame, valid: np.ndarray, symbols: np.ndarray) -> np.ndarray:
-    """Which of the `valid` rows repeat an earlier one's symbol, start and interval (earlier:
-    by session, then `row`)."""
+    """Which of the `valid` rows repeat an earlier one's symbol, start (a 1d bar: session) and
+    interval (earlier: by session, then `row`)."""
     order = np.lexsort((rows["row"].to_numpy()[valid], rows["session"].array.asi8[valid]))
     chosen = valid[order]
-    starts = pd.factorize(rows["start"].array.asi8[chosen])[0].astype(np.int64)
     daily = rows["interval"].eq("1d").to_numpy(dtype=bool, na_value=False)[chosen]
+    when = np.where(daily, rows["session"].array.asi8[chosen], rows["start"].array.asi8[chosen])
+    starts = pd.factorize(when)[0].astype(np.int64)
     key = (symbols[chosen].astype(np.int64) * (starts.max(initial=0) + 1) + starts) * 2 + daily
     _, first = np.unique(key, return_index=True)  # stable: the first occurrence of each key
     repeated = np.ones(len(chosen), dtype=bool)

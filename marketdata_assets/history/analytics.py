@@ -1,0 +1,101 @@
+"""Session analytics: per symbol and session, returns, volatility, range and VWAP distance.
+
+Definitions (ln is the natural logarithm; the previous close is the symbol's close on the NYSE
+session just before, when `daily` holds it, else every value that needs it is null):
+- return = ln(close / previous close); overnight_return = ln(open / previous close).
+- realized_vol = sqrt(sum of squared 5-minute log returns within the session) * sqrt(252). The
+  session is cut into 5-minute buckets from its open; a bucket's price is the close of its last
+  1-minute bar; returns join consecutive buckets that have a bar (empty ones are skipped). Null
+  with fewer than 2 such buckets.
+- range = (high - low) / close; close_vs_vwap = close / vwap - 1 (null without a vwap).
+- rolling_vol_20 = sample standard deviation (n - 1) of the last 20 returns, this session's
+  included, * sqrt(252); null unless all 20 exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from marketdata_assets.history.daily import session_dates
+from marketdata_assets.market_hours import session_bounds, sessions_in
+from marketdata_assets.records import SESSION_ANALYTICS_SCHEMA
+
+TRADING_DAYS = 252
+WINDOW = 20
+_BUCKET_US = 5 * 60 * 1_000_000
+_KEYS = ["symbol", "session"]
+
+
+def session_analytics(
+    daily: pd.DataFrame, bars: pd.DataFrame, sessions: Sequence[date]
+) -> pd.DataFrame:
+    """SESSION_ANALYTICS_SCHEMA rows for `sessions`, one per symbol that has a daily bar then.
+
+    `daily` (DAILY_BAR_SCHEMA) also holds up to 20 earlier sessions per symbol, for the
+    previous close and the rolling volatility; `bars` (BAR_SCHEMA) the 1-minute bars of
+    `sessions`."""
+    days = sorted(set(sessions))
+    frame = daily.sort_values(_KEYS, kind="stable", ignore_index=True)
+    previous_close = frame.groupby("symbol", sort=False)["close"].shift(1)
+    previous_session = frame.groupby("symbol", sort=False)["session"].shift(1)
+    previous_close = previous_close.where(previous_session == _previous_sessions(frame["session"]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["return"] = np.log(frame["close"] / previous_close)
+        frame["overnight_return"] = np.log(frame["open"] / previous_close)
+    # Each symbol's first row has no return, so a window reaching into the symbol before it
+    # always holds a null and yields null: rolling over the sorted frame needs no grouping.
+    frame["rolling_vol_20"] = frame["return"].rolling(WINDOW, min_periods=WINDOW).std(
+        ddof=1
+    ) * np.sqrt(TRADING_DAYS)
+    frame = frame[frame["session"].isin(np.array(days, dtype="datetime64[us]"))]
+    frame = frame.reset_index(drop=True)
+    frame["range"] = (frame["high"] - frame["low"]) / frame["close"]
+    frame["close_vs_vwap"] = frame["close"] / frame["vwap"] - 1
+    frame = frame.merge(_realized_vol(bars, days), on=_KEYS, how="left")
+    return frame[list(SESSION_ANALYTICS_SCHEMA)].astype(SESSION_ANALYTICS_SCHEMA)
+
+
+def _previous_sessions(session: pd.Series) -> pd.Series:
+    """The NYSE session before each session (NaT when the calendar has none)."""
+    if session.empty:
+        return session
+    first, last = session.min().date(), session.max().date()
+    calendar = np.array(sessions_in(first - timedelta(days=10), last), dtype="datetime64[us]")
+    at = np.searchsorted(calendar, session.to_numpy("datetime64[us]"))
+    before = np.where(at > 0, calendar[np.maximum(at - 1, 0)], np.datetime64("NaT", "us"))
+    return pd.Series(before, index=session.index, dtype="datetime64[us]")
+
+
+def _realized_vol(bars: pd.DataFrame, days: list[date]) -> pd.DataFrame:
+    """realized_vol per symbol and session of `days`, from the 1-minute bars."""
+    wanted = np.array(days, dtype="datetime64[us]")
+    minute_bars = bars.loc[bars["interval"] == "1m", ["symbol", "start", "close"]]
+    minute_bars = minute_bars.assign(session=session_dates(minute_bars["start"]))
+    minute_bars = minute_bars[minute_bars["session"].isin(wanted)]
+    opens = pd.Series(
+        [session_bounds(day)[0].as_unit("us").value for day in days],
+        index=wanted,
+        dtype="int64",
+    )
+    offset = minute_bars["start"].array.asi8 - opens.loc[minute_bars["session"]].to_numpy()
+    buckets = minute_bars.assign(bucket=offset // _BUCKET_US).sort_values(
+        [*_KEYS, "start"], kind="stable"
+    )
+    closes = buckets.drop_duplicates([*_KEYS, "bucket"], keep="last").reset_index(drop=True)
+    log_close = np.log(closes["close"].to_numpy())
+    same_session = (closes[_KEYS] == closes[_KEYS].shift(1)).all(axis=1).to_numpy()
+    squared = np.where(same_session, np.square(log_close - np.roll(log_close, 1)), 0.0)
+    summary = (
+        closes[_KEYS]
+        .assign(squared=squared)
+        .groupby(_KEYS, sort=True)
+        .agg(sum_squared=("squared", "sum"), buckets=("squared", "size"))
+        .reset_index()
+    )
+    realized = np.sqrt(summary["sum_squared"] * TRADING_DAYS)
+    summary["realized_vol"] = realized.where(summary["buckets"] >= 2)
+    return summary[[*_KEYS, "realized_vol"]]
