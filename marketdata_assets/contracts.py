@@ -11,8 +11,11 @@ from datetime import datetime
 
 import pandas as pd
 
-from marketdata_assets.curation import CURATED_SCHEMA, raw_records
+from marketdata_assets.curation import CURATED_SCHEMA, raw_records, standard_exchange_tz
+from marketdata_assets.gate.routing import VALIDATED_COLUMNS
 
+# Column -> dtype of the validated dataset: the curated columns it keeps, with their dtypes.
+VALIDATED_SCHEMA: dict[str, str] = {name: CURATED_SCHEMA[name] for name in VALIDATED_COLUMNS}
 _SHOWN = 5  # offending lines quoted per problem
 
 
@@ -35,7 +38,8 @@ def dtype_violations(frame: pd.DataFrame, schema: dict[str, str]) -> list[str]:
 
 def curated_violations(curated: pd.DataFrame, raw_payload: bytes, tick: datetime) -> list[str]:
     """The curated contract: the curated schema, exactly one row per raw record (its line
-    number, in order), the run's tick on every row, standardised values where there are any."""
+    number, in order), the run's tick on every row, standardised values where there are any
+    (symbols, exchange zones, trading days)."""
     problems = dtype_violations(curated, CURATED_SCHEMA)
     if problems:
         return problems
@@ -56,6 +60,18 @@ def curated_violations(curated: pd.DataFrame, raw_payload: bytes, tick: datetime
         problems.append(
             f"lines {_lines(curated.loc[unstandard.index, 'line'])}: symbol not upper-cased"
         )
+    zones = curated["exchange_tz"].dropna()
+    unknown = zones[zones.map(standard_exchange_tz) != zones]
+    if len(unknown):
+        problems.append(
+            f"lines {_lines(curated.loc[unknown.index, 'line'])}: exchange_tz not a known zone"
+        )
+    days = curated["trading_day"].dropna()
+    timed = days[days != days.dt.normalize()]
+    if len(timed):
+        problems.append(
+            f"lines {_lines(curated.loc[timed.index, 'line'])}: trading_day not a date (midnight)"
+        )
     unparsed = curated.loc[~curated["parsed"] & curated[["symbol", "price"]].notna().any(axis=1)]
     if len(unparsed):
         problems.append(f"lines {_lines(unparsed['line'])}: unparseable but carry values")
@@ -63,6 +79,10 @@ def curated_violations(curated: pd.DataFrame, raw_payload: bytes, tick: datetime
 
 
 def validated_violations(validated: pd.DataFrame) -> list[str]:
-    """The validated contract beyond the suite's row rules: one row per symbol and event time."""
+    """The validated contract beyond the suite's row rules: the validated schema, one row per
+    symbol and event time."""
+    problems = dtype_violations(validated, VALIDATED_SCHEMA)
+    if problems:
+        return problems
     duplicated = validated.loc[validated.duplicated(["symbol", "event_ts"]), "line"]
     return [f"lines {_lines(duplicated)} repeat a symbol and event_ts"] if len(duplicated) else []

@@ -6,6 +6,18 @@ Every function here is total: whatever bytes or JSON values a line holds (wrong 
 non-finite numbers, deep nesting, lone surrogate escapes such as `"\\ud800"`), it becomes one row
 and nothing raises. A string holding a lone surrogate is not text Parquet can store: it is a
 value that cannot be standardised, so it becomes null.
+
+Each column has one meaning whatever the provider (the fields of `records.Quote`); each provider
+maps its own fields onto them in one table, `QUOTE_FIELDS` of `providers/stub.py` (flat records,
+replayed files too), `providers/yahoo.py` and `providers/alphavantage.py`:
+
+- `day_volume`: the shares traded in the trading day's session up to `event_ts` (cumulative,
+  never one tick's or one minute's volume).
+- `exchange`: the listing venue's name as the provider gives it (`NMS`, `STUB`); null if unknown.
+- `exchange_tz`: the venue's IANA time zone (`America/New_York`); null unless the tz database
+  knows the name.
+- `trading_day`: the venue's session date the quote belongs to, as a naive midnight; null
+  unless a `YYYY-MM-DD` date.
 """
 
 from __future__ import annotations
@@ -13,12 +25,16 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
+import zoneinfo
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import cache
 
 import pandas as pd
 
 from marketdata_assets.providers import ENVELOPE_PARSERS
+from marketdata_assets.providers.stub import QUOTE_FIELDS as FLAT_RECORD_FIELDS
 
 # Column -> dtype of the curated dataset; the schema contract check compares against this.
 CURATED_SCHEMA: dict[str, str] = {
@@ -26,11 +42,17 @@ CURATED_SCHEMA: dict[str, str] = {
     "parsed": "bool",
     "symbol": "str",
     "price": "float64",
-    "volume": "Int64",
+    "day_volume": "Int64",
     "currency": "str",
     "event_ts": "datetime64[us, UTC]",
+    "exchange": "str",
+    "exchange_tz": "str",
+    "trading_day": "datetime64[us]",
     "tick": "datetime64[us, UTC]",
 }
+_TIMES = ("event_ts", "trading_day", "tick")  # trading_day is naive: a date
+# Only this form: date.fromisoformat would take 20261125 and 2026-W48-3 too.
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INT64_MAX = 2**63 - 1
 log = logging.getLogger(__name__)
 
@@ -53,19 +75,26 @@ def envelope_of(record: dict[str, object] | None) -> dict[str, object] | None:
 
 
 def raw_records(payload: bytes) -> Iterator[tuple[int, dict[str, object] | None]]:
-    """(line number, the raw record or None when unparseable) for every record of a payload.
+    """(line number, the record's Quote fields as sent, or None when unparseable) for every
+    record of a payload.
 
-    An HTTP provider's envelope is unwrapped by that provider's parser; an envelope carrying a
-    fetch error is no record at all (it is counted by `provider_errors`).
+    An HTTP provider's envelope is unwrapped by that provider's parser, a flat record mapped by
+    the stub's table; an envelope carrying a fetch error is no record at all (it is counted by
+    `provider_errors`).
     """
     for number, line in enumerate(split_lines(payload), start=1):
         record = parse_line(line)
         meta = envelope_of(record)
         if meta is None:
-            yield number, record
+            yield number, None if record is None else flat_quote(record)
         elif "error" not in meta:
             assert record is not None
             yield number, _unwrap(number, record.get("body"), meta)
+
+
+def flat_quote(record: dict[str, object]) -> dict[str, object]:
+    """A flat record's Quote fields, as sent (absent ones None); its other fields are dropped."""
+    return {field: record.get(name) for field, name in FLAT_RECORD_FIELDS.items()}
 
 
 def _unwrap(number: int, body: object, meta: dict[str, object]) -> dict[str, object] | None:
@@ -123,7 +152,7 @@ def standard_price(value: object) -> float | None:
     return number if number is not None and math.isfinite(number) else None
 
 
-def standard_volume(value: object) -> int | None:
+def standard_day_volume(value: object) -> int | None:
     number = _number(value)
     if number is None or not math.isfinite(number) or number != int(number):
         return None
@@ -150,6 +179,35 @@ def standard_event_ts(value: object) -> datetime | None:
         return moment.astimezone(UTC)
     except OverflowError:
         return None
+
+
+def standard_exchange(value: object) -> str | None:
+    text = _text(value)
+    if text is None or not text.strip():
+        return None
+    return text.strip()
+
+
+def standard_exchange_tz(value: object) -> str | None:
+    """An IANA zone name the tz database knows (`America/New_York`), stripped."""
+    text = _text(value)
+    return text.strip() if text is not None and text.strip() in _zones() else None
+
+
+def standard_trading_day(value: object) -> date | None:
+    """A `YYYY-MM-DD` string as a date."""
+    text = _text(value)
+    if text is None or not _DAY.fullmatch(text.strip()):
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:  # 2026-02-30
+        return None
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 def _text(value: object) -> str | None:
@@ -188,9 +246,12 @@ def curate(payload: bytes, tick: datetime) -> pd.DataFrame:
         columns["parsed"].append(record is not None)
         columns["symbol"].append(standard_symbol(fields.get("symbol")))
         columns["price"].append(standard_price(fields.get("price")))
-        columns["volume"].append(standard_volume(fields.get("volume")))
+        columns["day_volume"].append(standard_day_volume(fields.get("day_volume")))
         columns["currency"].append(standard_currency(fields.get("currency")))
         columns["event_ts"].append(standard_event_ts(fields.get("event_ts")))
+        columns["exchange"].append(standard_exchange(fields.get("exchange")))
+        columns["exchange_tz"].append(standard_exchange_tz(fields.get("exchange_tz")))
+        columns["trading_day"].append(standard_trading_day(fields.get("trading_day")))
     frame = pd.DataFrame(columns)
     frame["tick"] = pd.Timestamp(tick)
     return conform(frame)
@@ -199,8 +260,8 @@ def curate(payload: bytes, tick: datetime) -> pd.DataFrame:
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with exactly the curated columns, in order, with the curated dtypes."""
     out = frame[list(CURATED_SCHEMA)].copy()
-    for name in ("event_ts", "tick"):  # a moment pandas cannot hold becomes null, not an error
-        out[name] = pd.to_datetime(out[name], utc=True, errors="coerce").astype(
+    for name in _TIMES:  # a moment pandas cannot hold becomes null, not an error
+        out[name] = pd.to_datetime(out[name], utc=name != "trading_day", errors="coerce").astype(
             CURATED_SCHEMA[name]
         )
-    return out.astype({k: v for k, v in CURATED_SCHEMA.items() if k not in ("event_ts", "tick")})
+    return out.astype({k: v for k, v in CURATED_SCHEMA.items() if k not in _TIMES})

@@ -67,14 +67,16 @@ def budget(tmp_path: Path) -> FileRequestBudget:
     return FileRequestBudget(tmp_path / "budget.json", "alphavantage", 25)
 
 
-def test_parser_maps_the_global_quote_to_a_raw_record() -> None:
+def test_parser_maps_the_global_quote_onto_the_quote_fields() -> None:
     received = {"at": "2026-11-25T19:31:05.123Z"}
     assert parse(QUOTE, received) == {
         "symbol": "IBM",
         "price": "223.7300",
-        "volume": "4212345",
+        "day_volume": "4212345",  # 06. volume: the latest trading day's, cumulative
         "currency": "USD",
         "event_ts": "2026-11-25T19:31:05.123000+00:00",
+        "exchange": None,  # not in the body, and not guessed
+        "exchange_tz": None,
         "trading_day": "2026-11-25",
     }
     assert parse(UNKNOWN, received) is None
@@ -139,7 +141,9 @@ def test_clean_answers_land_verbatim_and_the_key_goes_only_on_the_wire(
     curated = curate(payload, TICK)
     assert curated["symbol"].tolist() == ["IBM", "MSFT"]
     assert curated["price"].tolist() == [223.73, 223.73]
-    assert curated["volume"].tolist() == [4212345, 4212345]
+    assert curated["day_volume"].tolist() == [4212345, 4212345]
+    assert curated["trading_day"].dt.strftime("%Y-%m-%d").tolist() == ["2026-11-25"] * 2
+    assert curated[["exchange", "exchange_tz"]].isna().all(axis=None)
     assert budget.used(DAY) == 2
 
 

@@ -2,6 +2,7 @@ import json
 import math
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,7 +11,7 @@ from marketdata_assets.curation import curate, split_lines
 from marketdata_assets.gate import REASONS, judge
 from marketdata_assets.gate.expectations import SUITE_PATH, suite_definition
 from marketdata_assets.gate.quarantine import quarantine_rows
-from marketdata_assets.gate.routing import validated_rows
+from marketdata_assets.gate.routing import VALIDATED_COLUMNS, validated_rows
 from marketdata_assets.symbols import SYMBOL_PATTERN
 from marketdata_tests.conftest import TICK, good, line
 
@@ -99,6 +100,33 @@ def test_a_row_carries_every_reason_that_applies() -> None:
             "timestamp_future",
         ]
     ]
+
+
+def test_validated_rows_keep_the_day_volume_exchange_zone_and_trading_day() -> None:
+    listed = good(volume=1200, exchange="NYQ", exchange_tz="America/New_York")
+    lines = [line(**listed, trading_day="2026-11-25"), line(**good(symbol="BARE"))]
+    curated = curate("".join(text + "\n" for text in lines).encode(), TICK)
+    validated = validated_rows(curated, judge(curated, {}))
+    assert list(validated.columns) == VALIDATED_COLUMNS
+    day = pd.Timestamp("2026-11-25")
+    assert validated.loc[0, ["day_volume", "exchange", "exchange_tz", "trading_day"]].tolist() == [
+        1200,
+        "NYQ",
+        "America/New_York",
+        day,
+    ]
+    # No rule needs them: a row without exchange, zone or trading day is validated too.
+    assert validated.loc[1, "symbol"] == "BARE"
+    assert validated.loc[1, ["exchange", "exchange_tz", "trading_day"]].isna().all()
+
+
+def test_day_volume_rules_judge_the_day_volume_column() -> None:
+    rules = {
+        e["meta"]["rule"]: e["kwargs"]["column"]
+        for e in suite_definition()["expectations"]
+        if e["meta"]["reason"] == "volume_invalid"
+    }
+    assert rules == {"day_volume_present": "day_volume", "day_volume_not_negative": "day_volume"}
 
 
 def test_duplicate_keeps_the_first_passing_row_in_input_order() -> None:

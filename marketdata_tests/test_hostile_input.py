@@ -9,6 +9,7 @@ the recorded real ones.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import html
 import json
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ from marketdata_assets.curation import (
     split_lines,
 )
 from marketdata_assets.lake.codecs import decode, encode
-from marketdata_assets.providers import alphavantage, yahoo
+from marketdata_assets.providers import alphavantage, stub, yahoo
 from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import (
     REDACTED,
@@ -43,12 +44,19 @@ from marketdata_assets.providers.fetching import (
     redactor,
 )
 from marketdata_assets.providers.yahoo import YahooProvider
+from marketdata_assets.records import Quote
 from marketdata_tests.provider_server import ProviderServer, envelopes, serving
 
 PAYLOADS = Path(__file__).with_name("payloads")
 CHART = json.loads((PAYLOADS / "yahoo_chart_AAPL.json").read_text())
 QUOTE = json.loads((PAYLOADS / "alphavantage_global_quote_IBM.json").read_text())
 TICK = datetime(2026, 11, 25, 14, 31, tzinfo=UTC)
+QUOTE_FIELDS = {field.name for field in dataclasses.fields(Quote)}
+LAST_SECOND_AT_UTC_PLUS_14 = {
+    "regularMarketTime": 253402300799,  # 9999-12-31T23:59:59Z: in year 10000 at Kiritimati
+    "exchangeTimezoneName": "Pacific/Kiritimati",
+}
+FLAT_FIELDS = tuple(stub.QUOTE_FIELDS.values())  # what a flat record's fields are called
 DEEP = "[" * 50_000 + "]" * 50_000  # json.loads: RecursionError, not ValueError
 
 # Strings a parser or a standardiser might trip on, beside arbitrary text.
@@ -67,6 +75,12 @@ NASTY_TEXT = [
     "9" * 5000,
     "",
     " ",
+    "America",  # a folder of the tz database, not a zone
+    "../../etc/passwd",
+    "America/New_York\x00",
+    "Pacific/Kiritimati",  # UTC+14: the last epoch second is in year 10000 there
+    "2026-02-30",
+    "9999-12-31",
 ]
 NASTY_NUMBERS = [
     float("nan"),
@@ -80,6 +94,7 @@ NASTY_NUMBERS = [
     2**63,
     -(2**63) - 1,
     10**400,
+    253402300799,  # 9999-12-31T23:59:59Z
 ]
 
 texts = st.text(alphabet=st.characters(exclude_categories=()), max_size=20) | st.sampled_from(
@@ -147,7 +162,7 @@ quotes = shaped_like(QUOTE)
 bodies = json_values.map(dumps) | charts | quotes | texts
 record_lines = st.fixed_dictionaries(
     {},
-    optional={name: json_values for name in ("symbol", "price", "volume", "currency", "event_ts")},
+    optional={name: json_values for name in FLAT_FIELDS},
 ).map(dumps)
 envelope_lines = st.builds(
     lambda provider, at, body: dumps(
@@ -229,9 +244,10 @@ def _parses(provider: str, body: str) -> bool:
 @example(dumps({"chart": {"result": [{"meta": {"regularMarketTime": float("inf")}}]}}))
 @example(dumps({"chart": {"result": [{"meta": {"regularMarketTime": 1e20}}]}}))
 @example(DEEP)
+@example(dumps({"chart": {"result": [{"meta": LAST_SECOND_AT_UTC_PLUS_14}]}}))
 def test_the_yahoo_parser_is_total(body: str) -> None:
     record = yahoo.parse(body)
-    assert record is None or set(record) >= {"symbol", "price", "volume", "currency", "event_ts"}
+    assert record is None or set(record) == QUOTE_FIELDS
 
 
 @PROPERTY
@@ -239,7 +255,7 @@ def test_the_yahoo_parser_is_total(body: str) -> None:
 @example(DEEP, "2026-11-25T14:31:05Z")
 def test_the_alphavantage_parser_is_total(body: str, at: object) -> None:
     record = alphavantage.parse(body, {"at": at})
-    assert record is None or set(record) >= {"symbol", "price", "volume", "currency", "event_ts"}
+    assert record is None or set(record) == QUOTE_FIELDS
 
 
 @PROPERTY
@@ -266,7 +282,12 @@ def test_a_lone_surrogate_or_an_overflowing_moment_becomes_null_and_the_rest_sta
                   "event_ts": "9999-12-31T23:59:59-01:00"})  # fmt: skip
     row = assert_one_storable_row_per_line((line + "\n").encode()).iloc[0]
     assert pd.isna(row["symbol"]) and pd.isna(row["event_ts"])
-    assert (row["parsed"], row["price"], row["volume"], row["currency"]) == (True, 5.0, 1, "USD")
+    assert (row["parsed"], row["price"], row["day_volume"], row["currency"]) == (
+        True,
+        5.0,
+        1,
+        "USD",
+    )
     assert list(row.index) == list(CURATED_SCHEMA)
 
 

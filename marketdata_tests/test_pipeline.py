@@ -45,6 +45,35 @@ def test_a_tick_lands_every_dataset_under_its_minute_and_fills_the_table(setting
     }
 
 
+def test_validated_rows_keep_the_day_volume_exchange_zone_and_trading_day(settings, tick) -> None:
+    from marketdata_assets.contracts import VALIDATED_SCHEMA, dtype_violations
+    from marketdata_assets.providers.stub import day_volume
+
+    run_tick(settings, tick)
+    validated = frame(settings, "validated", tick)
+    assert dtype_violations(validated, VALIDATED_SCHEMA) == []
+    assert validated["day_volume"].tolist() == [
+        day_volume(symbol, tick, settings.seed) for symbol in validated["symbol"]
+    ]
+    assert set(validated["exchange"]) == {"STUB"}
+    assert set(validated["exchange_tz"]) == {"America/New_York"}
+    assert set(validated["trading_day"]) == {pd.Timestamp("2026-11-25")}
+
+
+def test_a_validated_object_missing_a_column_stops_the_run_before_latest_prices(
+    settings, tick, monkeypatch
+) -> None:
+    from marketdata_assets.gate.routing import validated_rows
+
+    def without_zone(curated: pd.DataFrame, verdict) -> pd.DataFrame:
+        return validated_rows(curated, verdict).drop(columns="exchange_tz")
+
+    monkeypatch.setattr("marketdata_assets.gate.routing.validated_rows", without_zone)
+    with pytest.raises(TickFailed, match=r"expectation_suite failed.*missing column exchange_tz"):
+        run_tick(settings, tick)
+    assert latest_store(settings).all() == []
+
+
 @pytest.mark.parametrize("fault_rate", [0.05, 0.3, 1.0])
 def test_raw_records_equal_validated_plus_quarantined(settings, tick, fault_rate) -> None:
     settings = settings.with_overrides(

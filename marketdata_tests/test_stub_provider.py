@@ -1,11 +1,17 @@
 import itertools
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from marketdata_assets.curation import parse_line, split_lines
-from marketdata_assets.providers.stub import StubProvider, walk_price
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from marketdata_assets.curation import curate, parse_line, split_lines
+from marketdata_assets.providers.stub import StubProvider, day_volume, walk_price
 from marketdata_assets.settings import DEFAULT_SYMBOLS
 from marketdata_assets.ticks import parse_tick
+
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 def test_same_seed_and_tick_give_the_same_bytes(tick) -> None:
@@ -24,6 +30,54 @@ def test_clean_stub_gives_one_quote_per_symbol_inside_the_tick_minute(tick) -> N
         moment = parse_tick(record["event_ts"], "event_ts")
         assert moment == tick  # floored to the tick minute
         assert record["price"] > 0 and record["volume"] >= 0 and record["currency"] == "USD"
+
+
+def test_the_stub_names_its_exchange_zone_and_new_york_trading_day() -> None:
+    late_evening = datetime(2026, 11, 26, 2, 30, tzinfo=UTC)  # 21:30 on the 25th in New York
+    curated = curate(StubProvider(["AAPL", "KO"]).fetch(late_evening), late_evening)
+    assert curated["exchange"].tolist() == ["STUB", "STUB"]
+    assert curated["exchange_tz"].tolist() == ["America/New_York"] * 2
+    assert curated["trading_day"].dt.strftime("%Y-%m-%d").tolist() == ["2026-11-25"] * 2
+    assert curated["day_volume"].tolist() == [
+        day_volume(symbol, late_evening, seed=7) for symbol in ("AAPL", "KO")
+    ]
+
+
+MINUTES_2026 = 365 * 24 * 60
+ticks_2026 = st.integers(0, MINUTES_2026 - 1).map(
+    lambda m: datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=m)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ticks_2026, st.integers(1, 24 * 60), st.integers(0, 2**32 - 1), st.sampled_from(["A", "KO"]))
+def test_day_volume_only_grows_within_a_new_york_day(
+    tick: datetime, minutes: int, seed: int, symbol: str
+) -> None:
+    later = tick + timedelta(minutes=minutes)
+    assume(tick.astimezone(NEW_YORK).date() == later.astimezone(NEW_YORK).date())
+    assert day_volume(symbol, tick, seed) < day_volume(symbol, later, seed)
+
+
+def test_day_volume_grows_every_minute_and_starts_again_at_new_york_midnight() -> None:
+    midnight = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)  # 00:00 in New York (EST)
+    volumes = [day_volume("AAPL", midnight + timedelta(minutes=i), seed=7) for i in range(-3, 3)]
+    before, after = volumes[:3], volumes[3:]
+    assert before == sorted(before) and after == sorted(after)
+    assert len(set(volumes)) == 6
+    assert after[0] < before[-1]  # a new day starts from its first minute's volume
+    assert 100 <= after[0] < 50_000
+
+
+def test_day_volume_keeps_growing_through_the_repeated_hour_when_clocks_go_back() -> None:
+    start = datetime(2026, 11, 1, 5, 0, tzinfo=UTC)  # 01:00 EDT; 06:00Z is 01:00 EST again
+    volumes = [day_volume("AAPL", start + timedelta(minutes=i), seed=7) for i in range(120)]
+    assert all(a < b for a, b in itertools.pairwise(volumes))
+
+
+def test_day_volume_depends_on_the_seed() -> None:
+    tick = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+    assert day_volume("AAPL", tick, seed=1) != day_volume("AAPL", tick, seed=2)
 
 
 def test_a_symbols_price_does_not_depend_on_the_rest_of_the_list(tick) -> None:

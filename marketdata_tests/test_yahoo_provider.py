@@ -1,6 +1,7 @@
 """Yahoo chart adapter: parser on recorded payloads, the real HTTP client against a local server
 serving those payloads and the faults real providers produce."""
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,18 +39,62 @@ def yahoo(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProviderServer]:
         yield server
 
 
-def test_parser_maps_the_chart_meta_to_a_raw_record() -> None:
+def test_parser_maps_the_chart_meta_onto_the_quote_fields() -> None:
     assert parse(CHART) == {
         "symbol": "AAPL",
         "price": 229.87,
-        "volume": 31254870,
+        "day_volume": 31254870,  # meta.regularMarketVolume: the session's, cumulative
         "currency": "USD",
         "event_ts": "2025-11-25T14:31:05+00:00",
         "exchange": "NMS",
-        "exchange_timezone": "America/New_York",
+        "exchange_tz": "America/New_York",
+        "trading_day": "2025-11-25",
     }
     assert parse(NOT_FOUND) is None
     assert parse('{"chart": {"result": [{"meta"') is None
+
+
+def _meta(**changes: object) -> str:
+    chart = json.loads(CHART)
+    chart["chart"]["result"][0]["meta"].update(changes)
+    return json.dumps(chart)
+
+
+@pytest.mark.parametrize(
+    ("epoch", "zone", "trading_day"),
+    [
+        (1764115200, "America/New_York", "2025-11-25"),  # 00:00Z on the 26th: 19:00 in New York
+        (1764115200, "Asia/Tokyo", "2025-11-26"),
+        (1764115200, "Not/A_Zone", None),
+        (1764115200, None, None),
+        (None, "America/New_York", None),
+    ],
+)
+def test_the_trading_day_is_the_market_time_s_date_in_the_exchange_zone(
+    epoch: object, zone: object, trading_day: str | None
+) -> None:
+    record = parse(_meta(regularMarketTime=epoch, exchangeTimezoneName=zone))
+    assert record is not None and record["trading_day"] == trading_day
+
+
+def test_a_minute_s_volume_never_stands_in_for_the_day_s() -> None:
+    chart = json.loads(CHART)
+    del chart["chart"]["result"][0]["meta"]["regularMarketVolume"]
+    record = parse(json.dumps(chart))
+    assert record is not None and record["day_volume"] is None
+    assert chart["chart"]["result"][0]["indicators"]["quote"][0]["volume"][0] == 120450
+
+
+def test_curated_yahoo_rows_carry_the_exchange_zone_and_trading_day() -> None:
+    at = {"provider": "yahoo", "symbol": "AAPL", "status": 200, "at": "2025-11-25T14:31:06Z"}
+    curated = curate((json.dumps({"fetch": at, "body": CHART}) + "\n").encode(), TICK)
+    row = curated.iloc[0]
+    assert (row["day_volume"], row["exchange"], row["exchange_tz"]) == (
+        31254870,
+        "NMS",
+        "America/New_York",
+    )
+    assert row["trading_day"].date().isoformat() == "2025-11-25"
 
 
 def test_clean_answers_land_verbatim_and_curate_to_one_row_each(yahoo: ProviderServer) -> None:

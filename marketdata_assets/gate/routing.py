@@ -23,7 +23,19 @@ REASONS = (
     "duplicate",
     "price_jump",
 )
-VALIDATED_COLUMNS = ["line", "symbol", "price", "volume", "currency", "event_ts", "tick"]
+# The curated columns a validated row keeps (all but `parsed`, true for every one of them).
+VALIDATED_COLUMNS = [
+    "line",
+    "symbol",
+    "price",
+    "day_volume",
+    "currency",
+    "event_ts",
+    "exchange",
+    "exchange_tz",
+    "trading_day",
+    "tick",
+]
 
 
 @dataclass(frozen=True)
@@ -113,7 +125,7 @@ def judged_frame(rows: pd.DataFrame) -> pd.DataFrame:
     from the tick."""
     if "parsed" not in rows:
         rows = rows.assign(parsed=True)
-    frame = rows[["parsed", "symbol", "price", "volume", "currency", "event_ts"]].copy()
+    frame = rows[["parsed", "symbol", "price", "day_volume", "currency", "event_ts"]].copy()
     frame["event_offset_s"] = (rows["event_ts"] - rows["tick"]).dt.total_seconds()
     return frame
 

@@ -10,6 +10,11 @@ logged URL; a body that echoes it is redacted before it lands; errors never quot
 GLOBAL_QUOTE carries the trading day, not a time: `event_ts` is the moment the answer was
 received, capped at 16:00 New York on the quote's trading day, so a quote from a closed session
 is stamped with that session's close and ages like one.
+
+The quote maps onto the Quote fields by `QUOTE_FIELDS`: `06. volume` is the latest trading
+day's cumulative volume. `currency` is derived (USD, but for a listing with a three-letter
+exchange suffix: none); the body names no exchange and no time zone, so both are null rather
+than guessed from the symbol.
 """
 
 from __future__ import annotations
@@ -49,6 +54,15 @@ _NEW_YORK = ZoneInfo("America/New_York")
 _SESSION_CLOSE = time(16, 0)
 _FOREIGN_LISTING = re.compile(r"\.[A-Z]{3}$")  # TSCO.LON, SHOP.TRT: not priced in USD
 _BUDGET_SETTING = "MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET"
+
+# Quote field -> the `Global Quote` field holding it, as sent (all strings; curation types them).
+# Derived instead: `currency`, `event_ts`; not in the body: `exchange`, `exchange_tz`.
+QUOTE_FIELDS = {
+    "symbol": "01. symbol",
+    "price": "05. price",
+    "day_volume": "06. volume",
+    "trading_day": "07. latest trading day",
+}
 log = logging.getLogger(__name__)
 
 
@@ -82,25 +96,24 @@ def check_response(response: Answer) -> None:
 
 
 def parse(body: str, fetch: Mapping[str, object]) -> dict[str, object] | None:
-    """Pure and total: a GLOBAL_QUOTE body and its fetch metadata to a raw record (None without
-    a quote). Fields of the wrong type pass through for curation to null."""
+    """Pure and total: a GLOBAL_QUOTE body and its fetch metadata to the Quote fields as sent
+    (None without a quote). Fields of the wrong type pass through for curation to null."""
     try:
         quote = json.loads(body)["Global Quote"]
     except (ValueError, KeyError, TypeError, RecursionError):
         return None
     if not isinstance(quote, dict) or not quote:
         return None
-    symbol = quote.get("01. symbol")
-    trading_day = quote.get("07. latest trading day")
+    record = {field: quote.get(name) for field, name in QUOTE_FIELDS.items()}
+    symbol = record["symbol"]
     return {
-        "symbol": symbol,
-        "price": quote.get("05. price"),
-        "volume": quote.get("06. volume"),
+        **record,
         "currency": "USD"
         if isinstance(symbol, str) and not _FOREIGN_LISTING.search(symbol)
         else None,
-        "event_ts": observed_at(fetch.get("at"), trading_day),
-        "trading_day": trading_day,
+        "event_ts": observed_at(fetch.get("at"), record["trading_day"]),
+        "exchange": None,
+        "exchange_tz": None,
     }
 
 

@@ -1,11 +1,19 @@
-"""A deterministic, seeded random-walk provider with optional realistic defects."""
+"""A deterministic, seeded random-walk provider with optional realistic defects.
+
+Its records are flat JSON objects, the format a replayed JSON Lines file has too. They map onto
+the Quote fields (`records.Quote`) by `QUOTE_FIELDS`; only `volume` is named otherwise, and it is
+the day's cumulative volume, never a per-tick amount. The stub is no exchange's feed: its
+`exchange` is `STUB`, its zone New York, its trading day the New York date of the tick, and its
+day runs from New York midnight to midnight (it quotes around the clock).
+"""
 
 from __future__ import annotations
 
 import json
 import zlib
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -16,6 +24,21 @@ BASE_PRICES = {
 }  # fmt: skip
 MINUTE_VOLATILITY = 0.0008  # about 2 % a day, like a large cap
 FAULTS = ("negative_price", "missing_price", "malformed_line", "duplicate", "stale_timestamp")
+EXCHANGE = "STUB"
+EXCHANGE_TZ = "America/New_York"
+_NEW_YORK = ZoneInfo(EXCHANGE_TZ)
+
+# Quote field -> the field of a flat record (the stub's, or a replayed file's) holding it.
+QUOTE_FIELDS = {
+    "symbol": "symbol",
+    "price": "price",
+    "event_ts": "event_ts",  # ISO 8601 with an offset
+    "currency": "currency",
+    "day_volume": "volume",  # cumulative for the trading day up to event_ts
+    "exchange": "exchange",
+    "exchange_tz": "exchange_tz",  # IANA name
+    "trading_day": "trading_day",  # YYYY-MM-DD
+}
 
 
 def _symbol_key(symbol: str) -> int:
@@ -31,6 +54,16 @@ def walk_price(symbol: str, tick: datetime, seed: int) -> float:
     opening, *_ = rng.standard_normal(1) * 0.02
     steps = rng.standard_normal(minute_of_day + 1) * MINUTE_VOLATILITY
     return round(float(level * np.exp(opening + steps.sum())), 4)
+
+
+def day_volume(symbol: str, tick: datetime, seed: int) -> int:
+    """The symbol's volume on tick's New York day up to the end of tick's minute: seeded
+    volumes of every minute since New York midnight, summed, so it only grows within a day."""
+    day = tick.astimezone(_NEW_YORK).date()
+    midnight = datetime.combine(day, time(0), _NEW_YORK)
+    minutes = int((tick - midnight).total_seconds() // 60) + 1  # real minutes across DST too
+    rng = np.random.default_rng([seed, day.toordinal(), _symbol_key(symbol), 1])
+    return int(rng.integers(100, 50_000, size=minutes).sum())
 
 
 def _iso(moment: datetime) -> str:
@@ -51,16 +84,19 @@ class StubProvider:
         """One clean quote per symbol, stamped at a seeded instant inside the tick minute."""
         rng = np.random.default_rng([self.seed, int(tick.timestamp()) // 60])
         offsets_ms = rng.integers(0, 60_000, size=len(self.symbols))
-        volumes = rng.integers(100, 50_000, size=len(self.symbols))
+        trading_day = tick.astimezone(_NEW_YORK).date().isoformat()
         return [
             {
                 "symbol": symbol,
                 "price": walk_price(symbol, tick, self.seed),
-                "volume": int(volume),
+                "volume": day_volume(symbol, tick, self.seed),
                 "currency": "USD",
                 "event_ts": _iso(tick + timedelta(milliseconds=int(offset))),
+                "exchange": EXCHANGE,
+                "exchange_tz": EXCHANGE_TZ,
+                "trading_day": trading_day,
             }
-            for symbol, offset, volume in zip(self.symbols, offsets_ms, volumes, strict=True)
+            for symbol, offset in zip(self.symbols, offsets_ms, strict=True)
         ]
 
     def fetch(self, tick: datetime) -> bytes:

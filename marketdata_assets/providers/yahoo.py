@@ -2,6 +2,11 @@
 
 Not `yfinance`: it hides failed downloads behind empty frames, and its HTTP layer cannot be
 intercepted in tests. Here every failure is a typed error in the raw payload.
+
+The quote is the chart's `meta`, mapped onto the Quote fields by `QUOTE_FIELDS`; `event_ts` is
+`regularMarketTime` (epoch seconds) in UTC and `trading_day` that moment's date in
+`exchangeTimezoneName`. `regularMarketVolume` is the session's cumulative volume; the minute
+volumes of `indicators.quote` are another quantity and never stand in for it.
 """
 
 from __future__ import annotations
@@ -10,9 +15,11 @@ import json
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 
+from marketdata_assets.curation import standard_exchange_tz
 from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import (
     Answer,
@@ -26,6 +33,17 @@ from marketdata_assets.providers.fetching import (
 )
 
 DEFAULT_URL = "https://query1.finance.yahoo.com"
+
+# Quote field -> the chart `meta` field holding it, as sent (curation types it). Derived from
+# `regularMarketTime` instead: `event_ts` and `trading_day`.
+QUOTE_FIELDS = {
+    "symbol": "symbol",
+    "price": "regularMarketPrice",
+    "currency": "currency",
+    "day_volume": "regularMarketVolume",
+    "exchange": "exchangeName",  # the code (NMS, NYQ); fullExchangeName is display text
+    "exchange_tz": "exchangeTimezoneName",
+}
 
 
 def build_requests(symbols: Sequence[str], base_url: str) -> list[Request]:
@@ -64,46 +82,43 @@ def check_response(response: Answer) -> None:
 
 
 def parse(body: str) -> dict[str, object] | None:
-    """Pure and total: a chart body to a raw record, None when it holds no result's `meta`.
+    """Pure and total: a chart body to the Quote fields as sent, None when it holds no result's
+    `meta`.
 
-    Fields of the wrong type pass through for curation to null; an `event_ts` that no
-    datetime can hold (NaN, inf, 1e20, a boolean) is None.
+    Fields of the wrong type pass through for curation to null; an `event_ts` that no datetime
+    can hold (NaN, inf, 1e20, a boolean), or a `trading_day` without a known zone, is None.
     """
     try:
-        result = json.loads(body)["chart"]["result"][0]
-        meta = result["meta"]
+        meta = json.loads(body)["chart"]["result"][0]["meta"]
     except (ValueError, KeyError, IndexError, TypeError, RecursionError):
         return None
     if not isinstance(meta, dict):
         return None
-    volumes = _volumes(result)
+    moment = _moment(meta.get("regularMarketTime"))
     return {
-        "symbol": meta.get("symbol"),
-        "price": meta.get("regularMarketPrice"),
-        "volume": meta.get("regularMarketVolume", volumes[-1] if volumes else None),
-        "currency": meta.get("currency"),
-        "event_ts": _moment(meta.get("regularMarketTime")),
-        "exchange": meta.get("exchangeName"),
-        "exchange_timezone": meta.get("exchangeTimezoneName"),
+        **{field: meta.get(name) for field, name in QUOTE_FIELDS.items()},
+        "event_ts": moment.isoformat() if moment else None,
+        "trading_day": _local_day(moment, meta.get("exchangeTimezoneName")),
     }
 
 
-def _volumes(result: dict[str, object]) -> list[object]:
-    """The non-null minute volumes of `indicators.quote[0].volume`; [] when that is absent or
-    of another shape."""
-    indicators = result.get("indicators")
-    quotes = indicators.get("quote") if isinstance(indicators, dict) else None
-    quote = quotes[0] if isinstance(quotes, list) and quotes else None
-    volume = quote.get("volume") if isinstance(quote, dict) else None
-    return [v for v in volume if v is not None] if isinstance(volume, list) else []
+def _local_day(moment: datetime | None, zone: object) -> str | None:
+    """`moment`'s date in the IANA zone `zone`, ISO; None without both or past datetime's range."""
+    name = standard_exchange_tz(zone)
+    if moment is None or name is None:
+        return None
+    try:
+        return moment.astimezone(ZoneInfo(name)).date().isoformat()
+    except OverflowError:  # 9999-12-31T23:00Z is in year 10000 east of UTC
+        return None
 
 
-def _moment(epoch: object) -> str | None:
-    """Epoch seconds as an ISO UTC timestamp; None unless a real number a datetime can hold."""
+def _moment(epoch: object) -> datetime | None:
+    """Epoch seconds as an aware UTC datetime; None unless a real number a datetime can hold."""
     if isinstance(epoch, bool) or not isinstance(epoch, int | float):
         return None
     try:
-        return datetime.fromtimestamp(epoch, UTC).isoformat()
+        return datetime.fromtimestamp(epoch, UTC)
     except (OverflowError, ValueError, OSError):  # NaN, inf, 1e20, before year 1
         return None
 
