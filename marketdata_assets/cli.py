@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.records import INTERVALS
-from marketdata_assets.settings import Settings, StorageSettings
+from marketdata_assets.settings import Settings, StorageSettings, parse_symbols
 from marketdata_assets.symbols import check_symbol
 from marketdata_assets.ticks import floor_minute, parse_tick
 
@@ -72,12 +72,38 @@ def _parser() -> argparse.ArgumentParser:
         "--interval", default="1m", help=f"one of {', '.join(INTERVALS)} (default: 1m)"
     )
     analytics = commands.add_parser("analytics", help="show a symbol's session analytics")
-    for command in (bars, analytics):
+    first_default = {
+        bars: "--to; at 1d the 5th session up to --to",
+        analytics: "the 5th session up to --to",
+    }
+    for command, default in first_default.items():
         # Values stay text here: checked by the platform's rules, one error line each.
         command.add_argument("symbol", metavar="SYMBOL", help="a ticker symbol, e.g. AAPL")
-        command.add_argument("--from", dest="first", help="first session, YYYY-MM-DD")
-        command.add_argument("--to", dest="last", help="last session, YYYY-MM-DD")
+        command.add_argument(
+            "--from", dest="first", metavar="YYYY-MM-DD", help=f"first session (default: {default})"
+        )
+        command.add_argument(
+            "--to",
+            dest="last",
+            metavar="YYYY-MM-DD",
+            help="last session (default: the latest held)",
+        )
         command.add_argument("--json", action="store_true", help="print a JSON list")
+
+    backfill = commands.add_parser(
+        "backfill", help="run the history over the NYSE sessions of a range (resumable)"
+    )
+    backfill.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
+    backfill.add_argument("--symbols", help="comma-separated symbols (default: MARKETDATA_SYMBOLS)")
+    backfill.add_argument(
+        "--provider", help="stub, yahoo, alphavantage or file (default: MARKETDATA_PROVIDER)"
+    )
+    backfill.add_argument("--source", help="file: a CSV or Parquet file of bars")
+    backfill.add_argument(
+        "--force", action="store_true", help="redo sessions (and symbols) already done"
+    )
+    backfill.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -93,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _bars(args, StorageSettings.from_env())
         if args.command == "analytics":
             return _analytics(args, StorageSettings.from_env())
+        if args.command == "backfill":
+            return _backfill(args, Settings.from_env())
         return _quarantine(args, StorageSettings.from_env())
     except ConfigError as error:
         return _fail(error, 2)
@@ -219,6 +247,34 @@ def _analytics(args: argparse.Namespace, settings: StorageSettings) -> int:
 
     history = _read(lambda: query.analytics(settings, symbol, first, last))
     return _print_history(args, history, query.analytics_table)
+
+
+def _backfill(args: argparse.Namespace, settings: Settings) -> int:
+    # Every input is checked, and the plan made, before anything is written.
+    first, last = _day(args.first, "--from"), _day(args.last, "--to")
+    assert first and last  # both flags are required
+    symbols = list(parse_symbols(args.symbols, "--symbols")) if args.symbols else None
+    if "log_level" not in settings.model_fields_set:
+        settings = settings.with_overrides(log_level=QUIET)
+    provider = args.provider or settings.provider
+    _check_writable(settings)
+    instance = _instance()
+
+    from marketdata_assets import backfill
+
+    plan = backfill.plan(settings, first, last, symbols, provider, args.source, args.force)
+    if plan.sessions and not plan.todo:
+        print(
+            f"all {len(plan.sessions)} sessions are done for {', '.join(plan.symbols)}: "
+            "nothing to run (--force redoes them)",
+            file=sys.stderr,
+        )
+    summary = backfill.run(settings, plan, instance, sys.stderr, args.force)
+    if args.json:
+        print(json.dumps(summary.as_dict()))
+    else:
+        print(backfill.summary_text(summary, plan))
+    return 1 if summary.failed else 0
 
 
 def _history_range(args: argparse.Namespace) -> tuple[str, date | None, date | None]:

@@ -8,6 +8,7 @@ a zero-volume stretch.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -20,12 +21,15 @@ from pathlib import Path
 import boto3
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from marketdata_assets.cli import main
-from marketdata_assets.history.query import ANALYTICS_FIELDS, BAR_FIELDS, bars
+from marketdata_assets.history.query import ANALYTICS_FIELDS, BAR_FIELDS, analytics, bars
 from marketdata_assets.lake import day_key
 from marketdata_assets.lake.codecs import encode
 from marketdata_assets.market_hours import session_bounds, session_minutes
@@ -327,6 +331,20 @@ def test_json_rows_keep_the_documented_keys_in_order_and_null_for_nan(local, cap
     assert analytics[1]["return"] == pytest.approx(math.log(closes[1] / closes[0]))
     msft = read_json(capsys, "analytics", "MSFT", *span)
     assert [r["session"] for r in msft] == list(map(str, SESSIONS))  # no daily-only MSFT row
+
+
+def test_a_nan_stored_by_any_writer_reads_as_null(tmp_path: Path) -> None:
+    day = SESSIONS[0]
+    table = pa.Table.from_pandas(analytics_rows(daily_rows(session_frame(day), day)))
+    nan = pa.array([math.nan] * table.num_rows)  # a NaN value, not a null
+    table = table.set_column(table.schema.get_field_index("realized_vol"), "realized_vol", nan)
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    assert pc.all(pc.is_nan(pq.read_table(io.BytesIO(sink.getvalue()))["realized_vol"])).as_py()
+    local_lake(tmp_path).put(day_key("session_analytics", day), sink.getvalue())
+    rows = analytics(StorageSettings(data_dir=tmp_path), "MSFT", day, day).rows
+    assert len(rows) == 1 and rows[0]["realized_vol"] is None and rows[0]["range"] is not None
+    json.dumps(rows, allow_nan=False)
 
 
 def test_from_and_to_select_sessions_and_default_to_the_latest_held(local, capsys) -> None:

@@ -10,7 +10,6 @@ closed hours. No Dagster and no Great Expectations on this path.
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,29 +42,40 @@ _ISO = "'%Y-%m-%dT%H:%M:%SZ'"
 _FETCHERS = 8  # concurrent S3 GETs
 
 # `src` is the dataset's rows for the sessions read; `sessions` their calendar bounds (in µs).
-_INTRADAY_SQL = f"""
+# Timestamps are handled as µs since the epoch, so no time zone setting can shift them; `num`
+# turns NaN into null, as JSON needs.
+_NUM_MACRO = "CREATE MACRO num(x) AS CASE WHEN isnan(x) THEN NULL ELSE x END"
+_IN_SESSIONS = f"""
+FROM src AS b JOIN sessions AS s ON s.day = epoch_us(b.start) // {_DAY_US}
+WHERE b.symbol = $symbol AND epoch_us(b.start) >= s.open_us AND epoch_us(b.start) < s.close_us
+"""
+_MINUTE_SQL = f"""
+SELECT $symbol, strftime(make_timestamp(epoch_us(b.start)), {_ISO}),
+       num(b.open), num(b.high), num(b.low), num(b.close), b.volume,
+       CASE WHEN b.volume > 0 THEN num((b.high + b.low + b.close) / 3) END
+{_IN_SESSIONS} ORDER BY b.start
+"""
+_AGGREGATE_SQL = f"""
 WITH minutes AS (
     SELECT b.start AS minute, b.open, b.high, b.low, b.close, b.volume,
            s.open_us + (epoch_us(b.start) - s.open_us) // $width * $width AS bucket
-    FROM src AS b JOIN sessions AS s ON s.day = epoch_us(b.start) // {_DAY_US}
-    WHERE b.symbol = $symbol
-      AND epoch_us(b.start) >= s.open_us AND epoch_us(b.start) < s.close_us
+    {_IN_SESSIONS}
 )
 SELECT $symbol, strftime(make_timestamp(bucket), {_ISO}),
-       arg_min(open, minute), max(high), min(low), arg_max(close, minute),
+       num(arg_min(open, minute)), num(max(high)), num(min(low)), num(arg_max(close, minute)),
        sum(volume)::BIGINT,
-       sum((high + low + close) / 3 * volume) / nullif(sum(volume), 0)
+       num(sum((high + low + close) / 3 * volume) / nullif(sum(volume), 0))
 FROM minutes GROUP BY bucket ORDER BY bucket
 """
 _DAILY_SQL = f"""
 SELECT d.symbol, strftime(make_timestamp(coalesce(epoch_us(d.first_minute), s.open_us)), {_ISO}),
-       d.open, d.high, d.low, d.close, d.volume, d.vwap
+       num(d.open), num(d.high), num(d.low), num(d.close), d.volume, num(d.vwap)
 FROM src AS d JOIN sessions AS s ON s.day = CAST(d.session AS DATE) - DATE '1970-01-01'
 WHERE d.symbol = $symbol ORDER BY d.session
 """
 _ANALYTICS_SQL = """
-SELECT symbol, strftime(session, '%Y-%m-%d'), open, high, low, close, volume, vwap,
-       "return", overnight_return, realized_vol, "range"
+SELECT symbol, strftime(session, '%Y-%m-%d'), num(open), num(high), num(low), num(close),
+       volume, num(vwap), num("return"), num(overnight_return), num(realized_vol), num("range")
 FROM src WHERE symbol = $symbol ORDER BY session
 """
 
@@ -93,9 +103,10 @@ def bars(
     intervals and the `DEFAULT_SESSIONS`th session up to `last` for 1d."""
     if interval == "1d":
         return _read(settings, "daily_bars", _DAILY_SQL, {}, symbol, first, last, BAR_FIELDS)
-    width = MINUTES[interval] * 60_000_000
-    params = {"width": width}
-    return _read(settings, "minute_bars", _INTRADAY_SQL, params, symbol, first, last, BAR_FIELDS)
+    if interval == "1m":
+        return _read(settings, "minute_bars", _MINUTE_SQL, {}, symbol, first, last, BAR_FIELDS)
+    width = {"width": MINUTES[interval] * 60_000_000}
+    return _read(settings, "minute_bars", _AGGREGATE_SQL, width, symbol, first, last, BAR_FIELDS)
 
 
 def analytics(
@@ -124,6 +135,7 @@ def _read(
     if not days:
         return History(symbol, first, last, [])
     con = duckdb.connect()
+    con.execute(_NUM_MACRO)
     con.register("sessions", _bounds(days))
     keys = [day_key(name, day) for day in days]
     if settings.profile == "local":
@@ -136,9 +148,7 @@ def _read(
         tables = [pq.read_table(io.BytesIO(body), filters=only) for body in bodies]
         con.register("src", pa.concat_tables(tables, promote_options="default"))
     found = con.execute(sql, {"symbol": symbol, **params}).fetchall()
-    return History(
-        symbol, first, last, [dict(zip(fields, _json(row), strict=True)) for row in found]
-    )
+    return History(symbol, first, last, [dict(zip(fields, row, strict=True)) for row in found])
 
 
 def _span(
@@ -188,11 +198,6 @@ def _bounds(days: list[date]) -> pa.Table:
 
 def _us(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
-def _json(row: tuple[object, ...]) -> tuple[object, ...]:
-    """A row as JSON takes it: NaN becomes null."""
-    return tuple(None if isinstance(v, float) and math.isnan(v) else v for v in row)
 
 
 def bars_table(history: History) -> str:
