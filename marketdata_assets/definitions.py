@@ -14,14 +14,21 @@ from marketdata_assets.defs.assets import (
     raw_ticks,
 )
 from marketdata_assets.defs.checks import tick_checks
+from marketdata_assets.defs.history import history_assets
 from marketdata_assets.defs.io_managers import LocalLakeIOManager, S3LakeIOManager
 from marketdata_assets.defs.resources import (
     DynamoLatestPricesResource,
     GatePolicyResource,
+    HistorySourceResource,
     ProviderResource,
     SqliteLatestPricesResource,
 )
-from marketdata_assets.defs.schedules import tick_job, tick_schedule
+from marketdata_assets.defs.schedules import (
+    compaction_schedule,
+    history_job,
+    tick_job,
+    tick_schedule,
+)
 from marketdata_assets.lake import ObjectStore
 from marketdata_assets.latest import LatestPriceStore
 from marketdata_assets.providers import Provider
@@ -46,7 +53,18 @@ def resources_for(settings: Settings) -> dict[str, object]:
         jump_confirmations=settings.jump_confirmations,
         quarantine_warn_share=settings.quarantine_warn_share,
     )
-    shared = {"provider": provider, "gate_policy": gate_policy}
+    from marketdata_assets.providers.history import HISTORY_PROVIDERS
+
+    history = HistorySourceResource(
+        provider=settings.provider if settings.provider in HISTORY_PROVIDERS else "stub",
+        symbols=list(settings.symbols),
+        seed=settings.seed,
+        daily_budget=settings.alphavantage_daily_budget,
+        budget_path=provider.budget_path,
+        budget_table=provider.budget_table,
+        key_param=settings.alphavantage_key_param,
+    )
+    shared = {"provider": provider, "gate_policy": gate_policy, "history": history}
     if settings.profile == "aws":
         assert settings.bucket and settings.table  # Settings.from_env refuses aws without them
         return shared | {
@@ -85,10 +103,11 @@ def build_definitions(settings: Settings) -> Definitions:
             curated_ticks,
             quality_gate,
             latest_prices_asset("dynamodb" if settings.profile == "aws" else "sqlite"),
+            *history_assets,
         ],
         asset_checks=tick_checks(),
-        jobs=[tick_job],
-        schedules=[tick_schedule],
+        jobs=[tick_job, history_job],
+        schedules=[tick_schedule, compaction_schedule],
         resources=resources_for(settings),
         # Every run (tick_job, or assets materialised from the UI) runs its steps in one
         # process, so the lake IO manager's tick lock spans the whole run.

@@ -51,6 +51,11 @@ def is_session(day: date) -> bool:
     return sessions_in(day, day) == [day]
 
 
+def last_known_day() -> date:
+    """The last day the calendar knows (about a year ahead): beyond it nothing is a session."""
+    return _nyse().last_session.date()
+
+
 def closed_days(start: date, end: date) -> list[date]:
     """The calendar days from `start` to `end` that are not sessions (weekends, holidays)."""
     import pandas as pd

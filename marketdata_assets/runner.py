@@ -43,7 +43,7 @@ def run_tick(
 ) -> TickSummary:
     """Materialise the tick graph for `tick`; raise TickFailed when any step fails."""
     job = build_definitions(settings).resolve_job_def("tick_job")
-    with _instance(instance) as active:
+    with instance_or_ephemeral(instance) as active:
         result = job.execute_in_process(
             run_config={"loggers": {"console": {"config": {"log_level": settings.log_level}}}},
             instance=active,
@@ -51,12 +51,12 @@ def run_tick(
             raise_on_error=False,
         )
     if not result.success:
-        raise TickFailed(f"tick {format_tick(tick)} failed: {_failure(result)}")
+        raise TickFailed(f"tick {format_tick(tick)} failed: {failure_line(result)}")
     return _summary(result, tick)
 
 
 @contextmanager
-def _instance(given: DagsterInstance | None) -> Iterator[DagsterInstance]:
+def instance_or_ephemeral(given: DagsterInstance | None) -> Iterator[DagsterInstance]:
     """The given instance, or an ephemeral one disposed of afterwards."""
     if given is not None:
         yield given
@@ -87,7 +87,7 @@ def _summary(result: ExecuteInProcessResult, tick: datetime) -> TickSummary:
     )
 
 
-def _failure(result: ExecuteInProcessResult) -> str:
+def failure_line(result: ExecuteInProcessResult) -> str:
     """One line naming what stopped the run: a failed blocking check and what it saw, else
     the failed step and its cause."""
     for evaluation in result.get_asset_check_evaluations():

@@ -1,4 +1,5 @@
-"""The real Dagster webserver loads the workspace: assets, checks, job and schedule."""
+"""The real Dagster webserver loads the workspace: assets, checks, jobs, schedules, and the
+history's session partitions."""
 
 import json
 import os
@@ -7,10 +8,12 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from marketdata_assets.market_hours import sessions_in
 from marketdata_tests.conftest import free_port
 
 pytestmark = pytest.mark.slow  # real servers, subprocesses or Terraform
@@ -21,6 +24,7 @@ QUERY = """
   assetNodes {
     assetKey { path }
     groupName
+    partitionKeys
     assetChecksOrError { ... on AssetChecks { checks { name blocking } } }
   }
   repositoriesOrError {
@@ -76,7 +80,7 @@ def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) -> None:
     data = _post(f"{webserver}/graphql", QUERY)["data"]
     nodes = {tuple(n["assetKey"]["path"]): n for n in data["assetNodes"]}
-    assert set(nodes) == {
+    ticks = {
         ("raw_ticks",),
         ("curated_ticks",),
         ("validated_ticks",),
@@ -84,7 +88,23 @@ def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) 
         ("price_reference",),
         ("latest_prices",),
     }
-    assert {n["groupName"] for n in nodes.values()} == {"ticks"}
+    history = {
+        ("raw_history",),
+        ("minute_bars",),
+        ("bars_quarantine",),
+        ("daily_bars",),
+        ("session_analytics",),
+        ("validated_daily",),
+    }
+    assert set(nodes) == ticks | history
+    assert {nodes[key]["groupName"] for key in ticks} == {"ticks"}
+    assert {nodes[key]["groupName"] for key in history} == {"history"}
+    assert all(nodes[key]["partitionKeys"] == [] for key in ticks)  # a tick is a run tag
+    sessions = [day.isoformat() for day in sessions_in(date(2026, 11, 2), date(2026, 11, 25))]
+    for key in history:  # one partition per NYSE session: Thanksgiving and weekends absent
+        keys = nodes[key]["partitionKeys"]
+        assert keys[keys.index("2026-11-02") : keys.index("2026-11-25") + 1] == sessions
+        assert keys[0] == "2010-01-04"
     checks = {
         (path[0], c["name"]): c["blocking"]
         for path, n in nodes.items()
@@ -95,9 +115,12 @@ def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) 
         ("curated_ticks", "schema_contract"): True,
         ("validated_ticks", "expectation_suite"): True,
         ("quarantined_ticks", "quarantine_share"): False,
+        ("minute_bars", "bars_conservation"): True,
+        ("minute_bars", "bars_contract"): True,
     }
     (repository,) = data["repositoriesOrError"]["nodes"]
-    assert "tick_job" in {j["name"] for j in repository["jobs"]}
-    assert [(s["name"], s["scheduleState"]["status"]) for s in repository["schedules"]] == [
-        ("tick_schedule", "STOPPED")
+    assert {"tick_job", "history_job", "compaction_job"} <= {j["name"] for j in repository["jobs"]}
+    assert sorted((s["name"], s["scheduleState"]["status"]) for s in repository["schedules"]) == [
+        ("compaction_job_schedule", "STOPPED"),
+        ("tick_schedule", "STOPPED"),
     ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 from dagster import ConfigurableIOManager, InitResourceContext, InputContext, OutputContext
@@ -14,7 +14,13 @@ from pydantic import PrivateAttr
 from marketdata_assets import stores
 from marketdata_assets.defs.tick import tick_of_step
 from marketdata_assets.gate.reference import PriceState, reference_from_frame
-from marketdata_assets.lake import ObjectStore, dataset_of_asset, latest_key_before, object_key
+from marketdata_assets.lake import (
+    ObjectStore,
+    dataset_of_asset,
+    day_key,
+    latest_key_before,
+    object_key,
+)
 from marketdata_assets.lake.codecs import decode, encode
 from marketdata_assets.lake.locks import LocalTickLock, S3TickLock, TickLock
 from marketdata_assets.lake.s3 import S3ObjectStore
@@ -56,17 +62,57 @@ class LakeIOManager(ConfigurableIOManager):
         return object_key(dataset, tick_of_step(context.step_context))
 
     def handle_output(self, context: OutputContext, obj: object) -> None:
+        spec = dataset_of_asset(context.asset_key.path[-1])
+        if spec.grain == "day":
+            self._put_days(context, spec.name, obj)
+            return
         self._hold(tick_of_step(context.step_context), context.run_id)
         key = self._key(context)
-        body = encode(dataset_of_asset(context.asset_key.path[-1]).name, obj)
+        body = encode(spec.name, obj)
         location = self.object_store().put(key, body)
         context.add_output_metadata({"key": key, "location": location, "bytes": len(body)})
 
     def load_input(self, context: InputContext) -> object:
-        key = self._key(context)
-        return decode(
-            dataset_of_asset(context.asset_key.path[-1]).name, self.object_store().get(key)
+        spec = dataset_of_asset(context.asset_key.path[-1])
+        if spec.grain == "day":
+            return self.load_days(
+                spec.name, [date.fromisoformat(k) for k in context.asset_partition_keys]
+            )
+        return decode(spec.name, self.object_store().get(self._key(context)))
+
+    def _put_days(self, context: OutputContext, name: str, obj: object) -> None:
+        """A daily asset's value is {session key: value}, one entry per partition of the run;
+        each becomes one object at <dataset>/date=<session>/<file>."""
+        if not isinstance(obj, dict) or set(obj) != set(context.asset_partition_keys):
+            raise TypeError(
+                f"{name}: a daily asset returns {{session: value}} for exactly its partitions "
+                f"{context.asset_partition_keys}"
+            )
+        store, written = self.object_store(), 0
+        for key in sorted(obj):
+            body = encode(name, obj[key])
+            store.put(day_key(name, date.fromisoformat(key)), body)
+            written += len(body)
+        context.add_output_metadata(
+            {
+                "keys": f"{name}/date={{{min(obj)}..{max(obj)}}}/",
+                "objects": len(obj),
+                "bytes": written,
+            }
         )
+
+    def load_days(self, name: str, sessions: Iterable[date]) -> dict[str, object]:
+        """The daily dataset's objects of `sessions` that exist, {session key: value}: a range
+        of days loads as those days."""
+        store, loaded = self.object_store(), {}
+        for session in sessions:
+            key = day_key(name, session)
+            try:
+                body = store.get(key)
+            except FileNotFoundError:
+                continue
+            loaded[session.isoformat()] = decode(name, body)
+        return loaded
 
     def reference_before(self, tick: datetime) -> tuple[str | None, dict[str, PriceState]]:
         """The price reference written by the newest tick before `tick` (its key, its state)."""

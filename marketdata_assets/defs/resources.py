@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
@@ -11,6 +13,9 @@ from marketdata_assets import stores
 from marketdata_assets.latest import LatestPriceStore
 from marketdata_assets.providers import Provider, make_provider
 from marketdata_assets.providers.budget import RequestBudget
+
+if TYPE_CHECKING:
+    from marketdata_assets.providers.history import HistorySource
 
 
 class ProviderResource(ConfigurableResource):
@@ -38,9 +43,44 @@ class ProviderResource(ConfigurableResource):
         )
 
     def budget(self) -> RequestBudget:
-        if self.budget_table or not self.budget_path:
-            return stores.dynamo_budget(self.budget_table, self.name, self.daily_budget)
-        return stores.file_budget(Path(self.budget_path), self.name, self.daily_budget)
+        return _budget(self.name, self.daily_budget, self.budget_path, self.budget_table)
+
+
+class HistorySourceResource(ConfigurableResource):
+    """Where history comes from by default; a run's config may name another source."""
+
+    provider: str = "stub"
+    symbols: list[str]
+    seed: int = 7
+    daily_budget: int = 25
+    budget_path: str | None = None
+    budget_table: str | None = None
+    key_param: str | None = None
+
+    def source(self, name: str, path: str, first_session: date) -> HistorySource:
+        """The history source `name` (default: the configured one); `path` for a file."""
+        from marketdata_assets.providers.history import make_history_source
+
+        name = name or self.provider
+        return make_history_source(
+            name,
+            seed=self.seed,
+            source=path or None,
+            budget=(
+                _budget(name, self.daily_budget, self.budget_path, self.budget_table)
+                if name == "alphavantage"
+                else None
+            ),
+            key_param=self.key_param,
+            first_session=first_session,
+        )
+
+
+def _budget(provider: str, daily_budget: int, path: str | None, table: str | None) -> RequestBudget:
+    """The provider's daily request budget: a DynamoDB table on aws, else a local file."""
+    if table or not path:
+        return stores.dynamo_budget(table, provider, daily_budget)
+    return stores.file_budget(Path(path), provider, daily_budget)
 
 
 class GatePolicyResource(ConfigurableResource):

@@ -1,0 +1,333 @@
+"""The history graph, one partition per NYSE session (see `partitions`):
+
+raw_history -> bars_gate -> minute_bars | bars_quarantine -> daily_bars -> session_analytics,
+and validated_daily, the tick stream's validated minute objects compacted per session.
+
+A run may hold several sessions (the backfill policy batches them): every daily asset's value
+is {session key: value}, and the lake IO manager writes one object per session. The assets only
+wire the domain (`providers.history`, `history.gate`, `history.daily`, `history.analytics`).
+"""
+
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pandas as pd
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    AssetOut,
+    Config,
+    Output,
+    ResourceParam,
+    asset,
+    multi_asset,
+)
+from pydantic import Field
+
+from marketdata_assets.defs.io_managers import LakeIOManager
+from marketdata_assets.defs.partitions import history_backfill_policy, trading_sessions
+from marketdata_assets.defs.resources import HistorySourceResource
+from marketdata_assets.lake import dataset
+from marketdata_assets.market_hours import sessions_in
+from marketdata_assets.records import BAR_SCHEMA
+
+GROUP = "history"
+LAKE = "lake_io_manager"
+ROLLING_SESSIONS = 20  # session_analytics reads this many earlier sessions of daily_bars
+
+
+class HistoryRequest(Config):
+    """What a history run fetches. Empty values take the resource's defaults."""
+
+    provider: str = ""  # stub, yahoo, alphavantage or file (default: the configured one)
+    symbols: list[str] = Field(
+        default_factory=list
+    )  # default: the configured symbols (a file: the symbols it holds)
+    source: str = ""  # file: the CSV or Parquet file
+    force: bool = False  # fetch again symbols the session's raw already holds
+
+
+def _sessions(context: AssetExecutionContext) -> list[date]:
+    return [date.fromisoformat(key) for key in context.partition_keys]
+
+
+def _envelope(line: bytes) -> tuple[str | None, str | None]:
+    """The symbol and error of one raw_history line (null when the line says none)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None, "unreadable line"
+    if not isinstance(record, dict):
+        return None, "unreadable line"
+    symbol, error = record.get("symbol"), record.get("error")
+    return (symbol if isinstance(symbol, str) else None), (str(error) if error else None)
+
+
+def merge_raw(old: bytes | None, new: bytes) -> bytes:
+    """A session's raw payload after a fetch: the old lines of symbols not fetched again, then
+    the new lines, sorted by symbol (lines without a symbol stay in their place, old first)."""
+    fetched = {_envelope(line)[0] for line in new.splitlines()}
+    kept = (
+        []
+        if old is None
+        else [line for line in old.splitlines() if _envelope(line)[0] not in fetched]
+    )
+    lines = sorted([*kept, *new.splitlines()], key=lambda line: _envelope(line)[0] or "")
+    return b"".join(line + b"\n" for line in lines)
+
+
+def delivered(payload: bytes | None) -> set[str]:
+    """The symbols a raw payload holds without an error (no need to fetch them again)."""
+    if payload is None:
+        return set()
+    infos = (_envelope(line) for line in payload.splitlines())
+    return {symbol for symbol, error in infos if symbol and not error}
+
+
+@asset(
+    group_name=GROUP,
+    io_manager_key=LAKE,
+    kinds={"json"},
+    partitions_def=trading_sessions,
+    backfill_policy=history_backfill_policy,
+)
+def raw_history(
+    context: AssetExecutionContext,
+    config: HistoryRequest,
+    history: HistorySourceResource,
+    lake_io_manager: ResourceParam[LakeIOManager],
+) -> Output[dict[str, bytes]]:
+    """Each session's provider responses exactly as received (JSON Lines, one envelope per
+    symbol). A rerun fetches only the symbols the session lacks, or failed, unless forced."""
+    sessions = _sessions(context)
+    source = history.source(config.provider, config.source, first_session=sessions[0])
+    symbols = sorted(config.symbols or source.symbols() or history.symbols)
+    landed = lake_io_manager.load_days("raw_history", sessions)
+    payloads: dict[str, bytes] = {}
+    fetched = 0
+    for session in sessions:
+        key = session.isoformat()
+        old = landed.get(key)
+        assert old is None or isinstance(old, bytes)
+        have = set() if config.force else delivered(old)
+        wanted = [symbol for symbol in symbols if symbol not in have]
+        payloads[key] = merge_raw(old, source.fetch(session, wanted)) if wanted else old or b""
+        fetched += len(wanted)
+    return Output(
+        payloads,
+        metadata={"provider": source.name, "symbols": len(symbols), "symbols_fetched": fetched},
+    )
+
+
+@multi_asset(
+    outs={
+        "minute_bars": AssetOut(
+            io_manager_key=LAKE,
+            group_name=GROUP,
+            kinds={"parquet"},
+            description="Each session's valid 1-minute bars (daily bars where a provider keeps "
+            "no minutes), sorted by symbol then start.",
+        ),
+        "bars_quarantine": AssetOut(
+            io_manager_key=LAKE,
+            group_name=GROUP,
+            kinds={"parquet"},
+            description="Every source row the bars gate rejected, with its reasons and text.",
+        ),
+    },
+    ins={"raw_history": AssetIn()},
+    partitions_def=trading_sessions,
+    backfill_policy=history_backfill_policy,
+    check_specs=[
+        AssetCheckSpec(
+            "bars_conservation",
+            asset="minute_bars",
+            blocking=True,
+            description="Every source row of every session became exactly one valid or "
+            "quarantined bar.",
+        ),
+        AssetCheckSpec(
+            "bars_contract",
+            asset="minute_bars",
+            blocking=True,
+            description="The valid bars have exactly the bar schema's columns and types.",
+        ),
+    ],
+)
+def bars_gate(context: AssetExecutionContext, raw_history: dict[str, bytes]) -> Iterator[object]:
+    """Parse every session's raw responses into candidate bars and route each through the
+    bars suite (Great Expectations) and the session rules."""
+    from marketdata_assets.history.gate import gate_bars
+    from marketdata_assets.providers.history import parse_history, row_text
+
+    sessions = _sessions(context)
+    frames, summary = [], {}
+    for session in sessions:
+        key = session.isoformat()
+        payload = raw_history.get(key, b"")
+        parsed = parse_history(payload, session)
+        frames.append(parsed.candidates.assign(session=pd.Timestamp(session).as_unit("us")))
+        summary[key] = {"rows": len(parsed.candidates), "provider_errors": parsed.errors}
+        for note in parsed.notes:
+            context.log.info(note)
+    candidates = pd.concat(frames, ignore_index=True)
+
+    def texts(rows: pd.DataFrame) -> list[str]:
+        return [
+            row_text(raw_history.get(session.date().isoformat(), b""), int(line), int(item))
+            for session, line, item in zip(rows["session"], rows["line"], rows["item"], strict=True)
+        ]
+
+    verdict = gate_bars(candidates, sessions, texts)
+    bars_by = _by_session(verdict.bars, "start", sessions)
+    quarantine_by = _by_session(verdict.quarantine, "session", sessions)
+    for key in summary:
+        summary[key] |= {"validated": len(bars_by[key]), "quarantined": len(quarantine_by[key])}
+    yield Output(bars_by, output_name="minute_bars", metadata={"rows": len(verdict.bars)})
+    yield Output(
+        quarantine_by,
+        output_name="bars_quarantine",
+        metadata={
+            "rows": len(verdict.quarantine),
+            "reasons": {code: n for code, n in verdict.reason_counts.items() if n},
+        },
+    )
+    accounted = len(verdict.bars) + len(verdict.quarantine)
+    yield AssetCheckResult(
+        check_name="bars_conservation",
+        asset_key="minute_bars",
+        passed=accounted == len(candidates),
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"source_rows": len(candidates), "accounted": accounted, "sessions": summary},
+    )
+    dtypes = {name: str(dtype) for name, dtype in verdict.bars.dtypes.items()}
+    yield AssetCheckResult(
+        check_name="bars_contract",
+        asset_key="minute_bars",
+        passed=dtypes == BAR_SCHEMA,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"columns": dtypes},
+    )
+
+
+def _by_session(frame: pd.DataFrame, column: str, sessions: list[date]) -> dict[str, pd.DataFrame]:
+    """`frame` split into one frame per session (empty ones included), by the New York date of
+    `column` (a bar's start) or its value (a session column)."""
+    values = frame[column]
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert("America/New_York").dt.tz_localize(None)
+    days = values.dt.normalize()
+    return {
+        session.isoformat(): frame[days == pd.Timestamp(session)].reset_index(drop=True)
+        for session in sessions
+    }
+
+
+@asset(
+    group_name=GROUP,
+    io_manager_key=LAKE,
+    kinds={"parquet"},
+    partitions_def=trading_sessions,
+    backfill_policy=history_backfill_policy,
+)
+def daily_bars(
+    context: AssetExecutionContext, minute_bars: dict[str, pd.DataFrame]
+) -> Output[dict[str, pd.DataFrame]]:
+    """Per symbol and session: open, high, low, close, volume, VWAP, minutes present, first and
+    last minute."""
+    from marketdata_assets.history.daily import daily_bars as summarise
+
+    days = {key: summarise(minute_bars.get(key, _empty_bars())) for key in context.partition_keys}
+    return Output(days, metadata={"rows": sum(len(frame) for frame in days.values())})
+
+
+@asset(
+    group_name=GROUP,
+    io_manager_key=LAKE,
+    kinds={"parquet"},
+    partitions_def=trading_sessions,
+    backfill_policy=history_backfill_policy,
+    ins={"daily_bars": AssetIn(), "minute_bars": AssetIn()},
+)
+def session_analytics(
+    context: AssetExecutionContext,
+    daily_bars: dict[str, pd.DataFrame],
+    minute_bars: dict[str, pd.DataFrame],
+    lake_io_manager: ResourceParam[LakeIOManager],
+) -> Output[dict[str, pd.DataFrame]]:
+    """Per symbol and session: close-to-close and overnight log returns, realised volatility
+    from 5-minute returns, range, close versus VWAP and 20-session rolling volatility (reading
+    the 20 sessions of daily_bars before the run's first)."""
+    from marketdata_assets.history.analytics import session_analytics as analyse
+
+    sessions = _sessions(context)
+    earlier = sessions_in(sessions[0] - timedelta(days=45), sessions[0] - timedelta(days=1))
+    before = lake_io_manager.load_days("daily_bars", earlier[-ROLLING_SESSIONS:])
+    frames = [frame for frame in [*before.values(), *daily_bars.values()] if len(frame)]
+    daily = pd.concat(frames, ignore_index=True) if frames else _empty_daily()
+    bars = pd.concat([_empty_bars(), *minute_bars.values()], ignore_index=True)
+    table = analyse(daily, bars, sessions)
+    days = _by_session(table, "session", sessions)
+    return Output(days, metadata={"rows": len(table)})
+
+
+@asset(
+    group_name=GROUP,
+    io_manager_key=LAKE,
+    kinds={"parquet"},
+    partitions_def=trading_sessions,
+    backfill_policy=history_backfill_policy,
+    deps=[AssetKey("validated_ticks")],
+)
+def validated_daily(
+    context: AssetExecutionContext, lake_io_manager: ResourceParam[LakeIOManager]
+) -> Output[dict[str, pd.DataFrame]]:
+    """The tick stream as history: each session's validated minute objects folded into one
+    Parquet (a session lies within one UTC day), so analytics read what the platform collected."""
+    from marketdata_assets.lake.keys import date_prefix
+
+    store = lake_io_manager.object_store()
+    suffix = "/" + dataset("validated").file
+    days, objects = {}, 0
+    for session in _sessions(context):
+        keys = [k for k in store.keys(date_prefix("validated", session)) if k.endswith(suffix)]
+        frames = [_read_parquet(store.get(key)) for key in keys]
+        objects += len(keys)
+        days[session.isoformat()] = (
+            pd.concat(frames, ignore_index=True) if frames else _empty_validated()
+        )
+    rows = sum(len(frame) for frame in days.values())
+    return Output(days, metadata={"minute_objects": objects, "rows": rows})
+
+
+def _read_parquet(body: bytes) -> pd.DataFrame:
+    from marketdata_assets.lake.codecs import decode
+
+    frame = decode("validated", body)
+    assert isinstance(frame, pd.DataFrame)
+    return frame
+
+
+def _empty_bars() -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in BAR_SCHEMA.items()})
+
+
+def _empty_daily() -> pd.DataFrame:
+    from marketdata_assets.records import DAILY_BAR_SCHEMA
+
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in DAILY_BAR_SCHEMA.items()})
+
+
+def _empty_validated() -> pd.DataFrame:
+    from marketdata_assets.curation import CURATED_SCHEMA
+    from marketdata_assets.gate.routing import VALIDATED_COLUMNS
+
+    return pd.DataFrame({name: pd.Series(dtype=CURATED_SCHEMA[name]) for name in VALIDATED_COLUMNS})
+
+
+history_assets = [raw_history, bars_gate, daily_bars, session_analytics, validated_daily]

@@ -1,0 +1,231 @@
+"""The history graph end to end: session partitions, backfill (resume, new symbols, forced
+rerun byte-identical, failures leave nothing done), conservation, and the tick stream's daily
+compaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from marketdata_assets import backfill
+from marketdata_assets.cli import main
+from marketdata_assets.defs.partitions import trading_sessions
+from marketdata_assets.errors import ConfigError
+from marketdata_assets.lake import DAY_DATASETS, day_key
+from marketdata_assets.lake.codecs import decode
+from marketdata_assets.market_hours import sessions_in
+from marketdata_assets.settings import Settings
+from marketdata_assets.stores import lake_store
+
+# Thanksgiving 2025 and its early close (a week of the past: backfills run on ended sessions).
+THANKSGIVING_WEEK = (date(2025, 11, 24), date(2025, 12, 1))
+EARLY_CLOSE = date(2025, 11, 28)
+
+
+@pytest.fixture
+def history_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", symbols=("AAPL", "MSFT"))
+
+
+def _backfill(
+    settings: Settings,
+    first: date = THANKSGIVING_WEEK[0],
+    last: date = THANKSGIVING_WEEK[1],
+    symbols: list[str] | None = None,
+    force: bool = False,
+    provider: str = "stub",
+    source: str | None = None,
+) -> backfill.BackfillSummary:
+    planned = backfill.plan(settings, first, last, symbols, provider, source, force)
+    return backfill.run(settings, planned, force=force)
+
+
+def _objects(settings: Settings) -> dict[str, bytes]:
+    lake = lake_store(settings)
+    return {key: lake.get(key) for name in DAY_DATASETS for key in lake.keys(f"{name}/")}
+
+
+def _table(settings: Settings, name: str, session: date) -> pd.DataFrame:
+    frame = decode(name, lake_store(settings).get(day_key(name, session)))
+    assert isinstance(frame, pd.DataFrame)
+    return frame
+
+
+def test_partition_keys_are_the_nyse_sessions_across_thanksgiving() -> None:
+    keys = trading_sessions.get_partition_keys(current_time=datetime(2026, 12, 5, 12))
+    week = keys[keys.index("2026-11-20") : keys.index("2026-12-01") + 1]
+    assert week == ["2026-11-20", "2026-11-23", "2026-11-24", "2026-11-25", "2026-11-27",
+                    "2026-11-30", "2026-12-01"]  # fmt: skip
+    first_year = [d.isoformat() for d in sessions_in(date(2010, 1, 1), date(2010, 12, 31))]
+    assert keys[: len(first_year)] == first_year
+
+
+def test_backfill_lands_every_session_with_early_close_minutes(history_settings: Settings) -> None:
+    summary = _backfill(history_settings)
+
+    sessions = sessions_in(*THANKSGIVING_WEEK)
+    assert summary.sessions == len(sessions) == 5
+    assert summary.skipped == ["2025-11-27", "2025-11-29", "2025-11-30"]
+    assert summary.failed == []
+    assert summary.rows == summary.validated + summary.quarantined == 2 * (4 * 390 + 210)
+    early = _table(history_settings, "minute_bars", EARLY_CLOSE)
+    assert early.groupby("symbol").size().to_dict() == {"AAPL": 210, "MSFT": 210}
+    assert early["start"].max() == pd.Timestamp("2025-11-28 17:59", tz="UTC")  # 12:59 New York
+    daily = _table(history_settings, "daily_bars", EARLY_CLOSE)
+    assert daily["minutes"].tolist() == [210, 210]
+    analytics = _table(history_settings, "session_analytics", date(2025, 12, 1))
+    assert list(analytics["symbol"]) == ["AAPL", "MSFT"]
+    assert analytics["return"].notna().all()  # the previous session (11-28) was read
+    done = decode(
+        "history_done", lake_store(history_settings).get(day_key("history_done", sessions[0]))
+    )
+    assert done == {"symbols": ["AAPL", "MSFT"]}
+
+
+def test_rerun_resumes_adds_symbols_and_force_is_byte_identical(
+    history_settings: Settings,
+) -> None:
+    _backfill(history_settings)
+    first = _objects(history_settings)
+
+    again = _backfill(history_settings)  # everything done: nothing runs, nothing changes
+    assert (again.sessions, again.already_done) == (0, 5)
+    assert _objects(history_settings) == first
+
+    wider = _backfill(history_settings, symbols=["AAPL", "MSFT", "NVDA"])  # only NVDA is new
+    assert wider.sessions == 5 and wider.rows == 4 * 390 + 210 + 2 * (4 * 390 + 210)
+    bars = _table(history_settings, "minute_bars", date(2025, 11, 25))
+    assert sorted(bars["symbol"].unique()) == ["AAPL", "MSFT", "NVDA"]
+    old = decode("minute_bars", first[day_key("minute_bars", date(2025, 11, 25))])
+    assert isinstance(old, pd.DataFrame)
+    kept = bars[bars["symbol"] != "NVDA"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, old)  # AAPL and MSFT untouched
+    widened = _objects(history_settings)
+
+    forced = _backfill(history_settings, symbols=["AAPL", "MSFT", "NVDA"], force=True)
+    assert forced.sessions == 5
+    assert _objects(history_settings) == widened  # raw included: no wall-clock inside
+
+
+def test_a_failed_session_is_not_done_and_a_resume_finishes_it(
+    history_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from marketdata_assets.history import daily
+
+    def broken(bars: pd.DataFrame) -> pd.DataFrame:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(daily, "daily_bars", broken)
+    failed = _backfill(history_settings, date(2025, 11, 24), date(2025, 11, 25))
+    assert [f["session"] for f in failed.failed] == ["2025-11-24", "2025-11-25"]
+    assert "disk on fire" in failed.failed[0]["error"]
+    assert lake_store(history_settings).keys("history_done/") == []
+
+    monkeypatch.undo()
+    resumed = _backfill(history_settings, date(2025, 11, 24), date(2025, 11, 25))
+    assert (resumed.sessions, resumed.failed) == (2, [])
+    assert len(lake_store(history_settings).keys("history_done/")) == 2
+
+
+def test_a_file_with_row_defects_quarantines_them_and_conserves_rows(
+    history_settings: Settings, tmp_path: Path
+) -> None:
+    rows = [
+        "symbol,ts,open,high,low,close,volume",
+        "AAPL,2026-11-25T09:30:00-05:00,100,101,99.5,100.5,1000",  # good
+        "AAPL,2026-11-25T09:31:00-05:00,100.5,100.9,100.1,100.2,800",  # good
+        "AAPL,2026-11-25T09:31:00-05:00,100.5,100.9,100.1,100.2,800",  # duplicate
+        "AAPL,2026-11-25T09:32:00-05:00,100,99,101,100,10",  # high below low
+        "AAPL,2026-11-25T09:33:00-05:00,-1,1,-2,0.5,10",  # negative price
+        "AAPL,2026-11-25T20:00:00-05:00,100,101,99,100,10",  # after the close
+        "AAPL,not-a-time,100,101,99,100,10",  # unparseable timestamp
+    ]
+    path = tmp_path / "bars.csv"
+    path.write_text("\n".join(rows) + "\n")
+
+    summary = _backfill(
+        history_settings, date(2026, 11, 25), date(2026, 11, 25), provider="file", source=str(path)
+    )
+
+    assert (summary.rows, summary.validated, summary.quarantined) == (7, 2, 5)
+    quarantine = _table(history_settings, "bars_quarantine", date(2026, 11, 25))
+    reasons = sorted(reason for row in quarantine["reasons"] for reason in row)
+    assert {"duplicate", "ohlc_inconsistent", "price_invalid", "outside_session",
+            "unparseable_ts"} <= set(reasons)  # fmt: skip
+    assert "not-a-time" in " ".join(quarantine["raw"])
+
+
+def test_bad_ranges_and_files_are_refused_before_anything_is_written(
+    history_settings: Settings, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match="after --to"):
+        backfill.plan(
+            history_settings, date(2026, 11, 25), date(2026, 11, 2), None, "stub", None, False
+        )
+    with pytest.raises(ConfigError, match="no NYSE session"):
+        backfill.plan(
+            history_settings, date(2026, 11, 26), date(2026, 11, 26), None, "stub", None, False
+        )
+    not_bars = tmp_path / "notes.txt"
+    not_bars.write_text("hello\nworld\n")
+    with pytest.raises(ConfigError):
+        backfill.plan(
+            history_settings,
+            date(2026, 11, 25),
+            date(2026, 11, 25),
+            None,
+            "file",
+            str(not_bars),
+            False,
+        )
+    assert not Path(history_settings.data_dir).exists() or _objects(history_settings) == {}
+
+
+def test_backfill_command_prints_the_summary_object(
+    history_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MARKETDATA_DATA_DIR", str(history_settings.data_dir))
+    code = main(["backfill", "--from", "2025-11-26", "--to", "2025-11-28", "--symbols", "KO",
+                 "--provider", "stub", "--json"])  # fmt: skip
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert list(summary)[:6] == [
+        "sessions",
+        "rows",
+        "validated",
+        "quarantined",
+        "skipped",
+        "failed",
+    ]
+    assert summary["sessions"] == 2 and summary["skipped"] == ["2025-11-27"]
+    assert summary["rows"] == 390 + 210
+
+    assert main(["backfill", "--from", "2026-11-27", "--to", "2026-11-25"]) == 2
+    assert "--from" in capsys.readouterr().err
+
+
+def test_validated_daily_folds_the_session_ticks(history_settings: Settings) -> None:
+    from dagster import materialize
+
+    from marketdata_assets.definitions import build_definitions
+    from marketdata_assets.runner import run_tick
+
+    ticks = [datetime.fromisoformat(f"2026-11-25T15:0{m}:00+00:00") for m in range(3)]
+    for tick in ticks:
+        run_tick(history_settings, tick)
+    defs = build_definitions(history_settings)
+    result = materialize(
+        [defs.get_assets_def("validated_daily")],
+        partition_key="2026-11-25",
+        resources=defs.resources,
+        selection=["validated_daily"],
+    )
+    assert result.success
+    folded = _table(history_settings, "validated_daily", date(2026, 11, 25))
+    assert len(folded) == 2 * len(ticks)
+    ordered = folded.sort_values(["symbol", "event_ts"], ignore_index=True)
+    pd.testing.assert_frame_equal(folded, ordered)  # sorted by symbol, then time
