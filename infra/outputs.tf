@@ -27,3 +27,23 @@ output "dead_letter_queue" {
   description = "URL of the dead-letter queue of failed ticks."
   value       = aws_sqs_queue.dead_letters.url
 }
+
+output "glue_database" {
+  description = "The Glue database cataloguing the daily datasets."
+  value       = aws_glue_catalog_database.lake.name
+}
+
+output "athena_workgroup" {
+  description = "The Athena workgroup to query them in."
+  value       = aws_athena_workgroup.analytics.name
+}
+
+output "history_policy" {
+  description = "ARN of the managed policy to attach to whatever runs the history job."
+  value       = aws_iam_policy.history.arn
+}
+
+output "athena_query_policy" {
+  description = "ARN of the managed policy for Athena readers."
+  value       = aws_iam_policy.athena_query.arn
+}

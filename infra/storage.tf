@@ -4,6 +4,8 @@ locals {
   bucket_name = var.bucket_name != "" ? var.bucket_name : "${var.name}-lake-${data.aws_caller_identity.current.account_id}"
   # Per-tick datasets, the gate's price reference, and the per-tick run locks.
   lake_prefixes = ["raw", "curated", "validated", "quarantine", "reference", "locks"]
+  # Daily datasets, one object per NYSE session, and the backfill's per-session record.
+  history_prefixes = ["raw_history", "minute_bars", "bars_quarantine", "daily_bars", "session_analytics", "validated_daily", "history_done"]
 }
 
 # The lake: raw, curated, validated and quarantine objects per tick minute.
@@ -99,6 +101,18 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
     }
     expiration {
       days = 30
+    }
+  }
+
+  # Query results are read once by the client that ran the query; the datasets stay in place.
+  rule {
+    id     = "athena-results"
+    status = "Enabled"
+    filter {
+      prefix = "${local.athena_results}/"
+    }
+    expiration {
+      days = var.athena_results_expiry_days
     }
   }
 

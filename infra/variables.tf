@@ -163,6 +163,28 @@ variable "alarm_actions" {
   default     = []
 }
 
+variable "athena_bytes_scanned_cutoff" {
+  description = "Bytes one Athena query may scan before the workgroup cancels it (default 1 GiB; Athena's minimum is 10 MB)."
+  type        = number
+  default     = 1073741824
+
+  validation {
+    condition     = var.athena_bytes_scanned_cutoff >= 10485760 && floor(var.athena_bytes_scanned_cutoff) == var.athena_bytes_scanned_cutoff
+    error_message = "athena_bytes_scanned_cutoff must be a whole number of bytes, at least 10485760 (10 MB, Athena's minimum)."
+  }
+}
+
+variable "athena_results_expiry_days" {
+  description = "Days after which Athena query results under athena-results/ expire."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.athena_results_expiry_days >= 1 && floor(var.athena_results_expiry_days) == var.athena_results_expiry_days
+    error_message = "athena_results_expiry_days must be a whole number of days, at least 1."
+  }
+}
+
 variable "enforce_tls_policy" {
   description = "Attach the bucket policy that denies requests without TLS. Testing only: moto's server ignores policy conditions and would deny everything. Never turn off in AWS."
   type        = bool

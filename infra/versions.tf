@@ -17,18 +17,21 @@ locals {
 provider "aws" {
   region = var.region
 
-  # Against an emulator: every service at one endpoint, no real account lookups.
+  # Against an emulator: every service at one endpoint, no real credential checks. The account
+  # id is still asked of the emulator's STS: the provider builds some ARNs from it (an Athena
+  # workgroup's, to read its tags) and moto finds nothing under an ARN without one.
   skip_credentials_validation = local.emulated
-  skip_requesting_account_id  = local.emulated
   skip_metadata_api_check     = local.emulated
   s3_use_path_style           = local.emulated
 
   dynamic "endpoints" {
     for_each = local.emulated ? [var.aws_endpoint_url] : []
     content {
+      athena     = endpoints.value
       cloudwatch = endpoints.value
       dynamodb   = endpoints.value
       ecr        = endpoints.value
+      glue       = endpoints.value
       iam        = endpoints.value
       lambda     = endpoints.value
       logs       = endpoints.value

@@ -5,6 +5,7 @@ real handler."""
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -13,6 +14,15 @@ from pathlib import Path
 import boto3
 import pytest
 
+from marketdata_assets.curation import CURATED_SCHEMA
+from marketdata_assets.gate.routing import VALIDATED_COLUMNS
+from marketdata_assets.records import (
+    BAR_CANDIDATE_SCHEMA,
+    BAR_SCHEMA,
+    BARS_QUARANTINE_COLUMNS,
+    DAILY_BAR_SCHEMA,
+    SESSION_ANALYTICS_SCHEMA,
+)
 from marketdata_tests.conftest import free_port
 
 pytestmark = pytest.mark.slow  # real servers, subprocesses or Terraform
@@ -67,7 +77,54 @@ def test_terraform_validates(workdir: Path) -> None:
 
 def test_terraform_test_passes_with_a_mocked_provider(workdir: Path) -> None:
     output = terraform(workdir, "test", "-no-color")
-    assert "10 passed, 0 failed" in output
+    runs = sum(
+        len(re.findall(r'^run "', path.read_text(), re.MULTILINE))
+        for path in (INFRA / "tests").glob("*.tftest.hcl")
+    )
+    assert runs >= 16 and f"{runs} passed, 0 failed" in output
+
+
+# How Athena reads the Parquet columns of each pandas dtype the lake writes.
+ATHENA_TYPES = {
+    "str": "string",
+    "int64": "bigint",
+    "Int64": "bigint",
+    "float64": "double",
+    "datetime64[us, UTC]": "timestamp",
+    "datetime64[us]": "timestamp",
+}
+
+
+def lake_columns() -> dict[str, list[list[str]]]:
+    """The catalogued datasets' columns and Athena types, from the schemas the code writes."""
+    validated = {column: CURATED_SCHEMA[column] for column in VALIDATED_COLUMNS}
+    columns = {
+        name: [[column, ATHENA_TYPES[dtype]] for column, dtype in schema.items()]
+        for name, schema in [
+            ("minute_bars", BAR_SCHEMA),
+            ("daily_bars", DAILY_BAR_SCHEMA),
+            ("session_analytics", SESSION_ANALYTICS_SCHEMA),
+            ("validated_daily", validated),
+        ]
+    }
+    columns["bars_quarantine"] = [
+        [
+            column,
+            "array<string>" if column == "reasons" else ATHENA_TYPES[BAR_CANDIDATE_SCHEMA[column]],
+        ]
+        for column in BARS_QUARANTINE_COLUMNS
+    ]
+    return columns
+
+
+def test_catalog_columns_are_the_columns_the_lake_writes(workdir: Path) -> None:
+    expression = "jsonencode({for name, table in local.catalog_tables : name => table.columns})"
+    done = subprocess.run(
+        ["terraform", "console", "-no-color"],
+        cwd=workdir, input=expression, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert json.loads(json.loads(done.stdout)) == lake_columns()
 
 
 def test_checkov_finds_nothing_unexplained() -> None:
@@ -140,6 +197,16 @@ def test_apply_against_moto_then_a_tick_through_the_real_handler(
         assert concurrency["ReservedConcurrentExecutions"] == 1
         schedules = boto3.client("scheduler").list_schedules()["Schedules"]
         assert len(schedules) == 2
+        tables = boto3.client("glue").get_tables(DatabaseName=outputs["glue_database"])
+        assert {
+            table["Name"]: [[c["Name"], c["Type"]] for c in table["StorageDescriptor"]["Columns"]]
+            for table in tables["TableList"]
+        } == lake_columns()
+        assert all(t["Parameters"]["projection.enabled"] == "true" for t in tables["TableList"])
+        workgroup = boto3.client("athena").get_work_group(WorkGroup=outputs["athena_workgroup"])
+        athena = workgroup["WorkGroup"]["Configuration"]
+        assert athena["EnforceWorkGroupConfiguration"] is True
+        assert athena["BytesScannedCutoffPerQuery"] == 2**30
 
         environment = config["Environment"]["Variables"]
         assert "ALPHAVANTAGE_API_KEY" not in environment
@@ -183,3 +250,4 @@ def test_apply_against_moto_then_a_tick_through_the_real_handler(
         _empty_bucket(outputs_bucket(workdir))
         terraform(workdir, "destroy", "-auto-approve", "-input=false", "-no-color", *variables)
     assert boto3.client("lambda").list_functions()["Functions"] == []
+    assert boto3.client("glue").get_databases()["DatabaseList"] == []

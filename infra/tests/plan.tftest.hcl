@@ -2,34 +2,7 @@
 
 mock_provider "aws" {
   override_during = plan
-
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_resource "aws_s3_bucket" {
-    defaults = { arn = "arn:aws:s3:::marketdata-lake-123456789012", id = "marketdata-lake-123456789012" }
-  }
-  mock_resource "aws_dynamodb_table" {
-    defaults = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/marketdata-latest-prices" }
-  }
-  mock_resource "aws_sqs_queue" {
-    defaults = {
-      arn = "arn:aws:sqs:us-east-1:123456789012:marketdata-tick-dead-letters"
-      url = "https://sqs.us-east-1.amazonaws.com/123456789012/marketdata-tick-dead-letters"
-    }
-  }
-  mock_resource "aws_iam_role" {
-    defaults = { arn = "arn:aws:iam::123456789012:role/marketdata-tick" }
-  }
-  mock_resource "aws_lambda_function" {
-    defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:function:marketdata-tick" }
-  }
-  mock_resource "aws_ecr_repository" {
-    defaults = {
-      arn            = "arn:aws:ecr:us-east-1:123456789012:repository/marketdata-tick"
-      repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/marketdata-tick"
-    }
-  }
+  source          = "./tests/mocks"
 }
 
 run "lake_is_private_encrypted_versioned_and_tls_only" {
@@ -60,8 +33,8 @@ run "lake_is_private_encrypted_versioned_and_tls_only" {
     error_message = "the bucket policy must deny every request without TLS"
   }
   assert {
-    condition     = toset([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r.id]) == toset(["raw", "quarantine", "locks", "noncurrent-versions-and-uploads"])
-    error_message = "lifecycle rules for raw, quarantine, stale locks and noncurrent versions/uploads are expected"
+    condition     = toset([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r.id]) == toset(["raw", "quarantine", "athena-results", "locks", "noncurrent-versions-and-uploads"])
+    error_message = "lifecycle rules for raw, quarantine, Athena results, stale locks and noncurrent versions/uploads are expected"
   }
 }
 
