@@ -40,10 +40,11 @@ class BackfillSummary:
     failed: list[dict[str, str]] = field(default_factory=list)  # {"session", "error"}
     provider_errors: int = 0  # symbol-sessions the provider did not deliver
     already_done: int = 0  # sessions with every requested symbol done before this run
+    notes: list[str] = field(default_factory=list)  # what the source could not give, in words
 
     def as_dict(self) -> dict[str, object]:
         summary = asdict(self)
-        del summary["already_done"]
+        del summary["already_done"], summary["notes"]
         return summary
 
 
@@ -142,6 +143,8 @@ def _record(
         summary.validated += counts["validated"]
         summary.quarantined += counts["quarantined"]
         summary.provider_errors += len(errors)
+        summary.notes += counts["notes"]
+        summary.notes += [f"{symbol} {session}: {error}" for symbol, error in errors.items()]
         finished = {symbol for symbol in plan.todo[session] if symbol not in errors}
         done = sorted(_done(lake, session) | finished)
         # Written last: a session whose run failed has no new record a resume could trust.
@@ -256,6 +259,12 @@ class _Progress:
             self.stream.flush()
 
 
+def shown_notes(notes: list[str], shown: int = 10) -> list[str]:
+    """The first notes, and how many more there are."""
+    more = [f"... and {len(notes) - shown} more notes"] if len(notes) > shown else []
+    return notes[:shown] + more
+
+
 def summary_text(summary: BackfillSummary, plan: Plan) -> str:
     """The summary for people: what ran, what was counted, what was skipped or failed."""
     lines = [
@@ -268,6 +277,7 @@ def summary_text(summary: BackfillSummary, plan: Plan) -> str:
     if summary.skipped:
         lines.append(f"closed (skipped): {', '.join(summary.skipped)}")
     lines += [f"failed {f['session']}: {f['error']}" for f in summary.failed]
+    lines += shown_notes(summary.notes)
     if summary.quarantined:
         lines.append("quarantined bars: bars_quarantine/date=<session>/part.parquet")
     return "\n".join(lines)

@@ -272,6 +272,8 @@ def _backfill(args: argparse.Namespace, settings: Settings) -> int:
     summary = backfill.run(settings, plan, instance, sys.stderr, args.force)
     if args.json:
         print(json.dumps(summary.as_dict()))
+        for note in backfill.shown_notes(summary.notes):
+            print(f"marketdata: note: {note}", file=sys.stderr)
     else:
         print(backfill.summary_text(summary, plan))
     return 1 if summary.failed else 0

@@ -229,3 +229,37 @@ def test_validated_daily_folds_the_session_ticks(history_settings: Settings) -> 
     assert len(folded) == 2 * len(ticks)
     ordered = folded.sort_values(["symbol", "event_ts"], ignore_index=True)
     pd.testing.assert_frame_equal(folded, ordered)  # sorted by symbol, then time
+
+
+def test_the_aws_profile_writes_the_same_objects_to_s3(
+    aws_settings: Settings, history_settings: Settings
+) -> None:
+    week = (date(2025, 11, 26), date(2025, 11, 28))
+    _backfill(history_settings, *week)
+    on_s3 = aws_settings.with_overrides(symbols=history_settings.symbols)
+    summary = _backfill(on_s3, *week)
+
+    assert summary.sessions == 2 and summary.failed == []
+    local = _objects(history_settings)
+    assert sorted(local) == sorted(k for k in local if "date=2025-11-2" in k)
+    assert _objects(on_s3) == local  # same keys, same bytes on both backends
+
+
+def test_progress_shows_sessions_rows_and_eta_on_a_terminal() -> None:
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    bar = backfill._Progress(4, screen)
+    bar.advance(1, 390)
+    bar.advance(3, 1_560)
+    bar.close()
+    frames = screen.getvalue().split("\r")
+    assert "1/4 sessions · 390 rows · ETA" in frames[1]
+    assert frames[2].startswith("[" + "#" * 30 + "] 4/4 sessions · 1,560 rows · ETA 0:00")
+    quiet = io.StringIO()  # not a terminal: no bar
+    backfill._Progress(4, quiet).advance(4, 10)
+    assert quiet.getvalue() == ""

@@ -172,7 +172,11 @@ def bars_gate(context: AssetExecutionContext, raw_history: dict[str, bytes]) -> 
         payload = raw_history.get(key, b"")
         parsed = parse_history(payload, session)
         frames.append(parsed.candidates.assign(session=pd.Timestamp(session).as_unit("us")))
-        summary[key] = {"rows": len(parsed.candidates), "provider_errors": parsed.errors}
+        summary[key] = {
+            "rows": len(parsed.candidates),
+            "provider_errors": parsed.errors,
+            "notes": parsed.notes,  # e.g. a session older than the provider keeps minutes for
+        }
         for note in parsed.notes:
             context.log.info(note)
     candidates = pd.concat(frames, ignore_index=True)
