@@ -57,6 +57,7 @@ test: lint $(CHECKOV)
 bench: install
 	$(BIN)/python bench/gate.py
 	$(BIN)/python bench/tick.py
+	$(BIN)/python bench/history.py
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache data .dagster_home

@@ -1,0 +1,352 @@
+"""Benchmark: a year of 1-minute bars through the history path, beside ArcticDB on LMDB.
+
+Three workloads (issue 11): backfill 252 sessions x 100 symbols from the stub through the bars
+gate into a local lake (`marketdata backfill` in a child process: wall time and peak RSS); read
+one symbol's year of 1-minute bars (`history.query.bars`); aggregate one session x 500 symbols to
+5-minute bars. The same bars, generated once with the stub and saved as Parquet, go into ArcticDB
+(one library per dataset, one ArcticDB symbol per ticker) in its own environment (`.tools/
+arcticdb`: it requires pandas < 3), a child process that prints JSON timings back. Both sides'
+answers are compared before any figure is printed. Never a pass/fail gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from _measure import machine  # noqa: E402
+
+from marketdata_assets.history.query import bars  # noqa: E402
+from marketdata_assets.market_hours import session_bounds, sessions_in  # noqa: E402
+from marketdata_assets.providers.history import make_history_source, parse_history  # noqa: E402
+from marketdata_assets.settings import Settings  # noqa: E402
+
+T = TypeVar("T")
+LAST_SESSION = date(2026, 11, 25)
+SEED = 7
+REPEAT = 3
+ARCTIC_ENV = ROOT / ".tools" / "arcticdb"
+ARCTIC_PACKAGES = ("arcticdb==6.28.2", "pyarrow==26.0.1")
+BAR_COLUMNS = ("open", "high", "low", "close", "volume")
+
+
+@dataclass(frozen=True)
+class Scale:
+    sessions: int  # ending LAST_SESSION
+    symbols: int  # with a bar in every minute of every session
+    wide: int  # symbols of the last session, aggregated to 5-minute bars
+
+
+FULL = Scale(sessions=252, symbols=100, wide=500)
+QUICK = Scale(sessions=21, symbols=20, wide=100)
+
+# ArcticDB's half, run by the interpreter of its own environment: `write` or `query`, then a JSON
+# job; prints one JSON object of timings and checksums.
+ARCTIC = """
+import json, resource, sys, time
+import arcticdb as adb
+import pandas as pd
+import pyarrow.parquet as pq
+
+mode, job = sys.argv[1], json.loads(sys.argv[2])
+store = adb.Arctic(f"lmdb://{job['db']}?map_size=16GB")
+
+
+def by_symbol(folder):
+    began = time.perf_counter()
+    frame = pq.read_table(folder).to_pandas()
+    frame["start"] = frame["start"].dt.tz_convert(None).astype("datetime64[ns]")
+    columns = job["columns"]
+    frames = {s: f.set_index("start")[columns] for s, f in frame.groupby("symbol", sort=True)}
+    return frames, time.perf_counter() - began
+
+
+def write(library, frames):
+    began = time.perf_counter()
+    library.write_batch([adb.WritePayload(s, f) for s, f in frames.items()])
+    return time.perf_counter() - began
+
+
+def best(work):
+    times = []
+    for _ in range(job["repeat"]):
+        began = time.perf_counter()
+        result = work()
+        times.append(time.perf_counter() - began)
+    return result, min(times)
+
+
+if mode == "write":
+    year = store.create_library("minute_bars")
+    frames, load_s = by_symbol(job["year"])
+    rows = sum(len(f) for f in frames.values())
+    write_s = write(year, frames)
+    del frames
+    extra, extra_load_s = by_symbol(job["wide"])
+    extra_s = write(year, extra)
+    print(json.dumps({"rows": rows, "load_s": load_s, "write_s": write_s,
+                      "wide_rows": sum(len(f) for f in extra.values()),
+                      "wide_load_s": extra_load_s, "wide_write_s": extra_s}))
+else:
+    year = store.get_library("minute_bars")
+    one, read_s = best(lambda: year.read(job["symbol"]).data)
+    session = (pd.Timestamp(job["open"]).tz_convert(None),
+               pd.Timestamp(job["close"]).tz_convert(None) - pd.Timedelta(1, "ns"))
+    q = adb.QueryBuilder().resample("5min").agg({
+        "open": ("open", "first"), "high": ("high", "max"), "low": ("low", "min"),
+        "close": ("close", "last"), "volume": ("volume", "sum")})
+    requests = [adb.ReadRequest(s, date_range=session, query_builder=q) for s in job["wide"]]
+    five, aggregate_s = best(lambda: [item.data for item in year.read_batch(requests)])
+    print(json.dumps({
+        "read_s": read_s, "read_rows": len(one), "read_close": float(one["close"].sum()),
+        "aggregate_s": aggregate_s, "aggregate_rows": sum(len(f) for f in five),
+        "aggregate_close": float(sum(f["close"].sum() for f in five)),
+        "aggregate_volume": int(sum(f["volume"].sum() for f in five)),
+    }))
+"""
+
+
+@dataclass(frozen=True)
+class Child:
+    stdout: str
+    seconds: float  # wall time from start to exit
+    peak_rss: int  # bytes: the child's peak resident set
+
+
+def run_child(argv: Sequence[str], env: dict[str, str] | None = None) -> Child:
+    """Run one process to its end, sampling its peak resident set (VmHWM) while it runs.
+
+    Not rusage: Linux carries the pre-exec high-water mark into a spawned child's `ru_maxrss`,
+    so it would report at least this (large) process's own peak."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        began = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=ROOT)
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, _high_water(process.pid))
+            time.sleep(0.02)
+        seconds = time.perf_counter() - began
+        out.seek(0)
+        err.seek(0)
+        if process.returncode:
+            tail = (out.read() + err.read()).decode(errors="replace")[-3000:]
+            raise SystemExit(f"{' '.join(argv[:3])} … exited {process.returncode}:\n{tail}")
+        return Child(out.read().decode(), seconds, peak)
+
+
+def _high_water(pid: int) -> int:
+    """The peak resident set of a running process, in bytes (0 once it has exited)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            line = next((row for row in status if row.startswith("VmHWM:")), "VmHWM: 0 kB")
+    except OSError:
+        return 0
+    return int(line.split()[1]) * 1024
+
+
+def tickers(count: int, first: int = 0) -> list[str]:
+    return [f"S{i:03d}" for i in range(first, first + count)]
+
+
+def generate(folder: Path, sessions: Sequence[date], symbols: Sequence[str]) -> int:
+    """The stub's bars of `symbols` in `sessions`, one Parquet file per session; rows written."""
+    folder.mkdir(parents=True)
+    with ProcessPoolExecutor(os.cpu_count()) as pool:
+        counts = pool.map(partial(_generate_session, folder, symbols), sessions)
+        return sum(counts)
+
+
+def _generate_session(folder: Path, symbols: Sequence[str], session: date) -> int:
+    stub = make_history_source("stub", seed=SEED)
+    candidates = parse_history(stub.fetch(session, symbols), session).candidates
+    assert candidates["problem"].isna().all(), f"{session}: the stub delivered a bad row"
+    frame = candidates[["symbol", "start", *BAR_COLUMNS]].astype({"volume": "int64"})
+    frame.to_parquet(folder / f"{session.isoformat()}.parquet", index=False)
+    return len(frame)
+
+
+def backfill(lake: Path, first: date, last: date, symbols: Sequence[str]) -> tuple[dict, Child]:
+    """`marketdata backfill` from the stub into the local lake at `lake`: its JSON summary."""
+    command = [
+        str(Path(sys.executable).parent / "marketdata"),
+        *("backfill", "--from", first.isoformat(), "--to", last.isoformat()),
+        *("--symbols", ",".join(symbols), "--provider", "stub", "--json"),
+    ]
+    env = {**os.environ, "MARKETDATA_DATA_DIR": str(lake), "MARKETDATA_SEED": str(SEED)}
+    done = run_child(command, env)
+    summary = json.loads(done.stdout)
+    assert not summary["failed"], summary["failed"]
+    return summary, done
+
+
+def best(work: Callable[[], T], repeat: int = REPEAT) -> tuple[T, float]:
+    """The last result and the best wall time of `repeat` runs."""
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        result = work()
+        times.append(time.perf_counter() - began)
+    return result, min(times)
+
+
+def arctic_python() -> Path:
+    """The interpreter of ArcticDB's own environment, created on first use."""
+    python = ARCTIC_ENV / "bin" / "python"
+    if not python.exists():
+        print(f"creating {ARCTIC_ENV.relative_to(ROOT)} ({', '.join(ARCTIC_PACKAGES)})")
+        base = getattr(sys, "_base_executable", sys.executable)
+        subprocess.run([base, "-m", "venv", str(ARCTIC_ENV)], check=True)
+        pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, *ARCTIC_PACKAGES], check=True)
+    return python
+
+
+def arctic(mode: str, job: dict[str, Any]) -> tuple[dict[str, Any], Child]:
+    done = run_child([str(arctic_python()), "-c", ARCTIC, mode, json.dumps(job)])
+    return json.loads(done.stdout), done
+
+
+def ours_read(settings: Settings, symbol: str, first: date, last: date) -> dict[str, Any]:
+    history, seconds = best(lambda: bars(settings, symbol, "1m", first, last))
+    frame = pd.DataFrame(history.rows)
+    return {"read_s": seconds, "read_rows": len(frame), "read_close": math.fsum(frame["close"])}
+
+
+def ours_aggregate(settings: Settings, symbols: Sequence[str], session: date) -> dict[str, Any]:
+    def aggregate() -> list[dict[str, object]]:
+        return [row for s in symbols for row in bars(settings, s, "5m", session, session).rows]
+
+    rows, seconds = best(aggregate)
+    frame = pd.DataFrame(rows)
+    return {
+        "aggregate_s": seconds,
+        "aggregate_rows": len(frame),
+        "aggregate_close": math.fsum(frame["close"]),
+        "aggregate_volume": int(frame["volume"].sum()),
+    }
+
+
+def agree(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
+    """Both stores answered the same question: same row counts, same sums."""
+    for key in ("read_rows", "aggregate_rows", "aggregate_volume"):
+        assert ours[key] == theirs[key], f"{key}: ours {ours[key]}, ArcticDB {theirs[key]}"
+    for key in ("read_close", "aggregate_close"):
+        assert math.isclose(ours[key], theirs[key], rel_tol=1e-9), (key, ours[key], theirs[key])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK.sessions} sessions x {QUICK.symbols} symbols, {QUICK.wide} aggregated",
+    )
+    scale = QUICK if parser.parse_args().quick else FULL
+    sessions = sessions_in(date(LAST_SESSION.year - 2, 1, 1), LAST_SESSION)[-scale.sessions :]
+    first, last = sessions[0], sessions[-1]
+    symbols = tickers(scale.symbols)
+    extra = tickers(scale.wide - scale.symbols, scale.symbols)
+    print(f"bench/history.py on {machine()}")
+    print(
+        f"{scale.sessions} sessions {first}..{last} x {scale.symbols} symbols of 1-minute bars; "
+        f"{scale.wide} symbols on {last}"
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-history-") as tmp:
+        folder = Path(tmp)
+        rows = generate(folder / "year", sessions, symbols)
+        wide_rows = generate(folder / "wide", [last], extra)
+
+        summary, backfilled = backfill(folder / "lake", first, last, symbols)
+        assert summary["validated"] == rows and summary["quarantined"] == 0, summary
+        widened, added = backfill(folder / "lake", last, last, [*symbols, *extra])
+        assert widened["quarantined"] == 0, widened
+        settings = Settings.from_env({"MARKETDATA_DATA_DIR": str(folder / "lake")})
+        bars(settings, symbols[0], "1m", last, last)  # DuckDB's first connection, once
+        ours = ours_read(settings, symbols[0], first, last)
+        ours |= ours_aggregate(settings, [*symbols, *extra], last)
+
+        opened, closed = session_bounds(last)
+        job = {
+            "db": str(folder / "arcticdb"),
+            "year": str(folder / "year"),
+            "wide": str(folder / "wide"),
+            "columns": list(BAR_COLUMNS),
+            "repeat": REPEAT,
+        }
+        written, writer = arctic("write", job)
+        assert (written["rows"], written["wide_rows"]) == (rows, wide_rows), written
+        job |= {"symbol": symbols[0], "wide": [*symbols, *extra]}
+        job |= {"open": opened.isoformat(), "close": closed.isoformat()}
+        theirs, _ = arctic("query", job)
+        agree(ours, theirs)
+
+    arctic_write_s = written["load_s"] + written["write_s"]
+    print(
+        f"{'workload':<52} | {'ours s':>7} {'peak MB':>8} | {'ArcticDB s':>10} {'peak MB':>8} | "
+        f"{'ours/ArcticDB':>13} | target"
+    )
+    lines = [
+        (
+            f"backfill {rows:,} bars (ArcticDB: Parquet + write)",
+            backfilled.seconds,
+            backfilled.peak_rss,
+            arctic_write_s,
+            writer.peak_rss,
+            "60 s, 2 GB",
+        ),
+        (
+            f"read {symbols[0]}'s {ours['read_rows']:,} bars",
+            ours["read_s"],
+            None,
+            theirs["read_s"],
+            None,
+            "0.3 s",
+        ),
+        (
+            f"aggregate {last} x {scale.wide} symbols to 5m",
+            ours["aggregate_s"],
+            None,
+            theirs["aggregate_s"],
+            None,
+            "0.5 s",
+        ),
+    ]
+    for label, mine, my_rss, other, other_rss, target in lines:
+        print(
+            f"{label:<52} | {mine:>7.2f} {_mb(my_rss):>8} | {other:>10.3f} {_mb(other_rss):>8} | "
+            f"{mine / other:>12.1f}x | {target}"
+        )
+    print(
+        f"backfill: {rows / backfilled.seconds:,.0f} bars/s including the command's start; "
+        f"ArcticDB: Parquet load {written['load_s']:.2f} s + write {written['write_s']:.2f} s"
+    )
+    print(
+        f"adding {len(extra)} symbols to {last}: backfill {added.seconds:.1f} s, "
+        f"ArcticDB {written['wide_load_s'] + written['wide_write_s']:.2f} s"
+    )
+
+
+def _mb(size: int | None) -> str:
+    return "" if size is None else f"{size / 2**20:,.0f}"
+
+
+if __name__ == "__main__":
+    main()
