@@ -20,7 +20,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from marketdata_assets.history.daily import session_dates
+from marketdata_assets.history.daily import key_parts, session_days, symbol_session_keys
 from marketdata_assets.market_hours import session_bounds, sessions_in
 from marketdata_assets.records import SESSION_ANALYTICS_SCHEMA
 
@@ -72,30 +72,33 @@ def _previous_sessions(session: pd.Series) -> pd.Series:
 
 def _realized_vol(bars: pd.DataFrame, days: list[date]) -> pd.DataFrame:
     """realized_vol per symbol and session of `days`, from the 1-minute bars."""
-    wanted = np.array(days, dtype="datetime64[us]")
-    minute_bars = bars.loc[bars["interval"] == "1m", ["symbol", "start", "close"]]
-    minute_bars = minute_bars.assign(session=session_dates(minute_bars["start"]))
-    minute_bars = minute_bars[minute_bars["session"].isin(wanted)]
-    opens = pd.Series(
-        [session_bounds(day)[0].as_unit("us").value for day in days],
-        index=wanted,
-        dtype="int64",
+    keys, symbols = symbol_session_keys(bars)
+    session = session_days(bars["start"])
+    wanted = np.array(days, dtype="datetime64[D]").astype(np.int64)
+    opens = np.array([session_bounds(day)[0].as_unit("us").value for day in days], np.int64)
+    minute_bar = bars["interval"].eq("1m").to_numpy(dtype=bool, na_value=False)
+    rows = np.flatnonzero(minute_bar & np.isin(session, wanted))
+    if not len(rows):
+        return pd.DataFrame({"symbol": [], "session": [], "realized_vol": []}).astype(
+            {"symbol": "str", "session": "datetime64[us]", "realized_vol": "float64"}
+        )
+    start = bars["start"].array.asi8[rows]
+    bucket = (start - opens[np.searchsorted(wanted, session[rows])]) // _BUCKET_US
+    order = np.lexsort((start, keys[rows]))
+    key, bucket, close = keys[rows][order], bucket[order], bars["close"].to_numpy()[rows][order]
+    # a bucket's price: the close of its last bar
+    last = np.r_[(key[1:] != key[:-1]) | (bucket[1:] != bucket[:-1]), True]
+    key, log_close = key[last], np.log(close[last])
+    same = np.r_[False, key[1:] == key[:-1]]
+    squared = np.where(same, np.square(log_close - np.roll(log_close, 1)), 0.0)
+    first = np.flatnonzero(~same)
+    buckets = np.diff(np.r_[first, len(key)])
+    sum_squared = np.add.reduceat(squared, first)
+    symbol, session_of_key = key_parts(key[first], symbols)
+    return pd.DataFrame(
+        {
+            "symbol": pd.Series(symbol, dtype="str"),
+            "session": session_of_key,
+            "realized_vol": np.where(buckets >= 2, np.sqrt(sum_squared * TRADING_DAYS), np.nan),
+        }
     )
-    offset = minute_bars["start"].array.asi8 - opens.loc[minute_bars["session"]].to_numpy()
-    buckets = minute_bars.assign(bucket=offset // _BUCKET_US).sort_values(
-        [*_KEYS, "start"], kind="stable"
-    )
-    closes = buckets.drop_duplicates([*_KEYS, "bucket"], keep="last").reset_index(drop=True)
-    log_close = np.log(closes["close"].to_numpy())
-    same_session = (closes[_KEYS] == closes[_KEYS].shift(1)).all(axis=1).to_numpy()
-    squared = np.where(same_session, np.square(log_close - np.roll(log_close, 1)), 0.0)
-    summary = (
-        closes[_KEYS]
-        .assign(squared=squared)
-        .groupby(_KEYS, sort=True)
-        .agg(sum_squared=("squared", "sum"), buckets=("squared", "size"))
-        .reset_index()
-    )
-    realized = np.sqrt(summary["sum_squared"] * TRADING_DAYS)
-    summary["realized_vol"] = realized.where(summary["buckets"] >= 2)
-    return summary[[*_KEYS, "realized_vol"]]
