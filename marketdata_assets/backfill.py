@@ -19,7 +19,7 @@ from dagster import DagsterInstance, ExecuteInProcessResult
 from marketdata_assets import stores
 from marketdata_assets.defs.partitions import SESSIONS_PER_RUN, trading_sessions
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.lake import ObjectStore, day_key
+from marketdata_assets.lake import ObjectStore, day_key, read_if_present
 from marketdata_assets.lake.codecs import decode, encode
 from marketdata_assets.market_hours import closed_days, sessions_in
 from marketdata_assets.providers.history import HistoryError, HistorySource, make_history_source
@@ -159,10 +159,10 @@ def _check_metadata(result: ExecuteInProcessResult, check: str, key: str) -> Any
 
 
 def _done(lake: ObjectStore, session: date) -> set[str]:
-    try:
-        record = decode("history_done", lake.get(day_key("history_done", session)))
-    except FileNotFoundError:
+    body = read_if_present(lake, day_key("history_done", session))
+    if body is None:
         return set()
+    record = decode("history_done", body)
     assert isinstance(record, dict)
     return set(record.get("symbols", []))
 

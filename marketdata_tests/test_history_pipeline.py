@@ -13,10 +13,11 @@ import pytest
 
 from marketdata_assets import backfill
 from marketdata_assets.cli import main
+from marketdata_assets.contracts import VALIDATED_SCHEMA
 from marketdata_assets.defs.partitions import trading_sessions
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.lake import DAY_DATASETS, day_key
-from marketdata_assets.lake.codecs import decode
+from marketdata_assets.lake import DAY_DATASETS, day_key, object_key
+from marketdata_assets.lake.codecs import decode, encode
 from marketdata_assets.market_hours import sessions_in
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store
@@ -217,6 +218,14 @@ def test_validated_daily_folds_the_session_ticks(history_settings: Settings) -> 
     ticks = [datetime.fromisoformat(f"2026-11-25T15:0{m}:00+00:00") for m in range(3)]
     for tick in ticks:
         run_tick(history_settings, tick)
+    # a minute object from before the typed Quote: `volume`, no exchange columns
+    old = pd.DataFrame({"line": [0], "symbol": ["AAPL"], "price": [230.0], "volume": [5],
+                        "currency": ["USD"], "event_ts": [pd.Timestamp("2026-11-25 14:59:30Z")],
+                        "tick": [pd.Timestamp("2026-11-25 14:59Z")]})  # fmt: skip
+    lake_store(history_settings).put(
+        object_key("validated", datetime.fromisoformat("2026-11-25T14:59:00+00:00")),
+        encode("validated", old),
+    )
     defs = build_definitions(history_settings)
     result = materialize(
         [defs.get_assets_def("validated_daily")],
@@ -226,7 +235,9 @@ def test_validated_daily_folds_the_session_ticks(history_settings: Settings) -> 
     )
     assert result.success
     folded = _table(history_settings, "validated_daily", date(2026, 11, 25))
-    assert len(folded) == 2 * len(ticks)
+    assert len(folded) == 2 * len(ticks) + 1
+    assert list(folded.columns) == list(VALIDATED_SCHEMA)
+    assert folded["day_volume"].isna().sum() == 1  # the old object's row: kept, volume unknown
     ordered = folded.sort_values(["symbol", "event_ts"], ignore_index=True)
     pd.testing.assert_frame_equal(folded, ordered)  # sorted by symbol, then time
 

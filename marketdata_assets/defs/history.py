@@ -310,11 +310,14 @@ def validated_daily(
 
 
 def _read_parquet(body: bytes) -> pd.DataFrame:
+    """One validated minute object, in today's validated schema: an object written before a
+    column existed gets it empty, a column since retired is dropped."""
+    from marketdata_assets.contracts import VALIDATED_SCHEMA
     from marketdata_assets.lake.codecs import decode
 
     frame = decode("validated", body)
     assert isinstance(frame, pd.DataFrame)
-    return frame
+    return frame.reindex(columns=list(VALIDATED_SCHEMA)).astype(VALIDATED_SCHEMA)
 
 
 def _empty_bars() -> pd.DataFrame:
@@ -328,10 +331,9 @@ def _empty_daily() -> pd.DataFrame:
 
 
 def _empty_validated() -> pd.DataFrame:
-    from marketdata_assets.curation import CURATED_SCHEMA
-    from marketdata_assets.gate.routing import VALIDATED_COLUMNS
+    from marketdata_assets.contracts import VALIDATED_SCHEMA
 
-    return pd.DataFrame({name: pd.Series(dtype=CURATED_SCHEMA[name]) for name in VALIDATED_COLUMNS})
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in VALIDATED_SCHEMA.items()})
 
 
 history_assets = [raw_history, bars_gate, daily_bars, session_analytics, validated_daily]

@@ -20,6 +20,7 @@ from marketdata_assets.lake import (
     day_key,
     latest_key_before,
     object_key,
+    read_if_present,
 )
 from marketdata_assets.lake.codecs import decode, encode
 from marketdata_assets.lake.locks import LocalTickLock, S3TickLock, TickLock
@@ -106,12 +107,9 @@ class LakeIOManager(ConfigurableIOManager):
         of days loads as those days."""
         store, loaded = self.object_store(), {}
         for session in sessions:
-            key = day_key(name, session)
-            try:
-                body = store.get(key)
-            except FileNotFoundError:
-                continue
-            loaded[session.isoformat()] = decode(name, body)
+            body = read_if_present(store, day_key(name, session))
+            if body is not None:
+                loaded[session.isoformat()] = decode(name, body)
         return loaded
 
     def reference_before(self, tick: datetime) -> tuple[str | None, dict[str, PriceState]]:

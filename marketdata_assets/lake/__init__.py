@@ -12,7 +12,7 @@ from marketdata_assets.lake.keys import (
     object_key,
     tick_prefix,
 )
-from marketdata_assets.lake.objects import LocalObjectStore, ObjectStore
+from marketdata_assets.lake.objects import LocalObjectStore, ObjectStore, read_if_present
 
 __all__ = [
     "DATASETS",
@@ -26,5 +26,6 @@ __all__ = [
     "day_key",
     "latest_key_before",
     "object_key",
+    "read_if_present",
     "tick_prefix",
 ]

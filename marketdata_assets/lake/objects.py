@@ -15,11 +15,17 @@ class ObjectStore(Protocol):
         """Store `body` at `key`, replacing any object there; returns where it went."""
         ...
 
-    def get(self, key: str) -> bytes:
-        """The object at `key`; FileNotFoundError when there is none."""
-        ...
+    def get(self, key: str) -> bytes: ...
 
     def keys(self, prefix: str) -> list[str]: ...
+
+
+def read_if_present(store: ObjectStore, key: str) -> bytes | None:
+    """The object at `key`, or None when there is none. Absence is learnt by listing the key's
+    folder, never from a failed read: S3 answers 403, not 404, to a reader whose listing is
+    limited to some prefixes."""
+    folder = key.rpartition("/")[0] + "/"
+    return store.get(key) if key in store.keys(folder) else None
 
 
 class LocalObjectStore:

@@ -13,10 +13,6 @@ class LakeError(RuntimeError):
     """A lake operation failed; the message names the operation and the key."""
 
 
-class MissingObject(LakeError, FileNotFoundError):
-    """There is no object at the key (as a local lake raises FileNotFoundError)."""
-
-
 class S3ObjectStore:
     """Objects in `bucket`. PutObject is atomic: readers see the old object or the new one."""
 
@@ -37,11 +33,7 @@ class S3ObjectStore:
     def get(self, key: str) -> bytes:
         try:
             body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                raise MissingObject(f"s3://{self.bucket}/{key}: no such object") from error
-            raise self._fail("GetObject", key, error) from error
-        except BotoCoreError as error:
+        except (ClientError, BotoCoreError) as error:
             raise self._fail("GetObject", key, error) from error
         return body
 
