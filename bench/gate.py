@@ -39,10 +39,13 @@ def curated_rows(n: int, seed: int = 1) -> pd.DataFrame:
             "parsed": True,
             "symbol": symbols[np.arange(n) % len(symbols)],
             "price": rng.uniform(10, 500, n),
-            "volume": rng.integers(0, 10_000, n),
+            "day_volume": rng.integers(0, 10_000, n),
             "currency": "USD",
             "event_ts": pd.Timestamp(TICK)
             + pd.to_timedelta(np.arange(n) % 60_000 + (np.arange(n) // len(symbols)), "ms"),
+            "exchange": "NMS",
+            "exchange_tz": "America/New_York",
+            "trading_day": pd.Timestamp(TICK.date()),
             "tick": pd.Timestamp(TICK),
         }
     )
@@ -52,7 +55,7 @@ def curated_rows(n: int, seed: int = 1) -> pd.DataFrame:
     frame.loc[defective[kinds == 0], "parsed"] = False
     frame.loc[defective[kinds == 1], "symbol"] = "bad/symbol"
     frame.loc[defective[kinds == 2], "price"] = -1.0
-    frame.loc[defective[kinds == 3], "volume"] = pd.NA
+    frame.loc[defective[kinds == 3], "day_volume"] = pd.NA
     frame.loc[defective[kinds == 4], "currency"] = "DOLLARS"
     frame.loc[defective[kinds == 5], "event_ts"] = pd.Timestamp(TICK - timedelta(days=2))
     frame.loc[defective[kinds == 6], "event_ts"] = pd.NaT
@@ -67,7 +70,7 @@ def mask_gate(rows: pd.DataFrame, reference: dict[str, float], threshold: float)
         "unparseable": ~rows["parsed"],
         "symbol_invalid": ~rows["symbol"].str.fullmatch(SYMBOL_PATTERN[1:-1]).fillna(False),
         "price_invalid": ~((rows["price"] >= 1e-130) & (rows["price"] < 1e126)),
-        "volume_invalid": ~(rows["volume"] >= 0).fillna(False),
+        "volume_invalid": ~(rows["day_volume"] >= 0).fillna(False),
         "currency_invalid": ~rows["currency"].str.fullmatch("[A-Z]{3}").fillna(False),
         "timestamp_invalid": rows["event_ts"].isna(),
         "timestamp_future": offset > 60,
