@@ -41,10 +41,11 @@ class BackfillSummary:
     provider_errors: int = 0  # symbol-sessions the provider did not deliver
     already_done: int = 0  # sessions with every requested symbol done before this run
     notes: list[str] = field(default_factory=list)  # what the source could not give, in words
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantined bars per reason code
 
     def as_dict(self) -> dict[str, object]:
         summary = asdict(self)
-        del summary["already_done"], summary["notes"]
+        del summary["already_done"], summary["notes"], summary["reasons"]
         return summary
 
 
@@ -144,6 +145,8 @@ def _record(
         summary.quarantined += counts["quarantined"]
         summary.provider_errors += len(errors)
         summary.notes += counts["notes"]
+        for reason, count in counts["reasons"].items():
+            summary.reasons[reason] = summary.reasons.get(reason, 0) + count
         summary.notes += [f"{symbol} {session}: {error}" for symbol, error in errors.items()]
         finished = {symbol for symbol in plan.todo[session] if symbol not in errors}
         done = sorted(_done(lake, session) | finished)
@@ -259,6 +262,10 @@ class _Progress:
             self.stream.flush()
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def shown_notes(notes: list[str], shown: int = 10) -> list[str]:
     """The first notes, and how many more there are."""
     more = [f"... and {len(notes) - shown} more notes"] if len(notes) > shown else []
@@ -269,7 +276,7 @@ def summary_text(summary: BackfillSummary, plan: Plan) -> str:
     """The summary for people: what ran, what was counted, what was skipped or failed."""
     lines = [
         f"backfill {plan.sessions[0]}..{plan.sessions[-1]} ({plan.provider}, "
-        f"{len(plan.symbols)} symbols): {summary.sessions} sessions run, "
+        f"{_count(len(plan.symbols), 'symbol')}): {_count(summary.sessions, 'session')} run, "
         f"{summary.already_done} already done; {summary.rows:,} rows, "
         f"{summary.validated:,} validated, {summary.quarantined:,} quarantined"
         + (f", {summary.provider_errors} provider errors" if summary.provider_errors else "")
@@ -278,6 +285,10 @@ def summary_text(summary: BackfillSummary, plan: Plan) -> str:
         lines.append(f"closed (skipped): {', '.join(summary.skipped)}")
     lines += [f"failed {f['session']}: {f['error']}" for f in summary.failed]
     lines += shown_notes(summary.notes)
-    if summary.quarantined:
-        lines.append("quarantined bars: bars_quarantine/date=<session>/part.parquet")
+    if summary.reasons:
+        reasons = ", ".join(f"{code} {n}" for code, n in sorted(summary.reasons.items()))
+        lines.append(
+            f"quarantined by reason: {reasons} (each row with its text in "
+            "bars_quarantine/date=<session>/part.parquet)"
+        )
     return "\n".join(lines)

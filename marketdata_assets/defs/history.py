@@ -191,7 +191,12 @@ def bars_gate(context: AssetExecutionContext, raw_history: dict[str, bytes]) -> 
     bars_by = _by_session(verdict.bars, "start", sessions)
     quarantine_by = _by_session(verdict.quarantine, "session", sessions)
     for key in summary:
-        summary[key] |= {"validated": len(bars_by[key]), "quarantined": len(quarantine_by[key])}
+        rejected = quarantine_by[key]
+        summary[key] |= {
+            "validated": len(bars_by[key]),
+            "quarantined": len(rejected),
+            "reasons": rejected["reasons"].explode().value_counts().to_dict(),
+        }
     yield Output(bars_by, output_name="minute_bars", metadata={"rows": len(verdict.bars)})
     yield Output(
         quarantine_by,
