@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -29,7 +30,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from marketdata_assets.cli import main
-from marketdata_assets.history.query import ANALYTICS_FIELDS, BAR_FIELDS, analytics, bars
+from marketdata_assets.history.query import (
+    ANALYTICS_FIELDS,
+    BAR_FIELDS,
+    analytics,
+    bars,
+    bars_table,
+)
 from marketdata_assets.lake import day_key
 from marketdata_assets.lake.codecs import encode
 from marketdata_assets.market_hours import session_bounds, session_minutes
@@ -242,6 +249,15 @@ def test_intraday_bars_equal_a_pandas_regrouping_on_new_york_buckets(
     expected = [row for day in SESSIONS for row in regrouped(local[day], "AAPL", minutes)]
     assert_same_rows(got, expected)
     assert {r["symbol"] for r in got} == {"AAPL"}
+
+
+def test_without_a_symbol_every_symbol_is_read_in_symbol_order(lake) -> None:
+    root, minutes = lake
+    got = bars(StorageSettings(data_dir=root), None, "5m")
+    assert (got.first, got.last) == (EARLY_CLOSE, EARLY_CLOSE)
+    expected = [row for symbol in SYMBOLS for row in regrouped(minutes[EARLY_CLOSE], symbol, 5)]
+    assert_same_rows(got.rows, expected)
+    assert bars_table(replace(got, rows=[])).startswith("no history in 2026-11-27..2026-11-27: ")
 
 
 def test_hourly_bars_start_at_half_past_and_the_early_close_ends_at_one(local, capsys) -> None:

@@ -10,7 +10,6 @@ closed hours. No Dagster and no Great Expectations on this path.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -34,103 +33,117 @@ ANALYTICS_FIELDS = (
     *("symbol", "session", "open", "high", "low", "close", "volume", "vwap"),
     *("return", "overnight_return", "realized_vol", "range"),
 )
-# Sessions shown when no --from is given at 1d and by analytics (intraday: one session).
+# Sessions read when no first session is given, at 1d and by analytics (intraday: one).
 DEFAULT_SESSIONS = 5
-_DAY_US = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ISO = "'%Y-%m-%dT%H:%M:%SZ'"
 _FETCHERS = 8  # concurrent S3 GETs
 
-# `src` is the dataset's rows for the sessions read; `sessions` their calendar bounds (in µs).
-# Timestamps are handled as µs since the epoch, so no time zone setting can shift them; `num`
-# turns NaN into null, as JSON needs.
+# `src` holds the dataset's rows of the sessions read, `sessions` their calendar bounds in µs;
+# `{only}` becomes the symbol filter (a bound parameter), or TRUE for every symbol. Timestamps
+# are handled as µs since the epoch, so no time zone setting can shift them; `num` turns NaN
+# into null, as JSON needs.
 _NUM_MACRO = "CREATE MACRO num(x) AS CASE WHEN isnan(x) THEN NULL ELSE x END"
-_IN_SESSIONS = f"""
-FROM src AS b JOIN sessions AS s ON s.day = epoch_us(b.start) // {_DAY_US}
-WHERE b.symbol = $symbol AND epoch_us(b.start) >= s.open_us AND epoch_us(b.start) < s.close_us
+_IN_SESSIONS = """
+FROM src AS b JOIN sessions AS s ON s.day = epoch_us(b.start) // 86400000000
+WHERE {only} AND epoch_us(b.start) >= s.open_us AND epoch_us(b.start) < s.close_us
 """
 _MINUTE_SQL = f"""
-SELECT $symbol, strftime(make_timestamp(epoch_us(b.start)), {_ISO}),
+SELECT b.symbol, strftime(make_timestamp(epoch_us(b.start)), '%Y-%m-%dT%H:%M:%SZ'),
        num(b.open), num(b.high), num(b.low), num(b.close), b.volume,
        CASE WHEN b.volume > 0 THEN num((b.high + b.low + b.close) / 3) END
-{_IN_SESSIONS} ORDER BY b.start
+{_IN_SESSIONS} ORDER BY b.symbol, b.start
 """
 _AGGREGATE_SQL = f"""
 WITH minutes AS (
-    SELECT b.start AS minute, b.open, b.high, b.low, b.close, b.volume,
+    SELECT b.symbol, b.start AS minute, b.open, b.high, b.low, b.close, b.volume,
            s.open_us + (epoch_us(b.start) - s.open_us) // $width * $width AS bucket
     {_IN_SESSIONS}
 )
-SELECT $symbol, strftime(make_timestamp(bucket), {_ISO}),
+SELECT symbol, strftime(make_timestamp(bucket), '%Y-%m-%dT%H:%M:%SZ'),
        num(arg_min(open, minute)), num(max(high)), num(min(low)), num(arg_max(close, minute)),
        sum(volume)::BIGINT,
        num(sum((high + low + close) / 3 * volume) / nullif(sum(volume), 0))
-FROM minutes GROUP BY bucket ORDER BY bucket
+FROM minutes GROUP BY symbol, bucket ORDER BY symbol, bucket
 """
-_DAILY_SQL = f"""
-SELECT d.symbol, strftime(make_timestamp(coalesce(epoch_us(d.first_minute), s.open_us)), {_ISO}),
-       num(d.open), num(d.high), num(d.low), num(d.close), d.volume, num(d.vwap)
-FROM src AS d JOIN sessions AS s ON s.day = CAST(d.session AS DATE) - DATE '1970-01-01'
-WHERE d.symbol = $symbol ORDER BY d.session
+_DAILY_SQL = """
+SELECT b.symbol,
+       strftime(make_timestamp(coalesce(epoch_us(b.first_minute), s.open_us)),
+                '%Y-%m-%dT%H:%M:%SZ'),
+       num(b.open), num(b.high), num(b.low), num(b.close), b.volume, num(b.vwap)
+FROM src AS b JOIN sessions AS s ON s.day = CAST(b.session AS DATE) - DATE '1970-01-01'
+WHERE {only} ORDER BY b.symbol, b.session
 """
 _ANALYTICS_SQL = """
-SELECT symbol, strftime(session, '%Y-%m-%d'), num(open), num(high), num(low), num(close),
-       volume, num(vwap), num("return"), num(overnight_return), num(realized_vol), num("range")
-FROM src WHERE symbol = $symbol ORDER BY session
+SELECT b.symbol, strftime(b.session, '%Y-%m-%d'), num(b.open), num(b.high), num(b.low),
+       num(b.close), b.volume, num(b.vwap), num(b."return"), num(b.overnight_return),
+       num(b.realized_vol), num(b."range")
+FROM src AS b WHERE {only} ORDER BY b.symbol, b.session
 """
 
 
 @dataclass(frozen=True)
 class History:
-    """The rows read for `symbol` from `first` to `last` (the range asked, defaults applied)."""
+    """The rows read for `symbol` (None: every symbol) from `first` to `last` (the range asked,
+    defaults applied), ordered by symbol then time."""
 
-    symbol: str
+    symbol: str | None
     first: date
     last: date
     rows: list[dict[str, object]]
 
 
+@dataclass(frozen=True)
+class _Query:
+    dataset: str
+    sql: str
+    fields: tuple[str, ...]
+    back: int  # sessions read when no first session is given
+    width_us: int | None = None  # aggregated bars: their width
+
+
 def bars(
     settings: StorageSettings,
-    symbol: str,
+    symbol: str | None,
     interval: str = "1m",
     first: date | None = None,
     last: date | None = None,
 ) -> History:
-    """`symbol`'s bars of `interval` in the sessions from `first` to `last`, oldest first.
+    """`symbol`'s bars of `interval` in the sessions from `first` to `last`.
 
     Defaults: `last` is the latest session the table holds; `first` is `last` for intraday
     intervals and the `DEFAULT_SESSIONS`th session up to `last` for 1d."""
     if interval == "1d":
-        return _read(settings, "daily_bars", _DAILY_SQL, {}, symbol, first, last, BAR_FIELDS)
-    if interval == "1m":
-        return _read(settings, "minute_bars", _MINUTE_SQL, {}, symbol, first, last, BAR_FIELDS)
-    width = {"width": MINUTES[interval] * 60_000_000}
-    return _read(settings, "minute_bars", _AGGREGATE_SQL, width, symbol, first, last, BAR_FIELDS)
+        query = _Query("daily_bars", _DAILY_SQL, BAR_FIELDS, DEFAULT_SESSIONS)
+    elif interval == "1m":
+        query = _Query("minute_bars", _MINUTE_SQL, BAR_FIELDS, 1)
+    else:
+        width = MINUTES[interval] * 60_000_000
+        query = _Query("minute_bars", _AGGREGATE_SQL, BAR_FIELDS, 1, width)
+    return _read(settings, query, symbol, first, last)
 
 
 def analytics(
-    settings: StorageSettings, symbol: str, first: date | None = None, last: date | None = None
+    settings: StorageSettings,
+    symbol: str | None,
+    first: date | None = None,
+    last: date | None = None,
 ) -> History:
     """`symbol`'s session analytics from `first` to `last` (defaults as for 1d bars)."""
-    fields = ANALYTICS_FIELDS
-    return _read(settings, "session_analytics", _ANALYTICS_SQL, {}, symbol, first, last, fields)
+    query = _Query("session_analytics", _ANALYTICS_SQL, ANALYTICS_FIELDS, DEFAULT_SESSIONS)
+    return _read(settings, query, symbol, first, last)
 
 
 def _read(
     settings: StorageSettings,
-    name: str,
-    sql: str,
-    params: Mapping[str, object],
-    symbol: str,
+    query: _Query,
+    symbol: str | None,
     first: date | None,
     last: date | None,
-    fields: Sequence[str],
 ) -> History:
+    name = query.dataset
     store = stores.lake_store(settings)
     held = set(store.keys(f"{name}/"))
-    present = _days_held(name, held)
-    first, last = _span(present, first, last, 1 if name == "minute_bars" else DEFAULT_SESSIONS)
+    first, last = _span(_days_held(name, held), first, last, query.back)
     days = [day for day in sessions_in(first, last) if day_key(name, day) in held]
     if not days:
         return History(symbol, first, last, [])
@@ -144,11 +157,17 @@ def _read(
     else:
         with ThreadPoolExecutor(_FETCHERS) as pool:
             bodies = list(pool.map(store.get, keys))
-        only = pc.field("symbol") == symbol
+        only = None if symbol is None else pc.field("symbol") == symbol
         tables = [pq.read_table(io.BytesIO(body), filters=only) for body in bodies]
         con.register("src", pa.concat_tables(tables, promote_options="default"))
-    found = con.execute(sql, {"symbol": symbol, **params}).fetchall()
-    return History(symbol, first, last, [dict(zip(fields, row, strict=True)) for row in found])
+    params: dict[str, object] = {} if symbol is None else {"symbol": symbol}
+    if query.width_us is not None:
+        params["width"] = query.width_us
+    sql = query.sql.format(only="TRUE" if symbol is None else "b.symbol = $symbol")
+    found = con.execute(sql, params).fetchall()
+    return History(
+        symbol, first, last, [dict(zip(query.fields, row, strict=True)) for row in found]
+    )
 
 
 def _span(
@@ -236,6 +255,8 @@ def analytics_table(history: History) -> str:
 
 def _hint(history: History) -> str:
     span = f"--from {history.first} --to {history.last}"
+    if history.symbol is None:
+        return f"no history in {history.first}..{history.last}: run `marketdata backfill {span}`"
     return (
         f"no history for {history.symbol} in {history.first}..{history.last}: "
         f"run `marketdata backfill {span} --symbols {history.symbol}`"
