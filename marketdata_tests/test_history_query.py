@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marketdata_assets.cli import main
@@ -466,9 +466,12 @@ def test_bad_input_is_one_line_naming_the_input_and_the_rule_exit_2(
     assert err.startswith(f"marketdata: error: {message}") and err.count("\n") == 1, err
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+def test_the_read_api_refuses_an_unknown_interval(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"^interval '90s': must be one of 1m, 5m, 15m, 1h, 1d$"):
+        bars(StorageSettings(data_dir=tmp_path), "AAPL", "90s")
+
+
+@settings(max_examples=25, deadline=None)
 @given(
     day=st.sampled_from(SESSIONS),
     interval=st.sampled_from([("1m", 1), ("5m", 5), ("15m", 15), ("1h", 60)]),

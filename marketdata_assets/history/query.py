@@ -1,4 +1,4 @@
-"""Reading the history: one symbol's bars at an interval, and its session analytics.
+"""Reading the history: a symbol's (or every symbol's) bars at an interval, and session analytics.
 
 DuckDB filters and aggregates in one query: over the local lake's Parquet files directly, or over
 Arrow tables fetched from S3 (DuckDB's httpfs cannot be installed offline). Intraday bars are
@@ -112,6 +112,8 @@ def bars(
 
     Defaults: `last` is the latest session the table holds; `first` is `last` for intraday
     intervals and the `DEFAULT_SESSIONS`th session up to `last` for 1d."""
+    if interval not in (*MINUTES, "1d"):
+        raise ValueError(f"interval {interval!r}: must be one of {', '.join(MINUTES)}, 1d")
     if interval == "1d":
         query = _Query("daily_bars", _DAILY_SQL, BAR_FIELDS, DEFAULT_SESSIONS)
     elif interval == "1m":
@@ -147,24 +149,24 @@ def _read(
     days = [day for day in sessions_in(first, last) if day_key(name, day) in held]
     if not days:
         return History(symbol, first, last, [])
-    con = duckdb.connect()
-    con.execute(_NUM_MACRO)
-    con.register("sessions", _bounds(days))
     keys = [day_key(name, day) for day in days]
-    if settings.profile == "local":
-        # DuckDB scans the files itself and pushes the symbol filter into the scan.
-        con.read_parquet([str(settings.data_dir / key) for key in keys]).create_view("src")
-    else:
-        with ThreadPoolExecutor(_FETCHERS) as pool:
-            bodies = list(pool.map(store.get, keys))
-        only = None if symbol is None else pc.field("symbol") == symbol
-        tables = [pq.read_table(io.BytesIO(body), filters=only) for body in bodies]
-        con.register("src", pa.concat_tables(tables, promote_options="default"))
     params: dict[str, object] = {} if symbol is None else {"symbol": symbol}
     if query.width_us is not None:
         params["width"] = query.width_us
     sql = query.sql.format(only="TRUE" if symbol is None else "b.symbol = $symbol")
-    found = con.execute(sql, params).fetchall()
+    with duckdb.connect() as con:
+        con.execute(_NUM_MACRO)
+        con.register("sessions", _bounds(days))
+        if settings.profile == "local":
+            # DuckDB scans the files itself and pushes the symbol filter into the scan.
+            con.read_parquet([str(settings.data_dir / key) for key in keys]).create_view("src")
+        else:
+            with ThreadPoolExecutor(_FETCHERS) as pool:
+                bodies = list(pool.map(store.get, keys))
+            only = None if symbol is None else pc.field("symbol") == symbol
+            tables = [pq.read_table(io.BytesIO(body), filters=only) for body in bodies]
+            con.register("src", pa.concat_tables(tables, promote_options="default"))
+        found = con.execute(sql, params).fetchall()
     return History(
         symbol, first, last, [dict(zip(query.fields, row, strict=True)) for row in found]
     )
