@@ -12,6 +12,8 @@ import pyarrow.parquet as pq
 
 from marketdata_assets.lake.keys import dataset
 
+ROW_GROUP_ROWS = 8192
+
 
 def encode(name: str, value: object) -> bytes:
     spec = dataset(name)
@@ -26,7 +28,14 @@ def encode(name: str, value: object) -> bytes:
     if spec.sort_by:
         value = value.sort_values(list(spec.sort_by), kind="stable", ignore_index=True)
     sink = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(value, preserve_index=False), sink, compression="zstd")
+    pq.write_table(
+        pa.Table.from_pandas(value, preserve_index=False),
+        sink,
+        compression="zstd",
+        # Sorted by symbol, small row groups let a reader of one symbol skip the others' by
+        # their min/max statistics (a session of 500 symbols is ~24 groups, not one).
+        row_group_size=ROW_GROUP_ROWS if spec.sort_by else None,
+    )
     return sink.getvalue()
 
 
