@@ -68,8 +68,8 @@ def schema_contract(
 @asset_check(
     asset="validated_ticks",
     blocking=True,
-    description="The stored validated rows pass every rule of the suite again and repeat no "
-    "symbol and event_ts; failing stops the run before latest_prices.",
+    description="The stored validated rows keep the validated schema, pass every rule of the "
+    "suite again and repeat no symbol and event_ts; failing stops the run before latest_prices.",
 )
 def expectation_suite(validated_ticks: pd.DataFrame) -> AssetCheckResult:
     from marketdata_assets.gate.routing import suite_failures

@@ -29,7 +29,7 @@ def _parse_alphavantage(body: str, fetch: Mapping[str, object]) -> dict[str, obj
 EnvelopeParser = Callable[[str, Mapping[str, object]], "dict[str, object] | None"]
 
 # Provider -> parser of the bodies its envelopes carry (pure: body text and fetch metadata to
-# a raw record).
+# a record of the Quote fields as the provider sent them).
 ENVELOPE_PARSERS: dict[str, EnvelopeParser] = {
     "alphavantage": _parse_alphavantage,
     "yahoo": _parse_yahoo,
