@@ -7,9 +7,10 @@ FROM public.ecr.aws/lambda/python:3.11
 
 COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /usr/local/bin/uv
 
-# Dependencies first, from the committed lock only (no dev or UI groups), for layer caching.
+# Dependencies first, from the committed lock only (no dependency group: dev, forecast and web
+# stay out of the tick's image), for layer caching.
 COPY pyproject.toml uv.lock ./
-RUN uv export --frozen --no-dev --no-emit-project --no-hashes --format requirements-txt \
+RUN uv export --frozen --no-default-groups --no-emit-project --no-hashes --format requirements-txt \
         > /tmp/requirements.txt \
     && uv pip install --no-cache --target "${LAMBDA_TASK_ROOT}" -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
