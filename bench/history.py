@@ -36,7 +36,8 @@ from _measure import machine  # noqa: E402
 
 from marketdata_assets.history.query import bars  # noqa: E402
 from marketdata_assets.market_hours import session_bounds, sessions_in  # noqa: E402
-from marketdata_assets.providers.history import make_history_source, parse_history  # noqa: E402
+from marketdata_assets.providers.history import make_history_source  # noqa: E402
+from marketdata_assets.providers.history_parse import parse_history  # noqa: E402
 from marketdata_assets.settings import Settings  # noqa: E402
 
 T = TypeVar("T")

@@ -24,16 +24,14 @@ from marketdata_assets.providers.budget import FileRequestBudget
 from marketdata_assets.providers.fetching import FetchPolicy
 from marketdata_assets.providers.file_history import FileHistory
 from marketdata_assets.providers.history import (
-    CANDIDATE_SCHEMA,
     HISTORY_PROVIDERS,
     HistoryError,
     envelope,
     envelope_symbol,
     make_history_source,
-    parse_history,
     payload,
-    row_text,
 )
+from marketdata_assets.providers.history_parse import CANDIDATE_SCHEMA, parse_history, row_text
 from marketdata_assets.providers.yahoo_history import YahooHistory
 from marketdata_tests.provider_server import ProviderServer, serving
 

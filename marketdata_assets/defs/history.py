@@ -163,7 +163,7 @@ def bars_gate(context: AssetExecutionContext, raw_history: dict[str, bytes]) -> 
     """Parse every session's raw responses into candidate bars and route each through the
     bars suite (Great Expectations) and the session rules."""
     from marketdata_assets.history.gate import gate_bars
-    from marketdata_assets.providers.history import parse_history, row_text
+    from marketdata_assets.providers.history_parse import parse_history, row_text
 
     sessions = _sessions(context)
     frames, summary = [], {}

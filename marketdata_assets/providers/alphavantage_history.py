@@ -59,14 +59,13 @@ from marketdata_assets.providers.fetching import (
 )
 from marketdata_assets.providers.history import (
     HISTORY_FETCH_POLICY,
-    BodyReading,
     Fetched,
     HistoryError,
-    Rows,
     fetched,
     payload,
     require_session,
 )
+from marketdata_assets.providers.history_parse import BodyReading, Rows
 
 NAME = "alphavantage"
 INTRADAY = "Time Series (1min)"

@@ -29,13 +29,11 @@ from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import FetchPolicy, Request, fetch_all
 from marketdata_assets.providers.history import (
     HISTORY_FETCH_POLICY,
-    BodyReading,
-    Rows,
     fetched,
-    numbers,
     payload,
     require_session,
 )
+from marketdata_assets.providers.history_parse import BodyReading, Rows, numbers
 from marketdata_assets.providers.yahoo import DEFAULT_URL, check_response
 
 MINUTE_BARS_KEPT_DAYS = 30
