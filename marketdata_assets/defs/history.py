@@ -5,7 +5,8 @@ and validated_daily, the tick stream's validated minute objects compacted per se
 
 A run may hold several sessions (the backfill policy batches them): every daily asset's value
 is {session key: value}, and the lake IO manager writes one object per session. The assets only
-wire the domain (`providers.history`, `providers.history_parse`, `history.gate`, `history.daily`, `history.analytics`).
+wire the domain (`providers.history`, `providers.history_parse`, `history.gate`,
+`history.daily`, `history.analytics`).
 """
 
 import json
