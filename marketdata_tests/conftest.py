@@ -103,12 +103,18 @@ def free_port() -> int:
 def moto_server() -> Iterator[str]:
     """moto's server on a free loopback port, for clients that are not in-process boto3
     (subprocesses, pyarrow, Terraform); stopped after the test."""
+    import urllib.request
+
     from moto.server import ThreadedMotoServer
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    url = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
+        # moto's backends live in this process and outlive the server: empty them, so the next
+        # test's server starts from nothing.
+        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
         server.stop()
