@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import IO, Any
 
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import DagsterInstance, ExecuteInProcessResult, JobDefinition
 
 from marketdata_assets import stores
 from marketdata_assets.defs.partitions import SESSIONS_PER_RUN, trading_sessions
@@ -99,45 +99,69 @@ def run(
     force: bool = False,
 ) -> BackfillSummary:
     """Run history_job over the plan's sessions, a batch of consecutive sessions per run."""
-    from marketdata_assets.definitions import build_definitions
-
-    job = build_definitions(settings).resolve_job_def("history_job")
-    lake = stores.lake_store(settings)
     summary = BackfillSummary(
         skipped=[day.isoformat() for day in plan.skipped],
         already_done=len(plan.sessions) - len(plan.todo),
     )
+    lake = stores.lake_store(settings)
     bar = _Progress(len(plan.todo), progress)
+    job = _job(settings)
     with instance_or_ephemeral(instance) as active:
         for batch in _batches(plan):
-            symbols = sorted({symbol for session in batch for symbol in plan.todo[session]})
-            result = job.execute_in_process(
-                run_config=_run_config(settings, plan, symbols, force),
-                instance=active,
-                tags={RANGE_START: batch[0].isoformat(), RANGE_END: batch[-1].isoformat()},
-                raise_on_error=False,
-            )
-            _record(result, batch, plan, lake, summary)
+            _record(_execute(job, settings, plan, batch, force, active), batch, plan, lake, summary)
             bar.advance(len(batch), summary.rows)
     bar.close()
     return summary
 
 
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What one run of a batch left: its error (None when it succeeded) and, per session, the
+    bars gate's counts."""
+
+    error: str | None
+    sessions: dict[str, Any]
+
+
+def _job(settings: Settings) -> JobDefinition:
+    from marketdata_assets.definitions import build_definitions
+
+    return build_definitions(settings).resolve_job_def("history_job")
+
+
+def _execute(
+    job: JobDefinition,
+    settings: Settings,
+    plan: Plan,
+    batch: list[date],
+    force: bool,
+    instance: DagsterInstance,
+) -> BatchOutcome:
+    symbols = sorted({symbol for session in batch for symbol in plan.todo[session]})
+    result = job.execute_in_process(
+        run_config=_run_config(settings, plan, symbols, force),
+        instance=instance,
+        tags={RANGE_START: batch[0].isoformat(), RANGE_END: batch[-1].isoformat()},
+        raise_on_error=False,
+    )
+    if not result.success:
+        return BatchOutcome(failure_line(result), {})
+    return BatchOutcome(None, _check_metadata(result, "bars_conservation", "sessions"))
+
+
 def _record(
-    result: ExecuteInProcessResult,
+    outcome: BatchOutcome,
     batch: list[date],
     plan: Plan,
     lake: ObjectStore,
     summary: BackfillSummary,
 ) -> None:
     """Count a batch's run, and mark its sessions done (only when the run succeeded)."""
-    if not result.success:
-        error = failure_line(result)
-        summary.failed += [{"session": s.isoformat(), "error": error} for s in batch]
+    if outcome.error is not None:
+        summary.failed += [{"session": s.isoformat(), "error": outcome.error} for s in batch]
         return
-    sessions = _check_metadata(result, "bars_conservation", "sessions")
     for session in batch:
-        counts = sessions[session.isoformat()]
+        counts = outcome.sessions[session.isoformat()]
         errors = dict(counts["provider_errors"])
         summary.sessions += 1
         summary.rows += counts["rows"]

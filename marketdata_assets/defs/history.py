@@ -72,14 +72,19 @@ def _envelope(line: bytes) -> tuple[str | None, str | None]:
 def merge_raw(old: bytes | None, new: bytes) -> bytes:
     """A session's raw payload after a fetch: the old lines of symbols not fetched again, then
     the new lines, sorted by symbol (lines without a symbol stay in their place, old first)."""
-    fetched = {_envelope(line)[0] for line in new.splitlines()}
+    fresh = [(_envelope(line)[0], line) for line in new.splitlines()]
+    fetched = {symbol for symbol, _ in fresh}
     kept = (
         []
         if old is None
-        else [line for line in old.splitlines() if _envelope(line)[0] not in fetched]
+        else [
+            (symbol, line)
+            for symbol, line in ((_envelope(line)[0], line) for line in old.splitlines())
+            if symbol not in fetched
+        ]
     )
-    lines = sorted([*kept, *new.splitlines()], key=lambda line: _envelope(line)[0] or "")
-    return b"".join(line + b"\n" for line in lines)
+    ordered = sorted([*kept, *fresh], key=lambda pair: pair[0] or "")
+    return b"".join(line + b"\n" for _, line in ordered)
 
 
 def delivered(payload: bytes | None) -> set[str]:
