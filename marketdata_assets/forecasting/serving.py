@@ -1,0 +1,168 @@
+"""Serving: per symbol and horizon, a model's forecast only where it beats naive significantly.
+
+The candidate is the model with the best out-of-sample skill (1 - relative MAE) for the symbol
+and horizon. It is served if, and only if, its skill is positive, it was judged on at least
+MIN_FORECASTS forecasts, and its Diebold-Mariano test says it beats naive: the one-sided p-value
+(half the two-sided one when the skill is positive) below SIGNIFICANCE after the
+Benjamini-Hochberg adjustment over every comparison in the skill table (each non-naive model for
+each symbol and horizon). Without the adjustment the best of hundreds of comparisons on a random
+walk "wins" somewhere by chance alone; with fewer forecasts the test's t approximation is too
+optimistic (19 daily forecasts whose errors mostly fall one way read as p < 0.001). Otherwise
+naive is served, and the reason says why in words.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from marketdata_assets.forecasting.evaluation import (
+    MIN_ORIGINS,
+    MIN_TRAINING_SESSIONS,
+    TRAINING_SESSIONS,
+    Evaluation,
+    calibrate,
+    sessions_needed,
+    walk_forward,
+)
+from marketdata_assets.forecasting.features import grid_of
+from marketdata_assets.forecasting.metrics import POOLED, SKILL_FIELDS
+from marketdata_assets.forecasting.models import Task, fitter
+from marketdata_assets.forecasting.panel import (
+    HORIZONS,
+    NotEnoughHistory,
+    Panel,
+    not_enough_history,
+)
+
+__all__ = ["SIGNIFICANCE", "NotEnoughHistory", "choose", "forecast", "horizon_words"]
+
+SIGNIFICANCE = 0.05
+MIN_FORECASTS = 50  # out-of-sample forecasts a served model was judged on, at least
+ORIGINS = 20  # origin sessions of the walk-forward `forecast` runs when given no evaluation
+
+
+def horizon_words(horizon: str) -> str:
+    """The horizon in words: "5 minutes", "1 minute", "the next session"."""
+    steps = HORIZONS[horizon]
+    if not steps:
+        return "the next session's close"
+    return f"{steps} minute{'s' if steps > 1 else ''}"
+
+
+def choose(skill: pd.DataFrame, symbol: str, horizon: str) -> tuple[str, str]:
+    """(served model, reason in words) for `symbol` at `horizon`, from a skill table."""
+    skill = skill.reset_index(drop=True)
+    where = f"for {symbol} at {horizon_words(horizon)}"
+    rows = skill[skill["symbol"].eq(symbol) & skill["horizon"].eq(horizon)]
+    candidates = rows[
+        rows["model"].ne("naive") & np.isfinite(rows["relative_mae"]) & rows["dm_pvalue"].notna()
+    ]
+    if candidates.empty:
+        return "naive", f"no model was evaluated {where}: serving naive"
+    best = candidates.loc[candidates["relative_mae"].idxmin()]
+    adjusted, comparisons = _adjusted(skill)
+    gain, p, q = 1 - best["relative_mae"], best["dm_pvalue"], adjusted[best.name]
+    evidence = (
+        f"skill {_percent(gain)}, DM p = {_p(p)}; {_p(q)} one-sided, adjusted for "
+        f"{comparisons} comparisons"
+    )
+    if best["n"] < MIN_FORECASTS:
+        return "naive", (
+            f"too few forecasts to judge {where} ({best['n']}, at least {MIN_FORECASTS} "
+            f"needed): the best, {best['model']}, has {evidence}"
+        )
+    if gain > 0 and q < SIGNIFICANCE:
+        return str(best["model"]), f"{best['model']} beats naive {where} ({evidence})"
+    if gain <= 0:
+        return "naive", f"no model beats naive {where}: the best, {best['model']}, has {evidence}"
+    return "naive", (
+        f"no model beats naive significantly {where}: the best, {best['model']}, has {evidence}"
+    )
+
+
+def forecast(
+    panel: Panel, symbol: str, horizon: str, evaluation: Evaluation | None = None
+) -> dict[str, object]:
+    """`symbol`'s forecast at `horizon` from the end of its last bar: the served model (see
+    `choose`; the walk-forward of `panel` over its last ORIGINS sessions unless `evaluation` is
+    given) refitted on the latest window of the history, its 80 % interval and the skill table's
+    rows of the symbol and horizon (naive first). Minute horizons count trading minutes: from a
+    session's close they reach into the next session."""
+    if horizon not in HORIZONS:
+        raise ValueError(f"horizon {horizon!r}: must be one of {', '.join(HORIZONS)}")
+    held = int(panel.daily["symbol"].eq(symbol).sum())
+    if held < MIN_TRAINING_SESSIONS + MIN_ORIGINS:
+        last = panel.sessions[-1] if panel.sessions else None
+        raise not_enough_history(held, sessions_needed(ORIGINS), [symbol], last)
+    if evaluation is None:
+        evaluation = walk_forward(panel, ORIGINS, (horizon,))
+    served, reason = choose(evaluation.skill, symbol, horizon)
+    grid = grid_of(panel)
+    task = Task(grid, horizon)
+    count = len(grid.sessions)
+    first = 0 if task.daily else max(0, count - TRAINING_SESSIONS)
+    fitted = fitter(served)(task, first, count)
+    row = int(np.searchsorted(grid.symbols, symbol))
+    prices = grid.day_close if task.daily else grid.close
+    position = np.array([np.flatnonzero(np.isfinite(prices[row]))[-1]])
+    if not task.daily:  # the end of the last bar, not of a minute it was carried to
+        bars = panel.minute[panel.minute["symbol"].eq(symbol)]
+        position = np.searchsorted(grid.starts, bars["start"].array.asi8[-1:])
+    change = float(fitted.predict(position)[row, 0])
+    low, high, _ = calibrate(task, fitted, first, count)
+    price = float(prices[row, position[0]])
+    origin = pd.Timestamp(int(task.end(position)[0]), unit="us", tz="UTC")
+    return {
+        "symbol": symbol,
+        "horizon": horizon,
+        "origin": origin.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "served_model": served,
+        "reason": reason,
+        "forecast": price * math.exp(change),
+        "lower": price * math.exp(change + low[row]),
+        "upper": price * math.exp(change + high[row]),
+        "skill": _skill_rows(evaluation.skill, symbol, horizon),
+    }
+
+
+def _adjusted(skill: pd.DataFrame) -> tuple[pd.Series, int]:
+    """The Benjamini-Hochberg adjusted one-sided p-values (the model beats naive) of the
+    table's per-symbol non-naive rows (by the table's index), and how many there are."""
+    rows = skill[
+        skill["symbol"].ne(POOLED) & skill["model"].ne("naive") & skill["dm_pvalue"].notna()
+    ]
+    two_sided = rows["dm_pvalue"].to_numpy(dtype=float)
+    better = rows["relative_mae"].to_numpy(dtype=float) < 1
+    p = np.where(better, two_sided / 2, 1 - two_sided / 2)
+    order = np.argsort(p)
+    scaled = p[order] * len(p) / np.arange(1, len(p) + 1)
+    adjusted = np.empty(len(p))
+    adjusted[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    return pd.Series(adjusted, index=rows.index), len(p)
+
+
+def _skill_rows(skill: pd.DataFrame, symbol: str, horizon: str) -> list[dict[str, object]]:
+    rows = skill[skill["symbol"].eq(symbol) & skill["horizon"].eq(horizon)]
+    return [
+        {field: _plain(record[field]) for field in SKILL_FIELDS}
+        for record in rows.to_dict("records")
+    ]
+
+
+def _plain(value: object) -> object:
+    """JSON-ready: NaN becomes None, numpy scalars Python ones."""
+    if isinstance(value, str):
+        return value
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.1f} %"
+
+
+def _p(value: float) -> str:
+    return f"{value:.2g}" if value >= 0.001 else f"{value:.1e}"
