@@ -61,6 +61,7 @@ bench: install
 	$(BIN)/python bench/gate.py
 	$(BIN)/python bench/tick.py
 	$(BIN)/python bench/history.py
+	$(BIN)/python bench/forecast.py
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache data .dagster_home

@@ -11,9 +11,11 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
 
 from marketdata_assets.errors import ConfigError
+from marketdata_assets.market_hours import EXCHANGE_TZ
 from marketdata_assets.records import INTERVALS
 from marketdata_assets.settings import Settings, StorageSettings, parse_symbols
 from marketdata_assets.symbols import check_symbol
@@ -37,6 +39,8 @@ T = TypeVar("T")
 # summary, or one error line that names the step and the cause.
 QUIET = "CRITICAL"
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The forecasting's horizons (forecasting.panel.HORIZONS, which imports pandas): checked first.
+FORECAST_HORIZONS = ("1m", "5m", "15m", "1d")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -104,6 +108,15 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="redo sessions (and symbols) already done"
     )
     backfill.add_argument("--json", action="store_true", help="print one JSON object")
+
+    forecast = commands.add_parser(
+        "forecast", help="forecast a symbol's price, judged out of sample against naive"
+    )
+    forecast.add_argument("symbol", metavar="SYMBOL", help="a ticker symbol, e.g. AAPL")
+    forecast.add_argument(
+        "--horizon", default="5m", help="1m, 5m, 15m or 1d (the next session's close; default: 5m)"
+    )
+    forecast.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -121,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _analytics(args, StorageSettings.from_env())
         if args.command == "backfill":
             return _backfill(args, Settings.from_env())
+        if args.command == "forecast":
+            return _forecast(args, StorageSettings.from_env())
         return _quarantine(args, StorageSettings.from_env())
     except ConfigError as error:
         return _fail(error, 2)
@@ -277,6 +292,69 @@ def _backfill(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(backfill.summary_text(summary, plan))
     return 1 if summary.failed else 0
+
+
+def _forecast(args: argparse.Namespace, settings: StorageSettings) -> int:
+    # Every input is checked before pandas, a model library or the lake is touched.
+    symbol = check_symbol(args.symbol.strip().upper(), "SYMBOL")
+    if args.horizon not in FORECAST_HORIZONS:
+        raise ConfigError(
+            f"--horizon {args.horizon!r}: must be one of {', '.join(FORECAST_HORIZONS)}"
+        )
+    from marketdata_assets.forecasting.evaluation import sessions_needed
+    from marketdata_assets.forecasting.panel import NotEnoughHistory, load_panel
+    from marketdata_assets.forecasting.serving import ORIGINS, forecast
+
+    panel = _read(lambda: load_panel(settings, [symbol], None, sessions_needed(ORIGINS)))
+    if panel is None:
+        return 1
+    try:
+        served = forecast(panel, symbol, args.horizon)
+    except NotEnoughHistory as error:  # a missing prerequisite, not bad input: exit 1
+        return _fail(error, 1)
+    print(json.dumps(served, allow_nan=False) if args.json else _forecast_text(served))
+    return 0
+
+
+def _forecast_text(served: dict[str, Any]) -> str:
+    """The verdict in words, the forecast, then each model's out-of-sample skill (naive first)."""
+    from marketdata_assets.forecasting.serving import horizon_words
+
+    symbol, model = served["symbol"], served["served_model"]
+    ahead = horizon_words(served["horizon"])
+    if model == "naive":
+        verdict = f"no model beats naive for {symbol} at {ahead}: serving naive"
+    else:
+        best = next(row for row in served["skill"] if row["model"] == model)
+        skill, p = 100 * (1 - best["relative_mae"]), _p_value(best["dm_pvalue"])
+        verdict = (
+            f"{model} beats naive for {symbol} at {ahead} (skill {skill:.1f} %, DM p = {p}): "
+            f"serving {model}"
+        )
+    origin = datetime.fromisoformat(served["origin"]).astimezone(ZoneInfo(EXCHANGE_TZ))
+    # Minute horizons count trading minutes: from a close they reach into the next session.
+    target = ahead if served["horizon"] == "1d" else f"{ahead} of trading later"
+    lines = [
+        verdict,
+        f"why: {served['reason']}",
+        f"{model} forecast made at {origin:%Y-%m-%d %H:%M} ET for {target}: "
+        f"{served['forecast']:.4f} (80 % interval {served['lower']:.4f} to {served['upper']:.4f})",
+        f"{'MODEL':<15}{'MAE':>9}{'RMSE':>9}{'MASE':>7}{'REL.MAE':>9}{'SKILL':>8}"
+        f"{'DIRECTION ± SE':>17}{'DM P':>8}{'COVERAGE':>10}",
+    ]
+    for row in served["skill"]:
+        accuracy, error = row["directional_accuracy"], row["directional_accuracy_se"]
+        direction = "-" if accuracy is None else f"{accuracy:.1%} ± {error:.1%}"
+        lines.append(
+            f"{row['model']:<15}{row['mae']:>9.4f}{row['rmse']:>9.4f}{row['mase']:>7.2f}"
+            f"{row['relative_mae']:>9.4f}{1 - row['relative_mae']:>8.1%}{direction:>17}"
+            f"{_p_value(row['dm_pvalue']):>8}{row['coverage']:>10.1%}"
+        )
+    return "\n".join(lines)
+
+
+def _p_value(p: float | None) -> str:
+    return "-" if p is None else "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _history_range(args: argparse.Namespace) -> tuple[str, date | None, date | None]:

@@ -14,6 +14,7 @@ from marketdata_assets.defs.assets import (
     raw_ticks,
 )
 from marketdata_assets.defs.checks import tick_checks
+from marketdata_assets.defs.forecasts import forecast_assets
 from marketdata_assets.defs.history import history_assets
 from marketdata_assets.defs.io_managers import LocalLakeIOManager, S3LakeIOManager
 from marketdata_assets.defs.resources import (
@@ -104,6 +105,7 @@ def build_definitions(settings: Settings) -> Definitions:
             quality_gate,
             latest_prices_asset("dynamodb" if settings.profile == "aws" else "sqlite"),
             *history_assets,
+            *forecast_assets,
         ],
         asset_checks=tick_checks(),
         jobs=[tick_job, history_job],

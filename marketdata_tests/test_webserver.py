@@ -96,12 +96,15 @@ def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) 
         ("session_analytics",),
         ("validated_daily",),
     }
-    assert set(nodes) == ticks | history
+    forecasts = {("forecast_skill",), ("price_forecasts",)}
+    assert set(nodes) == ticks | history | forecasts
     assert {nodes[key]["groupName"] for key in ticks} == {"ticks"}
     assert {nodes[key]["groupName"] for key in history} == {"history"}
+    assert {nodes[key]["groupName"] for key in forecasts} == {"forecasts"}
     assert all(nodes[key]["partitionKeys"] == [] for key in ticks)  # a tick is a run tag
     sessions = [day.isoformat() for day in sessions_in(date(2026, 11, 2), date(2026, 11, 25))]
-    for key in history:  # one partition per NYSE session: Thanksgiving and weekends absent
+    # one partition per NYSE session: Thanksgiving and weekends absent
+    for key in history | forecasts:
         keys = nodes[key]["partitionKeys"]
         assert keys[keys.index("2026-11-02") : keys.index("2026-11-25") + 1] == sessions
         assert keys[0] == "2010-01-04"
@@ -117,6 +120,8 @@ def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) 
         ("quarantined_ticks", "quarantine_share"): False,
         ("minute_bars", "bars_conservation"): True,
         ("minute_bars", "bars_contract"): True,
+        ("forecast_skill", "no_leakage"): True,
+        ("price_forecasts", "interval_coverage"): False,
     }
     (repository,) = data["repositoriesOrError"]["nodes"]
     assert {"tick_job", "history_job", "compaction_job"} <= {j["name"] for j in repository["jobs"]}

@@ -58,6 +58,23 @@ REGISTRY: tuple[Dataset, ...] = (
         "validated_daily",
         ("symbol", "event_ts"),
     ),
+    # forecasts: the walk-forward's skill table and the served forecasts, as of each session
+    Dataset(
+        "forecast_skill",
+        "day",
+        "parquet",
+        "part.parquet",
+        "forecast_skill",
+        ("symbol", "horizon", "model"),
+    ),
+    Dataset(
+        "price_forecasts",
+        "day",
+        "parquet",
+        "part.parquet",
+        "price_forecasts",
+        ("symbol", "horizon"),
+    ),
     # which symbols a backfill finished for each session (written last, by the backfill)
     Dataset("history_done", "day", "json", "part.json"),
 )

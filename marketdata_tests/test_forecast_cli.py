@@ -1,0 +1,215 @@
+"""`marketdata forecast`: bad input is one line and exit 2 before anything heavy is imported; too
+little history is one line naming the backfill, exit 1; on stub history (a random walk) it
+serves naive and says so in words, as one JSON object or a table."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from marketdata_assets import backfill
+from marketdata_assets.cli import FORECAST_HORIZONS, _forecast_text, main
+from marketdata_assets.forecasting.evaluation import SKILL_FIELDS, sessions_needed
+from marketdata_assets.forecasting.models import MODELS
+from marketdata_assets.forecasting.panel import HORIZONS
+from marketdata_assets.forecasting.serving import ORIGINS
+from marketdata_assets.history.query import bars
+from marketdata_assets.settings import Settings
+
+SYMBOLS = ["AAPL", "MSFT"]
+FIRST, LAST = date(2026, 11, 12), date(2026, 11, 25)  # 10 sessions
+HEAVY = ("dagster", "great_expectations", "pandas", "statsmodels", "sklearn", "lightgbm")
+# Runs the CLI in a fresh interpreter, then reports which heavy packages it imported.
+PROBE = """
+import json, sys
+from marketdata_assets.cli import main
+code = main(sys.argv[1:])
+sys.stdout.flush()
+print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+"""
+
+
+def probe(data_dir: Path, *args: str) -> tuple[int, str, str, list[str]]:
+    """(exit code, stdout, stderr, heavy packages imported) of `marketdata *args`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKETDATA_", "DAGSTER_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        env=env | {"MARKETDATA_DATA_DIR": str(data_dir)},
+    )
+    *printed, report = done.stdout.splitlines()
+    found = json.loads(report)
+    heavy = [name for name in HEAVY if name in found["modules"]]
+    return found["code"], "\n".join(printed), done.stderr, heavy
+
+
+@pytest.fixture(scope="module")
+def stub_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Stub history (a geometric random walk) of SYMBOLS over FIRST..LAST."""
+    folder = tmp_path_factory.mktemp("forecast_cli") / "data"
+    settings = Settings(data_dir=folder, symbols=tuple(SYMBOLS))
+    summary = backfill.run(
+        settings, backfill.plan(settings, FIRST, LAST, SYMBOLS, "stub", None, False)
+    )
+    assert summary.sessions == 10 and not summary.failed
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["BRK/B"], "SYMBOL: 'BRK/B' is not a symbol"),
+        (["AAPL", "--horizon", "2m"], "--horizon '2m': must be one of 1m, 5m, 15m, 1d"),
+        (["AAPL", "--horizon", "1D"], "--horizon '1D': must be one of 1m, 5m, 15m, 1d"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.setenv("MARKETDATA_DATA_DIR", str(tmp_path / "data"))
+    assert main(["forecast", *args]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith(f"marketdata: error: {message}"), err
+    assert not (tmp_path / "data").exists()
+
+
+def test_the_command_offers_exactly_the_forecasting_horizons() -> None:
+    assert list(FORECAST_HORIZONS) == list(HORIZONS)
+
+
+@pytest.mark.slow
+def test_bad_input_is_refused_before_pandas_or_any_model_library_is_imported(
+    tmp_path: Path,
+) -> None:
+    for args in (["BRK/B"], ["AAPL", "--horizon", "2m"]):
+        code, out, err, imported = probe(tmp_path / "data", "forecast", *args)
+        assert (code, out, imported) == (2, "", [])
+        assert err.startswith("marketdata: error: ") and err.count("\n") == 1
+    assert not (tmp_path / "data").exists()
+
+
+def forecast_json(lake: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> dict[str, Any]:
+    monkeypatch.setenv("MARKETDATA_DATA_DIR", str(lake))
+    return json.loads(run(["forecast", *args, "--json"]))
+
+
+def run(argv: list[str]) -> str:
+    """What `marketdata *argv` printed; it must exit 0 and print nothing on stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(argv)
+    assert (code, err.getvalue()) == (0, ""), err.getvalue()
+    return out.getvalue()
+
+
+def test_on_a_random_walk_naive_is_served_with_every_model_s_skill(
+    stub_lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = forecast_json(stub_lake, monkeypatch, "aapl")
+    assert list(served) == [
+        *("symbol", "horizon", "origin", "served_model", "reason"),
+        *("forecast", "lower", "upper", "skill"),
+    ]
+    assert (served["symbol"], served["horizon"], served["served_model"]) == ("AAPL", "5m", "naive")
+    assert served["reason"].startswith("no model beats naive")
+    # from the end of the last bar held (15:59 New York), naive's forecast is that bar's close
+    assert served["origin"] == "2026-11-25T21:00:00Z"
+    closes = bars(Settings(data_dir=stub_lake), "AAPL", "1m", LAST, LAST).rows
+    assert served["forecast"] == closes[-1]["close"]
+    assert served["lower"] < served["forecast"] < served["upper"]
+    assert [row["model"] for row in served["skill"]] == list(MODELS)
+    assert all(list(row) == list(SKILL_FIELDS) for row in served["skill"])
+    naive = served["skill"][0]
+    assert naive["relative_mae"] == 1.0 and naive["dm_pvalue"] is None
+    for row in served["skill"][1:]:
+        assert 0 < row["dm_pvalue"] <= 1 and row["mae"] > 0 and 0 <= row["coverage"] <= 1
+
+
+def test_the_table_says_in_words_first_whether_a_model_beats_naive(
+    stub_lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MARKETDATA_DATA_DIR", str(stub_lake))
+    first, why, made, header, *rows = run(["forecast", "MSFT", "--horizon", "1d"]).splitlines()
+    assert first == "no model beats naive for MSFT at the next session's close: serving naive"
+    assert why.startswith("why: ") and "for MSFT at the next session's close" in why
+    assert made.startswith("naive forecast made at 2026-11-25 16:00 ET for the next session's")
+    assert header.split()[:2] == ["MODEL", "MAE"]
+    assert [row.split()[0] for row in rows] == list(MODELS)
+
+
+def test_a_model_that_beats_naive_is_named_with_its_skill_and_p_value() -> None:
+    skill = [
+        dict.fromkeys(SKILL_FIELDS, 0.5) | {"model": "naive", "relative_mae": 1.0},
+        dict.fromkeys(SKILL_FIELDS, 0.5) | {"model": "lightgbm", "relative_mae": 0.959},
+    ]
+    skill[1]["dm_pvalue"] = 0.003
+    served = {
+        "symbol": "AAPL",
+        "horizon": "5m",
+        "origin": "2026-11-25T20:55:00Z",
+        "served_model": "lightgbm",
+        "reason": "lightgbm beats naive for AAPL at 5 minutes (…)",
+        "forecast": 101.0,
+        "lower": 100.0,
+        "upper": 102.0,
+        "skill": skill,
+    }
+    first, _, made, *_ = _forecast_text(served).splitlines()
+    assert first == (
+        "lightgbm beats naive for AAPL at 5 minutes (skill 4.1 %, DM p = 0.003): serving lightgbm"
+    )
+    assert made == (
+        "lightgbm forecast made at 2026-11-25 15:55 ET for 5 minutes of trading later: "
+        "101.0000 (80 % interval 100.0000 to 102.0000)"
+    )
+
+
+@pytest.mark.parametrize("held", [3])
+def test_too_little_history_is_one_line_naming_the_backfill_exit_1(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    held: int,
+) -> None:
+    data_dir = tmp_path / "data"
+    if held:
+        settings = Settings(data_dir=data_dir, symbols=("AAPL",))
+        first = date(2026, 11, 23)
+        plan = backfill.plan(settings, first, LAST, ["AAPL"], "stub", None, False)
+        assert len(plan.sessions) == held
+        backfill.run(settings, plan)
+    monkeypatch.setenv("MARKETDATA_DATA_DIR", str(data_dir))
+    capsys.readouterr()
+    assert main(["forecast", "AAPL"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    needed = sessions_needed(ORIGINS)
+    assert err.startswith(
+        f"marketdata: error: {held} sessions of minute bars for AAPL in the lake, {needed} needed: "
+        "run `marketdata backfill --from "
+    ), err
+    assert err.endswith(" --symbols AAPL` first\n"), err
+
+
+@pytest.mark.slow
+def test_a_forecast_imports_neither_dagster_nor_great_expectations(stub_lake: Path) -> None:
+    code, out, err, imported = probe(stub_lake, "forecast", "AAPL", "--horizon", "1m")
+    assert code == 0 and err == ""
+    assert out.startswith("no model beats naive for AAPL at 1 minute: serving naive\n")
+    assert "dagster" not in imported and "great_expectations" not in imported
+    assert {"statsmodels", "sklearn", "lightgbm"} <= set(imported)  # it did evaluate them
