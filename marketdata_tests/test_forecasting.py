@@ -361,6 +361,15 @@ def test_load_panel_reads_the_last_sessions_of_the_lake(settings: Settings) -> N
     assert load_panel(settings, None, None, 10).sessions == days
 
 
+def test_daily_bars_give_the_sessions_open_and_close_where_they_hold_them() -> None:
+    bars = minute_bars(symbols=("AAA",), sessions=3)
+    derived = panel_from_bars(bars).daily
+    given = derived.iloc[1:].assign(open=[50.0, 51.0], close=[52.0, 53.0], volume=7)
+    daily = panel_from_bars(bars, given).daily
+    assert daily["open"].tolist() == [derived["open"].iloc[0], 50.0, 51.0]
+    assert daily["close"].tolist() == [derived["close"].iloc[0], 52.0, 53.0]
+
+
 def test_the_grid_carries_a_close_over_missing_minutes_within_its_session_only() -> None:
     bars = minute_bars(symbols=("AAA",), sessions=2)
     day_two = session_bounds(sessions_in(FIRST, FIRST + timedelta(days=7))[1])[0]

@@ -48,11 +48,13 @@ class Grid:
 
     @cached_property
     def returns(self) -> np.ndarray:
-        """(S, T) 1-minute log returns within sessions (0 where unknown)."""
+        """(S, T) 1-minute log returns within sessions (0 where unknown); a session's first bar
+        returns from the session's open."""
         log = np.log(self.close)
         previous = np.concatenate((log[:, :1], log[:, :-1]), axis=1)
-        opening = self.bounds[:-1]
-        previous[:, opening] = np.log(self.open)
+        previous[:, self.bounds[:-1]] = np.nan  # a session's first bar follows no bar of it
+        opened = np.log(self.open)[:, self.session_of]
+        previous = np.where(np.isnan(previous), opened, previous)
         return np.nan_to_num(log - previous, nan=0.0, posinf=0.0, neginf=0.0)
 
     @cached_property

@@ -69,9 +69,9 @@ class Panel:
 
 def panel_from_bars(minute_bars: pd.DataFrame, daily_bars: pd.DataFrame | None = None) -> Panel:
     """The panel of `minute_bars` (BAR_SCHEMA columns; only 1m bars are read, `open` may be
-    absent). Without `daily_bars` a session's open is its first bar's open (its first close when
-    there is no open column) and its close the last bar's close; with it, its open and close are
-    `daily_bars`' for the symbol-sessions that have minute bars."""
+    absent). A session's open is its first bar's open (its first close when there is no open
+    column) and its close the last bar's close, unless `daily_bars` (DAILY_BAR_SCHEMA) holds the
+    symbol-session: then they are its open and close."""
     bars = minute_bars
     if "interval" in bars:
         bars = bars[bars["interval"].eq("1m").to_numpy(dtype=bool, na_value=False)]
@@ -99,7 +99,9 @@ def panel_from_bars(minute_bars: pd.DataFrame, daily_bars: pd.DataFrame | None =
     ).astype(DAILY_COLUMNS)
     if daily_bars is not None:
         given = daily_bars[list(DAILY_COLUMNS)].astype(DAILY_COLUMNS)
-        daily = daily[["symbol", "session"]].merge(given, on=["symbol", "session"], how="left")
+        keys = ["symbol", "session"]
+        merged = daily[keys].merge(given, on=keys, how="left", validate="one_to_one")
+        daily = merged.fillna({"open": daily["open"], "close": daily["close"]})
     return Panel(minute, daily.astype(DAILY_COLUMNS))
 
 

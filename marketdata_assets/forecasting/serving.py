@@ -66,8 +66,8 @@ def choose(skill: pd.DataFrame, symbol: str, horizon: str) -> tuple[str, str]:
     adjusted, comparisons = _adjusted(skill)
     gain, p, q = 1 - best["relative_mae"], best["dm_pvalue"], adjusted[best.name]
     evidence = (
-        f"skill {_percent(gain)}, DM p = {_p(p)}; {_p(q)} one-sided, adjusted for "
-        f"{comparisons} comparisons"
+        f"skill {_percent(gain)}, DM p = {_p(p)} (one-sided and adjusted for {comparisons} "
+        f"comparisons: {_p(q)})"
     )
     if best["n"] < MIN_FORECASTS:
         return "naive", (
