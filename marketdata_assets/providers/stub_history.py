@@ -4,10 +4,14 @@ Each symbol's session closes follow one geometric random walk in calendar days, 
 without generating the days before it: the walk is built by Brownian-bridge refinement over a
 fixed span of 2**15 days (Lévy's construction), so a day's value takes 15 seeded draws, each a
 hash of (seed, symbol, node). The walk is anchored so a symbol trades near its familiar level on
-`ANCHOR_DAY`. A session opens at the previous session's close plus a small seeded overnight gap,
-and its minutes bridge from that open to its close with U-shaped volatility and volume (busy at
-the open and the close). Prices are rounded to cents (rounding is monotone, so high >= max(open,
-close) and low <= min(open, close) hold after it), volumes are whole shares.
+`ANCHOR_DAY`. The walk from one session's close to the next is split into the overnight gap
+(variance GAP_VOLATILITY**2) and the session (the rest): the open is the walk's Brownian-bridge
+point between the two closes, and the minutes bridge from the open to the close with U-shaped
+volatility and volume (busy at the open and the close). So every price is a point of one
+Brownian motion: no past minute, gap or session predicts the next (a random walk at every scale,
+which the forecasts' leakage canary relies on). Prices are rounded to cents (rounding is
+monotone, so high >= max(open, close) and low <= min(open, close) hold after it), volumes are
+whole shares.
 
 A symbol's bars depend only on (seed, symbol, session): fetching a subset of symbols, or
 fetching again, gives the same bodies, byte for byte.
@@ -30,8 +34,7 @@ ANCHOR_DAY = date(2026, 11, 2)  # the walk is at the symbol's base price here
 _SPAN_START = date(2000, 1, 3).toordinal()
 _SPAN_LEVELS = 15  # the walk spans 2**15 days (to 2089)
 DAY_VOLATILITY = 0.014  # per calendar day of the walk: about 1.7 % from one session to the next
-GAP_VOLATILITY = 0.004  # the overnight gap
-SESSION_VOLATILITY = 0.011  # the intraday path's own wandering, spread over the minutes
+GAP_VOLATILITY = 0.004  # the overnight gap; the session takes the rest of the walk's variance
 _MASK = (1 << 64) - 1
 
 
@@ -61,7 +64,8 @@ class StubHistory:
         before = _previous_session(session)
         previous_close = base + DAY_VOLATILITY * (self._walk(keys, before.toordinal()) - anchor)
         starts = session_minutes(session).as_unit("s").asi8
-        bars = self._bars(keys, session, len(starts), previous_close, close)
+        walked = DAY_VOLATILITY**2 * (session.toordinal() - before.toordinal())
+        bars = self._bars(keys, session, len(starts), previous_close, close, walked)
         times = _joined(starts[np.newaxis, :])[0]
         fields = [_joined(bars[name]) for name in ("open", "high", "low", "close", "volume")]
         lines = [
@@ -71,11 +75,18 @@ class StubHistory:
         return payload(lines)
 
     def _bars(
-        self, keys: np.ndarray, session: date, minutes: int, opened: np.ndarray, closed: np.ndarray
+        self,
+        keys: np.ndarray,
+        session: date,
+        minutes: int,
+        opened: np.ndarray,
+        closed: np.ndarray,
+        walked: float,
     ) -> dict[str, np.ndarray]:
         """Each symbol's session (one row per symbol): a walk from the previous close (`opened`,
-        plus a gap) to `closed`, prices in cents, whole-share volumes. Each symbol's draws come
-        from its own generator, so a symbol's bars do not depend on the others fetched."""
+        plus a gap) to `closed`, `walked` the walk's variance between the two, prices in cents,
+        whole-share volumes. Each symbol's draws come from its own generator, so a symbol's bars
+        do not depend on the others fetched."""
         draws = np.stack(
             [
                 np.random.default_rng(
@@ -91,8 +102,12 @@ class StubHistory:
         at = (np.arange(minutes) + 0.5) / minutes
         edge = (2 * at - 1) ** 2  # 0 at midday, 1 at the open and the close
         variance = 0.6 + 2.4 * edge
-        variance *= SESSION_VOLATILITY**2 / variance.sum()
-        first = opened[:, np.newaxis] + GAP_VOLATILITY * gap
+        overnight = min(GAP_VOLATILITY**2 / walked, 0.5)  # the gap's share of the walk
+        variance *= (1 - overnight) * walked / variance.sum()
+        # the walk at the open, given both closes: a Brownian bridge's point
+        middle = opened + overnight * (closed - opened)
+        spread = np.sqrt(overnight * (1 - overnight) * walked)
+        first = middle[:, np.newaxis] + spread * gap
         wander = np.cumsum(np.sqrt(variance) * steps, axis=1)
         spent = np.cumsum(variance) / variance.sum()
         # a bridge: the path ends at `closed`
