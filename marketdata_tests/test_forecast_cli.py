@@ -179,7 +179,7 @@ def test_a_model_that_beats_naive_is_named_with_its_skill_and_p_value() -> None:
     )
 
 
-@pytest.mark.parametrize("held", [3])
+@pytest.mark.parametrize("held", [0, 3])
 def test_too_little_history_is_one_line_naming_the_backfill_exit_1(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

@@ -87,7 +87,7 @@ def panel_from_bars(minute_bars: pd.DataFrame, daily_bars: pd.DataFrame | None =
     )
     key = symbol_session_keys(bars)[0] if len(bars) else days
     first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else key
-    last = np.r_[first[1:], len(key)] - 1
+    last = np.r_[first[1:], len(key)] - 1 if len(key) else key
     opens = bars["open"] if "open" in bars else bars["close"]
     daily = pd.DataFrame(
         {
