@@ -5,7 +5,8 @@ locals {
   # Per-tick datasets, the gate's price reference, and the per-tick run locks.
   lake_prefixes = ["raw", "curated", "validated", "quarantine", "reference", "locks"]
   # Daily datasets, one object per NYSE session, and the backfill's per-session record.
-  history_prefixes = ["raw_history", "minute_bars", "bars_quarantine", "daily_bars", "session_analytics", "validated_daily", "history_done"]
+  # what the history job writes (the history and forecasts asset groups)
+  history_prefixes = ["raw_history", "minute_bars", "bars_quarantine", "daily_bars", "session_analytics", "validated_daily", "history_done", "forecast_skill", "price_forecasts"]
 }
 
 # The lake: raw, curated, validated and quarantine objects per tick minute.

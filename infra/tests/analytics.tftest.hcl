@@ -9,7 +9,7 @@ mock_provider "aws" {
 
 variables {
   datasets = toset(["minute_bars", "bars_quarantine", "daily_bars", "session_analytics", "validated_daily"])
-  history  = ["raw_history", "minute_bars", "bars_quarantine", "daily_bars", "session_analytics", "validated_daily", "history_done"]
+  history  = ["raw_history", "minute_bars", "bars_quarantine", "daily_bars", "session_analytics", "validated_daily", "history_done", "forecast_skill", "price_forecasts"]
   bucket   = "arn:aws:s3:::marketdata-lake-123456789012"
   glue     = "arn:aws:glue:us-east-1:123456789012"
 }
