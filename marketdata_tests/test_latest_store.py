@@ -104,13 +104,19 @@ def test_concurrent_writers_leave_the_newest_price(new_store: StoreFactory) -> N
     store = new_store()
     symbols = [f"S{i}" for i in range(8)]
 
+    failures: list[BaseException] = []
+
     def writer(offset: int) -> None:
-        for step in range(offset, 80, 4):
-            store.upsert([price(s, float(step), step) for s in symbols])
+        try:
+            for step in range(offset, 80, 4):
+                store.upsert([price(s, float(step), step) for s in symbols])
+        except BaseException as error:  # a writer that dies must fail the test, not vanish
+            failures.append(error)
 
     threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert failures == []
     assert {r.symbol: r.price for r in store.all()} == dict.fromkeys(symbols, 79.0)

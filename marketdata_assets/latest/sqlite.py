@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,22 @@ WHERE excluded.event_ts_us > latest_prices.event_ts_us
 """
 
 
+def _use_wal(connection: sqlite3.Connection, attempts: int = 100) -> None:
+    """Put the file in WAL mode (it stays so). Switching needs an exclusive lock, and SQLite
+    answers a concurrent switch with "database is locked" at once, without waiting the busy
+    timeout: so read the mode first (no lock needed once a writer switched it), and retry."""
+    for attempt in range(attempts):
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.01)
+
+
 class SqliteLatestPriceStore:
     """One row per symbol in a SQLite file; safe for concurrent writers (WAL, immediate lock)."""
 
@@ -45,7 +62,7 @@ class SqliteLatestPriceStore:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        connection.execute("PRAGMA journal_mode=WAL")
+        _use_wal(connection)
         connection.execute(_SCHEMA)
         return connection
 
