@@ -12,6 +12,7 @@ wire the domain (`providers.history`, `providers.history_parse`, `history.gate`,
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 from dagster import (
@@ -39,7 +40,14 @@ from marketdata_assets.records import BAR_SCHEMA
 
 GROUP = "history"
 LAKE = "lake_io_manager"
-ROLLING_SESSIONS = 20  # session_analytics reads this many earlier sessions of daily_bars
+ROLLING_SESSIONS = 20
+# Every history asset: one object per NYSE session in the lake, sessions batched per run.
+SESSION_ASSET: dict[str, Any] = {
+    "group_name": GROUP,
+    "io_manager_key": LAKE,
+    "partitions_def": trading_sessions,
+    "backfill_policy": history_backfill_policy,
+}  # session_analytics reads this many earlier sessions of daily_bars
 
 
 class HistoryRequest(Config):
@@ -96,11 +104,8 @@ def delivered(payload: bytes | None) -> set[str]:
 
 
 @asset(
-    group_name=GROUP,
-    io_manager_key=LAKE,
+    **SESSION_ASSET,
     kinds={"json"},
-    partitions_def=trading_sessions,
-    backfill_policy=history_backfill_policy,
 )
 def raw_history(
     context: AssetExecutionContext,
@@ -244,11 +249,8 @@ def _by_session(frame: pd.DataFrame, column: str, sessions: list[date]) -> dict[
 
 
 @asset(
-    group_name=GROUP,
-    io_manager_key=LAKE,
+    **SESSION_ASSET,
     kinds={"parquet"},
-    partitions_def=trading_sessions,
-    backfill_policy=history_backfill_policy,
 )
 def daily_bars(
     context: AssetExecutionContext, minute_bars: dict[str, pd.DataFrame]
@@ -262,11 +264,8 @@ def daily_bars(
 
 
 @asset(
-    group_name=GROUP,
-    io_manager_key=LAKE,
+    **SESSION_ASSET,
     kinds={"parquet"},
-    partitions_def=trading_sessions,
-    backfill_policy=history_backfill_policy,
     ins={"daily_bars": AssetIn(), "minute_bars": AssetIn()},
 )
 def session_analytics(
@@ -292,11 +291,8 @@ def session_analytics(
 
 
 @asset(
-    group_name=GROUP,
-    io_manager_key=LAKE,
+    **SESSION_ASSET,
     kinds={"parquet"},
-    partitions_def=trading_sessions,
-    backfill_policy=history_backfill_policy,
     deps=[AssetKey("validated_ticks")],
 )
 def validated_daily(
