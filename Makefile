@@ -11,15 +11,20 @@ export UV_PYTHON_DOWNLOADS := never
 # Compile bytecode at install: this machine sets PYTHONDONTWRITEBYTECODE, so without it every
 # process (each CLI run, each test subprocess) compiles Dagster and GE again (~10 s).
 export UV_COMPILE_BYTECODE := 1
+# The browser tests drive Debian's Chromium: Playwright's own download cannot work offline.
+CHROMIUM := /usr/lib/chromium/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install run dev test lint fmt bench clean
+.PHONY: help install run dev serve browser test lint fmt bench clean
 
 help:
 	@echo "make run    set up, run one tick of the stub pipeline locally, print the latest prices"
 	@echo "make test   set up, lint, type-check and run the tests"
+	@echo "make serve  the dashboard on http://127.0.0.1:8000"
 	@echo "make dev    dagster dev -w workspace.yaml on http://127.0.0.1:3000"
+	@echo "make browser  install Debian's chromium for the browser tests (apt, when missing)"
 	@echo "make bench  benchmarks (bench/), figures printed"
 
 .tools/bin/uv:
@@ -37,9 +42,18 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 install: $(VENV)/.synced
 
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
+
+browser: $(CHROMIUM)
+
 run: install
 	$(BIN)/marketdata tick
 	$(BIN)/marketdata latest
+
+serve: install
+	$(BIN)/marketdata serve
 
 dev: install
 	mkdir -p .dagster_home
@@ -54,7 +68,7 @@ fmt: install
 	$(BIN)/ruff format marketdata_assets marketdata_tests bench
 	$(BIN)/ruff check --fix marketdata_assets marketdata_tests bench
 
-test: lint $(CHECKOV)
+test: lint $(CHECKOV) browser
 	CHECKOV=$(CURDIR)/$(CHECKOV) $(BIN)/pytest
 
 bench: install

@@ -118,3 +118,12 @@ def moto_server() -> Iterator[str]:
         # test's server starts from nothing.
         urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium for the session's browser tests (see `browser.py`)."""
+    from marketdata_tests.browser import chromium
+
+    with chromium() as launched:
+        yield launched
