@@ -12,10 +12,15 @@ COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /usr/local/bin/uv
 COPY pyproject.toml uv.lock ./
 RUN uv export --frozen --no-default-groups --no-emit-project --no-hashes --format requirements-txt \
         > /tmp/requirements.txt \
-    && uv pip install --no-cache --target "${LAMBDA_TASK_ROOT}" -r /tmp/requirements.txt \
+    && uv pip install --no-cache --compile-bytecode --target "${LAMBDA_TASK_ROOT}" \
+        -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
 COPY marketdata_assets "${LAMBDA_TASK_ROOT}/marketdata_assets"
+# Bytecode ships in the image: Lambda's file system is read-only and PYTHONDONTWRITEBYTECODE is
+# set, so without it every cold start compiles Dagster, GE and pandas from source again.
+# unchecked-hash: the .pyc stays valid whatever the copied sources' timestamps are.
+RUN python -m compileall -q --invalidation-mode unchecked-hash "${LAMBDA_TASK_ROOT}/marketdata_assets"
 
 # HOME is read-only on Lambda; the handler runs an in-memory Dagster instance, telemetry off.
 ENV MARKETDATA_PROFILE=aws \

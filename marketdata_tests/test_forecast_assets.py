@@ -293,3 +293,9 @@ def test_the_lambda_image_requirements_leave_the_forecasting_libraries_out() -> 
     assert {"dagster", "great-expectations", "pandas"} <= image
     assert not image & FORECAST_DISTRIBUTIONS
     assert _exported() >= FORECAST_DISTRIBUTIONS  # make install's default groups carry them
+
+
+def test_the_lambda_image_leaves_the_dashboard_and_the_browser_out() -> None:
+    image = _exported("--no-default-groups")
+    assert not image & {"fastapi", "playwright"}
+    assert _exported() >= {"fastapi", "uvicorn", "playwright"}
