@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import re
+import socket
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -117,6 +118,10 @@ def _parser() -> argparse.ArgumentParser:
         "--horizon", default="5m", help="1m, 5m, 15m or 1d (the next session's close; default: 5m)"
     )
     forecast.add_argument("--json", action="store_true", help="print one JSON object")
+
+    serve = commands.add_parser("serve", help="serve the dashboard (read-only) over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", default="8000", help="port to bind, 1 to 65535 (default: 8000)")
     return parser
 
 
@@ -136,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _backfill(args, Settings.from_env())
         if args.command == "forecast":
             return _forecast(args, StorageSettings.from_env())
+        if args.command == "serve":
+            return _serve(args, StorageSettings.from_env())
         return _quarantine(args, StorageSettings.from_env())
     except ConfigError as error:
         return _fail(error, 2)
@@ -351,6 +358,34 @@ def _forecast_text(served: dict[str, Any]) -> str:
             f"{_p_value(row['dm_pvalue']):>8}{row['coverage']:>10.1%}"
         )
     return "\n".join(lines)
+
+
+def _serve(args: argparse.Namespace, settings: StorageSettings) -> int:
+    """Bind the address first (a bad host or port is one line), then run the app on it."""
+    port = int(args.port) if args.port.isdigit() else 0
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port {args.port!r}: must be a whole number from 1 to 65535")
+    try:
+        found = socket.getaddrinfo(args.host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise ConfigError(f"--host {args.host!r}: not an address or a host name") from None
+    family, kind, _, _, address = found[0]
+    listener = socket.socket(family, kind)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+    except OSError as error:
+        listener.close()
+        return _fail(OSError(f"cannot listen on {args.host}:{port}: {error.strerror}"), 1)
+    import uvicorn
+
+    from marketdata_assets.web.app import create_app
+
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"dashboard on http://{shown}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
+    config = uvicorn.Config(create_app(settings), log_level="warning")
+    uvicorn.Server(config).run(sockets=[listener])
+    return 0
 
 
 def _p_value(p: float | None) -> str:

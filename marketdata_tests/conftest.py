@@ -127,3 +127,26 @@ def browser() -> Iterator[object]:
 
     with chromium() as launched:
         yield launched
+
+
+@pytest.fixture(scope="session")
+def web_prepared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """What `web_data.prepare` wrote into a fresh local data dir (under "data_dir")."""
+    from marketdata_tests.web_data import prepare
+
+    folder = tmp_path_factory.mktemp("web") / "data"
+    return {"data_dir": folder, **prepare(folder)}
+
+
+@pytest.fixture(scope="session")
+def web_data_dir(web_prepared: dict[str, object]) -> Path:
+    """A local data dir with stub history and ticks for the dashboard (see `web_data.prepare`)."""
+    folder = web_prepared["data_dir"]
+    assert isinstance(folder, Path)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def empty_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A local data dir nothing has written to yet."""
+    return tmp_path_factory.mktemp("web_empty") / "data"

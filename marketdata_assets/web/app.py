@@ -1,0 +1,107 @@
+"""The dashboard's app: four pages, their static files and the JSON API, read-only.
+
+Every response carries a strict Content-Security-Policy (no inline scripts or styles), `nosniff`
+and no referrer; only GET and HEAD are routed. Bad parameters are 422 with a one-line `detail`
+naming the parameter and the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from marketdata_assets.settings import StorageSettings
+from marketdata_assets.symbols import SYMBOL_PATTERN, is_symbol
+
+STATIC = Path(__file__).parent / "static"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+# FastAPI's /docs page loads Swagger UI from its CDN and starts it with an inline script: that
+# page alone gets these sources too (it is no dashboard page, and shows no data).
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+PAGES = {"/": "index.html", "/quality": "quality.html", "/ticks": "ticks.html"}
+
+
+class SecurityHeaders:
+    """Adds the CSP, nosniff and no-referrer headers to every response."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        policy = DOCS_CSP if scope["path"] == "/docs" else CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                headers.extend(
+                    [
+                        (b"content-security-policy", policy.encode()),
+                        (b"x-content-type-options", b"nosniff"),
+                        (b"referrer-policy", b"no-referrer"),
+                    ]
+                )
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(settings: StorageSettings | None = None) -> FastAPI:
+    """The dashboard over `settings`' stores (None: `StorageSettings.from_env()`)."""
+    from marketdata_assets.web import api
+
+    settings = settings or StorageSettings.from_env()
+    app = FastAPI(
+        title="marketdata dashboard",
+        description="Read-only JSON behind the dashboard's pages, shaped as `marketdata … --json`.",
+        redoc_url=None,
+    )
+    app.add_exception_handler(RequestValidationError, _one_line_422)
+    app.add_middleware(SecurityHeaders)
+    app.include_router(api.router(settings))
+    for path, name in PAGES.items():
+        app.add_api_route(path, _page(name), include_in_schema=False, methods=["GET"])
+    app.add_api_route("/symbol/{symbol}", _symbol_page, include_in_schema=False, methods=["GET"])
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    app.add_api_route(
+        "/favicon.ico", _page("favicon.svg"), include_in_schema=False, methods=["GET"]
+    )
+    return app
+
+
+def _page(name: str) -> Callable[[], FileResponse]:
+    def page() -> FileResponse:
+        return FileResponse(STATIC / name)
+
+    return page
+
+
+def _symbol_page(symbol: str) -> FileResponse:
+    if not is_symbol(symbol):
+        raise HTTPException(422, f"symbol {symbol!r}: not a symbol (rule: {SYMBOL_PATTERN})")
+    return FileResponse(STATIC / "symbol.html")
+
+
+async def _one_line_422(request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's list of validation errors as one line: the parameter, its value, the rule."""
+    assert isinstance(error, RequestValidationError)
+    first = error.errors()[0]
+    name = first["loc"][-1]
+    value = first.get("input")
+    shown = f" {value!r}" if value is not None else ""
+    return JSONResponse({"detail": f"{name}{shown}: {first['msg'].lower()}"}, status_code=422)

@@ -1,0 +1,100 @@
+"""Test data and a real server for the dashboard's tests.
+
+`prepare` fills a local data dir the way a user would: a backfill of stub history (enough
+sessions for the symbol page and a forecast), then a few minute ticks of the stub — one with
+faults — and a replayed tick whose raw lines carry markup. `serve` runs an app under uvicorn on
+a free loopback port.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from marketdata_assets.forecasting.evaluation import sessions_needed
+from marketdata_assets.forecasting.serving import ORIGINS
+from marketdata_assets.market_hours import sessions_in
+from marketdata_assets.settings import Settings
+
+SYMBOLS = ("AAPL", "MSFT", "NVDA", "KO")
+LAST_SESSION = date(2026, 11, 25)
+# Ticks on the last session (14:31Z is 09:31 New York): clean, with faults, replayed.
+TICKS = tuple(datetime(2026, 11, 25, 14, 31 + n, tzinfo=UTC) for n in range(3))
+FAULTY_TICK, HOSTILE_TICK = TICKS[1], TICKS[2]
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def first_session(count: int, last: date = LAST_SESSION) -> date:
+    """The `count`th NYSE session up to `last`."""
+    return sessions_in(last - timedelta(days=2 * count + 14), last)[-count]
+
+
+def hostile_lines(tick: datetime) -> list[str]:
+    """A replay payload: one clean AAPL quote, one with markup as its symbol, one that is markup
+    and not JSON at all."""
+    quote = {
+        "symbol": "AAPL",
+        "price": 231.5,
+        "volume": 1000,
+        "currency": "USD",
+        "event_ts": tick.isoformat().replace("+00:00", "Z"),
+    }
+    return [json.dumps(quote), json.dumps({**quote, "symbol": HOSTILE}), HOSTILE]
+
+
+def prepare(data_dir: Path) -> dict[str, Any]:
+    """Fill `data_dir` (local profile) with history and ticks; what was written, for asserts."""
+    from marketdata_assets import backfill
+    from marketdata_assets.runner import run_tick
+
+    settings = Settings(data_dir=data_dir, symbols=SYMBOLS, log_level="CRITICAL")
+    sessions = sessions_needed(ORIGINS)
+    first = first_session(sessions)
+    plan = backfill.plan(settings, first, LAST_SESSION, list(SYMBOLS), "stub", None, False)
+    history = backfill.run(settings, plan)
+    assert not history.failed, history.as_dict()
+    summaries = [run_tick(settings, TICKS[0])]
+    summaries.append(run_tick(settings.with_overrides(fault_rate=1.0), FAULTY_TICK))
+    source = data_dir / "hostile.jsonl"
+    source.write_text("\n".join(hostile_lines(HOSTILE_TICK)) + "\n")
+    replay = settings.with_overrides(provider="replay", source=str(source))
+    summaries.append(run_tick(replay, HOSTILE_TICK))
+    return {
+        "symbols": SYMBOLS,
+        "first_session": first,
+        "last_session": LAST_SESSION,
+        "sessions": sessions,
+        "ticks": TICKS,
+        "faulty_tick": FAULTY_TICK,
+        "hostile_tick": HOSTILE_TICK,
+        "hostile": HOSTILE,
+        "summaries": [summary.as_dict() | {"reasons": summary.reasons} for summary in summaries],
+    }
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """`app` under uvicorn on a free loopback port, in a daemon thread; yields its base URL."""
+    import uvicorn
+
+    from marketdata_tests.conftest import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join()
