@@ -48,6 +48,7 @@ def resources_for(settings: Settings) -> dict[str, object]:
         budget_path=str(settings.budget_path.resolve()) if settings.profile == "local" else None,
         budget_table=settings.budget_table if settings.profile == "aws" else None,
         key_param=settings.alphavantage_key_param,
+        fetch_deadline_s=settings.fetch_deadline_s,
     )
     gate_policy = GatePolicyResource(
         jump_threshold=settings.jump_threshold,

@@ -17,6 +17,7 @@ from typing import Any
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.settings import Settings
 from marketdata_assets.ticks import format_tick, parse_tick
+from marketdata_assets.time_budget import lambda_fetch_deadline_s
 
 
 def scheduled_tick(event: Mapping[str, Any]) -> datetime:
@@ -32,6 +33,10 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, object]:
     started = time.perf_counter()
     tick = scheduled_tick(event)
     settings = Settings.from_env()
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining_ms is not None:  # fetch only in what the invocation has left (time_budget)
+        deadline_s = lambda_fetch_deadline_s(remaining_ms(), settings.fetch_deadline_s)
+        settings = settings.with_overrides(fetch_deadline_s=deadline_s)
     if not settings.always_open:
         from marketdata_assets.market_hours import nyse_open
 

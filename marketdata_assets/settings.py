@@ -25,6 +25,7 @@ from pydantic_settings import (
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.providers import PROVIDERS
 from marketdata_assets.symbols import SYMBOL_PATTERN, is_symbol
+from marketdata_assets.time_budget import FETCH_DEADLINE_S
 
 DEFAULT_SYMBOLS = ("AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "META", "TSLA", "JPM", "V", "KO")
 PROFILES = ("local", "aws")
@@ -147,6 +148,14 @@ class Settings(StorageSettings):
     # Dagster's console log level for in-process runs.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "WARNING", description=f"one of {', '.join(LOG_LEVELS)}"
+    )
+    # Seconds the tick's fetching may take; the Lambda lowers it to what its invocation has left.
+    fetch_deadline_s: float = Field(
+        FETCH_DEADLINE_S,
+        ge=0,
+        le=FETCH_DEADLINE_S,
+        allow_inf_nan=False,
+        description=f"a number of seconds from 0 to {FETCH_DEADLINE_S:g}",
     )
     # Lambda: tick even when NYSE is closed.
     always_open: bool = Field(False, description="1 or 0 (true/false, yes/no)")

@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from marketdata_assets.errors import ConfigError
+from marketdata_assets.time_budget import FUTURE_WINDOW_S
 
 TICK_TAG = "marketdata/tick"
-# How far past the current time a tick may be (the gate's future window is the same 60 s): a
-# clock a little ahead is tolerated, a made-up future minute is not.
-FUTURE_WINDOW_S = 60
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the earliest tick: stores count time from here
 _EXAMPLE = "example: 2026-11-25T14:31Z"
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
@@ -13,6 +14,7 @@ from marketdata_assets import stores
 from marketdata_assets.latest import LatestPriceStore
 from marketdata_assets.providers import Provider, make_provider
 from marketdata_assets.providers.budget import RequestBudget
+from marketdata_assets.time_budget import FETCH_DEADLINE_S
 
 if TYPE_CHECKING:
     from marketdata_assets.providers.history import HistorySource
@@ -30,9 +32,10 @@ class ProviderResource(ConfigurableResource):
     budget_path: str | None = None  # local: the request-budget file
     budget_table: str | None = None  # aws: the request-budget table
     key_param: str | None = None  # aws: the SSM SecureString holding the API key
+    fetch_deadline_s: float = FETCH_DEADLINE_S  # the tick's fetching, for HTTP providers
 
     def provider(self) -> Provider:
-        return make_provider(
+        provider = make_provider(
             self.name,
             self.symbols,
             seed=self.seed,
@@ -41,6 +44,10 @@ class ProviderResource(ConfigurableResource):
             budget=self.budget() if self.name == "alphavantage" else None,
             key_param=self.key_param,
         )
+        policy = getattr(provider, "policy", None)
+        if policy is not None:  # an HTTP provider (yahoo, alphavantage): the run's deadline
+            cast(Any, provider).policy = replace(policy, deadline_s=self.fetch_deadline_s)
+        return provider
 
     def budget(self) -> RequestBudget:
         return _budget(self.name, self.daily_budget, self.budget_path, self.budget_table)

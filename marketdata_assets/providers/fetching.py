@@ -26,6 +26,7 @@ import httpx
 import tenacity
 
 from marketdata_assets.providers.deadlines import request_deadline
+from marketdata_assets.time_budget import FETCH_DEADLINE_S
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 REDACTED = "[REDACTED]"
@@ -43,7 +44,7 @@ class FetchError(Exception):
 @dataclass(frozen=True)
 class FetchPolicy:
     request_timeout_s: float = 5.0  # one request, connecting, headers and body included
-    deadline_s: float = 40.0  # the whole tick's fetching, so the tick finishes inside its minute
+    deadline_s: float = FETCH_DEADLINE_S  # the whole tick's fetching (see `time_budget`)
     max_attempts: int = 4
     backoff_base_s: float = 0.5
     backoff_max_s: float = 8.0
