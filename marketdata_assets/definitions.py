@@ -15,6 +15,7 @@ from marketdata_assets.defs.assets import (
 )
 from marketdata_assets.defs.checks import tick_checks
 from marketdata_assets.defs.forecasts import forecast_assets
+from marketdata_assets.defs.freshness import fresh_in_session
 from marketdata_assets.defs.history import history_assets
 from marketdata_assets.defs.io_managers import LocalLakeIOManager, S3LakeIOManager
 from marketdata_assets.defs.resources import (
@@ -26,6 +27,8 @@ from marketdata_assets.defs.resources import (
 )
 from marketdata_assets.defs.schedules import (
     compaction_schedule,
+    freshness_job,
+    freshness_schedule,
     history_job,
     tick_job,
     tick_schedule,
@@ -108,9 +111,9 @@ def build_definitions(settings: Settings) -> Definitions:
             *history_assets,
             *forecast_assets,
         ],
-        asset_checks=tick_checks(),
-        jobs=[tick_job, history_job],
-        schedules=[tick_schedule, compaction_schedule],
+        asset_checks=[*tick_checks(), fresh_in_session],
+        jobs=[tick_job, history_job, freshness_job],
+        schedules=[tick_schedule, compaction_schedule, freshness_schedule],
         resources=resources_for(settings),
         # Every run (tick_job, or assets materialised from the UI) runs its steps in one
         # process, so the lake IO manager's tick lock spans the whole run.

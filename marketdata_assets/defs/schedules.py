@@ -1,37 +1,69 @@
-"""The jobs: the minute tick and its schedule; the history over sessions, and the daily
-compaction of the tick stream after each close."""
+"""The jobs: the minute tick and its schedule, the freshness watch on latest prices; the
+history over sessions, and the daily compaction of the tick stream after each close."""
 
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
     RunRequest,
     ScheduleEvaluationContext,
+    SkipReason,
     build_schedule_from_partitioned_job,
     define_asset_job,
     schedule,
 )
 
+from marketdata_assets.defs.freshness import AS_OF_TAG, fresh_in_session
 from marketdata_assets.defs.partitions import trading_sessions
 from marketdata_assets.defs.tick import tick_tags
+from marketdata_assets.market_hours import EXCHANGE_TZ, nyse_open
 from marketdata_assets.ticks import floor_minute, format_tick
+
+# Every minute of a regular NYSE session in New York time, weekdays (09:30-09:59, then
+# 10:00-15:59): the AWS Scheduler's crons (infra/schedule.tf). Neither knows holidays or early
+# closes: the calendar does.
+SESSION_CRONS = ("30-59 9 * * 1-5", "* 10-15 * * 1-5")
 
 tick_job = define_asset_job(
     "tick_job",
-    selection=AssetSelection.groups("ticks"),
+    # The freshness check judges the table, not a tick: it runs on its own schedule.
+    selection=AssetSelection.groups("ticks") - AssetSelection.checks(fresh_in_session),
     description="One minute tick: fetch, land raw, curate, gate, update latest prices.",
 )
 
 
 @schedule(
     job=tick_job,
-    cron_schedule="* * * * *",
-    execution_timezone="UTC",
+    cron_schedule=list(SESSION_CRONS),
+    execution_timezone=EXCHANGE_TZ,
     default_status=DefaultScheduleStatus.STOPPED,
 )
-def tick_schedule(context: ScheduleEvaluationContext) -> RunRequest:
-    """Every minute, the tick for the scheduled minute (a retried evaluation is the same run)."""
+def tick_schedule(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
+    """Every session minute, the tick for the scheduled minute (a retried evaluation is the
+    same run); skipped on holidays and after an early close."""
     tick = floor_minute(context.scheduled_execution_time)
+    if not nyse_open(tick):
+        return SkipReason(f"{format_tick(tick)}: NYSE is closed (holiday or early close)")
     return RunRequest(run_key=format_tick(tick), tags=tick_tags(tick))
+
+
+freshness_job = define_asset_job(
+    "freshness_job",
+    selection=AssetSelection.checks(fresh_in_session),
+    description="Is latest_prices fresh? At most 3 minutes old during NYSE sessions.",
+)
+
+
+@schedule(
+    job=freshness_job,
+    cron_schedule=list(SESSION_CRONS),
+    execution_timezone=EXCHANGE_TZ,
+    default_status=DefaultScheduleStatus.STOPPED,
+)
+def freshness_schedule(context: ScheduleEvaluationContext) -> RunRequest:
+    """Every session minute, the freshness check as of that minute (on a holiday it passes,
+    market closed: the watch itself is seen running)."""
+    minute = floor_minute(context.scheduled_execution_time)
+    return RunRequest(run_key=format_tick(minute), tags={AS_OF_TAG: format_tick(minute)})
 
 
 history_job = define_asset_job(
