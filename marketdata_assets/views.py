@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from datetime import UTC, datetime
 
 import pandas as pd
 
 from marketdata_assets import stores
-from marketdata_assets.lake import DATASETS, tick_prefix
+from marketdata_assets.lake import DATASETS, object_key, tick_prefix
 from marketdata_assets.lake.codecs import decode
+from marketdata_assets.latest import LatestPrice
 from marketdata_assets.settings import StorageSettings
 from marketdata_assets.ticks import format_tick
 
@@ -24,16 +26,18 @@ def _iso(moment: datetime) -> str:
 
 def latest_rows(settings: StorageSettings) -> list[dict[str, object]]:
     """The latest-price table as JSON-ready rows."""
-    return [
-        {
-            "symbol": row.symbol,
-            "price": row.price,
-            "currency": row.currency,
-            "event_ts": _iso(row.event_ts),
-            "tick": format_tick(row.tick),
-        }
-        for row in stores.latest_store(settings).all()
-    ]
+    return [latest_row(row) for row in stores.latest_store(settings).all()]
+
+
+def latest_row(row: LatestPrice) -> dict[str, object]:
+    """One latest price as a JSON-ready row."""
+    return {
+        "symbol": row.symbol,
+        "price": row.price,
+        "currency": row.currency,
+        "event_ts": _iso(row.event_ts),
+        "tick": format_tick(row.tick),
+    }
 
 
 def latest_table(rows: list[dict[str, object]]) -> str:
@@ -53,22 +57,59 @@ def quarantine_records(settings: StorageSettings, tick: datetime | None) -> list
     prefix = tick_prefix("quarantine", tick) if tick else "quarantine/"
     records: list[dict[str, object]] = []
     for key in store.keys(prefix):
-        if not key.endswith(DATASETS["quarantine"].file):
-            continue
-        frame = decode("quarantine", store.get(key))
-        assert isinstance(frame, pd.DataFrame)
-        for row in frame.itertuples(index=False):
-            record: dict[str, object] = {
-                "tick": format_tick(row.tick.to_pydatetime()),
-                "line": int(row.line),
-                "reasons": list(row.reasons),
-            }
-            if isinstance(row.record, str):
-                record["record"] = strict_json(row.record)
-            else:
-                record["raw"] = row.raw
-            records.append(record)
+        if key.endswith(DATASETS["quarantine"].file):
+            records += quarantine_object_records(store.get(key))
     return records
+
+
+def quarantine_object_records(body: bytes) -> list[dict[str, object]]:
+    """The records of one quarantine object: tick, line, reasons, and the source record as
+    JSON (`record`) or, when it was no JSON object, its text (`raw`)."""
+    frame = decode("quarantine", body)
+    assert isinstance(frame, pd.DataFrame)
+    records: list[dict[str, object]] = []
+    for row in frame.itertuples(index=False):
+        record: dict[str, object] = {
+            "tick": format_tick(row.tick.to_pydatetime()),
+            "line": int(row.line),
+            "reasons": list(row.reasons),
+        }
+        if isinstance(row.record, str):
+            record["record"] = strict_json(row.record)
+        else:
+            record["raw"] = row.raw
+        records.append(record)
+    return records
+
+
+def replay_command(settings: StorageSettings, tick: datetime) -> str:
+    """The command that reruns `tick` on its landed raw object, ready to paste into a shell."""
+    key = object_key("raw", tick)
+    if settings.profile == "aws":
+        source = f"s3://{settings.bucket}/{key}"
+    else:
+        source = str(settings.data_dir / key)
+    return (
+        f"marketdata tick --provider replay --source {shlex.quote(source)} --at {format_tick(tick)}"
+    )
+
+
+def forecast_verdict(served: dict[str, object]) -> str:
+    """The forecast's verdict in words: which model is served for the symbol and horizon, and
+    whether any beats naive ("no model beats naive for AAPL at 5 minutes: serving naive")."""
+    from marketdata_assets.forecasting.serving import horizon_words
+
+    symbol, model = served["symbol"], served["served_model"]
+    ahead = horizon_words(str(served["horizon"]))
+    if model == "naive":
+        return f"no model beats naive for {symbol} at {ahead}: serving naive"
+    skill = served["skill"]
+    assert isinstance(skill, list)
+    best = next(row for row in skill if row["model"] == model)
+    gain, p = 100 * (1 - best["relative_mae"]), best["dm_pvalue"]
+    shown = "-" if p is None else "<0.001" if p < 0.001 else f"{p:.3f}"
+    evidence = f"skill {gain:.1f} %, DM p = {shown}"
+    return f"{model} beats naive for {symbol} at {ahead} ({evidence}): serving {model}"
 
 
 def strict_json(text: str) -> object:

@@ -135,6 +135,18 @@ def analytics(
     return _read(settings, query, symbol, first, last)
 
 
+def closes_before(settings: StorageSettings, day: date) -> tuple[date | None, dict[str, float]]:
+    """The last session before `day` that `daily_bars` holds, and each symbol's close in it
+    (one read for every symbol); (None, {}) when it holds none."""
+    store = stores.lake_store(settings)
+    held = [s for s in _days_held("daily_bars", set(store.keys("daily_bars/"))) if s < day]
+    if not held:
+        return None, {}
+    rows = bars(settings, None, "1d", held[-1], held[-1]).rows
+    closes = {str(r["symbol"]): r["close"] for r in rows if isinstance(r["close"], float)}
+    return held[-1], closes
+
+
 def _read(
     settings: StorageSettings,
     query: _Query,
@@ -253,6 +265,11 @@ def analytics_table(history: History) -> str:
             f"{_number(r['vwap'], '11.4f')} {percents}"
         )
     return "\n".join(lines)
+
+
+def what_to_run(history: History) -> str:
+    """What an empty read says: no history in its range, and the backfill that fills it."""
+    return _hint(history)
 
 
 def _hint(history: History) -> str:

@@ -72,6 +72,7 @@ def create_app(settings: StorageSettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.add_exception_handler(RequestValidationError, _one_line_422)
+    app.add_exception_handler(RuntimeError, _storage_failed)
     app.add_middleware(SecurityHeaders)
     app.include_router(api.router(settings))
     for path, name in PAGES.items():
@@ -105,3 +106,14 @@ async def _one_line_422(request: Request, error: Exception) -> JSONResponse:
     value = first.get("input")
     shown = f" {value!r}" if value is not None else ""
     return JSONResponse({"detail": f"{name}{shown}: {first['msg'].lower()}"}, status_code=422)
+
+
+async def _storage_failed(request: Request, error: Exception) -> JSONResponse:
+    """A storage failure (a missing bucket or table) is 503 with its one line; anything else
+    stays a server error."""
+    from marketdata_assets.lake.s3 import LakeError
+    from marketdata_assets.latest.dynamodb import StoreError
+
+    if not isinstance(error, LakeError | StoreError):
+        raise error
+    return JSONResponse({"detail": " ".join(str(error).split())}, status_code=503)
