@@ -122,10 +122,13 @@ def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) 
         ("minute_bars", "bars_contract"): True,
         ("forecast_skill", "no_leakage"): True,
         ("price_forecasts", "interval_coverage"): False,
+        ("latest_prices", "fresh_in_session"): False,
     }
     (repository,) = data["repositoriesOrError"]["nodes"]
-    assert {"tick_job", "history_job", "compaction_job"} <= {j["name"] for j in repository["jobs"]}
+    jobs = {"tick_job", "history_job", "compaction_job", "freshness_job"}
+    assert jobs <= {j["name"] for j in repository["jobs"]}
     assert sorted((s["name"], s["scheduleState"]["status"]) for s in repository["schedules"]) == [
         ("compaction_job_schedule", "STOPPED"),
+        ("freshness_schedule", "STOPPED"),
         ("tick_schedule", "STOPPED"),
     ]
