@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from marketdata_assets.errors import ConfigError
@@ -120,10 +120,11 @@ def router(settings: StorageSettings) -> APIRouter:
         return {"status": "ok", "profile": settings.profile}
 
     @routes.get("/api/latest", response_model=list[LatestRow] | Empty)
-    def latest() -> JSONResponse:
+    def latest() -> Response:
         """The latest price of every symbol, with the change since the previous session's close
         (null without history), its age in seconds, and `stale` when a newer tick has run."""
-        return _answer(reader.latest(), NO_TICKS)
+        body = reader.latest_json()
+        return Response(body, media_type="application/json") if body else _answer([], NO_TICKS)
 
     @routes.get("/api/ticks", response_model=list[TickRow] | Empty)
     def ticks(
@@ -145,7 +146,7 @@ def router(settings: StorageSettings) -> APIRouter:
         checked, start, end = _range(symbol, first, last)
         if interval not in INTERVALS:
             raise _bad("interval", interval, f"must be one of {', '.join(INTERVALS)}")
-        history = query.bars(settings, checked, interval, start, end)
+        history = reader.bars(checked, interval, start, end)
         return _answer(history.rows, query.what_to_run(history))
 
     @routes.get("/api/analytics/{symbol}", response_model=list[SessionAnalytics] | Empty)
@@ -153,7 +154,7 @@ def router(settings: StorageSettings) -> APIRouter:
         """`marketdata analytics SYMBOL --json`: a symbol's session analytics."""
         from marketdata_assets.history import query
 
-        history = query.analytics(settings, *_range(symbol, first, last))
+        history = reader.analytics(*_range(symbol, first, last))
         return _answer(history.rows, query.what_to_run(history))
 
     @routes.get("/api/forecast/{symbol}", response_model=Forecast)

@@ -9,13 +9,16 @@ computed from. The latest-price table itself is read on every request.
 from __future__ import annotations
 
 import io
+import json
+import os
 import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import UTC, date, datetime
 from functools import partial
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from marketdata_assets import stores, views
@@ -25,9 +28,14 @@ from marketdata_assets.market_hours import EXCHANGE_TZ
 from marketdata_assets.settings import StorageSettings
 from marketdata_assets.ticks import format_tick
 
+if TYPE_CHECKING:
+    from marketdata_assets.history.query import History
+
 T = TypeVar("T")
+LATEST_S = 1.0  # how long latest-price rows are reused (SQLite: less, when the file changes)
 LISTING_S = 5.0  # how long a listing (newest tick, recent minutes, sessions held) is reused
 OBJECT_S = 300.0  # how long a minute's decoded objects are reused
+HISTORY_S = 300.0  # how long history read is reused while the sessions held are unchanged
 FORECAST_S = 3600.0  # how long a forecast is reused while the history it read is unchanged
 # Without a tick, the reason filter searches the newest days holding quarantined rows.
 QUARANTINE_SEARCH_DAYS = 7
@@ -37,27 +45,44 @@ _NEW_YORK = ZoneInfo(EXCHANGE_TZ)
 
 
 class Kept:
-    """A small thread-safe cache: a value is reused for `seconds` after it was computed."""
+    """A small thread-safe cache: a value is reused for `seconds` after it was computed, and
+    computed once however many requests ask for it at the same time."""
 
     def __init__(self, seconds: float, size: int = 1024):
         self.seconds, self.size = seconds, size
         self._values: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._computing: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        now = time.monotonic()
         with self._lock:
-            held = self._values.get(key)
-            if held is not None and now - held[0] < self.seconds:
-                value: T = held[1]
+            found, value = self._fresh(key)
+            if found:
                 return value
-        value = compute()  # outside the lock: a slow read never holds up the others
-        with self._lock:
-            self._values[key] = (now, value)
-            self._values.move_to_end(key)
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
-        return value
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:  # one request computes; the others wait for its value
+            with self._lock:
+                found, value = self._fresh(key)
+            if found:
+                return value
+            started = time.monotonic()
+            try:
+                computed = compute()
+            finally:
+                with self._lock:
+                    self._computing.pop(key, None)
+            with self._lock:
+                self._values[key] = (started, computed)
+                self._values.move_to_end(key)
+                while len(self._values) > self.size:
+                    self._values.popitem(last=False)
+        return computed
+
+    def _fresh(self, key: Hashable) -> tuple[bool, Any]:
+        held = self._values.get(key)
+        if held is not None and time.monotonic() - held[0] < self.seconds:
+            return True, held[1]
+        return False, None
 
 
 class Reader:
@@ -69,35 +94,59 @@ class Reader:
         self.table = stores.latest_store(settings)
         self._listings = Kept(LISTING_S)
         self._objects = Kept(OBJECT_S, 4096)
+        self._latest = Kept(LATEST_S, 4)
+        self._history = Kept(HISTORY_S, 256)
         self._forecasts = Kept(FORECAST_S, 256)
 
-    def latest(self) -> list[dict[str, object]]:
+    def latest_json(self) -> bytes | None:
         """The latest-price rows (`marketdata latest --json`) with the previous session's close,
-        the change since it, the price's age, and whether a newer tick has run since."""
+        the change since it, whether a newer tick has run since (`stale`), and the price's age
+        now (`age_s`), as a JSON list; None when the table is empty.
+
+        Encoding 500 rows costs more than reading them: each row is kept encoded but for its
+        age, which is appended per request."""
+        rows = self._latest.get(self._table_state(), self._latest_rows)
+        if not rows:
+            return None
+        now_us = time.time() * 1e6
+        encoded = ",".join(
+            f"{row}{round((now_us - event_us) / 1e6, 3)}}}" for event_us, row in rows
+        )
+        return f"[{encoded}]".encode()
+
+    def _latest_rows(self) -> list[tuple[float, str]]:
+        """(event time in µs, the row's JSON up to its age's value) of every symbol."""
         prices = self.table.all()
         if not prices:
             return []
         newest = max([self.newest_tick(), *(price.tick for price in prices)])
         days = {price.event_ts.astimezone(_NEW_YORK).date() for price in prices}
         closes = {day: self._closes_before(day) for day in days}
-        now = datetime.now(UTC)
         rows = []
         for price in prices:
             previous = closes[price.event_ts.astimezone(_NEW_YORK).date()].get(price.symbol)
             change = None if previous is None else price.price - previous
-            rows.append(
-                {
-                    **views.latest_row(price),
-                    "previous_close": previous,
-                    "change": change,
-                    "change_pct": None
-                    if change is None or not previous
-                    else 100 * change / previous,
-                    "age_s": round((now - price.event_ts).total_seconds(), 3),
-                    "stale": price.tick < newest,
-                }
-            )
+            row = {
+                **views.latest_row(price),
+                "previous_close": previous,
+                "change": change,
+                "change_pct": None if change is None or not previous else 100 * change / previous,
+                "stale": price.tick < newest,
+            }
+            encoded = json.dumps(row, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            rows.append((price.event_ts.timestamp() * 1e6, f'{encoded[:-1]},"age_s":'))
         return rows
+
+    def _table_state(self) -> Hashable:
+        """What changes when the latest-price table does: the SQLite file's and its write-ahead
+        log's size and time; nothing to look at in DynamoDB (its rows are kept LATEST_S)."""
+        if self.settings.profile != "local":
+            return None
+        path = self.settings.sqlite_path
+        return tuple(
+            (stat.st_mtime_ns, stat.st_size) if (stat := _stat(file)) else None
+            for file in (path, path.with_name(path.name + "-wal"))
+        )
 
     def newest_tick(self) -> datetime:
         """The newest minute holding a run record or a raw object (the epoch when none does)."""
@@ -129,12 +178,37 @@ class Reader:
                         return found
         return found
 
+    def bars(self, symbol: str, interval: str, first: date | None, last: date | None) -> History:
+        """`history.query.bars`, reused while the sessions held are unchanged."""
+        from marketdata_assets.history import query
+
+        dataset = "daily_bars" if interval == "1d" else "minute_bars"
+        return self._history.get(
+            ("bars", symbol, interval, first, last, self._held(dataset)),
+            partial(query.bars, self.settings, symbol, interval, first, last),
+        )
+
+    def analytics(self, symbol: str, first: date | None, last: date | None) -> History:
+        """`history.query.analytics`, reused while the sessions held are unchanged."""
+        from marketdata_assets.history import query
+
+        return self._history.get(
+            ("analytics", symbol, first, last, self._held("session_analytics")),
+            partial(query.analytics, self.settings, symbol, first, last),
+        )
+
     def forecast(self, symbol: str, horizon: str) -> dict[str, object]:
         """`marketdata forecast --json`'s object plus its `verdict` in words; without enough
         history, `served_model` null and a `message` naming the backfill to run."""
-        history = self._listings.get("bars held", lambda: tuple(self.lake.keys("minute_bars/")))
         return self._forecasts.get(
-            (symbol, horizon, hash(history)), lambda: self._forecast(symbol, horizon)
+            (symbol, horizon, self._held("minute_bars"), self._held("daily_bars")),
+            partial(self._forecast, symbol, horizon),
+        )
+
+    def _held(self, dataset: str) -> int:
+        """A fingerprint of the objects the daily dataset holds (its listing, kept briefly)."""
+        return self._listings.get(
+            ("held", dataset), lambda: hash(tuple(self.lake.keys(f"{dataset}/")))
         )
 
     def _forecast(self, symbol: str, horizon: str) -> dict[str, object]:
@@ -291,6 +365,13 @@ def _s3_folders(lake: Any, prefix: str) -> list[str]:
         raise LakeError(
             f"S3 ListObjectsV2 s3://{lake.bucket}/{prefix} failed: {describe(error)}"
         ) from error
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        return None
 
 
 def _tick_of(key: str) -> datetime | None:
