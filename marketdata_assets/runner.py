@@ -8,9 +8,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dagster import AssetCheckSeverity, DagsterInstance, ExecuteInProcessResult
+from dagster import AssetCheckSeverity, DagsterInstance
 
 from marketdata_assets.definitions import build_definitions
+from marketdata_assets.defs.launch import RunResult, execute_job_in_process
 from marketdata_assets.defs.tick import tick_tags
 from marketdata_assets.settings import Settings
 from marketdata_assets.ticks import format_tick
@@ -44,11 +45,11 @@ def run_tick(
     """Materialise the tick graph for `tick`; raise TickFailed when any step fails."""
     job = build_definitions(settings).resolve_job_def("tick_job")
     with instance_or_ephemeral(instance) as active:
-        result = job.execute_in_process(
+        result = execute_job_in_process(
+            job,
+            active,
             run_config={"loggers": {"console": {"config": {"log_level": settings.log_level}}}},
-            instance=active,
             tags=tick_tags(tick),
-            raise_on_error=False,
         )
     if not result.success:
         raise TickFailed(f"tick {format_tick(tick)} failed: {failure_line(result)}")
@@ -66,7 +67,7 @@ def instance_or_ephemeral(given: DagsterInstance | None) -> Iterator[DagsterInst
         yield owned
 
 
-def _metadata(result: ExecuteInProcessResult, asset: str, key: str) -> Any:
+def _metadata(result: RunResult, asset: str, key: str) -> Any:
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
         if materialization.asset_key.path[-1] == asset:
@@ -74,7 +75,7 @@ def _metadata(result: ExecuteInProcessResult, asset: str, key: str) -> Any:
     raise TickFailed(f"asset {asset} was not materialised")
 
 
-def _summary(result: ExecuteInProcessResult, tick: datetime) -> TickSummary:
+def _summary(result: RunResult, tick: datetime) -> TickSummary:
     return TickSummary(
         tick=format_tick(tick),
         raw=_metadata(result, "raw_ticks", "records"),
@@ -87,7 +88,7 @@ def _summary(result: ExecuteInProcessResult, tick: datetime) -> TickSummary:
     )
 
 
-def failure_line(result: ExecuteInProcessResult) -> str:
+def failure_line(result: RunResult) -> str:
     """One line naming what stopped the run: a failed blocking check and what it saw, else
     the failed step and its cause."""
     for evaluation in result.get_asset_check_evaluations():
