@@ -1,4 +1,5 @@
-"""`marketdata`: run a tick, show the latest prices, list quarantined rows, read the history."""
+"""`marketdata`: run a tick, show the latest prices, list quarantined rows, read the history,
+list recent ticks."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.market_hours import EXCHANGE_TZ
 from marketdata_assets.records import INTERVALS
+from marketdata_assets.run_records import RunOrigin
 from marketdata_assets.settings import Settings, StorageSettings, parse_symbols
 from marketdata_assets.symbols import check_symbol
 from marketdata_assets.ticks import floor_minute, parse_tick
@@ -119,6 +121,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     forecast.add_argument("--json", action="store_true", help="print one JSON object")
 
+    status = commands.add_parser(
+        "status", help="list recent ticks (Lambda and CLI) from their run records"
+    )
+    status.add_argument("--last", default="20", help="how many ticks, newest first (default: 20)")
+    status.add_argument(
+        "--sync",
+        action="store_true",
+        help="first report the records not yet reported into the Dagster instance at DAGSTER_HOME",
+    )
+    status.add_argument("--json", action="store_true", help="print a JSON list")
+
     serve = commands.add_parser("serve", help="serve the dashboard (read-only) over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     serve.add_argument("--port", default="8000", help="port to bind, 1 to 65535 (default: 8000)")
@@ -143,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _forecast(args, StorageSettings.from_env())
         if args.command == "serve":
             return _serve(args, StorageSettings.from_env())
+        if args.command == "status":
+            return _status(args, StorageSettings.from_env())
         return _quarantine(args, StorageSettings.from_env())
     except ConfigError as error:
         return _fail(error, 2)
@@ -160,6 +175,7 @@ def _fail(error: Exception, code: int) -> int:
 def _tick(args: argparse.Namespace, settings: Settings) -> int:
     # Every input is checked before Dagster or Great Expectations is imported (seconds) and
     # before anything is written.
+    origin = RunOrigin("cli")
     tick = parse_tick(args.at) if args.at else floor_minute(datetime.now(UTC))
     flags = {field: getattr(args, field) for field in TICK_FLAGS}
     settings = settings.with_overrides(TICK_FLAGS, **flags)
@@ -172,7 +188,7 @@ def _tick(args: argparse.Namespace, settings: Settings) -> int:
     from marketdata_assets.runner import TickFailed, run_tick
 
     try:
-        summary = run_tick(settings, tick, instance)
+        summary = run_tick(settings, tick, instance, origin)
     except TickFailed as error:
         return _fail(error, 1)
     if args.json:
@@ -239,6 +255,39 @@ def _latest(args: argparse.Namespace, settings: StorageSettings) -> int:
     if rows is None:
         return 1
     print(json.dumps(rows, allow_nan=False) if args.json else latest_table(rows))
+    return 0
+
+
+def _status(args: argparse.Namespace, settings: StorageSettings) -> int:
+    """Recent ticks from their run records; with --sync, new records reported to Dagster first
+    (through the sensor's code). Without --sync neither Dagster nor GE is imported."""
+    if not (args.last.isdigit() and int(args.last) >= 1):
+        raise ConfigError(f"--last {args.last!r}: must be a whole number of at least 1")
+    from marketdata_assets import run_records, stores
+
+    store = stores.lake_store(settings)
+    if args.sync:
+        if not os.environ.get("DAGSTER_HOME"):
+            raise ConfigError(
+                "DAGSTER_HOME: must be set for --sync (the Dagster instance to report into)"
+            )
+        instance = _instance()
+        assert instance is not None  # DAGSTER_HOME is set
+        from marketdata_assets.defs.sensors import sync
+
+        reported = _read(lambda: sync(instance, store))
+        if reported is None:
+            return 1
+        plural = "" if reported == 1 else "s"
+        home = os.environ["DAGSTER_HOME"]
+        print(f"{reported} new run record{plural} reported to {home}", file=sys.stderr)
+    records = _read(lambda: run_records.recent(store, int(args.last)))
+    if records is None:
+        return 1
+    if args.json:
+        print(json.dumps([run_records.status_row(r) for r in records]))
+    else:
+        print(run_records.status_table(records))
     return 0
 
 

@@ -33,6 +33,7 @@ from marketdata_assets.defs.schedules import (
     tick_job,
     tick_schedule,
 )
+from marketdata_assets.defs.sensors import production_ticks_sensor
 from marketdata_assets.lake import ObjectStore
 from marketdata_assets.latest import LatestPriceStore
 from marketdata_assets.providers import Provider
@@ -114,6 +115,7 @@ def build_definitions(settings: Settings) -> Definitions:
         asset_checks=[*tick_checks(), fresh_in_session],
         jobs=[tick_job, history_job, freshness_job],
         schedules=[tick_schedule, compaction_schedule, freshness_schedule],
+        sensors=[production_ticks_sensor(settings.profile)],
         resources=resources_for(settings),
         # Every run (tick_job, or assets materialised from the UI) runs its steps in one
         # process, so the lake IO manager's tick lock spans the whole run.

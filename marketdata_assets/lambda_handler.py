@@ -1,23 +1,31 @@
 """AWS Lambda entry point: one scheduled event, one tick of the same `tick_job`.
 
 The tick is the event's scheduled time floored to the minute, so a redelivered event is the
-same tick and rewrites the same objects. Any failure raises: the invocation fails and the event
-goes to the dead-letter queue.
+same tick: once its tick has succeeded (its run record says so) it is a duplicate delivery, not
+run again. Every invocation prints one JSON line with its metrics in CloudWatch embedded metric
+format; any failure then raises: the invocation fails and the event goes to the dead-letter
+queue. Every run, and every closed-market skip, leaves a run record (see `run_records`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from marketdata_assets import run_records, stores
 from marketdata_assets.errors import ConfigError
+from marketdata_assets.lake import ObjectStore
+from marketdata_assets.run_records import RunOrigin
 from marketdata_assets.settings import Settings
 from marketdata_assets.ticks import format_tick, parse_tick
 from marketdata_assets.time_budget import lambda_fetch_deadline_s
+
+METRIC_NAMESPACE = "MarketData"
 
 
 def scheduled_tick(event: Mapping[str, Any]) -> datetime:
@@ -30,37 +38,117 @@ def scheduled_tick(event: Mapping[str, Any]) -> datetime:
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, object]:
-    started = time.perf_counter()
-    tick = scheduled_tick(event)
-    settings = Settings.from_env()
-    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
-    if remaining_ms is not None:  # fetch only in what the invocation has left (time_budget)
-        deadline_s = lambda_fetch_deadline_s(remaining_ms(), settings.fetch_deadline_s)
-        settings = settings.with_overrides(fetch_deadline_s=deadline_s)
+    origin = RunOrigin("lambda", getattr(context, "aws_request_id", None))
+    fields: dict[str, object] = {}
+    try:
+        tick = scheduled_tick(event)
+        fields["tick"] = format_tick(tick)
+        settings = Settings.from_env()
+        remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining_ms is not None:  # fetch only in what the invocation has left (time_budget)
+            deadline_s = lambda_fetch_deadline_s(remaining_ms(), settings.fetch_deadline_s)
+            settings = settings.with_overrides(fetch_deadline_s=deadline_s)
+        result, extra = _tick(settings, tick, origin)
+    except Exception as error:
+        counts = getattr(error, "counts", None) or {}  # a failed run's counts so far
+        cause = " ".join(str(error).split())
+        _log({**fields, **counts, "outcome": "failed", "cause": cause}, context, origin)
+        raise
+    outcome = "skipped" if "skipped" in result else "succeeded"
+    _log({**result, **extra, "outcome": outcome}, context, origin)
+    return result
+
+
+def _tick(
+    settings: Settings, tick: datetime, origin: RunOrigin
+) -> tuple[dict[str, object], dict[str, object]]:
+    """Skip a closed-market minute (recorded) or a duplicate delivery (not recorded: the first
+    delivery's record stays), else run the tick: its result, and what only the log gets."""
+    store = stores.lake_store(settings)
     if not settings.always_open:
         from marketdata_assets.market_hours import nyse_open
 
         if not nyse_open(tick):
-            result: dict[str, object] = {"skipped": "market closed", "tick": format_tick(tick)}
-            _log(result, context, started)
-            return result
+            skip = run_records.skipped(tick, origin, run_records.MARKET_CLOSED)
+            run_records.write_unless_recorded(store, skip)
+            return {"skipped": run_records.MARKET_CLOSED, "tick": format_tick(tick)}, {}
+    # Lambda may deliver an event twice: a tick that already succeeded is not run again.
+    earlier = _record_of(store, tick)
+    if earlier is not None and earlier["outcome"] == "succeeded":
+        skipped: dict[str, object] = {
+            "skipped": run_records.DUPLICATE_DELIVERY,
+            "tick": format_tick(tick),
+        }
+        return skipped, {"first_request_id": earlier["request_id"]}
 
     from marketdata_assets.runner import run_tick
 
     # An ephemeral, in-memory instance with telemetry off: nothing is written to the read-only
     # HOME, and a redelivered event needs no run history to be the same tick.
-    summary = run_tick(settings, tick)
-    result = summary.as_dict()
-    _log({**result, "reasons": summary.reasons}, context, started)
-    return result
+    summary = run_tick(settings, tick, origin=origin)
+    return summary.as_dict(), {"reasons": summary.reasons}
 
 
-def _log(fields: dict[str, object], context: Any, started: float) -> None:
-    """One structured JSON line per tick, for CloudWatch Logs Insights."""
+def _record_of(store: ObjectStore, tick: datetime) -> dict[str, Any] | None:
+    """The tick's run record; None also when the lake cannot be read (the tick then runs, and
+    fails on the same storage, which is reported like any failure)."""
+    try:
+        return run_records.read(store, tick)
+    except (OSError, RuntimeError):
+        return None
+
+
+def _log(fields: dict[str, object], context: Any, origin: RunOrigin) -> None:
+    """One JSON line per invocation: the tick's fields for CloudWatch Logs Insights, and its
+    metrics in CloudWatch embedded metric format (every invocation counts one tick)."""
+    duration_ms = origin.elapsed_ms()
     line = {
         "message": "tick",
-        "request_id": getattr(context, "aws_request_id", None),
-        "duration_ms": round((time.perf_counter() - started) * 1000),
+        "request_id": origin.request_id,
+        "duration_ms": duration_ms,
         **fields,
+        **embedded_metrics(_function_name(context), fields, duration_ms),
     }
     print(json.dumps(line), file=sys.stdout, flush=True)
+
+
+def embedded_metrics(
+    function: str, fields: Mapping[str, object], duration_ms: int
+) -> dict[str, object]:
+    """The EMF members of a tick's log line: namespace MarketData, dimension Function."""
+    values = {
+        "Ticks": 1,
+        "Validated": _count(fields, "validated"),
+        "Quarantined": _count(fields, "quarantined"),
+        "ProviderErrors": _count(fields, "provider_errors"),
+        "Failed": int(fields.get("outcome") == "failed"),
+        "DurationMs": duration_ms,
+    }
+    return {
+        "_aws": {
+            "Timestamp": round(time.time() * 1000),
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": METRIC_NAMESPACE,
+                    "Dimensions": [["Function"]],
+                    "Metrics": [
+                        {"Name": name, "Unit": "Milliseconds" if name == "DurationMs" else "Count"}
+                        for name in values
+                    ],
+                }
+            ],
+        },
+        "Function": function,
+        **values,
+    }
+
+
+def _count(fields: Mapping[str, object], name: str) -> int:
+    value = fields.get(name)
+    return value if isinstance(value, int) else 0
+
+
+def _function_name(context: Any) -> str:
+    """The function's name (the metrics' dimension): the context's, else the runtime's variable."""
+    name = getattr(context, "function_name", None) or os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+    return str(name or "unknown")

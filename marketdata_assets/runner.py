@@ -8,17 +8,24 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dagster import AssetCheckSeverity, DagsterInstance
+from dagster import AssetCheckSeverity, DagsterInstance, JobDefinition
 
+from marketdata_assets import run_records, stores
 from marketdata_assets.definitions import build_definitions
 from marketdata_assets.defs.launch import RunResult, execute_job_in_process
 from marketdata_assets.defs.tick import tick_tags
+from marketdata_assets.run_records import RunOrigin
 from marketdata_assets.settings import Settings
 from marketdata_assets.ticks import format_tick
 
 
 class TickFailed(RuntimeError):
-    """The tick's run failed; the message says which step and why."""
+    """The tick's run failed; the message says which step and why, `counts` what it had
+    counted (a run record's counts; empty when no record was made)."""
+
+    def __init__(self, message: str, counts: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.counts = counts or {}
 
 
 @dataclass(frozen=True)
@@ -40,9 +47,13 @@ class TickSummary:
 
 
 def run_tick(
-    settings: Settings, tick: datetime, instance: DagsterInstance | None = None
+    settings: Settings,
+    tick: datetime,
+    instance: DagsterInstance | None = None,
+    origin: RunOrigin | None = None,
 ) -> TickSummary:
-    """Materialise the tick graph for `tick`; raise TickFailed when any step fails."""
+    """Materialise the tick graph for `tick`; raise TickFailed when any step fails. Given the
+    `origin` (the CLI or the Lambda), the tick's run record is written, succeeded or failed."""
     job = build_definitions(settings).resolve_job_def("tick_job")
     with instance_or_ephemeral(instance) as active:
         result = execute_job_in_process(
@@ -51,9 +62,90 @@ def run_tick(
             run_config={"loggers": {"console": {"config": {"log_level": settings.log_level}}}},
             tags=tick_tags(tick),
         )
-    if not result.success:
-        raise TickFailed(f"tick {format_tick(tick)} failed: {failure_line(result)}")
+    failure = None if result.success else failure_line(result)
+    record, unrecorded = None, None
+    if origin is not None:
+        record = run_record(job, result, tick, origin, failure)
+        unrecorded = _write_record(settings, record)
+    counts = {name: record[name] for name in run_records.COUNTS} if record else None
+    if failure:
+        note = f"; {unrecorded}" if unrecorded else ""
+        raise TickFailed(f"tick {format_tick(tick)} failed: {failure}{note}", counts)
+    if unrecorded:
+        raise TickFailed(f"tick {format_tick(tick)} succeeded but {unrecorded}", counts)
     return _summary(result, tick)
+
+
+# Where a record's counts come from: (asset, metadata entry).
+_COUNTS = {
+    "raw": ("raw_ticks", "records"),
+    "validated": ("validated_ticks", "rows"),
+    "quarantined": ("quarantined_ticks", "rows"),
+    "latest_updated": ("latest_prices", "updated"),
+    "latest_stale": ("latest_prices", "stale"),
+    "provider_errors": ("raw_ticks", "provider_errors"),
+}
+
+
+def run_record(
+    job: JobDefinition,
+    result: RunResult,
+    tick: datetime,
+    origin: RunOrigin,
+    failure: str | None,
+) -> dict[str, Any]:
+    """The run record of `result`: each materialised asset with its object key and numeric and
+    text metadata, and every check of the job (`evaluated` false where the run stopped first)."""
+    assets: dict[str, dict[str, Any]] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        metadata = {
+            name: entry.value
+            for name, entry in materialization.metadata.items()
+            if isinstance(entry.value, int | float | str)
+        }
+        asset = materialization.asset_key.to_user_string()
+        assets[asset] = {"asset": asset, "key": metadata.pop("key", None), "metadata": metadata}
+    evaluated = {e.asset_check_key: e for e in result.get_asset_check_evaluations()}
+    checks = []
+    for key in sorted(job.asset_layer.asset_graph.asset_check_keys, key=str):
+        evaluation = evaluated.get(key)
+        checks.append(
+            {
+                "asset": key.asset_key.to_user_string(),
+                "check": key.name,
+                "evaluated": evaluation is not None,
+                "passed": evaluation.passed if evaluation else None,
+                "severity": evaluation.severity.value if evaluation else None,
+                "metadata": {n: e.value for n, e in evaluation.metadata.items()}
+                if evaluation
+                else {},
+            }
+        )
+    fields: dict[str, Any] = {
+        name: assets[asset]["metadata"].get(entry) if asset in assets else None
+        for name, (asset, entry) in _COUNTS.items()
+    }
+    if failure:
+        fields["cause"] = failure
+    return run_records.new_record(
+        tick,
+        origin,
+        "failed" if failure else "succeeded",
+        run_id=result.run_id,
+        assets=list(assets.values()),
+        checks=checks,
+        **fields,
+    )
+
+
+def _write_record(settings: Settings, record: dict[str, Any]) -> str | None:
+    """Write the run record; None, or what stopped it as a clause."""
+    try:
+        run_records.write(stores.lake_store(settings), record)
+    except (OSError, RuntimeError) as error:  # a folder or bucket the lake cannot write
+        return f"its run record was not written: {' '.join(str(error).split())}"
+    return None
 
 
 @contextmanager

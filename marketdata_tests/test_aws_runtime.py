@@ -18,6 +18,7 @@ from marketdata_assets.latest import LatestPrice
 from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore, StoreError
 from marketdata_assets.runner import TickFailed, run_tick
 from marketdata_assets.settings import Settings
+from marketdata_assets.ticks import parse_tick
 from marketdata_tests.conftest import create_lake_and_table
 
 
@@ -144,6 +145,14 @@ def test_scheduled_tick_reads_scheduler_and_classic_events() -> None:
         scheduled_tick({"hello": "world"})
 
 
+class Context:
+    """The part of Lambda's context object the handler reads."""
+
+    def __init__(self, request_id: str, function_name: str = "marketdata-tick"):
+        self.aws_request_id = request_id
+        self.function_name = function_name
+
+
 @pytest.fixture
 def lambda_env(aws_settings, monkeypatch, tmp_path) -> Path:
     home = tmp_path / "home"
@@ -160,29 +169,45 @@ def lambda_env(aws_settings, monkeypatch, tmp_path) -> Path:
     return home
 
 
-def test_handler_skips_closed_market_minutes_without_touching_storage(lambda_env) -> None:
-    for closed in ("2025-11-27T15:00:00Z", "2025-11-28T18:00:00Z", "2026-11-25T14:29:00Z"):
-        assert handler({"time": closed}, None) == {
+def test_handler_skips_closed_market_minutes_leaving_only_their_run_records(lambda_env) -> None:
+    closed = ("2025-11-27T15:00:00Z", "2025-11-28T18:00:00Z", "2026-11-25T14:29:00Z")
+    for moment in closed:
+        assert handler({"time": moment}, None) == {
             "skipped": "market closed",
-            "tick": closed[:16] + "Z",
+            "tick": moment[:16] + "Z",
         }
-    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket="lake")
+    lake = lake_store(Settings.from_env())
+    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket="lake")["Contents"]]
+    assert keys == sorted(object_key("runs", parse_tick(moment)) for moment in closed)
+    records = [json.loads(lake.get(key)) for key in keys]
+    assert {(r["outcome"], r["reason"], r["source"]) for r in records} == {
+        ("skipped", "market closed", "lambda")
+    }
 
 
-def test_handler_runs_a_redelivered_event_as_the_same_tick(lambda_env, capsys) -> None:
+def test_a_redelivered_event_of_a_succeeded_tick_is_skipped_and_keeps_the_first_record(
+    lambda_env, capsys
+) -> None:
     event = {"time": "2026-11-25T14:31:00Z"}
-    first = handler(event, None)
+    first = handler(event, Context("first-delivery"))
+    assert first["validated"] == 10
     state = lake_state(Settings.from_env())
     table = latest_store(Settings.from_env()).all()
-    again = handler(event, None)
-    assert first == {**again, "latest_updated": 10, "latest_stale": 0}
-    assert (again["latest_updated"], again["latest_stale"]) == (0, 10)
+    again = handler(event, Context("second-delivery"))
+    assert again == {"skipped": "duplicate delivery", "tick": "2026-11-25T14:31Z"}
     assert lake_state(Settings.from_env()) == state
     assert latest_store(Settings.from_env()).all() == table
+    record = json.loads(
+        lake_store(Settings.from_env()).get(object_key("runs", parse_tick(event["time"])))
+    )
+    assert (record["outcome"], record["request_id"]) == ("succeeded", "first-delivery")
     logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [entry["tick"] for entry in logged if entry.get("message") == "tick"] == [
-        "2026-11-25T14:31Z"
-    ] * 2
+    ticks = [entry for entry in logged if entry.get("message") == "tick"]
+    assert [(t["tick"], t["outcome"], t["request_id"]) for t in ticks] == [
+        ("2026-11-25T14:31Z", "succeeded", "first-delivery"),
+        ("2026-11-25T14:31Z", "skipped", "second-delivery"),
+    ]
+    assert ticks[1]["first_request_id"] == "first-delivery" and ticks[1]["Ticks"] == 1
     assert list(lambda_env.iterdir()) == []  # nothing written to HOME (read-only on Lambda)
 
 

@@ -70,6 +70,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.answered.set()
 
 
+def assert_embedded_metrics(line: dict, function: str, validated: int, failed: int) -> None:
+    """The log line is CloudWatch EMF: namespace MarketData, dimension Function, the six metrics
+    (the alarms use these names) with numbers."""
+    (directive,) = line["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "MarketData" and directive["Dimensions"] == [["Function"]]
+    assert {m["Name"]: m["Unit"] for m in directive["Metrics"]} == {
+        "Ticks": "Count",
+        "Validated": "Count",
+        "Quarantined": "Count",
+        "ProviderErrors": "Count",
+        "Failed": "Count",
+        "DurationMs": "Milliseconds",
+    }
+    assert isinstance(line["_aws"]["Timestamp"], int) and line["Function"] == function
+    assert (line["Ticks"], line["Validated"], line["Failed"]) == (1, validated, failed)
+    assert isinstance(line["DurationMs"], int) and line["DurationMs"] >= 0
+
+
 def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
     moto_server: str, aws_credentials: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -86,6 +104,7 @@ def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
         "MARKETDATA_BUCKET": "lake",
         "MARKETDATA_TABLE": "latest",
         "HOME": str(home),
+        "AWS_LAMBDA_FUNCTION_NAME": "marketdata-tick",
     }
     env.pop("DAGSTER_HOME", None)
     function = subprocess.Popen(
@@ -124,7 +143,23 @@ def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
         "quarantine",
         "raw",
         "reference",
+        "runs",
         "validated",
     ]
+    record_key = "runs/date=2026-11-25/minute=1431/run.json"
+    record = json.loads(boto3.client("s3").get_object(Bucket="lake", Key=record_key)["Body"].read())
+    assert (record["request_id"], record["source"], record["outcome"]) == (
+        REQUEST_ID,
+        "lambda",
+        "succeeded",
+    )
+    assert (record["validated"], record["quarantined"]) == (10, 0)
+    assert {c["check"] for c in record["checks"] if c["passed"]} == {
+        "provider_delivered",
+        "schema_contract",
+        "expectation_suite",
+        "quarantine_share",
+    }
+    assert_embedded_metrics(log[0], function="marketdata-tick", validated=10, failed=0)
     assert boto3.client("dynamodb").scan(TableName="latest")["Count"] == 10
     assert list(home.iterdir()) == []

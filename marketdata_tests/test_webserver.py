@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -47,9 +47,16 @@ def _post(url: str, query: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The webserver's instance folder; its lake is the folder's data/."""
     home = tmp_path_factory.mktemp("dagster_home")
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return home
+
+
+@pytest.fixture(scope="module")
+def webserver(dagster_home: Path) -> Iterator[str]:
+    home = dagster_home
     port = free_port()
     env = {
         **os.environ,
@@ -131,4 +138,83 @@ def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) 
         ("compaction_job_schedule", "STOPPED"),
         ("freshness_schedule", "STOPPED"),
         ("tick_schedule", "STOPPED"),
+    ]
+
+
+PRODUCTION_TICK = """
+{
+  assetOrError(assetKey: {path: ["validated_ticks"]}) {
+    ... on Asset {
+      assetMaterializations(limit: 1) {
+        runId
+        tags { key value }
+        metadataEntries {
+          label
+          ... on IntMetadataEntry { intValue }
+          ... on TextMetadataEntry { text }
+        }
+      }
+    }
+  }
+  assetCheckExecutions(assetKey: {path: ["raw_ticks"]}, checkName: "provider_delivered", limit: 5) {
+    runId
+    status
+    evaluation { success severity metadataEntries { label ... on TextMetadataEntry { text } } }
+  }
+  repositoriesOrError {
+    ... on RepositoryConnection { nodes { sensors { name sensorState { status } } } }
+  }
+}
+"""
+
+
+def test_a_lambda_tick_synced_by_status_shows_as_a_runless_materialization_and_check(
+    webserver: str, dagster_home: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from marketdata_assets.cli import main
+    from marketdata_assets.lambda_handler import handler
+    from marketdata_assets.ticks import floor_minute, format_tick
+    from marketdata_tests.test_aws_runtime import Context
+
+    for name, value in {
+        "DAGSTER_HOME": str(dagster_home),
+        "MARKETDATA_DATA_DIR": str(dagster_home / "data"),
+        "MARKETDATA_ALWAYS_OPEN": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MARKETDATA_PROFILE", raising=False)
+    tick = floor_minute(datetime.now(UTC)) - timedelta(minutes=1)
+    event = {"scheduled_time": tick.isoformat()}
+    assert handler(event, Context("req-webserver"))["validated"] == 10
+    capsys.readouterr()
+    assert main(["status", "--sync", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert err == f"1 new run record reported to {dagster_home}\n"
+    assert [row["request_id"] for row in json.loads(out)] == ["req-webserver"]
+    assert main(["status", "--sync", "--json"]) == 0  # nothing new the second time
+    assert capsys.readouterr().err == f"0 new run records reported to {dagster_home}\n"
+
+    data = _post(f"{webserver}/graphql", PRODUCTION_TICK)["data"]
+    (materialization,) = data["assetOrError"]["assetMaterializations"]
+    assert materialization["runId"] == ""  # runless: reported, not run by this instance
+    metadata = {
+        e["label"]: e.get("intValue", e.get("text")) for e in materialization["metadataEntries"]
+    }
+    assert (metadata["rows"], metadata["request_id"], metadata["tick"]) == (
+        10,
+        "req-webserver",
+        format_tick(tick),
+    )
+    assert {"key": "marketdata/source", "value": "lambda"} in materialization["tags"]
+    (execution,) = data["assetCheckExecutions"]  # reported once, though synced twice
+    assert (execution["runId"], execution["status"]) == ("", "SUCCEEDED")
+    assert (execution["evaluation"]["success"], execution["evaluation"]["severity"]) == (
+        True,
+        "ERROR",
+    )
+    labels = {e["label"] for e in execution["evaluation"]["metadataEntries"]}
+    assert {"records", "provider_errors", "request_id", "tick"} <= labels
+    (repository,) = data["repositoriesOrError"]["nodes"]
+    assert {"name": "production_ticks_sensor", "sensorState": {"status": "STOPPED"}} in repository[
+        "sensors"
     ]

@@ -42,6 +42,8 @@ REGISTRY: tuple[Dataset, ...] = (
     Dataset("quarantine", "minute", "parquet", "ticks.parquet", "quarantined_ticks"),
     # the gate's as-of price reference after the tick
     Dataset("reference", "minute", "parquet", "reference.parquet", "price_reference"),
+    # every tick's run record (CLI or Lambda): outcome, counts, every check's result
+    Dataset("runs", "minute", "json", "run.json"),
     # history: one object per NYSE session
     Dataset("raw_history", "day", "bytes", "part.jsonl", "raw_history"),
     Dataset("minute_bars", "day", "parquet", "part.parquet", "minute_bars", _BARS_ORDER),
@@ -79,7 +81,8 @@ REGISTRY: tuple[Dataset, ...] = (
     Dataset("history_done", "day", "json", "part.json"),
 )
 DATASETS: dict[str, Dataset] = {d.name: d for d in REGISTRY}
-MINUTE_DATASETS = tuple(d.name for d in REGISTRY if d.grain == "minute")
+# The minute datasets the tick graph writes (its run record is written beside them, not by it).
+MINUTE_DATASETS = tuple(d.name for d in REGISTRY if d.grain == "minute" and d.asset)
 DAY_DATASETS = tuple(d.name for d in REGISTRY if d.grain == "day")
 _OF_ASSET = {d.asset: d for d in REGISTRY if d.asset}
 # How far back a tick looks for the newest earlier object (weekends and holidays included).

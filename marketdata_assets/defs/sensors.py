@@ -1,0 +1,163 @@
+"""Production ticks in Dagster: run records (`runs/…/run.json`, written by the Lambda and the CLI)
+reported as runless events, by `production_ticks_sensor` or by `marketdata status --sync`.
+
+A succeeded tick gives an AssetMaterialization per asset and an AssetCheckEvaluation per check.
+A failed tick gives the materialisations it made, the checks it evaluated as they were, and every
+check it never reached as a failed evaluation carrying the cause (Dagster's external API cannot
+report a failed materialisation). A skipped tick (market closed, duplicate delivery) reports
+nothing: `marketdata status` lists it. The cursor is the last reported record's key: a record
+written later at an earlier key (a rerun of an old tick) is not reported again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckSeverity,
+    AssetKey,
+    AssetMaterialization,
+    DagsterInstance,
+    DefaultSensorStatus,
+    ResourceParam,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    sensor,
+)
+
+from marketdata_assets import run_records
+from marketdata_assets.defs.io_managers import LakeIOManager
+from marketdata_assets.lake import ObjectStore
+
+# Records reported per evaluation: a sensor that fell behind catches up in bounded steps.
+RECORDS_PER_EVALUATION = 60
+# Where `marketdata status --sync` keeps its cursor: the instance's key-value store.
+SYNC_CURSOR = "marketdata/production_ticks_sync"
+
+TickEvent = AssetMaterialization | AssetCheckEvaluation
+
+
+@dataclass(frozen=True)
+class Report:
+    """The events of the records after a cursor, and the cursor after them."""
+
+    events: list[TickEvent]
+    cursor: str | None
+    records: int
+
+
+def records_after(
+    store: ObjectStore,
+    cursor: str | None,
+    now: datetime | None = None,
+    limit: int = RECORDS_PER_EVALUATION,
+) -> Report:
+    """The events of up to `limit` records after `cursor` (a record key), oldest first."""
+    keys = run_records.keys_after(store, cursor, limit, now)
+    events = [event for key in keys for event in tick_events(run_records.load(store.get(key)))]
+    return Report(events, keys[-1] if keys else cursor, len(keys))
+
+
+def tick_events(record: Mapping[str, Any]) -> list[TickEvent]:
+    """A record's runless events (none for a skipped tick)."""
+    if record["outcome"] == "skipped":
+        return []
+    tick = record["tick"]
+    about: dict[str, Any] = {"tick": tick, "source": record["source"]}
+    if record.get("request_id"):
+        about["request_id"] = record["request_id"]
+    # Asset-event tag values may not contain ':' (2026-11-25T14:31Z becomes 2026-11-25T1431Z).
+    tags = {"marketdata/tick": tick.replace(":", ""), "marketdata/source": record["source"]}
+    events: list[TickEvent] = []
+    for asset in record["assets"]:
+        key = {"key": asset["key"]} if asset.get("key") else {}
+        events.append(
+            AssetMaterialization(
+                asset_key=AssetKey.from_user_string(asset["asset"]),
+                description=f"production tick {tick} ({record['source']})",
+                metadata={
+                    **asset["metadata"],
+                    **key,
+                    **about,
+                    "duration_ms": record["duration_ms"],
+                },
+                tags=tags,
+            )
+        )
+    for check in record["checks"]:
+        events.extend(_check_event(check, record, about))
+    return events
+
+
+def _check_event(
+    check: Mapping[str, Any], record: Mapping[str, Any], about: dict[str, Any]
+) -> list[AssetCheckEvaluation]:
+    asset_key = AssetKey.from_user_string(check["asset"])
+    if check["evaluated"]:
+        return [
+            AssetCheckEvaluation(
+                asset_key=asset_key,
+                check_name=check["check"],
+                passed=check["passed"],
+                severity=AssetCheckSeverity(check["severity"]),
+                metadata={**check["metadata"], **about},
+                description=f"production tick {record['tick']} ({record['source']})",
+            )
+        ]
+    if record["outcome"] != "failed":
+        return []
+    cause = record.get("cause") or "unknown"
+    return [
+        AssetCheckEvaluation(
+            asset_key=asset_key,
+            check_name=check["check"],
+            passed=False,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"cause": cause, **about},
+            description=f"production tick {record['tick']} failed before this check: {cause}",
+        )
+    ]
+
+
+def production_ticks_sensor(profile: str) -> SensorDefinition:
+    """The sensor, running by default when the lake is the production bucket (aws profile);
+    stopped locally, where CLI ticks with DAGSTER_HOME set are already runs of the instance."""
+    running = profile == "aws"
+
+    @sensor(
+        name="production_ticks_sensor",
+        minimum_interval_seconds=30,
+        default_status=DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED,
+        description="Reports production ticks (the lake's run records, from the Lambda and "
+        "the CLI) as runless materialisations and check evaluations; failed ticks as failed "
+        "checks.",
+    )
+    def _sensor(
+        context: SensorEvaluationContext, lake_io_manager: ResourceParam[LakeIOManager]
+    ) -> SensorResult:
+        report = records_after(lake_io_manager.object_store(), context.cursor)
+        return SensorResult(asset_events=report.events, cursor=report.cursor)
+
+    return _sensor
+
+
+def sync(instance: DagsterInstance, store: ObjectStore, now: datetime | None = None) -> int:
+    """Report every record after the instance's sync cursor into `instance`, through the
+    sensor's own code; the number of records reported."""
+    storage = instance.run_storage
+    cursor = storage.get_cursor_values({SYNC_CURSOR}).get(SYNC_CURSOR)
+    now, reported = now or datetime.now(UTC), 0
+    while True:
+        report = records_after(store, cursor, now)
+        if not report.records:
+            return reported
+        for event in report.events:
+            instance.report_runless_asset_event(event)
+        assert report.cursor is not None  # records were reported
+        cursor, reported = report.cursor, reported + report.records
+        storage.set_cursor_values({SYNC_CURSOR: cursor})

@@ -1,0 +1,218 @@
+"""Run records: one JSON object per tick at runs/date=YYYY-MM-DD/minute=HHMM/run.json, written by
+whoever ran the tick (the Lambda or the CLI) however it ended, so Dagster can be told later.
+
+A record holds the tick, the Lambda's request id (null from the CLI), the source, the start and
+duration, the outcome (`succeeded`; `failed` with its one-line `cause`; `skipped` with its
+`reason`), the counts, every materialised asset (object key, numeric and text metadata) and
+every check of the tick graph (`evaluated` false for those a failed run never reached).
+
+One record per tick: a rerun replaces its tick's record. A skip never replaces a record: a
+redelivered Lambda event whose tick already succeeded is a duplicate delivery, logged and not
+run again, and its first delivery's record stays. No Dagster here: the Lambda's skip path,
+`marketdata status` and the sensor read and write records through the lake store.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from marketdata_assets.lake import ObjectStore, object_key, read_if_present
+from marketdata_assets.lake.keys import date_prefix, day_of_key
+from marketdata_assets.ticks import FUTURE_WINDOW_S, format_tick
+
+DATASET = "runs"
+MARKET_CLOSED = "market closed"
+DUPLICATE_DELIVERY = "duplicate delivery"
+COUNTS = ("raw", "validated", "quarantined", "latest_updated", "latest_stale", "provider_errors")
+STATUS_FIELDS = (
+    "tick",
+    "outcome",
+    "validated",
+    "quarantined",
+    "provider_errors",
+    "duration_ms",
+    "request_id",
+)
+# How far back `marketdata status` looks for records, and how far a sensor with no cursor yet.
+STATUS_LOOKBACK_DAYS = 31
+FIRST_LOOKBACK_DAYS = 1
+_SUFFIX = "/run.json"
+
+Source = Literal["lambda", "cli"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RunOrigin:
+    """Who runs a tick (the CLI, or the Lambda with its request id) and when it started."""
+
+    source: Source
+    request_id: str | None = None
+    started_at: datetime = field(default_factory=_now)
+    started: float = field(default_factory=time.perf_counter)
+
+    def elapsed_ms(self) -> int:
+        return round((time.perf_counter() - self.started) * 1000)
+
+
+def new_record(tick: datetime, origin: RunOrigin, outcome: str, **fields: Any) -> dict[str, Any]:
+    """A record of `tick` run by `origin`, its duration measured now; `fields` (counts, cause,
+    reason, assets, checks) are made JSON-safe."""
+    record: dict[str, Any] = {
+        "tick": format_tick(tick),
+        "request_id": origin.request_id,
+        "source": origin.source,
+        "started_at": _iso(origin.started_at),
+        "duration_ms": origin.elapsed_ms(),
+        "outcome": outcome,
+        **dict.fromkeys(COUNTS),
+        "assets": [],
+        "checks": [],
+    }
+    record.update(json_safe(fields))
+    return record
+
+
+def skipped(tick: datetime, origin: RunOrigin, reason: str) -> dict[str, Any]:
+    return new_record(tick, origin, "skipped", reason=reason)
+
+
+def record_key(tick: datetime) -> str:
+    return object_key(DATASET, tick)
+
+
+def encode(record: Mapping[str, Any]) -> bytes:
+    """The lake's JSON form (as its json codec writes, without importing pandas)."""
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return (text + "\n").encode()
+
+
+def write(store: ObjectStore, record: Mapping[str, Any]) -> str:
+    """Store `record` at its tick's key, replacing any earlier record of the tick; the key."""
+    key = record_key(_tick_of(record))
+    store.put(key, encode(record))
+    return key
+
+
+def write_unless_recorded(store: ObjectStore, record: Mapping[str, Any]) -> bool:
+    """Store `record` only when its tick has no record yet (a skip never hides a run)."""
+    if read(store, _tick_of(record)) is not None:
+        return False
+    write(store, record)
+    return True
+
+
+def read(store: ObjectStore, tick: datetime) -> dict[str, Any] | None:
+    body = read_if_present(store, record_key(tick))
+    return None if body is None else load(body)
+
+
+def load(body: bytes) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads(body)
+    return record
+
+
+def keys_after(
+    store: ObjectStore, cursor: str | None, limit: int, now: datetime | None = None
+) -> list[str]:
+    """Up to `limit` record keys after `cursor` (a record key), oldest first. Listed one UTC day
+    at a time from the cursor's day (no cursor: FIRST_LOOKBACK_DAYS before today) to today."""
+    last = _today(now)
+    day = day_of_key(cursor) if cursor else last - timedelta(days=FIRST_LOOKBACK_DAYS)
+    found: list[str] = []
+    while day <= last and len(found) < limit:
+        found += [key for key in _day_keys(store, day) if cursor is None or key > cursor]
+        day += timedelta(days=1)
+    return found[:limit]
+
+
+def recent(
+    store: ObjectStore,
+    last: int,
+    now: datetime | None = None,
+    lookback_days: int = STATUS_LOOKBACK_DAYS,
+) -> list[dict[str, Any]]:
+    """The newest `last` records within `lookback_days` of today, newest first."""
+    today = _today(now)
+    keys: list[str] = []
+    for back in range(lookback_days + 1):
+        keys += reversed(_day_keys(store, today - timedelta(days=back)))
+        if len(keys) >= last:
+            break
+    return [load(store.get(key)) for key in keys[:last]]
+
+
+def status_rows(store: ObjectStore, last: int, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The newest `last` ticks, newest first, in the status shape."""
+    return [status_row(record) for record in recent(store, last, now)]
+
+
+def status_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: record.get(name) for name in STATUS_FIELDS}
+
+
+def status_table(records: list[dict[str, Any]]) -> str:
+    """Records as a text table, newest first; a failure's cause or a skip's reason at the end."""
+    if not records:
+        return (
+            f"(no run records in the last {STATUS_LOOKBACK_DAYS} days: run `marketdata tick` first)"
+        )
+    lines = [
+        f"{'TICK':<18} {'OUTCOME':<10} {'VALIDATED':>9} {'QUARANTINED':>11} "
+        f"{'PROV.ERRORS':>11} {'DURATION':>9}  {'SOURCE':<6} {'REQUEST_ID':<36}  DETAIL"
+    ]
+    for r in records:
+        duration = f"{r['duration_ms'] / 1000:.1f}s" if r.get("duration_ms") is not None else "-"
+        detail = r.get("cause") or r.get("reason") or ""
+        lines.append(
+            f"{r['tick']:<18} {r['outcome']:<10} {_count(r, 'validated'):>9} "
+            f"{_count(r, 'quarantined'):>11} {_count(r, 'provider_errors'):>11} {duration:>9}  "
+            f"{r.get('source') or '-':<6} {r.get('request_id') or '-':<36}  {detail}".rstrip()
+        )
+    return "\n".join(lines)
+
+
+def json_safe(value: Any) -> Any:
+    """`value` as plain JSON: non-finite floats and unknown types become text."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_safe(v) for v in value]
+    if isinstance(value, datetime):
+        return _iso(value)
+    return str(value)
+
+
+def _count(record: Mapping[str, Any], name: str) -> str:
+    value = record.get(name)
+    return "-" if value is None else str(value)
+
+
+def _day_keys(store: ObjectStore, day: date) -> list[str]:
+    return [key for key in store.keys(date_prefix(DATASET, day)) if key.endswith(_SUFFIX)]
+
+
+def _today(now: datetime | None) -> date:
+    # A tick may lie up to FUTURE_WINDOW_S ahead of the clock, so tomorrow's first minute too.
+    return ((now or _now()) + timedelta(seconds=FUTURE_WINDOW_S)).astimezone(UTC).date()
+
+
+def _tick_of(record: Mapping[str, Any]) -> datetime:
+    return datetime.strptime(record["tick"], "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
