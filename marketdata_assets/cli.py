@@ -4,6 +4,7 @@ list recent ticks."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -433,7 +434,9 @@ def _serve(args: argparse.Namespace, settings: StorageSettings) -> int:
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"dashboard on http://{shown}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
     config = uvicorn.Config(create_app(settings), log_level="warning")
-    uvicorn.Server(config).run(sockets=[listener])
+    # uvicorn shuts down gracefully on Ctrl-C, then raises it again: stopping is no error.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[listener])
     return 0
 
 

@@ -32,6 +32,7 @@ DOCS_CSP = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 PAGES = {"/": "index.html", "/quality": "quality.html", "/ticks": "ticks.html"}
+PAGE_METHODS = ["GET", "HEAD"]  # the API answers GET alone; nothing answers a write
 
 
 class SecurityHeaders:
@@ -76,11 +77,13 @@ def create_app(settings: StorageSettings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.include_router(api.router(settings))
     for path, name in PAGES.items():
-        app.add_api_route(path, _page(name), include_in_schema=False, methods=["GET"])
-    app.add_api_route("/symbol/{symbol}", _symbol_page, include_in_schema=False, methods=["GET"])
+        app.add_api_route(path, _page(name), include_in_schema=False, methods=PAGE_METHODS)
+    app.add_api_route(
+        "/symbol/{symbol}", _symbol_page, include_in_schema=False, methods=PAGE_METHODS
+    )
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     app.add_api_route(
-        "/favicon.ico", _page("favicon.svg"), include_in_schema=False, methods=["GET"]
+        "/favicon.ico", _page("favicon.svg"), include_in_schema=False, methods=PAGE_METHODS
     )
     return app
 
