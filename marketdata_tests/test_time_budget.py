@@ -100,3 +100,23 @@ def test_an_inconsistent_budget_file_is_one_line_naming_the_key(
     budget = json.loads(time_budget.SOURCE.read_text()) | change
     with pytest.raises(ConfigError, match=message):
         time_budget.load(json.dumps(budget))
+
+
+def test_the_configured_deadline_reaches_the_http_providers_fetch_policy() -> None:
+    from marketdata_assets.definitions import configured_provider
+    from marketdata_assets.providers.yahoo import YahooProvider
+
+    env = {"MARKETDATA_PROVIDER": "yahoo", "MARKETDATA_FETCH_DEADLINE_S": "12.5"}
+    built = configured_provider(Settings.from_env(env))
+    assert isinstance(built, YahooProvider) and built.policy.deadline_s == 12.5
+    assert built.policy.request_timeout_s == FetchPolicy().request_timeout_s  # the rest kept
+
+
+@pytest.mark.parametrize("value", ["31", "-1", "nan", "soon"])
+def test_a_fetch_deadline_outside_the_budget_is_one_line(value: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({"MARKETDATA_FETCH_DEADLINE_S": value})
+    assert str(error.value) == (
+        f"MARKETDATA_FETCH_DEADLINE_S={value!r}: must be a number of seconds from 0 to "
+        f"{FETCH_DEADLINE_S:g}"
+    )
