@@ -26,10 +26,12 @@ locals {
           Resource  = [aws_s3_bucket.lake.arn]
           Condition = { StringLike = { "s3:prefix" = [for prefix in local.lake_prefixes : "${prefix}/*"] } }
         },
+        # A conditional UpdateItem per symbol (latest/dynamodb.py): the tick never reads the
+        # table (the freshness check that scans it runs in Dagster: iam_observer.tf).
         {
           Sid      = "LatestPrices"
           Effect   = "Allow"
-          Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Scan"]
+          Action   = ["dynamodb:UpdateItem"]
           Resource = [aws_dynamodb_table.latest_prices.arn]
         },
         {
@@ -49,6 +51,14 @@ locals {
           Effect   = "Allow"
           Action   = ["sqs:SendMessage"]
           Resource = [aws_sqs_queue.dead_letters.arn]
+        },
+        # Active tracing: the Lambda service sends the segments with the function's role. X-Ray
+        # has no resource-level permissions, so "*" is the only resource these two actions take.
+        {
+          Sid      = "Tracing"
+          Effect   = "Allow"
+          Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+          Resource = ["*"]
         },
       ],
       var.provider_key_parameter == "" ? [] : [{

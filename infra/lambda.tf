@@ -1,3 +1,9 @@
+locals {
+  # The tick's one time budget, which the code derives its deadlines from as well: the Lambda's
+  # timeout (and the duration alarm's threshold) come from it, never from a second constant.
+  time_budget = jsondecode(file("${path.module}/../marketdata_assets/time_budget.json"))
+}
+
 resource "aws_ecr_repository" "tick" {
   #checkov:skip=CKV_AWS_136:Images hold only open-source code; AES-256 at rest (the default) is enough and a CMK costs $1/month.
   name                 = local.function_name
@@ -42,7 +48,7 @@ resource "aws_lambda_function" "tick" {
   image_uri                      = "${aws_ecr_repository.tick.repository_url}:${var.image_tag}"
   architectures                  = ["arm64"]
   memory_size                    = var.lambda_memory_mb
-  timeout                        = var.lambda_timeout_s
+  timeout                        = local.time_budget.lambda_timeout_s
   reserved_concurrent_executions = 1
 
   environment {
@@ -67,6 +73,13 @@ resource "aws_lambda_function" "tick" {
   }
 
   depends_on = [aws_cloudwatch_log_group.tick, aws_iam_role_policy.tick]
+
+  lifecycle {
+    precondition {
+      condition     = local.time_budget.lambda_timeout_s >= 10 && local.time_budget.lambda_timeout_s < local.time_budget.tick_interval_s
+      error_message = "marketdata_assets/time_budget.json: lambda_timeout_s must be at least 10 s and under tick_interval_s, so a tick never overlaps the next."
+    }
+  }
 }
 
 # A late tick is worthless and a retried one would overlap the next: drop both, keep the failure.

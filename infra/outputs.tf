@@ -47,3 +47,13 @@ output "athena_query_policy" {
   description = "ARN of the managed policy for Athena readers."
   value       = aws_iam_policy.athena_query.arn
 }
+
+output "ticks_observer_policy" {
+  description = "ARN of the managed policy for a Dagster deployment (or an operator) watching production ticks."
+  value       = aws_iam_policy.ticks_observer.arn
+}
+
+output "alarm_topic" {
+  description = "ARN of the SNS topic every alarm notifies: subscribe the on-call rota here."
+  value       = aws_sns_topic.alarms.arn
+}

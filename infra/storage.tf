@@ -2,8 +2,10 @@ data "aws_caller_identity" "current" {}
 
 locals {
   bucket_name = var.bucket_name != "" ? var.bucket_name : "${var.name}-lake-${data.aws_caller_identity.current.account_id}"
-  # Per-tick datasets, the gate's price reference, and the per-tick run locks.
-  lake_prefixes = ["raw", "curated", "validated", "quarantine", "reference", "locks"]
+  # The tick's datasets (the ones a run record names), then what else the tick writes: run
+  # records, the gate's price reference and the per-tick run locks.
+  tick_datasets = ["raw", "curated", "validated", "quarantine"]
+  lake_prefixes = concat(local.tick_datasets, ["runs", "reference", "locks"])
   # Daily datasets, one object per NYSE session, and the backfill's per-session record.
   # what the history job writes (the history and forecasts asset groups)
   history_prefixes = ["raw_history", "minute_bars", "bars_quarantine", "daily_bars", "session_analytics", "validated_daily", "history_done", "forecast_skill", "price_forecasts"]

@@ -53,17 +53,6 @@ variable "lambda_memory_mb" {
   }
 }
 
-variable "lambda_timeout_s" {
-  description = "Timeout of the tick Lambda in seconds; under 60 so a tick never overlaps the next minute."
-  type        = number
-  default     = 50
-
-  validation {
-    condition     = var.lambda_timeout_s >= 10 && var.lambda_timeout_s < 60
-    error_message = "lambda_timeout_s must be at least 10 and under 60 seconds."
-  }
-}
-
 variable "log_retention_days" {
   description = "Retention of the Lambda's CloudWatch log group in days."
   type        = number
@@ -157,10 +146,26 @@ variable "provider_key_parameter" {
   }
 }
 
+variable "alarm_email" {
+  description = "E-mail address the alarms page (an SNS e-mail subscription, confirmed from the first message); empty for none."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.alarm_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be empty or an e-mail address such as oncall@example.com."
+  }
+}
+
 variable "alarm_actions" {
-  description = "ARNs notified by the alarms (for example an SNS topic); empty to only record state."
+  description = "More ARNs every alarm notifies besides the stack's own SNS topic (a pager's topic, for example)."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.alarm_actions : can(regex("^arn:aws[a-z-]*:[a-z0-9-]+:", arn))])
+    error_message = "alarm_actions must be ARNs (arn:aws:sns:region:account:topic, for example)."
+  }
 }
 
 variable "athena_bytes_scanned_cutoff" {

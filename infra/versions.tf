@@ -37,6 +37,7 @@ provider "aws" {
       logs       = endpoints.value
       s3         = endpoints.value
       scheduler  = endpoints.value
+      sns        = endpoints.value
       sqs        = endpoints.value
       ssm        = endpoints.value
       sts        = endpoints.value

@@ -9,7 +9,10 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -29,6 +32,7 @@ pytestmark = pytest.mark.slow  # real servers, subprocesses or Terraform
 
 ROOT = Path(__file__).resolve().parents[1]
 INFRA = ROOT / "infra"
+TIME_BUDGET = ROOT / "marketdata_assets" / "time_budget.json"
 MIRROR_ROOTS = ["/opt/tf-plugins", "~/.terraform.d/plugins", "/usr/share/terraform/plugins"]
 
 
@@ -60,9 +64,13 @@ def terraform(workdir: Path, *args: str, env: dict[str, str] | None = None) -> s
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of infra/, initialised from the local mirror (nothing is downloaded)."""
-    folder = tmp_path_factory.mktemp("infra")
-    shutil.copytree(INFRA, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".terraform"))
+    """A copy of infra/ beside the time budget it reads, initialised from the local mirror
+    (nothing is downloaded)."""
+    root = tmp_path_factory.mktemp("stack")
+    folder = root / "infra"
+    shutil.copytree(INFRA, folder, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    (root / "marketdata_assets").mkdir()
+    shutil.copy(TIME_BUDGET, root / "marketdata_assets")
     terraform(folder, "init", "-backend=false", "-input=false", f"-plugin-dir={plugin_dir()}")
     return folder
 
@@ -81,7 +89,94 @@ def test_terraform_test_passes_with_a_mocked_provider(workdir: Path) -> None:
         len(re.findall(r'^run "', path.read_text(), re.MULTILINE))
         for path in (INFRA / "tests").glob("*.tftest.hcl")
     )
-    assert runs >= 16 and f"{runs} passed, 0 failed" in output
+    assert runs >= 20 and f"{runs} passed, 0 failed" in output
+
+
+def console(workdir: Path, expression: str) -> object:
+    """The value of `expression` in the configuration, through `terraform console`."""
+    done = subprocess.run(
+        ["terraform", "console", "-no-color"],
+        cwd=workdir, input=f"jsonencode({expression})", capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads(json.loads(done.stdout))
+
+
+class Point(NamedTuple):
+    """One datapoint of a metric: its UTC timestamp and its value (None: no datapoint)."""
+
+    at: datetime
+    value: float | None
+
+
+# The documented semantics of the metric-math functions the alarm uses, on one datapoint:
+# DAY (1 = Monday), HOUR and MINUTE of its UTC timestamp, FILL of a missing value, IF.
+METRIC_MATH = {
+    "DAY": lambda point: point.at.isoweekday(),
+    "HOUR": lambda point: point.at.hour,
+    "MINUTE": lambda point: point.at.minute,
+    "FILL": lambda point, fill: fill if point.value is None else point.value,
+    "IF": lambda condition, then, otherwise: then if condition else otherwise,
+}
+
+
+def metric_math(expression: str, ticks: dict[datetime, float | None]) -> dict[datetime, float]:
+    """`expression` (AND, OR, comparisons and METRIC_MATH) evaluated minute by minute."""
+    python = re.sub(r"\bAND\b", "and", re.sub(r"\bOR\b", "or", expression))
+    code = compile(python, "metric math", "eval")
+    return {
+        minute: float(
+            eval(code, {"__builtins__": {}}, {**METRIC_MATH, "ticks": Point(minute, value)})
+        )
+        for minute, value in ticks.items()
+    }
+
+
+def scheduled_minutes(start: datetime, days: int) -> dict[datetime, float | None]:
+    """Every UTC minute of `days` days: 1.0 (one tick) where the Scheduler fires (Monday to
+    Friday 09:30-15:59 New York time, holidays included: the handler counts a skipped tick),
+    None elsewhere."""
+    new_york = ZoneInfo("America/New_York")
+    ticks: dict[datetime, float | None] = {}
+    for minute in (start + timedelta(minutes=m) for m in range(days * 24 * 60)):
+        local = minute.astimezone(new_york)
+        firing = local.isoweekday() <= 5 and time(9, 30) <= local.time() < time(16, 0)
+        ticks[minute] = 1.0 if firing else None
+    return ticks
+
+
+@pytest.fixture(scope="module")
+def configured(workdir: Path) -> dict[str, Any]:
+    """What the tests read from the configuration itself, in one `terraform console`."""
+    catalog = "{for name, table in local.catalog_tables : name => table.columns}"
+    value = console(workdir, f"{{catalog = {catalog}, ticks_expected = local.ticks_expected}}")
+    assert isinstance(value, dict)
+    return value
+
+
+# Saturday to Friday: standard time, the switches to daylight time (March 8) and back
+# (November 1), daylight time, and Thanksgiving week.
+WEEKS = [datetime(2026, 1, 3), datetime(2026, 3, 7), datetime(2026, 7, 4),
+         datetime(2026, 10, 31), datetime(2026, 11, 21)]  # fmt: skip
+
+
+@pytest.mark.parametrize("saturday", WEEKS, ids=lambda day: f"{day:%Y-%m-%d}")
+def test_missing_ticks_breach_only_inside_the_session(
+    configured: dict[str, Any], saturday: datetime
+) -> None:
+    """The missing-ticks alarm's expression never breaches while the Scheduler fires; with no
+    tick at all it breaches in 14:30-19:59 UTC on weekdays, always inside the New York session,
+    in standard and in daylight time, and never at night or on the weekend."""
+    expression = configured["ticks_expected"]
+    healthy = scheduled_minutes(saturday.replace(tzinfo=UTC), days=7)
+    assert min(metric_math(expression, healthy).values()) == 1
+
+    stopped = metric_math(expression, dict.fromkeys(healthy))
+    breaching = {minute for minute, value in stopped.items() if value < 1}
+    assert all(healthy[minute] == 1.0 for minute in breaching)  # session minutes only
+    assert {(m.isoweekday(), m.hour, m.minute) for m in breaching} == {
+        (day, minute // 60, minute % 60) for day in range(1, 6) for minute in range(870, 1200)
+    }  # 14:30 (minute 870 of the day) to 19:59, Monday to Friday
 
 
 # How Athena reads the Parquet columns of each pandas dtype the lake writes.
@@ -117,14 +212,8 @@ def lake_columns() -> dict[str, list[list[str]]]:
     return columns
 
 
-def test_catalog_columns_are_the_columns_the_lake_writes(workdir: Path) -> None:
-    expression = "jsonencode({for name, table in local.catalog_tables : name => table.columns})"
-    done = subprocess.run(
-        ["terraform", "console", "-no-color"],
-        cwd=workdir, input=expression, capture_output=True, text=True,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-4000:]
-    assert json.loads(json.loads(done.stdout)) == lake_columns()
+def test_catalog_columns_are_the_columns_the_lake_writes(configured: dict[str, Any]) -> None:
+    assert configured["catalog"] == lake_columns()
 
 
 def test_checkov_finds_nothing_unexplained() -> None:
@@ -156,6 +245,41 @@ def moto_endpoint(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Ite
         server.stop()
 
 
+def test_the_remote_state_example_keeps_state_and_its_lock_in_s3(
+    tmp_path: Path, moto_endpoint: str
+) -> None:
+    """infra/backend.tf.example, initialised as its comment says (plus moto's address): state
+    goes to the bucket, and a held lock object stops a second run."""
+    shutil.copy(INFRA / "backend.tf.example", tmp_path / "backend.tf")
+    (tmp_path / "main.tf").write_text('output "stack" {\n  value = "marketdata"\n}\n')
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="terraform-state")
+    settings = {
+        "bucket": "terraform-state",
+        "key": "marketdata/test.tfstate",
+        "region": "us-east-1",
+        "endpoints": f'{{s3="{moto_endpoint}"}}',
+        "use_path_style": "true",
+        "skip_credentials_validation": "true",
+        "skip_requesting_account_id": "true",
+    }
+    backend = [f"-backend-config={name}={value}" for name, value in settings.items()]
+    terraform(tmp_path, "init", "-input=false", "-no-color", *backend)
+
+    s3.put_object(Bucket="terraform-state", Key="marketdata/test.tfstate.tflock", Body=b"{}")
+    held = subprocess.run(
+        ["terraform", "apply", "-auto-approve", "-no-color", "-lock-timeout=0s"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert held.returncode == 1 and "Error acquiring the state lock" in held.stderr
+
+    s3.delete_object(Bucket="terraform-state", Key="marketdata/test.tfstate.tflock")
+    terraform(tmp_path, "apply", "-auto-approve", "-no-color")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="terraform-state")["Contents"]]
+    assert keys == ["marketdata/test.tfstate"]  # the run's own lock is gone with it
+    assert not (tmp_path / "terraform.tfstate").exists()
+
+
 def outputs_bucket(workdir: Path) -> str:
     return str(json.loads(terraform(workdir, "output", "-json"))["bucket"]["value"])
 
@@ -169,7 +293,7 @@ def _empty_bucket(bucket: str) -> None:
 
 
 def test_apply_against_moto_then_a_tick_through_the_real_handler(
-    workdir: Path, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+    workdir: Path, configured: dict[str, Any], moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The stack as deployed for Alpha Vantage; the handler runs with exactly the Lambda's
     environment (plus the address of a local Alpha Vantage), its key read from SSM."""
@@ -183,6 +307,7 @@ def test_apply_against_moto_then_a_tick_through_the_real_handler(
         *("-var", "enforce_tls_policy=false"),
         *("-var", "provider_name=alphavantage"),
         *("-var", "provider_key_parameter=/marketdata/alphavantage-key"),
+        *("-var", "alarm_email=oncall@example.com"),
     ]
     terraform(workdir, "apply", "-auto-approve", "-input=false", "-no-color", *variables)
     try:
@@ -192,6 +317,7 @@ def test_apply_against_moto_then_a_tick_through_the_real_handler(
         lam = boto3.client("lambda")
         config = lam.get_function_configuration(FunctionName=outputs["function"])
         assert config["PackageType"] == "Image" and config["Architectures"] == ["arm64"]
+        assert config["Timeout"] == json.loads(TIME_BUDGET.read_text())["lambda_timeout_s"]
         assert config["Environment"]["Variables"]["MARKETDATA_BUCKET"] == outputs["bucket"]
         concurrency = lam.get_function_concurrency(FunctionName=outputs["function"])
         assert concurrency["ReservedConcurrentExecutions"] == 1
@@ -207,6 +333,21 @@ def test_apply_against_moto_then_a_tick_through_the_real_handler(
         athena = workgroup["WorkGroup"]["Configuration"]
         assert athena["EnforceWorkGroupConfiguration"] is True
         assert athena["BytesScannedCutoffPerQuery"] == 2**30
+
+        subscriptions = boto3.client("sns").list_subscriptions_by_topic(
+            TopicArn=outputs["alarm_topic"]
+        )["Subscriptions"]
+        assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
+            ("email", "oncall@example.com")
+        ]
+        alarms = boto3.client("cloudwatch").describe_alarms()["MetricAlarms"]
+        assert len(alarms) == 4
+        assert all(alarm["AlarmActions"] == [outputs["alarm_topic"]] for alarm in alarms)
+        (missing,) = [alarm for alarm in alarms if alarm["AlarmName"].endswith("ticks-missing")]
+        assert missing["TreatMissingData"] == "breaching"
+        assert [q["Expression"] for q in missing["Metrics"] if q["ReturnData"]] == [
+            configured["ticks_expected"]
+        ]
 
         environment = config["Environment"]["Variables"]
         assert "ALPHAVANTAGE_API_KEY" not in environment
@@ -243,6 +384,7 @@ def test_apply_against_moto_then_a_tick_through_the_real_handler(
             "quarantine",
             "raw",
             "reference",
+            "runs",
             "validated",
         ]
         assert all(f"/date={tick:%Y-%m-%d}/minute={tick:%H%M}/" in k for k in keys)

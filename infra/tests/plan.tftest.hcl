@@ -5,6 +5,11 @@ mock_provider "aws" {
   source          = "./tests/mocks"
 }
 
+variables {
+  # The one time budget, read here on its own to check what the stack made of it.
+  time_budget = jsondecode(file("../marketdata_assets/time_budget.json"))
+}
+
 run "lake_is_private_encrypted_versioned_and_tls_only" {
   command = plan
 
@@ -63,6 +68,10 @@ run "lambda_runs_once_at_a_time_and_never_retries_late_ticks" {
     error_message = "one tick at a time, each under a minute"
   }
   assert {
+    condition     = aws_lambda_function.tick.timeout == var.time_budget.lambda_timeout_s && aws_lambda_function.tick.timeout < var.time_budget.tick_interval_s
+    error_message = "the timeout is the time budget's lambda_timeout_s (marketdata_assets/time_budget.json), under its tick interval"
+  }
+  assert {
     condition     = aws_lambda_function.tick.package_type == "Image" && aws_lambda_function.tick.architectures == tolist(["arm64"])
     error_message = "the tick is an arm64 container image"
   }
@@ -100,7 +109,7 @@ run "schedule_covers_the_new_york_session_without_retries" {
   }
 }
 
-run "around_the_clock_is_one_rate_schedule" {
+run "around_the_clock_is_one_rate_schedule_watched_every_minute" {
   command = plan
   variables {
     around_the_clock = true
@@ -109,6 +118,10 @@ run "around_the_clock_is_one_rate_schedule" {
   assert {
     condition     = [for s in aws_scheduler_schedule.tick : s.schedule_expression] == ["rate(1 minute)"]
     error_message = "around the clock is rate(1 minute)"
+  }
+  assert {
+    condition     = [for q in aws_cloudwatch_metric_alarm.ticks_missing.metric_query : q.expression if q.return_data == true] == ["FILL(ticks, 0)"]
+    error_message = "around the clock a missing tick counts at any hour"
   }
 }
 
@@ -120,23 +133,46 @@ run "iam_allows_no_wildcards_and_only_the_lake_prefixes" {
       for policy in [local.lambda_policy, local.scheduler_policy] : [
         for s in policy.Statement : [
           for value in concat(tolist(s.Action), tolist(s.Resource)) : !can(regex("^\\*$|^[a-z0-9-]+:\\*$", value))
-        ] if s.Effect == "Allow"
+        ] if s.Effect == "Allow" && s.Sid != "Tracing"
       ]
     ]))
-    error_message = "no Allow statement may use a bare * action or resource, or a service-wide action"
+    error_message = "no Allow statement but X-Ray's may use a bare * action or resource, or a service-wide action"
   }
   assert {
     condition = toset(one([for s in local.lambda_policy.Statement : s.Resource if s.Sid == "LakeObjects"])) == toset([
-      for p in ["raw", "curated", "validated", "quarantine", "reference", "locks"] : "arn:aws:s3:::marketdata-lake-123456789012/${p}/*"
+      for p in ["raw", "curated", "validated", "quarantine", "runs", "reference", "locks"] : "arn:aws:s3:::marketdata-lake-123456789012/${p}/*"
     ])
-    error_message = "objects may be read and written only under the lake prefixes"
+    error_message = "objects may be read and written only under the lake prefixes, run records (runs/) included"
+  }
+  assert {
+    condition     = toset(one([for s in local.lambda_policy.Statement : s.Condition.StringLike["s3:prefix"] if s.Sid == "LakeListing"])) == toset(["raw/*", "curated/*", "validated/*", "quarantine/*", "runs/*", "reference/*", "locks/*"])
+    error_message = "the bucket may be listed only under the prefixes the tick reads"
   }
   assert {
     condition     = one([for s in local.lambda_policy.Statement : s.Resource if s.Sid == "TickLocks"]) == ["arn:aws:s3:::marketdata-lake-123456789012/locks/*"]
     error_message = "objects may be deleted only under locks/ (a run releasing its tick lock)"
   }
   assert {
-    condition     = toset(flatten([for s in local.lambda_policy.Statement : s.Action])) == toset(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Scan", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"])
+    condition     = one([for s in local.lambda_policy.Statement : s.Action if s.Sid == "LatestPrices"]) == ["dynamodb:UpdateItem"]
+    error_message = "the tick only writes the latest-price table (conditional UpdateItem): no GetItem, no Scan"
+  }
+  assert {
+    condition = (
+      one([for s in local.lambda_policy.Statement : s if contains(s.Resource, "*")]).Sid == "Tracing" &&
+      one([for s in local.lambda_policy.Statement : s.Action if s.Sid == "Tracing"]) == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"] &&
+      one([for s in local.lambda_policy.Statement : s.Resource if s.Sid == "Tracing"]) == ["*"]
+    )
+    error_message = "active tracing may send exactly trace segments and telemetry, the one statement on * (X-Ray has no resource-level permissions)"
+  }
+  assert {
+    condition     = aws_lambda_function.tick.tracing_config[0].mode == "Active"
+    error_message = "the tick is traced"
+  }
+  assert {
+    condition = toset(flatten([for s in local.lambda_policy.Statement : s.Action])) == toset([
+      "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "dynamodb:GetItem", "dynamodb:UpdateItem",
+      "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+    ])
     error_message = "the Lambda role has exactly the actions the tick needs"
   }
   assert {
@@ -196,8 +232,9 @@ run "alphavantage_without_a_key_parameter_or_with_a_budget_out_of_range_is_refus
 run "bad_variables_are_refused" {
   command = plan
   variables {
-    lambda_timeout_s = 90
-    name             = "Bad_Name"
+    alarm_email   = "oncall at example.com"
+    alarm_actions = ["oncall@example.com"]
+    name          = "Bad_Name"
   }
-  expect_failures = [var.lambda_timeout_s, var.name]
+  expect_failures = [var.alarm_email, var.alarm_actions, var.name]
 }

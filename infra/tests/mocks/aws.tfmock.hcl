@@ -27,3 +27,6 @@ mock_resource "aws_ecr_repository" {
     repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/marketdata-tick"
   }
 }
+mock_resource "aws_sns_topic" {
+  defaults = { arn = "arn:aws:sns:us-east-1:123456789012:marketdata-alarms" }
+}
