@@ -423,7 +423,7 @@ def test_pages_are_the_static_files_and_only_get_and_head_are_routed(client: Tes
             assert client.request(method, path).status_code == 405, (method, path)
 
 
-def test_aws_profile_answers_latest_and_bars_as_the_local_profile_does(
+def test_aws_profile_answers_latest_and_bars_as_the_local_profile_does_and_503_without_its_bucket(
     aws_settings: Any, client: TestClient, web_data_dir: Path
 ) -> None:
     local = StorageSettings(data_dir=web_data_dir)
@@ -441,6 +441,13 @@ def test_aws_profile_answers_latest_and_bars_as_the_local_profile_does(
         for path in ("/api/bars/AAPL", f"/api/bars/KO?interval=1d&from={first_session(30)}"):
             rows = on_aws.get(path).json()
             assert rows == client.get(path).json() and len(rows) >= 30, path
+    missing = aws.model_copy(update={"bucket": "no-such-bucket"})
+    with TestClient(create_app(missing)) as broken:
+        answer = broken.get("/api/quarantine")
+    assert answer.status_code == 503
+    assert answer.json()["detail"].startswith(
+        "S3 ListObjectsV2 s3://no-such-bucket/quarantine/ failed: NoSuchBucket"
+    )
 
 
 def test_a_value_asked_for_by_many_requests_at_once_is_computed_once() -> None:
