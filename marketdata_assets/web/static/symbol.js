@@ -22,7 +22,13 @@ const SYMBOL = decodeURIComponent(location.pathname.split("/").filter(Boolean).p
 const API = (what) => `/api/${what}/${encodeURIComponent(SYMBOL)}`;
 // "All" daily candles: every session held (the calendar reaches 20 years back).
 const ALL_FROM = "2000-01-01";
-const HORIZON_WORDS = { "1m": "1 minute", "5m": "5 minutes", "15m": "15 minutes", "1d": "1 session" };
+// What a forecast is for: minute horizons count trading minutes (from a close, into the next session).
+const TARGET = {
+  "1m": "1 minute of trading later",
+  "5m": "5 minutes of trading later",
+  "15m": "15 minutes of trading later",
+  "1d": "the next session's close",
+};
 
 /** The backfill to run when the lake holds nothing for the symbol (about 30 sessions). */
 function backfillHint() {
@@ -67,7 +73,12 @@ function drawIntraday(bars) {
       timeScale: { borderColor: "#d5dbe1", timeVisible: true, secondsVisible: false },
     }),
   );
-  const close = chart.addSeries(LightweightCharts.LineSeries, { color: "#1d4ed8", lineWidth: 2, title: "close" });
+  const close = chart.addSeries(LightweightCharts.LineSeries, {
+    color: "#1d4ed8",
+    lineWidth: 2,
+    title: "close",
+    priceLineVisible: false,
+  });
   close.setData(bars.filter((b) => b.close !== null).map((b) => ({ time: chartTime(b.start), value: b.close })));
   const vwap = chart.addSeries(LightweightCharts.LineSeries, {
     color: "#d97706",
@@ -98,6 +109,7 @@ function drawDaily(bars) {
     borderVisible: false,
     wickUpColor: "#047857",
     wickDownColor: "#b91c1c",
+    priceLineVisible: false,
   });
   series.setData(candles);
   chart.timeScale().fitContent();
@@ -184,7 +196,7 @@ async function loadForecast(horizon) {
   wanted = horizon;
   const holder = document.getElementById("forecast");
   if (!forecasts.has(horizon)) {
-    holder.replaceChildren(el("p", { className: "meta", text: `evaluating the models at ${HORIZON_WORDS[horizon]}…` }));
+    holder.replaceChildren(el("p", { className: "meta", text: `evaluating every model against naive for ${TARGET[horizon]}…` }));
     forecasts.set(horizon, getJSON(`${API("forecast")}?horizon=${horizon}`));
   }
   try {
@@ -209,7 +221,7 @@ function showForecast(body, horizon) {
     el("p", {
       className: "forecast-line",
       text:
-        `${body.served_model} forecast made at ${nyTime(body.origin)} for ${HORIZON_WORDS[horizon]} of trading later: ` +
+        `${body.served_model} forecast made at ${nyTime(body.origin)} for ${TARGET[horizon]}: ` +
         `${num(body.forecast, 4)} (80 % interval ${num(body.lower, 4)} to ${num(body.upper, 4)})`,
     }),
   );

@@ -1,0 +1,225 @@
+"""The dashboard's pages in Chromium, over a real server on the prepared data (`web_data`).
+
+Every test asserts that its page reported no console error, failed request or dialog, and saves
+a screenshot under its pytest temp dir.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from marketdata_assets.settings import StorageSettings
+from marketdata_assets.web.app import create_app
+from marketdata_tests.browser import PageWatch
+from marketdata_tests.screenshots import (
+    CLOSE,
+    DOWN,
+    UP,
+    VWAP,
+    open_latest,
+    open_quality,
+    open_symbol,
+    open_ticks,
+    series_pixels,
+    take,
+)
+from marketdata_tests.web_data import serve
+
+pytestmark = pytest.mark.slow
+
+SHARE = (194, 65, 12)  # latest.js: a tick's quarantine share bar
+
+
+@pytest.fixture(scope="module")
+def site(web_data_dir: Path) -> Iterator[str]:
+    with serve(create_app(StorageSettings(data_dir=web_data_dir))) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def empty_site(empty_data_dir: Path) -> Iterator[str]:
+    with serve(create_app(StorageSettings(data_dir=empty_data_dir))) as base:
+        yield base
+
+
+def et(tick: datetime) -> str:
+    return tick.astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M ET")
+
+
+def finish(watch: PageWatch, shot: Path, close: bool = True) -> None:
+    """Save the page's screenshot, then fail on anything the page reported."""
+    watch.page.screenshot(path=shot)
+    assert watch.faults == []
+    if close:
+        watch.page.close()
+
+
+def texts(watch: PageWatch, selector: str) -> list[str]:
+    return [text.strip() for text in watch.page.locator(selector).all_text_contents()]
+
+
+def test_latest_page_shows_a_row_per_symbol_and_flags_stale_prices_in_words(
+    browser: Any, site: str, web_prepared: dict[str, Any], tmp_path: Path
+) -> None:
+    watch = open_latest(browser, site)
+    rows = watch.answer("/api/latest")
+    newest = max(row["tick"] for row in rows)
+    stale = sorted(row["symbol"] for row in rows if row["tick"] < newest)
+    assert 0 < len(stale) < len(rows)  # the prepared ticks leave both kinds
+    body = "#latest-table tbody"
+    assert sorted(texts(watch, f"{body} tr td:first-child")) == sorted(web_prepared["symbols"])
+    assert sorted(texts(watch, f"{body} tr.stale td:first-child")) == stale
+    assert set(texts(watch, f"{body} tr.stale td:last-child")) == {"stale"}
+    assert set(texts(watch, f"{body} tr:not(.stale) td:last-child")) == {"current"}
+    last_tick = watch.page.locator("#last-tick").inner_text()
+    assert et(web_prepared["hostile_tick"]) in last_tick
+    assert series_pixels(watch, "#share-chart", [SHARE])[0] > 100
+    finish(watch, tmp_path / "latest.png")
+
+
+def test_latest_page_sorts_by_the_clicked_column_both_ways(browser: Any, site: str) -> None:
+    watch = open_latest(browser, site)
+    price = watch.page.locator("th[data-key=price] button")
+    cells = "#latest-table tbody tr td:nth-child(2)"
+    price.click()
+    ascending = [float(text) for text in texts(watch, cells)]
+    price.click()
+    descending = [float(text) for text in texts(watch, cells)]
+    assert ascending == sorted(ascending) and len(set(ascending)) > 1
+    assert descending == sorted(ascending, reverse=True)
+    assert watch.page.locator("th[aria-sort=descending]").inner_text().startswith("Price")
+    assert watch.faults == []
+
+
+def test_symbol_page_draws_price_vwap_and_candles_and_words_the_forecast_honestly(
+    browser: Any, site: str, tmp_path: Path
+) -> None:
+    watch = open_symbol(browser, site, "AAPL")
+    close, vwap = series_pixels(watch, "#intraday-chart", [CLOSE, VWAP])
+    up, down = series_pixels(watch, "#daily-chart", [UP, DOWN])
+    assert close > 500 and vwap > 500, (close, vwap)
+    assert up > 500 and down > 500, (up, down)
+    analytics = watch.answer("/api/analytics/AAPL")
+    assert len(analytics) > 1
+    sessions = texts(watch, "#analytics-table tbody tr td:first-child")
+    assert sessions == [row["session"] for row in reversed(analytics)]
+    forecast = watch.answer("/api/forecast/AAPL?horizon=5m")
+    assert texts(watch, "#forecast .verdict") == [forecast["verdict"]]
+    models = texts(watch, "#forecast tbody tr td:first-child")
+    assert models == [row["model"] for row in forecast["skill"]]
+    assert texts(watch, "#forecast tr.served td:first-child") == [forecast["served_model"]]
+    finish(watch, tmp_path / "symbol.png", close=False)
+
+    # Another horizon: the page asks for it and words its own verdict.
+    with watch.page.expect_response(lambda r: "/api/forecast/AAPL?horizon=1d" in r.url) as asked:
+        watch.page.get_by_role("button", name="1 day").click()
+    verdict = asked.value.json()["verdict"]
+    assert verdict != forecast["verdict"]
+    watch.page.wait_for_selector(f"#forecast .verdict >> text={verdict}")
+    # A shorter daily range keeps the candles drawn.
+    month = watch.page.get_by_role("button", name="1M")
+    month.click()
+    assert month.get_attribute("aria-pressed") == "true"
+    assert watch.page.get_by_role("button", name="All").get_attribute("aria-pressed") == "false"
+    assert min(series_pixels(watch, "#daily-chart", [UP, DOWN])) > 500
+    finish(watch, tmp_path / "symbol_1d_1m.png")
+
+
+def test_quality_page_lists_the_reasons_of_a_tick_with_faults_and_filters_by_reason(
+    browser: Any, site: str, web_prepared: dict[str, Any], tmp_path: Path
+) -> None:
+    tick = web_prepared["faulty_tick"].strftime("%Y-%m-%dT%H:%MZ")
+    faulty = next(s for s in web_prepared["summaries"] if s["tick"] == tick)
+    assert faulty["quarantined"] > 0 and len(faulty["reasons"]) > 1
+
+    watch = open_quality(browser, site, f"?tick={tick}")
+    chips = texts(watch, "#reasons button")
+    assert sorted(chips) == sorted(f"{code}: {n}" for code, n in faulty["reasons"].items())
+    assert len(texts(watch, "#rows article.record")) == faulty["quarantined"]
+    finish(watch, tmp_path / "quality_tick.png")
+
+    watch = open_quality(browser, site, f"?tick={tick}")
+    code, count = sorted(faulty["reasons"].items())[0]
+    watch.page.select_option("#reason-filter", code)
+    watch.page.wait_for_selector(f"#reasons button[data-reason={code}][aria-pressed=true]")
+    assert len(texts(watch, "#rows article.record")) == count
+    for record in watch.page.locator("#rows article.record").all():
+        assert code in record.locator(".reason").all_text_contents()
+    assert parse_qs(urlsplit(watch.page.url).query) == {"tick": [tick], "reason": [code]}
+    assert watch.faults == []
+
+
+def test_quality_page_shows_a_hostile_raw_line_as_text(
+    browser: Any, site: str, web_prepared: dict[str, Any], tmp_path: Path
+) -> None:
+    tick = web_prepared["hostile_tick"].strftime("%Y-%m-%dT%H:%MZ")
+    hostile = web_prepared["hostile"]
+    watch = open_quality(browser, site, f"?tick={tick}")
+    records = watch.answer(f"/api/quarantine?tick={tick.replace(':', '%3A')}")
+    raw_lines = texts(watch, "#rows pre.raw")
+    assert hostile in raw_lines  # the line that is markup and not JSON, verbatim
+    assert any(hostile in line and line != hostile for line in raw_lines)  # inside a record
+    assert watch.page.locator("pre.raw", has_text=hostile).first.is_visible()
+    assert watch.page.evaluate("document.images.length") == 0
+    assert texts(watch, "#rows .replay code") == [record["replay"] for record in records]
+    finish(watch, tmp_path / "quality_hostile.png")
+    assert watch.dialogs == []
+
+
+def test_ticks_page_lists_the_recent_ticks_and_their_outcomes(
+    browser: Any, site: str, web_prepared: dict[str, Any], tmp_path: Path
+) -> None:
+    watch = open_ticks(browser, site)
+    ticks = watch.answer("/api/ticks")
+    assert len(ticks) == len(web_prepared["ticks"])
+    rows = "#ticks tbody tr"
+    assert texts(watch, f"{rows} td:nth-child(2)") == [t["tick"] for t in ticks]
+    assert texts(watch, f"{rows} td:nth-child(1)") == [
+        et(t) for t in sorted(web_prepared["ticks"], reverse=True)
+    ]
+    assert texts(watch, f"{rows} td:nth-child(3)") == [t["outcome"] for t in ticks]
+    assert texts(watch, f"{rows} td:nth-child(6)") == [str(t["quarantined"]) for t in ticks]
+    finish(watch, tmp_path / "ticks.png")
+
+
+def test_every_page_on_an_empty_data_dir_says_what_to_run(
+    browser: Any, empty_site: str, tmp_path: Path
+) -> None:
+    watch = open_latest(browser, empty_site)
+    assert texts(watch, "#latest p.empty") == ["no ticks yet: run marketdata tick"]
+    assert texts(watch, "#last-tick p.empty") == ["no ticks yet: run marketdata tick"]
+    finish(watch, tmp_path / "latest.png")
+
+    watch = open_symbol(browser, empty_site, "AAPL")
+    for holder in ("#intraday-chart", "#daily-chart", "#analytics", "#forecast"):
+        sentence = texts(watch, f"{holder} p.empty")
+        assert len(sentence) == 1 and "run marketdata backfill --from" in sentence[0], holder
+    assert watch.page.locator("canvas").count() == 0
+    finish(watch, tmp_path / "symbol.png")
+
+    watch = open_quality(browser, empty_site)
+    assert texts(watch, "#rows p.empty") == ["no ticks yet: run marketdata tick"]
+    finish(watch, tmp_path / "quality.png")
+
+    watch = open_ticks(browser, empty_site)
+    assert texts(watch, "#ticks p.empty") == ["no ticks yet: run marketdata tick"]
+    finish(watch, tmp_path / "ticks.png")
+
+
+def test_screenshots_are_written_for_the_four_pages(
+    browser: Any, site: str, tmp_path: Path
+) -> None:
+    shots = take(browser, site, tmp_path)
+    assert sorted(shots) == ["latest", "quality", "symbol", "ticks"]
+    for path in shots.values():
+        header = path.read_bytes()[:24]
+        assert header[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">II", header[16:24]) == (1280, 900)
