@@ -31,7 +31,7 @@ from marketdata_assets.history import query
 from marketdata_assets.settings import StorageSettings
 from marketdata_assets.ticks import format_tick
 from marketdata_assets.web.app import CSP, create_app
-from marketdata_assets.web.reads import Kept
+from marketdata_assets.web.kept import Kept
 from marketdata_tests.conftest import free_port
 from marketdata_tests.web_data import (
     FAULTY_TICK,

@@ -1,0 +1,145 @@
+"""The lake's minute objects as the dashboard reads them: the days that hold a dataset's objects
+(one listing of its day folders), the newest minutes, and a tick's row from its run record or,
+for ticks without one, from its raw, validated and quarantine objects."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import UTC, date, datetime
+from typing import Any
+
+from marketdata_assets import curation, run_records
+from marketdata_assets.lake import LocalObjectStore, ObjectStore, object_key
+from marketdata_assets.lake.keys import date_prefix
+from marketdata_assets.ticks import format_tick
+
+# Minute datasets a tick's row reads: its run record, raw payload and the gate's two outputs.
+TICK_DATASETS = ("runs", "raw", "validated", "quarantine")
+
+
+def newest_tick(lake: ObjectStore) -> datetime:
+    """The newest minute holding a run record or a raw object (the epoch when none does)."""
+    newest = datetime(1970, 1, 1, tzinfo=UTC)
+    for name in ("runs", "raw"):
+        days = minute_days(lake, name)
+        if days:
+            ticks = [tick_of(key) for key in lake.keys(date_prefix(name, days[-1]))]
+            newest = max([newest, *(tick for tick in ticks if tick is not None)])
+    return newest
+
+
+def recent_minutes(lake: ObjectStore, limit: int) -> list[tuple[datetime, dict[str, str]]]:
+    """The newest `limit` minutes holding a run record or a raw object, newest first, with
+    the key of each of TICK_DATASETS' objects the minute holds."""
+    days = sorted({*minute_days(lake, "runs"), *minute_days(lake, "raw")})
+    found: list[tuple[datetime, dict[str, str]]] = []
+    for day in reversed(days):
+        minutes: dict[datetime, dict[str, str]] = {}
+        for name in TICK_DATASETS:
+            for key in lake.keys(date_prefix(name, day)):
+                tick = tick_of(key)
+                if tick is not None and key == object_key(name, tick):
+                    minutes.setdefault(tick, {})[name] = key
+        held = [(t, keys) for t, keys in minutes.items() if "runs" in keys or "raw" in keys]
+        found += sorted(held, key=lambda item: item[0], reverse=True)
+        if len(found) >= limit:
+            break
+    return found[:limit]
+
+
+def tick_row(lake: ObjectStore, tick: datetime, keys: dict[str, str]) -> dict[str, object]:
+    """One tick's row: from its run record when it has one, else from its objects."""
+    reasons = _reasons(lake, keys["quarantine"]) if "quarantine" in keys else {}
+    if "runs" in keys:
+        record = run_records.load(lake.get(keys["runs"]))
+        row = run_records.status_row(record)
+        row["raw"] = record.get("raw")
+        row["reasons"] = reasons
+        row["checks"] = [
+            {name: check.get(name) for name in ("asset", "check", "passed", "severity")}
+            for check in record.get("checks", [])
+            if check.get("evaluated")
+        ]
+        for detail in ("source", "cause", "reason"):
+            if record.get(detail) is not None:
+                row[detail] = record[detail]
+        return row
+    payload = lake.get(keys["raw"])
+    validated = _rows(lake, keys["validated"]) if "validated" in keys else None
+    quarantined = _rows(lake, keys["quarantine"]) if "quarantine" in keys else None
+    return {
+        "tick": format_tick(tick),
+        "outcome": "succeeded" if validated is not None else "failed",
+        "validated": validated,
+        "quarantined": quarantined,
+        "provider_errors": curation.provider_errors(payload),
+        "duration_ms": None,
+        "request_id": None,
+        "raw": sum(1 for _ in curation.raw_records(payload)),
+        "reasons": reasons,
+    }
+
+
+def _rows(lake: ObjectStore, key: str) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.read_metadata(io.BytesIO(lake.get(key))).num_rows)
+
+
+def _reasons(lake: ObjectStore, key: str) -> dict[str, int]:
+    """Quarantined rows per reason code in one quarantine object."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(io.BytesIO(lake.get(key)), columns=["reasons"])
+    return dict(Counter(code for codes in table.column("reasons").to_pylist() for code in codes))
+
+
+def minute_days(lake: ObjectStore, name: str) -> list[date]:
+    """The UTC days holding objects of the minute dataset `name`, oldest first, from one listing
+    of its day folders (never of every object)."""
+    prefix = f"{name}/"
+    if isinstance(lake, LocalObjectStore):
+        folder = lake.root / name
+        folders = [f"{prefix}{p.name}/" for p in folder.iterdir()] if folder.is_dir() else []
+    else:
+        folders = _s3_folders(lake, prefix)
+    days = []
+    for folder_key in folders:
+        part = folder_key.removeprefix(prefix).rstrip("/")
+        if part.startswith("date="):
+            try:
+                days.append(date.fromisoformat(part.removeprefix("date=")))
+            except ValueError:
+                continue
+    return sorted(days)
+
+
+def _s3_folders(lake: Any, prefix: str) -> list[str]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from marketdata_assets.aws import describe
+    from marketdata_assets.lake.s3 import LakeError
+
+    try:
+        pages = lake.client.get_paginator("list_objects_v2").paginate(
+            Bucket=lake.bucket, Prefix=prefix, Delimiter="/"
+        )
+        return [p["Prefix"] for page in pages for p in page.get("CommonPrefixes", [])]
+    except (ClientError, BotoCoreError) as error:
+        raise LakeError(
+            f"S3 ListObjectsV2 s3://{lake.bucket}/{prefix} failed: {describe(error)}"
+        ) from error
+
+
+def tick_of(key: str) -> datetime | None:
+    """The minute of a minute object's key (`…/date=YYYY-MM-DD/minute=HHMM/…`), else None."""
+    parts = key.split("/")
+    if len(parts) != 4 or not parts[1].startswith("date=") or not parts[2].startswith("minute="):
+        return None
+    try:
+        return datetime.strptime(f"{parts[1][5:]} {parts[2][7:]}", "%Y-%m-%d %H%M").replace(
+            tzinfo=UTC
+        )
+    except ValueError:
+        return None
