@@ -8,6 +8,7 @@ ticks}.png` (1280x900) from the same code.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,12 +139,19 @@ def main() -> None:
     from marketdata_tests.browser import chromium
     from marketdata_tests.web_data import prepare, serve
 
+    home = Path.cwd()
     with tempfile.TemporaryDirectory() as scratch:
-        data_dir = Path(scratch) / "data"
-        prepare(data_dir)
-        with serve(create_app(StorageSettings(data_dir=data_dir))) as base, chromium() as browser:
-            for name, path in take(browser, base, SCREENSHOTS).items():
-                print(f"{name}: {path} ({path.stat().st_size // 1024} KB)")
+        # A relative data dir, as a user's `data/`: the replay commands shown name `data/raw/…`.
+        os.chdir(scratch)
+        try:
+            data_dir = Path("data")
+            prepare(data_dir)
+            app = create_app(StorageSettings(data_dir=data_dir))
+            with serve(app) as base, chromium() as browser:
+                for name, path in take(browser, base, SCREENSHOTS).items():
+                    print(f"{name}: {path} ({path.stat().st_size // 1024} KB)")
+        finally:
+            os.chdir(home)
 
 
 if __name__ == "__main__":
