@@ -376,18 +376,10 @@ def _forecast(args: argparse.Namespace, settings: StorageSettings) -> int:
 def _forecast_text(served: dict[str, Any]) -> str:
     """The verdict in words, the forecast, then each model's out-of-sample skill (naive first)."""
     from marketdata_assets.forecasting.serving import horizon_words
+    from marketdata_assets.views import forecast_verdict, p_value_text
 
-    symbol, model = served["symbol"], served["served_model"]
-    ahead = horizon_words(served["horizon"])
-    if model == "naive":
-        verdict = f"no model beats naive for {symbol} at {ahead}: serving naive"
-    else:
-        best = next(row for row in served["skill"] if row["model"] == model)
-        skill, p = 100 * (1 - best["relative_mae"]), _p_value(best["dm_pvalue"])
-        verdict = (
-            f"{model} beats naive for {symbol} at {ahead} (skill {skill:.1f} %, DM p = {p}): "
-            f"serving {model}"
-        )
+    model, ahead = served["served_model"], horizon_words(served["horizon"])
+    verdict = forecast_verdict(served)
     origin = datetime.fromisoformat(served["origin"]).astimezone(ZoneInfo(EXCHANGE_TZ))
     # Minute horizons count trading minutes: from a close they reach into the next session.
     target = ahead if served["horizon"] == "1d" else f"{ahead} of trading later"
@@ -405,7 +397,7 @@ def _forecast_text(served: dict[str, Any]) -> str:
         lines.append(
             f"{row['model']:<15}{row['mae']:>9.4f}{row['rmse']:>9.4f}{row['mase']:>7.2f}"
             f"{row['relative_mae']:>9.4f}{1 - row['relative_mae']:>8.1%}{direction:>17}"
-            f"{_p_value(row['dm_pvalue']):>8}{row['coverage']:>10.1%}"
+            f"{p_value_text(row['dm_pvalue']):>8}{row['coverage']:>10.1%}"
         )
     return "\n".join(lines)
 
@@ -438,10 +430,6 @@ def _serve(args: argparse.Namespace, settings: StorageSettings) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run(sockets=[listener])
     return 0
-
-
-def _p_value(p: float | None) -> str:
-    return "-" if p is None else "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _history_range(args: argparse.Namespace) -> tuple[str, date | None, date | None]:

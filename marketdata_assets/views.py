@@ -106,10 +106,14 @@ def forecast_verdict(served: dict[str, object]) -> str:
     skill = served["skill"]
     assert isinstance(skill, list)
     best = next(row for row in skill if row["model"] == model)
-    gain, p = 100 * (1 - best["relative_mae"]), best["dm_pvalue"]
-    shown = "-" if p is None else "<0.001" if p < 0.001 else f"{p:.3f}"
-    evidence = f"skill {gain:.1f} %, DM p = {shown}"
+    gain = 100 * (1 - best["relative_mae"])
+    evidence = f"skill {gain:.1f} %, DM p = {p_value_text(best['dm_pvalue'])}"
     return f"{model} beats naive for {symbol} at {ahead} ({evidence}): serving {model}"
+
+
+def p_value_text(p: float | None) -> str:
+    """A p-value as shown to people: three decimals, `<0.001` below that, `-` when undefined."""
+    return "-" if p is None else "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def strict_json(text: str) -> object:
