@@ -85,8 +85,13 @@ def test_latest_page_shows_a_row_per_symbol_and_flags_stale_prices_in_words(
     finish(watch, tmp_path / "latest.png")
 
 
-def test_latest_page_sorts_by_the_clicked_column_both_ways(browser: Any, site: str) -> None:
+def test_latest_page_sorts_by_the_clicked_column_and_refreshes_every_minute(
+    browser: Any, site: str
+) -> None:
     watch = open_latest(browser, site)
+    watch.page.clock.install()  # the page's timers run on a clock the test moves
+    watch.page.reload()
+    watch.page.wait_for_selector("#latest-table tbody tr")
     price = watch.page.locator("th[data-key=price] button")
     cells = "#latest-table tbody tr td:nth-child(2)"
     price.click()
@@ -96,6 +101,14 @@ def test_latest_page_sorts_by_the_clicked_column_both_ways(browser: Any, site: s
     assert ascending == sorted(ascending) and len(set(ascending)) > 1
     assert descending == sorted(ascending, reverse=True)
     assert watch.page.locator("th[aria-sort=descending]").inner_text().startswith("Price")
+
+    stamp = watch.page.locator("#refreshed").inner_text()
+    with watch.page.expect_response(lambda r: "/api/latest" in r.url):
+        watch.page.clock.run_for(60_000)
+    watch.page.wait_for_function(
+        "stamp => document.getElementById('refreshed').textContent !== stamp", arg=stamp
+    )
+    assert [float(text) for text in texts(watch, cells)] == descending  # the sort survives
     assert watch.faults == []
 
 
