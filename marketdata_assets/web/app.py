@@ -24,14 +24,13 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
-# FastAPI's /docs page loads Swagger UI from its CDN and starts it with an inline script: that
-# page alone gets these sources too (it is no dashboard page, and shows no data).
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
-PAGES = {"/": "index.html", "/quality": "quality.html", "/ticks": "ticks.html"}
+# /docs is the vendored Swagger UI over /openapi.json (FastAPI's own loads it from a CDN).
+PAGES = {
+    "/": "index.html",
+    "/quality": "quality.html",
+    "/ticks": "ticks.html",
+    "/docs": "docs.html",
+}
 PAGE_METHODS = ["GET", "HEAD"]  # the API answers GET alone; nothing answers a write
 
 
@@ -45,14 +44,13 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = DOCS_CSP if scope["path"] == "/docs" else CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
                 headers.extend(
                     [
-                        (b"content-security-policy", policy.encode()),
+                        (b"content-security-policy", CSP.encode()),
                         (b"x-content-type-options", b"nosniff"),
                         (b"referrer-policy", b"no-referrer"),
                     ]
@@ -70,6 +68,7 @@ def create_app(settings: StorageSettings | None = None) -> FastAPI:
     app = FastAPI(
         title="marketdata dashboard",
         description="Read-only JSON behind the dashboard's pages, shaped as `marketdata … --json`.",
+        docs_url=None,
         redoc_url=None,
     )
     app.add_exception_handler(RequestValidationError, _one_line_422)
