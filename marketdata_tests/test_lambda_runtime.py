@@ -161,5 +161,6 @@ def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
         "quarantine_share",
     }
     assert_embedded_metrics(log[0], function="marketdata-tick", validated=10, failed=0)
+    assert log[0]["DurationMs"] >= record["duration_ms"] > 0
     assert boto3.client("dynamodb").scan(TableName="latest")["Count"] == 10
     assert list(home.iterdir()) == []

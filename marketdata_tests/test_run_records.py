@@ -18,6 +18,7 @@ from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store
 from marketdata_assets.ticks import floor_minute, format_tick
 from marketdata_tests.conftest import TICK
+from marketdata_tests.test_alphavantage_provider import DAILY_LIMIT, KEY, server  # noqa: F401
 from marketdata_tests.test_lambda_runtime import assert_embedded_metrics
 
 CHECKS = {
@@ -299,3 +300,19 @@ def test_an_event_without_a_time_still_prints_a_failed_metrics_line(lambda_aws, 
     (line,) = tick_lines(capsys.readouterr().out)
     assert "tick" not in line and line["cause"].startswith("event: needs a scheduled_time")
     assert_embedded_metrics(line, function="marketdata-tick", validated=0, failed=1)
+
+
+@pytest.mark.slow
+def test_a_tick_failed_by_a_provider_echoing_the_key_records_no_key(
+    server,  # noqa: F811 (the Alpha Vantage stand-in fixture, imported above)
+    cli_env,
+    capsys,
+) -> None:
+    server.answers["IBM"] = [(200, DAILY_LIMIT, 0, False)]  # its body echoes the key
+    server.answers["DOWN"] = [(500, "<html>down</html>", 0, False)]
+    args = ["tick", "--at", format_tick(TICK), "--provider", "alphavantage"]
+    assert main([*args, "--symbols", "IBM,DOWN"]) == 1
+    body = LocalObjectStore(cli_env).get(run_records.record_key(TICK))
+    record = run_records.load(body)
+    assert record["outcome"] == "failed" and "IBM" in record["cause"]
+    assert KEY not in body.decode() and KEY not in capsys.readouterr().err
