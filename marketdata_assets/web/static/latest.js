@@ -93,7 +93,9 @@ function renderLatest(body) {
   const container = document.getElementById("latest");
   const table = document.getElementById("latest-table");
   container.querySelector("p.empty")?.remove();
-  if (!Array.isArray(body) || body.length === 0) {
+  const empty = !Array.isArray(body) || body.length === 0;
+  document.getElementById("latest-note").hidden = empty;
+  if (empty) {
     table.hidden = true;
     container.append(sentence(emptyMessage(body, NO_TICKS)));
     return;
@@ -150,12 +152,9 @@ function renderShare(ticks) {
     .filter((t) => t.raw > 0)
     .map((t) => ({ time: chartTime(t.tick), share: (100 * (t.quarantined ?? 0)) / t.raw, ...t }))
     .sort((a, b) => a.time - b.time);
-  if (points.length === 0) {
-    holder.hidden = true;
-    note.textContent = "";
-    return;
-  }
-  holder.hidden = false;
+  const section = document.getElementById("share");
+  section.hidden = points.length === 0;
+  if (points.length === 0) return;
   if (!shareChart) {
     shareChart = LightweightCharts.createChart(
       holder,

@@ -92,7 +92,8 @@ function drawIntraday(bars) {
 
 function drawDaily(bars) {
   if (!Array.isArray(bars) || bars.length === 0) {
-    replaceWithEmpty("daily-chart", emptyMessage(bars, backfillHint()));
+    // Not the API's sentence: it would name the first day asked for (ALL_FROM), not a useful range.
+    replaceWithEmpty("daily-chart", backfillHint());
     document.getElementById("ranges").hidden = true;
     return;
   }
