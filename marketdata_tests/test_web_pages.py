@@ -36,6 +36,8 @@ from marketdata_tests.web_data import serve
 pytestmark = pytest.mark.slow
 
 SHARE = (194, 65, 12)  # latest.js: a tick's quarantine share bar
+# The chart library's licence asks for its notice and a link on every page that uses it.
+ATTRIBUTION = "footer a[href='https://www.tradingview.com/']"
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +84,7 @@ def test_latest_page_shows_a_row_per_symbol_and_flags_stale_prices_in_words(
     last_tick = watch.page.locator("#last-tick").inner_text()
     assert et(web_prepared["hostile_tick"]) in last_tick
     assert series_pixels(watch, "#share-chart", [SHARE])[0] > 100
+    assert watch.page.locator(ATTRIBUTION).is_visible()
     finish(watch, tmp_path / "latest.png")
 
 
@@ -120,6 +123,7 @@ def test_symbol_page_draws_price_vwap_and_candles_and_words_the_forecast_honestl
     up, down = series_pixels(watch, "#daily-chart", [UP, DOWN])
     assert close > 500 and vwap > 500, (close, vwap)
     assert up > 500 and down > 500, (up, down)
+    assert watch.page.locator(ATTRIBUTION).is_visible()
     analytics = watch.answer("/api/analytics/AAPL")
     assert len(analytics) > 1
     sessions = texts(watch, "#analytics-table tbody tr td:first-child")
