@@ -17,7 +17,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install run dev serve browser test lint fmt bench clean
+.PHONY: help install run dev serve browser screenshots test lint fmt bench clean
 
 help:
 	@echo "make run    set up, run one tick of the stub pipeline locally, print the latest prices"
@@ -48,6 +48,11 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+# The README's screenshots, written by the browser tests' own page-driving code.
+screenshots: install browser
+	$(BIN)/python -m marketdata_tests.screenshots
+	$(BIN)/python -m marketdata_tests.test_dagster_ui
+
 run: install
 	$(BIN)/marketdata tick
 	$(BIN)/marketdata latest
@@ -76,6 +81,7 @@ bench: install
 	$(BIN)/python bench/tick.py
 	$(BIN)/python bench/history.py
 	$(BIN)/python bench/forecast.py
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache data .dagster_home

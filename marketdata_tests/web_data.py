@@ -51,6 +51,7 @@ def hostile_lines(tick: datetime) -> list[str]:
 def prepare(data_dir: Path) -> dict[str, Any]:
     """Fill `data_dir` (local profile) with history and ticks; what was written, for asserts."""
     from marketdata_assets import backfill
+    from marketdata_assets.run_records import RunOrigin
     from marketdata_assets.runner import run_tick
 
     settings = Settings(data_dir=data_dir, symbols=SYMBOLS, log_level="CRITICAL")
@@ -59,12 +60,14 @@ def prepare(data_dir: Path) -> dict[str, Any]:
     plan = backfill.plan(settings, first, LAST_SESSION, list(SYMBOLS), "stub", None, False)
     history = backfill.run(settings, plan)
     assert not history.failed, history.as_dict()
-    summaries = [run_tick(settings, TICKS[0])]
-    summaries.append(run_tick(settings.with_overrides(fault_rate=1.0), FAULTY_TICK))
+    # As `marketdata tick` runs them: each leaves its run record (outcome, duration, checks).
+    summaries = [run_tick(settings, TICKS[0], origin=RunOrigin("cli"))]
+    faulty = settings.with_overrides(fault_rate=1.0)
+    summaries.append(run_tick(faulty, FAULTY_TICK, origin=RunOrigin("cli")))
     source = data_dir / "hostile.jsonl"
     source.write_text("\n".join(hostile_lines(HOSTILE_TICK)) + "\n")
     replay = settings.with_overrides(provider="replay", source=str(source))
-    summaries.append(run_tick(replay, HOSTILE_TICK))
+    summaries.append(run_tick(replay, HOSTILE_TICK, origin=RunOrigin("cli")))
     return {
         "symbols": SYMBOLS,
         "first_session": first,
