@@ -159,6 +159,7 @@ def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
         "schema_contract",
         "expectation_suite",
         "quarantine_share",
+        "rows_written",
     }
     assert_embedded_metrics(log[0], function="marketdata-tick", validated=10, failed=0)
     assert log[0]["DurationMs"] >= record["duration_ms"] > 0

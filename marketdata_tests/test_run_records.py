@@ -26,6 +26,7 @@ CHECKS = {
     ("curated_ticks", "schema_contract"),
     ("validated_ticks", "expectation_suite"),
     ("quarantined_ticks", "quarantine_share"),
+    ("latest_prices", "rows_written"),
 }
 NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 
@@ -103,6 +104,27 @@ def test_a_failed_cli_tick_records_the_cause_and_the_checks_it_never_reached(
     }
     never = [c for key, c in checks.items() if key != ("raw_ticks", "provider_delivered")]
     assert all(not c["evaluated"] and c["passed"] is None for c in never)
+
+
+def test_a_tick_failing_at_its_last_step_is_a_failed_rows_written_check_in_dagster(
+    cli_env, capsys
+) -> None:
+    from marketdata_assets.defs.sensors import tick_events
+
+    (cli_env / "latest_prices.sqlite").mkdir(parents=True)  # the table cannot be opened
+    assert main(["tick", "--at", format_tick(TICK)]) == 1
+    record = run_records.read(LocalObjectStore(cli_env), TICK)
+    assert record is not None and record["outcome"] == "failed"
+    assert record["cause"].startswith("step latest_prices:")
+    checks = {(c["asset"], c["check"]): c for c in record["checks"]}
+    assert not checks[("latest_prices", "rows_written")]["evaluated"]
+    assert all(c["passed"] for key, c in checks.items() if key[0] != "latest_prices")
+    failed = [
+        e
+        for e in tick_events(record)
+        if getattr(e, "check_name", None) == "rows_written" and not e.passed
+    ]
+    assert len(failed) == 1 and failed[0].metadata["cause"].value == record["cause"]
 
 
 def test_a_rerun_replaces_its_ticks_record_and_a_skip_never_does(tmp_path) -> None:

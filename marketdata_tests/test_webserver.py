@@ -125,6 +125,7 @@ def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) 
         ("curated_ticks", "schema_contract"): True,
         ("validated_ticks", "expectation_suite"): True,
         ("quarantined_ticks", "quarantine_share"): False,
+        ("latest_prices", "rows_written"): False,
         ("minute_bars", "bars_conservation"): True,
         ("minute_bars", "bars_contract"): True,
         ("forecast_skill", "no_leakage"): True,

@@ -5,6 +5,8 @@ from datetime import datetime
 
 import pandas as pd
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetIn,
@@ -146,15 +148,45 @@ def quality_gate(
     yield checks.quarantine_share(verdict, quarantined, gate_policy.quarantine_warn_share)
 
 
+# A failed write to the table fails this check too: a production tick that stopped at its last
+# step shows in Dagster as a failed check (runless events cannot report failed materialisations).
+ROWS_WRITTEN = AssetCheckSpec(
+    "rows_written",
+    asset="latest_prices",
+    description="Every validated row was written to the table, or found an equal or newer price "
+    "there (stale).",
+)
+
+
 def latest_prices_asset(store_kind: str) -> AssetsDefinition:
     """`latest_prices`, labelled with the kind of store the profile writes to."""
 
-    @asset(name="latest_prices", group_name=GROUP, kinds={store_kind})
+    @asset(
+        name="latest_prices",
+        group_name=GROUP,
+        kinds={store_kind},
+        check_specs=[ROWS_WRITTEN],
+    )
     def latest_prices(
         validated_ticks: pd.DataFrame, latest_store: LatestPricesResource
     ) -> MaterializeResult:
         """The newest clean price per symbol; a row is only replaced by a strictly newer one."""
-        result = latest_store.store().upsert(prices_from_frame(validated_ticks))
-        return MaterializeResult(metadata={"updated": result.updated, "stale": result.stale})
+        prices = prices_from_frame(validated_ticks)
+        result = latest_store.store().upsert(prices)
+        return MaterializeResult(
+            metadata={"updated": result.updated, "stale": result.stale},
+            check_results=[
+                AssetCheckResult(
+                    check_name=ROWS_WRITTEN.name,
+                    passed=result.updated + result.stale == len(prices),
+                    severity=AssetCheckSeverity.ERROR,
+                    metadata={
+                        "validated": len(prices),
+                        "updated": result.updated,
+                        "stale": result.stale,
+                    },
+                )
+            ],
+        )
 
     return latest_prices
