@@ -116,8 +116,8 @@ def stub_bars(session: date, symbols: Sequence[str]) -> pd.DataFrame:
 
 
 @contextmanager
-def dashboard(data_dir: Path) -> Iterator[str]:
-    """`marketdata serve` on a free loopback port over `data_dir`: its base URL."""
+def dashboard(data_dir: Path) -> Iterator[tuple[str, int]]:
+    """`marketdata serve` on a free loopback port over `data_dir`: its base URL and pid."""
     from marketdata_tests.conftest import free_port
 
     port = free_port()
@@ -134,7 +134,7 @@ def dashboard(data_dir: Path) -> Iterator[str]:
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield base
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -144,6 +144,8 @@ def dashboard(data_dir: Path) -> Iterator[str]:
 class Load:
     latencies: np.ndarray  # seconds, every timed request
     seconds: float  # wall time of the timed requests
+    server_cpu: float = 0.0  # CPU seconds the server process used meanwhile
+    client_cpu: float = 0.0  # CPU seconds this process (the clients) used meanwhile
 
     def p(self, q: float) -> float:
         return float(np.percentile(self.latencies, q))
@@ -153,9 +155,10 @@ class Load:
         return len(self.latencies) / self.seconds
 
 
-def hammer(urls: Sequence[str], clients: int, warm: str) -> Load:
+def hammer(urls: Sequence[str], clients: int, warm: str, server: int) -> Load:
     """`clients` threads, one keep-alive client each, share out `urls` (client i asks every
-    `clients`-th) after one warm-up request for `warm`; all start together."""
+    `clients`-th) after one warm-up request for `warm`; all start together. Also the CPU time
+    the `server` process and this one used meanwhile."""
     start = threading.Barrier(clients + 1)
 
     def client(mine: Sequence[str]) -> list[float]:
@@ -173,10 +176,18 @@ def hammer(urls: Sequence[str], clients: int, warm: str) -> Load:
     with ThreadPoolExecutor(clients) as pool:
         futures = [pool.submit(client, urls[i::clients]) for i in range(clients)]
         start.wait(HANG_MS / 1000)
-        began = time.perf_counter()
+        began, cpu, served = time.perf_counter(), time.process_time(), _cpu(server)
         latencies = [t for future in futures for t in future.result()]
         seconds = time.perf_counter() - began
-    return Load(np.array(latencies), seconds)
+        cpu, served = time.process_time() - cpu, _cpu(server) - served
+    return Load(np.array(latencies), seconds, served, cpu)
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user and system) process `pid` has used."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def direct(read: Callable[[], object] | None, requests: int) -> Load | None:
@@ -307,7 +318,7 @@ def main() -> None:
                      [f"/api/bars/{SYMBOL}?interval=1d&from={a}&to={b}" for a, b in ranges],
                      None, None, "p95 <= 100"),
         ]  # fmt: skip
-        with dashboard(data_dir) as base:
+        with dashboard(data_dir) as (base, server):
             pages = page_loads(base, scale.loads)
             figures = []
             for endpoint in endpoints:
@@ -325,25 +336,27 @@ def main() -> None:
                         size,
                         direct(endpoint.cold, scale.requests),
                         direct(endpoint.served, scale.requests),
-                        hammer(alone, 1, warm),
-                        hammer(together, CLIENTS, warm),
+                        hammer(alone, 1, warm, server),
+                        hammer(together, CLIENTS, warm, server),
                     )
                 )
     print(
         f"{'request':<28} {'rows':>5} | {'uncached':>8} {'direct':>7} | {'1 client':>8} | "
-        f"{CLIENTS} clients: {'p50':>5} {'p95':>6} {'req/s':>5} | target (ms)"
+        f"{CLIENTS} clients: {'p50':>5} {'p95':>6} {'req/s':>5} {'CPU/req':>13} | target (ms)"
     )
     for endpoint, size, cold, served, one, many in figures:
+        per = [1000 * cpu / len(many.latencies) for cpu in (many.server_cpu, many.client_cpu)]
         print(
             f"{endpoint.label:<28} {size:>5} | {_ms(cold, 50):>8} {_ms(served, 50):>7} | "
             f"{_ms(one, 50):>8} | {'':>{len(str(CLIENTS)) + 9}}{_ms(many, 50):>5} "
-            f"{_ms(many, 95):>6} {many.rate:>5.0f} | {endpoint.target}"
+            f"{_ms(many, 95):>6} {many.rate:>5.0f} {per[0]:>6.1f} {per[1]:>6.1f} | "
+            f"{endpoint.target}"
         )
     print(
         f"(ms; p50 but where marked; {CLIENTS} clients x {scale.requests} requests each after one "
         "warm-up request; uncached: the read in this process from nothing, direct: as the "
-        "server's Reader makes it, both without HTTP; /healthz is the server and client stack's "
-        "floor)"
+        "server's Reader makes it, both without HTTP; CPU/req: CPU ms per request of the server "
+        "process, then of the clients' process; /healthz is the server and client stack's floor)"
     )
     median = {name: np.median([p[name] for p in pages.phases]) for name in PHASES}
     print(
