@@ -3,9 +3,6 @@ job's Runs tab and re-executed from the UI as the same tick; without DAGSTER_HOM
 as before, in an ephemeral instance."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -26,7 +23,8 @@ from marketdata_assets.runner import TickFailed, run_tick
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store
 from marketdata_assets.ticks import TICK_TAG, format_tick
-from marketdata_tests.conftest import TICK, free_port
+from marketdata_tests.conftest import TICK
+from marketdata_tests.dagster_server import dagster_webserver
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -166,30 +164,8 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
         assert main(["tick", "--at", format_tick(TICK)]) == 0
         with DagsterInstance.get() as instance:
             (cli_run,) = instance.get_runs()
-    port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):  # readiness poll, not a performance limit
-            if server.poll() is not None:
-                raise RuntimeError(f"webserver exited: {server.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                urllib.request.urlopen(f"{url}/server_info", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
+    with dagster_webserver(home, data_dir) as url:
         yield Ui(url, cli_run.run_id, data_dir)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # a parent that ignores SIGTERM passes that on
-            server.kill()
-            server.wait()
 
 
 @pytest.mark.slow

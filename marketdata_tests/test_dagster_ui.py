@@ -8,13 +8,8 @@ writes the README's screenshot with the same code.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from marketdata_tests.browser import PageWatch, chromium
-from marketdata_tests.conftest import free_port
+from marketdata_tests.dagster_server import dagster_webserver
 
 pytestmark = pytest.mark.slow  # a real webserver and a browser
 
@@ -84,27 +79,8 @@ def dagster_ui(home: Path) -> Iterator[str]:
     and an empty data dir: its base URL, the server stopped afterwards."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "MARKETDATA_DATA_DIR": str(home / "data")}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):  # readiness poll, not a performance limit
-            if server.poll() is not None:
-                raise RuntimeError(f"webserver exited: {server.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                urllib.request.urlopen(f"{base}/server_info", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
+    with dagster_webserver(home) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def show_asset_graph(page: Page, base: str) -> None:

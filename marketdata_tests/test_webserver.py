@@ -2,10 +2,6 @@
 history's session partitions."""
 
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -14,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from marketdata_assets.market_hours import sessions_in
-from marketdata_tests.conftest import free_port
+from marketdata_tests.dagster_server import dagster_webserver
 
 pytestmark = pytest.mark.slow  # real servers, subprocesses or Terraform
 
@@ -56,32 +52,8 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def webserver(dagster_home: Path) -> Iterator[str]:
-    home = dagster_home
-    port = free_port()
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "MARKETDATA_DATA_DIR": str(home / "data"),
-    }
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):  # readiness poll, not a performance limit
-            if server.poll() is not None:
-                raise RuntimeError(f"webserver exited: {server.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                urllib.request.urlopen(f"{base}/server_info", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
+    with dagster_webserver(dagster_home) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) -> None:
