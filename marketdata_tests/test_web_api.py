@@ -25,13 +25,16 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from marketdata_assets import stores
+from marketdata_assets import backfill, stores
 from marketdata_assets.cli import main
 from marketdata_assets.history import query
-from marketdata_assets.settings import StorageSettings
+from marketdata_assets.market_hours import sessions_in
+from marketdata_assets.settings import Settings, StorageSettings
 from marketdata_assets.ticks import format_tick
+from marketdata_assets.web import reads
 from marketdata_assets.web.app import CSP, create_app
-from marketdata_assets.web.kept import Kept
+from marketdata_assets.web.kept import Kept, KeptObjects
+from marketdata_assets.web.reads import Reader
 from marketdata_tests.conftest import free_port
 from marketdata_tests.web_data import (
     FAULTY_TICK,
@@ -262,6 +265,76 @@ def test_concurrent_history_reads_return_what_each_read_alone_returns(web_data_d
     for thread in threads:
         thread.join()
     assert together == alone
+
+
+def test_a_rewritten_session_changes_the_next_answer_to_what_the_cli_reads(
+    web_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(web_data_dir, data_dir)
+    monkeypatch.setattr(reads, "LISTING_S", 0.0)  # objects listed on every read, not every 5 s
+    day = LAST_SESSION.isoformat()
+    asks = {
+        f"/api/bars/AAPL?from={day}&to={day}": ["bars", "AAPL", "--from", day, "--to", day],
+        f"/api/bars/MSFT?interval=15m&to={day}": ["bars", "MSFT", "--interval", "15m"],
+        f"/api/bars/KO?interval=1d&from={first_session(20)}": [
+            *("bars", "KO", "--interval", "1d", "--from", str(first_session(20))),
+        ],
+        "/api/analytics/NVDA": ["analytics", "NVDA"],
+    }
+    with TestClient(create_app(StorageSettings(data_dir=data_dir))) as app:
+        before = {path: app.get(path).json() for path in asks}
+        reseeded = Settings(data_dir=data_dir, symbols=SYMBOLS, seed=8, log_level="CRITICAL")
+        plan = backfill.plan(
+            reseeded, LAST_SESSION, LAST_SESSION, list(SYMBOLS), "stub", None, True
+        )
+        assert not backfill.run(reseeded, plan, force=True).failed
+        after = {path: app.get(path).json() for path in asks}
+    for path, args in asks.items():
+        assert after[path] == cli_json(data_dir, *args) and after[path], path
+        assert after[path] != before[path], path
+
+
+def test_kept_session_answers_stay_within_their_byte_bound_and_match_the_lakes(
+    web_data_dir: Path,
+) -> None:
+    settings = StorageSettings(data_dir=web_data_dir)
+    days = sessions_in(first_session(6), LAST_SESSION)
+    probe = Reader(settings)
+    probe.bars("AAPL", "1m", days[0], days[0])
+    one = probe.sessions.kept.held  # one session's 1-minute bars of every symbol
+    bound = int(2.5 * one)
+    bounded = Reader(settings, session_bytes=bound)
+    for symbol in SYMBOLS:
+        for day in days:
+            rows = bounded.bars(symbol, "1m", day, day).rows
+            assert rows and rows == query.bars(settings, symbol, "1m", day, day).rows
+            assert one <= bounded.sessions.kept.held <= bound, (symbol, day)
+
+
+def test_kept_objects_are_reused_by_version_and_dropped_least_recently_used_beyond_the_bound() -> (
+    None
+):
+    kept = KeptObjects(capacity=25)
+    computed: list[tuple[str, int]] = []
+
+    def ask(key: str, version: int, size: int = 10) -> str:
+        def compute() -> str:
+            computed.append((key, version))
+            return f"{key}@{version}"
+
+        return kept.get(key, version, compute, lambda _: size)
+
+    assert [ask("a", 1), ask("b", 1), ask("a", 1)] == ["a@1", "b@1", "a@1"]
+    ask("c", 1)  # 30 bytes: b, the least recently used, is dropped
+    ask("a", 1)
+    ask("b", 1)  # computed again; c dropped
+    assert ask("a", 2) == "a@2"  # a new version replaces the old
+    ask("big", 1, size=26)  # larger than the bound: served, never kept
+    ask("big", 1, size=26)
+    assert computed == [("a", 1), ("b", 1), ("c", 1), ("b", 1), ("a", 2), ("big", 1), ("big", 1)]
+    assert kept.held == 20 and [ask("b", 1), ask("a", 2)] == ["b@1", "a@2"]
+    assert len(computed) == 7
 
 
 def test_forecast_is_the_cli_object_with_its_verdict_in_words(
@@ -535,7 +608,8 @@ PROBE = """
 import json, sys
 from pathlib import Path
 from fastapi.testclient import TestClient
-from marketdata_assets.settings import StorageSettings
+from marketdata_assets.market_hours import sessions_in
+from marketdata_assets.settings import Settings, StorageSettings
 from marketdata_assets.web.app import create_app
 client = TestClient(create_app(StorageSettings(data_dir=Path(sys.argv[1]))))
 codes = {path: client.get(path).status_code for path in sys.argv[2:]}

@@ -10,10 +10,12 @@ closed hours. No Dagster and no Great Expectations on this path.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache, partial
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -93,6 +95,25 @@ class History:
     rows: list[dict[str, object]]
 
 
+class Sessions(Protocol):
+    """Session objects and answers a long-lived reader keeps at hand (the dashboard's)."""
+
+    def keys(self, dataset: str) -> frozenset[str]:
+        """The keys of the objects `dataset` holds."""
+        ...
+
+    def answer(
+        self,
+        key: str,
+        kind: Hashable,
+        compute: Callable[[pa.Table], pa.Table],
+        symbol: str | None,
+    ) -> pa.Table:
+        """The rows of `symbol` (None: every row) of `compute(the object at key, decoded)`,
+        whose rows are ordered by symbol; `kind` names `compute`."""
+        ...
+
+
 @dataclass(frozen=True)
 class _Query:
     dataset: str
@@ -108,8 +129,10 @@ def bars(
     interval: str = "1m",
     first: date | None = None,
     last: date | None = None,
+    sessions: Sessions | None = None,
 ) -> History:
-    """`symbol`'s bars of `interval` in the sessions from `first` to `last`.
+    """`symbol`'s bars of `interval` in the sessions from `first` to `last`, read from the lake
+    or from `sessions` when given.
 
     Defaults: `last` is the latest session the table holds; `first` is `last` for intraday
     intervals and the `DEFAULT_SESSIONS`th session up to `last` for 1d."""
@@ -122,7 +145,7 @@ def bars(
     else:
         width = MINUTES[interval] * 60_000_000
         query = _Query("minute_bars", _AGGREGATE_SQL, BAR_FIELDS, 1, width)
-    return _read(settings, query, symbol, first, last)
+    return _read(settings, query, symbol, first, last, sessions)
 
 
 def analytics(
@@ -130,20 +153,23 @@ def analytics(
     symbol: str | None,
     first: date | None = None,
     last: date | None = None,
+    sessions: Sessions | None = None,
 ) -> History:
-    """`symbol`'s session analytics from `first` to `last` (defaults as for 1d bars)."""
+    """`symbol`'s session analytics from `first` to `last` (defaults as for 1d bars), read from
+    the lake or from `sessions` when given."""
     query = _Query("session_analytics", _ANALYTICS_SQL, ANALYTICS_FIELDS, DEFAULT_SESSIONS)
-    return _read(settings, query, symbol, first, last)
+    return _read(settings, query, symbol, first, last, sessions)
 
 
-def closes_before(settings: StorageSettings, day: date) -> tuple[date | None, dict[str, float]]:
+def closes_before(
+    settings: StorageSettings, day: date, sessions: Sessions | None = None
+) -> tuple[date | None, dict[str, float]]:
     """The last session before `day` that `daily_bars` holds, and each symbol's close in it
-    (one read for every symbol); (None, {}) when it holds none."""
-    store = stores.lake_store(settings)
-    held = [s for s in _days_held("daily_bars", set(store.keys("daily_bars/"))) if s < day]
+    (one read for every symbol, from `sessions` when given); (None, {}) when it holds none."""
+    held = [s for s in _days_held("daily_bars", _keys(settings, "daily_bars", sessions)) if s < day]
     if not held:
         return None, {}
-    rows = bars(settings, None, "1d", held[-1], held[-1]).rows
+    rows = bars(settings, None, "1d", held[-1], held[-1], sessions).rows
     closes = {str(r["symbol"]): r["close"] for r in rows if isinstance(r["close"], float)}
     return held[-1], closes
 
@@ -154,15 +180,23 @@ def _read(
     symbol: str | None,
     first: date | None,
     last: date | None,
+    sessions: Sessions | None,
 ) -> History:
     name = query.dataset
-    store = stores.lake_store(settings)
-    held = set(store.keys(f"{name}/"))
-    first, last = _span(_days_held(name, held), first, last, query.back)
-    days = [day for day in sessions_in(first, last) if day_key(name, day) in held]
+    held = _days_held(name, _keys(settings, name, sessions))
+    first, last = _span(list(held), first, last, query.back)
+    days = [day for day in _sessions_in(first, last) if day in held]
     if not days:
         return History(symbol, first, last, [])
-    keys = [day_key(name, day) for day in days]
+    keys = [held[day] for day in days]
+    if sessions is not None:
+        # A bar never spans two sessions: the answer is each session's answer, in session order.
+        parts = [
+            sessions.answer(key, query, partial(_session_answer, query, day), symbol)
+            for day, key in zip(days, keys, strict=True)
+        ]
+        rows = pa.concat_tables(parts, promote_options="default").to_pylist()
+        return History(symbol, first, last, rows)
     params: dict[str, object] = {} if symbol is None else {"symbol": symbol}
     if query.width_us is not None:
         params["width"] = query.width_us
@@ -175,7 +209,7 @@ def _read(
             con.register("src", con.read_parquet(files))
         else:
             with ThreadPoolExecutor(_FETCHERS) as pool:
-                bodies = list(pool.map(store.get, keys))
+                bodies = list(pool.map(stores.lake_store(settings).get, keys))
             only = None if symbol is None else pc.field("symbol") == symbol
             tables = [pq.read_table(io.BytesIO(body), filters=only) for body in bodies]
             con.register("src", pa.concat_tables(tables, promote_options="default"))
@@ -183,6 +217,23 @@ def _read(
     return History(
         symbol, first, last, [dict(zip(query.fields, row, strict=True)) for row in found]
     )
+
+
+def _session_answer(query: _Query, day: date, source: pa.Table) -> pa.Table:
+    """Every symbol's rows of `query` in session `day`, from the session's object `source`."""
+    params = {} if query.width_us is None else {"width": query.width_us}
+    with _database().cursor() as con:
+        con.register("sessions", _bounds([day]))
+        con.register("src", source)
+        found: pa.Table = con.sql(query.sql.format(only="TRUE"), params=params).to_arrow_table()
+    return found.rename_columns(list(query.fields))
+
+
+def _keys(settings: StorageSettings, name: str, sessions: Sessions | None) -> frozenset[str]:
+    """The keys of the objects `name` holds: listed in the lake, or as `sessions` knows them."""
+    if sessions is None:
+        return frozenset(stores.lake_store(settings).keys(f"{name}/"))
+    return sessions.keys(name)
 
 
 @cache
@@ -204,22 +255,29 @@ def _span(
         candidates = [day for day in (present[-1] if present else None, first) if day]
         last = max(candidates) if candidates else _latest_session()
     if first is None:
-        recent = sessions_in(last - timedelta(days=7 * back + 7), last)[-back:]
+        recent = _sessions_in(last - timedelta(days=7 * back + 7), last)[-back:]
         first = recent[0] if recent else last
     return first, last
 
 
-def _days_held(name: str, keys: set[str]) -> list[date]:
-    """The sessions whose object of `name` is among `keys`, oldest first."""
-    days = set()
+@lru_cache(maxsize=64)
+def _days_held(name: str, keys: frozenset[str]) -> dict[date, str]:
+    """The sessions whose object of `name` is among `keys`, oldest first, and their keys."""
+    days = {}
     for key in keys:
         try:
             day = day_of_key(key)
         except (StopIteration, ValueError):  # not an object of a session
             continue
         if day_key(name, day) == key:
-            days.add(day)
-    return sorted(days)
+            days[day] = key
+    return dict(sorted(days.items()))
+
+
+@lru_cache(maxsize=1024)
+def _sessions_in(first: date, last: date) -> list[date]:
+    """`sessions_in` (a calendar lookup costs about 1 ms); callers never change the list."""
+    return sessions_in(first, last)
 
 
 def _latest_session() -> date:

@@ -1,4 +1,4 @@
-"""A small thread-safe cache for the dashboard's reads."""
+"""Small thread-safe caches for the dashboard's reads: by age, and decoded objects by version."""
 
 from __future__ import annotations
 
@@ -50,3 +50,58 @@ class Kept:
         if held is not None and time.monotonic() - held[0] < self.seconds:
             return True, held[1]
         return False, None
+
+
+class KeptObjects:
+    """Decoded lake objects by key, each reused while its version (a file's time and size, an S3
+    ETag) is unchanged; the least recently used dropped beyond `capacity` bytes in all. A value
+    is computed once however many requests ask for it at the same time."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.held = 0  # bytes of the values kept
+        self._values: OrderedDict[Hashable, tuple[Hashable, Any, int]] = OrderedDict()
+        self._computing: dict[tuple[Hashable, Hashable], threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self, key: Hashable, version: Hashable, compute: Callable[[], T], size: Callable[[T], int]
+    ) -> T:
+        """The value of `key` at `version`: kept, or `compute()`d and kept (`size` its bytes)."""
+        with self._lock:
+            found, value = self._current(key, version)
+            if found:
+                return value
+            computing = self._computing.setdefault((key, version), threading.Lock())
+        with computing:  # one request computes; the others wait for its value
+            with self._lock:
+                found, value = self._current(key, version)
+            if found:
+                return value
+            try:
+                computed = compute()
+            finally:
+                with self._lock:
+                    self._computing.pop((key, version), None)
+            self._keep(key, version, computed, size(computed))
+        return computed
+
+    def _current(self, key: Hashable, version: Hashable) -> tuple[bool, Any]:
+        held = self._values.get(key)
+        if held is None or held[0] != version:
+            return False, None
+        self._values.move_to_end(key)
+        return True, held[1]
+
+    def _keep(self, key: Hashable, version: Hashable, value: object, size: int) -> None:
+        with self._lock:
+            replaced = self._values.pop(key, None)
+            if replaced is not None:
+                self.held -= replaced[2]
+            if size > self.capacity:  # larger than the bound: served, never kept
+                return
+            self._values[key] = (version, value, size)
+            self.held += size
+            while self.held > self.capacity:
+                _, (_, _, dropped) = self._values.popitem(last=False)
+                self.held -= dropped

@@ -3,28 +3,35 @@
 A dashboard is read in bursts (a page fetches several endpoints, clients refresh together) while
 the data changes once a minute: the latest-price rows are kept a second (on SQLite, until its
 file changes), listings a few seconds, a minute's objects by the set of objects the minute holds
-(a rerun rewrites identical bytes), history reads and forecasts by the sessions held.
+(a rerun rewrites identical bytes), history reads and forecasts by the sessions held. The
+history's session objects are kept decoded while unchanged (a file's time and size, an S3 ETag,
+listed every few seconds), so a new symbol or range is answered from memory.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
 from marketdata_assets import stores, views
-from marketdata_assets.lake import object_key
+from marketdata_assets.lake import ObjectStore, object_key
 from marketdata_assets.lake.keys import date_prefix
 from marketdata_assets.market_hours import EXCHANGE_TZ
 from marketdata_assets.settings import StorageSettings
 from marketdata_assets.web import minutes
-from marketdata_assets.web.kept import Kept
+from marketdata_assets.web.kept import Kept, KeptObjects
 
 if TYPE_CHECKING:
     from marketdata_assets.history.query import History
@@ -34,6 +41,8 @@ LISTING_S = 5.0  # how long a listing (newest tick, recent minutes, sessions hel
 OBJECT_S = 300.0  # how long a minute's decoded objects are reused
 HISTORY_S = 300.0  # how long history read is reused while the sessions held are unchanged
 FORECAST_S = 3600.0  # how long a forecast is reused while the history it read is unchanged
+SESSION_BYTES = 256 * 2**20  # decoded session objects kept, in all (a session of 500 symbols'
+# minute bars is about 12 MB; a session's daily bars 30 KB)
 # Without a tick, the reason filter searches the newest days holding quarantined rows.
 QUARANTINE_SEARCH_DAYS = 7
 _NEW_YORK = ZoneInfo(EXCHANGE_TZ)
@@ -42,11 +51,12 @@ _NEW_YORK = ZoneInfo(EXCHANGE_TZ)
 class Reader:
     """The dashboard's reads over `settings`' stores (built once, reused by every request)."""
 
-    def __init__(self, settings: StorageSettings):
+    def __init__(self, settings: StorageSettings, session_bytes: int = SESSION_BYTES):
         self.settings = settings
         self.lake = stores.lake_store(settings)
         self.table = stores.latest_store(settings)
         self._listings = Kept(LISTING_S)
+        self.sessions = SessionObjects(settings, self.lake, self._listings, session_bytes)
         self._objects = Kept(OBJECT_S, 4096)
         self._latest = Kept(LATEST_S, 4)
         self._history = Kept(HISTORY_S, 256)
@@ -141,8 +151,8 @@ class Reader:
 
         dataset = "daily_bars" if interval == "1d" else "minute_bars"
         return self._history.get(
-            ("bars", symbol, interval, first, last, self._held(dataset)),
-            partial(query.bars, self.settings, symbol, interval, first, last),
+            ("bars", symbol, interval, first, last, self.sessions.held(dataset)),
+            partial(query.bars, self.settings, symbol, interval, first, last, self.sessions),
         )
 
     def analytics(self, symbol: str, first: date | None, last: date | None) -> History:
@@ -150,22 +160,16 @@ class Reader:
         from marketdata_assets.history import query
 
         return self._history.get(
-            ("analytics", symbol, first, last, self._held("session_analytics")),
-            partial(query.analytics, self.settings, symbol, first, last),
+            ("analytics", symbol, first, last, self.sessions.held("session_analytics")),
+            partial(query.analytics, self.settings, symbol, first, last, self.sessions),
         )
 
     def forecast(self, symbol: str, horizon: str) -> dict[str, object]:
         """`marketdata forecast --json`'s object plus its `verdict` in words; without enough
         history, `served_model` null and a `message` naming the backfill to run."""
+        held = (self.sessions.held("minute_bars"), self.sessions.held("daily_bars"))
         return self._forecasts.get(
-            (symbol, horizon, self._held("minute_bars"), self._held("daily_bars")),
-            partial(self._forecast, symbol, horizon),
-        )
-
-    def _held(self, dataset: str) -> int:
-        """A fingerprint of the objects the daily dataset holds (its listing, kept briefly)."""
-        return self._listings.get(
-            ("held", dataset), lambda: hash(tuple(self.lake.keys(f"{dataset}/")))
+            (symbol, horizon, held), partial(self._forecast, symbol, horizon)
         )
 
     def _forecast(self, symbol: str, horizon: str) -> dict[str, object]:
@@ -185,7 +189,9 @@ class Reader:
     def _closes_before(self, day: date) -> dict[str, float]:
         from marketdata_assets.history.query import closes_before
 
-        return self._listings.get(("closes", day), lambda: closes_before(self.settings, day)[1])
+        return self._listings.get(
+            ("closes", day), lambda: closes_before(self.settings, day, self.sessions)[1]
+        )
 
     def _quarantine_keys(self, tick: datetime | None) -> list[str]:
         """The quarantine objects to read, newest first."""
@@ -209,6 +215,99 @@ class Reader:
             {**record, "replay": replay}
             for record in views.quarantine_object_records(self.lake.get(key))
         ]
+
+
+class SessionObjects:
+    """The daily datasets' session objects (`history.query.Sessions`): each answer computed from
+    an object is kept while the object's version is unchanged; versions are listed at most every
+    LISTING_S seconds."""
+
+    def __init__(self, settings: StorageSettings, lake: ObjectStore, listings: Kept, size: int):
+        self.settings, self.lake, self._listings = settings, lake, listings
+        self.kept = KeptObjects(size)
+
+    def keys(self, dataset: str) -> frozenset[str]:
+        return self._versions(dataset)[0]
+
+    def held(self, dataset: str) -> int:
+        """A fingerprint of the objects `dataset` holds and their versions."""
+        return self._versions(dataset)[2]
+
+    def answer(
+        self,
+        key: str,
+        kind: Hashable,
+        compute: Callable[[pa.Table], pa.Table],
+        symbol: str | None,
+    ) -> pa.Table:
+        version = self._versions(key.partition("/")[0])[1].get(key)
+
+        def computed() -> tuple[pa.Table, dict[str, tuple[int, int]] | None]:
+            table = compute(pq.read_table(io.BytesIO(self.lake.get(key)))).combine_chunks()
+            return table, _runs(table.column("symbol"))
+
+        table, runs = self.kept.get((key, kind), version, computed, _table_bytes)
+        if symbol is None:
+            return table
+        if runs is None:
+            return table.filter(pc.field("symbol") == symbol)
+        start, length = runs.get(symbol, (0, 0))
+        return table.slice(start, length)
+
+    def _versions(self, dataset: str) -> tuple[frozenset[str], dict[str, Hashable], int]:
+        """The keys `dataset` holds, each object's version (local: its time and size; S3: its
+        ETag), and their hash."""
+
+        def listed() -> tuple[frozenset[str], dict[str, Hashable], int]:
+            prefix = f"{dataset}/"
+            if self.settings.profile == "local":
+                root = self.settings.data_dir
+                versions: dict[str, Hashable] = {
+                    key: (stat.st_mtime_ns, stat.st_size)
+                    for key in self.lake.keys(prefix)
+                    if (stat := _stat(root / key)) is not None
+                }
+            else:
+                versions = _etags(self.lake, prefix)
+            return frozenset(versions), versions, hash(tuple(versions.items()))
+
+        return self._listings.get(("versions", dataset), listed)
+
+
+def _etags(lake: ObjectStore, prefix: str) -> dict[str, Hashable]:
+    """Each S3 object's ETag under `prefix`."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from marketdata_assets.aws import describe
+    from marketdata_assets.lake.s3 import LakeError, S3ObjectStore
+
+    assert isinstance(lake, S3ObjectStore)
+    try:
+        pages = lake.client.get_paginator("list_objects_v2").paginate(
+            Bucket=lake.bucket, Prefix=prefix
+        )
+        return {item["Key"]: item["ETag"] for page in pages for item in page.get("Contents", [])}
+    except (ClientError, BotoCoreError) as error:
+        message = f"S3 ListObjectsV2 s3://{lake.bucket}/{prefix} failed: {describe(error)}"
+        raise LakeError(message) from error
+
+
+def _runs(symbols: pa.ChunkedArray) -> dict[str, tuple[int, int]] | None:
+    """Where each symbol's rows start and how many they are, when each symbol's rows are
+    together (objects are sorted by symbol); None when they are not."""
+    encoded = pc.run_end_encode(symbols.combine_chunks())
+    ends = encoded.run_ends.to_pylist()
+    values = encoded.values.to_pylist()
+    if len(set(values)) != len(values):
+        return None
+    starts = [0, *ends][: len(ends)]
+    return {
+        value: (start, end - start) for value, start, end in zip(values, starts, ends, strict=True)
+    }
+
+
+def _table_bytes(decoded: tuple[pa.Table, object]) -> int:
+    return decoded[0].nbytes
 
 
 def _stat(path: Path) -> os.stat_result | None:
