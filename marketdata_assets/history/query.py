@@ -191,10 +191,14 @@ def _read(
     keys = [held[day] for day in days]
     if sessions is not None:
         # A bar never spans two sessions: the answer is each session's answer, in session order.
-        parts = [
-            sessions.answer(key, query, partial(_session_answer, query, day), symbol)
-            for day, key in zip(days, keys, strict=True)
-        ]
+        def part(day: date, key: str) -> pa.Table:
+            return sessions.answer(key, query, partial(_session_answer, query, day), symbol)
+
+        if settings.profile == "local":
+            parts = list(map(part, days, keys))
+        else:  # objects not kept yet are fetched from S3 concurrently
+            with ThreadPoolExecutor(_FETCHERS) as pool:
+                parts = list(pool.map(part, days, keys))
         rows = pa.concat_tables(parts, promote_options="default").to_pylist()
         return History(symbol, first, last, rows)
     params: dict[str, object] = {} if symbol is None else {"symbol": symbol}
