@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from botocore.config import Config
@@ -17,12 +18,30 @@ def region() -> str | None:
     return os.environ.get("AWS_REGION") or None
 
 
-def client(service: str) -> Any:
-    """A client configured the way boto3 reads the environment (AWS_REGION, AWS_ENDPOINT_URL,
-    the credential chain), with standard retries."""
-    import boto3
+# One client per service per process (a cold process's first costs 0.1-1 s, and a Lambda's warm
+# ticks keep their connections), rebuilt when the AWS_* environment changes (tests point boto3
+# at another endpoint). Clients are thread-safe; building them on boto3's shared session is not.
+_clients: dict[str, Any] = {}
+_environment: frozenset[tuple[str, str]] = frozenset()
+_building = threading.Lock()
 
-    return boto3.client(service, region_name=region(), config=RETRIES)  # type: ignore[call-overload]
+
+def client(service: str) -> Any:
+    """The process's client of `service`, configured the way boto3 reads the environment
+    (AWS_REGION, AWS_ENDPOINT_URL, the credential chain), with standard retries."""
+    global _environment
+    environment = frozenset((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))
+    with _building:
+        if environment != _environment:
+            _clients.clear()
+            _environment = environment
+        if service not in _clients:
+            import boto3
+
+            _clients[service] = boto3.client(  # type: ignore[call-overload]
+                service, region_name=region(), config=RETRIES
+            )
+        return _clients[service]
 
 
 def describe(error: Exception) -> str:

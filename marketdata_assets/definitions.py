@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
-from dagster_aws.s3 import S3Resource
 
 from marketdata_assets import stores
-from marketdata_assets.aws import region
 from marketdata_assets.defs.assets import (
     curated_ticks,
     latest_prices_asset,
@@ -74,9 +72,7 @@ def resources_for(settings: Settings) -> dict[str, object]:
     if settings.profile == "aws":
         assert settings.bucket and settings.table  # Settings.from_env refuses aws without them
         return shared | {
-            "lake_io_manager": S3LakeIOManager(
-                bucket=settings.bucket, s3=S3Resource(region_name=region())
-            ),
+            "lake_io_manager": S3LakeIOManager(bucket=settings.bucket),
             "latest_store": DynamoLatestPricesResource(table=settings.table),
         }
     return shared | {

@@ -8,7 +8,6 @@ from datetime import date, datetime
 
 import pandas as pd
 from dagster import ConfigurableIOManager, InitResourceContext, InputContext, OutputContext
-from dagster_aws.s3 import S3Resource
 from pydantic import PrivateAttr
 
 from marketdata_assets import stores
@@ -136,17 +135,13 @@ class LocalLakeIOManager(LakeIOManager):
 
 
 class S3LakeIOManager(LakeIOManager):
-    """The lake in an S3 bucket (MARKETDATA_BUCKET), bytes through the dagster-aws S3Resource."""
+    """The lake in an S3 bucket (MARKETDATA_BUCKET), bytes through boto3 (the process's one S3
+    client, see `aws.client`)."""
 
     bucket: str
-    s3: S3Resource
-    _store: S3ObjectStore | None = PrivateAttr(default=None)
 
     def object_store(self) -> S3ObjectStore:
-        # One client per run: building a boto3 client costs about 0.25 s.
-        if self._store is None:
-            self._store = stores.s3_lake(self.bucket, self.s3.get_client())
-        return self._store
+        return stores.s3_lake(self.bucket)
 
     def tick_lock(self) -> TickLock:
         return S3TickLock(self.object_store().client, self.bucket)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from dagster import ConfigurableResource
-from pydantic import PrivateAttr
 
 from marketdata_assets import stores
 from marketdata_assets.latest import LatestPriceStore
@@ -118,9 +117,6 @@ class DynamoLatestPricesResource(LatestPricesResource):
     """The latest-price table in DynamoDB (partition key `symbol`)."""
 
     table: str
-    _store: LatestPriceStore | None = PrivateAttr(default=None)
 
     def store(self) -> LatestPriceStore:
-        if self._store is None:  # one client per run
-            self._store = stores.dynamo_latest(self.table)
-        return self._store
+        return stores.dynamo_latest(self.table)  # through the process's one DynamoDB client
