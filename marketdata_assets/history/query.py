@@ -10,11 +10,11 @@ closed hours. No Dagster and no Great Expectations on this path.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache, lru_cache, partial
+from functools import cache, lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -102,20 +102,21 @@ class Sessions(Protocol):
         """The keys of the objects `dataset` holds."""
         ...
 
-    def answer(
+    def answers(
         self,
-        key: str,
+        keys: Sequence[str],
         kind: Hashable,
-        compute: Callable[[pa.Table], pa.Table],
+        compute: Callable[[str, pa.Table], pa.Table],
         symbol: str | None,
-    ) -> pa.Table:
-        """The rows of `symbol` (None: every row) of `compute(the object at key, decoded)`,
-        whose rows are ordered by symbol; `kind` names `compute`."""
+    ) -> list[pa.Table]:
+        """For each key, the rows of `symbol` (None: every row) of `compute(key, the object at
+        key, decoded)`, whose rows are ordered by symbol; `kind` names `compute`."""
         ...
 
 
 @dataclass(frozen=True)
 class _Query:
+    name: str  # the interval, or "analytics"
     dataset: str
     sql: str
     fields: tuple[str, ...]
@@ -139,12 +140,12 @@ def bars(
     if interval not in (*MINUTES, "1d"):
         raise ValueError(f"interval {interval!r}: must be one of {', '.join(MINUTES)}, 1d")
     if interval == "1d":
-        query = _Query("daily_bars", _DAILY_SQL, BAR_FIELDS, DEFAULT_SESSIONS)
+        query = _Query("1d", "daily_bars", _DAILY_SQL, BAR_FIELDS, DEFAULT_SESSIONS)
     elif interval == "1m":
-        query = _Query("minute_bars", _MINUTE_SQL, BAR_FIELDS, 1)
+        query = _Query("1m", "minute_bars", _MINUTE_SQL, BAR_FIELDS, 1)
     else:
         width = MINUTES[interval] * 60_000_000
-        query = _Query("minute_bars", _AGGREGATE_SQL, BAR_FIELDS, 1, width)
+        query = _Query(interval, "minute_bars", _AGGREGATE_SQL, BAR_FIELDS, 1, width)
     return _read(settings, query, symbol, first, last, sessions)
 
 
@@ -157,7 +158,9 @@ def analytics(
 ) -> History:
     """`symbol`'s session analytics from `first` to `last` (defaults as for 1d bars), read from
     the lake or from `sessions` when given."""
-    query = _Query("session_analytics", _ANALYTICS_SQL, ANALYTICS_FIELDS, DEFAULT_SESSIONS)
+    query = _Query(
+        "analytics", "session_analytics", _ANALYTICS_SQL, ANALYTICS_FIELDS, DEFAULT_SESSIONS
+    )
     return _read(settings, query, symbol, first, last, sessions)
 
 
@@ -183,23 +186,22 @@ def _read(
     sessions: Sessions | None,
 ) -> History:
     name = query.dataset
-    held = _days_held(name, _keys(settings, name, sessions))
+    keys_held = _keys(settings, name, sessions)
+    held = _days_held(name, keys_held)
     first, last = _span(list(held), first, last, query.back)
-    days = [day for day in _sessions_in(first, last) if day in held]
+    days = [day for day in _sessions_held(name, keys_held) if first <= day <= last]
     if not days:
         return History(symbol, first, last, [])
     keys = [held[day] for day in days]
     if sessions is not None:
         # A bar never spans two sessions: the answer is each session's answer, in session order.
-        def part(day: date, key: str) -> pa.Table:
-            return sessions.answer(key, query, partial(_session_answer, query, day), symbol)
+        day_of = dict(zip(keys, days, strict=True))
 
-        if settings.profile == "local":
-            parts = list(map(part, days, keys))
-        else:  # objects not kept yet are fetched from S3 concurrently
-            with ThreadPoolExecutor(_FETCHERS) as pool:
-                parts = list(pool.map(part, days, keys))
-        rows = pa.concat_tables(parts, promote_options="default").to_pylist()
+        def compute(key: str, source: pa.Table) -> pa.Table:
+            return _session_answer(query, day_of[key], source)
+
+        parts = sessions.answers(keys, query.name, compute, symbol)
+        rows = pa.concat_tables(parts, promote_options="default").combine_chunks().to_pylist()
         return History(symbol, first, last, rows)
     params: dict[str, object] = {} if symbol is None else {"symbol": symbol}
     if query.width_us is not None:
@@ -276,6 +278,13 @@ def _days_held(name: str, keys: frozenset[str]) -> dict[date, str]:
         if day_key(name, day) == key:
             days[day] = key
     return dict(sorted(days.items()))
+
+
+@lru_cache(maxsize=64)
+def _sessions_held(name: str, keys: frozenset[str]) -> list[date]:
+    """The NYSE sessions among the days whose object of `name` is among `keys`, oldest first."""
+    days = _days_held(name, keys)
+    return [day for day in _sessions_in(min(days), max(days)) if day in days] if days else []
 
 
 @lru_cache(maxsize=1024)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -85,6 +85,11 @@ class KeptObjects:
                     self._computing.pop((key, version), None)
             self._keep(key, version, computed, size(computed))
         return computed
+
+    def peek(self, asked: Sequence[tuple[Hashable, Hashable]]) -> list[Any | None]:
+        """The value of each (key, version) asked when it is kept (None when not), in one look."""
+        with self._lock:
+            return [value if found else None for found, value in (self._current(*a) for a in asked)]
 
     def _current(self, key: Hashable, version: Hashable) -> tuple[bool, Any]:
         held = self._values.get(key)

@@ -14,7 +14,8 @@ import io
 import json
 import os
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -41,6 +42,7 @@ LISTING_S = 5.0  # how long a listing (newest tick, recent minutes, sessions hel
 OBJECT_S = 300.0  # how long a minute's decoded objects are reused
 HISTORY_S = 300.0  # how long history read is reused while the sessions held are unchanged
 FORECAST_S = 3600.0  # how long a forecast is reused while the history it read is unchanged
+FETCHERS = 8  # concurrent S3 GETs of session objects
 SESSION_BYTES = 256 * 2**20  # decoded session objects kept, in all (a session of 500 symbols'
 # minute bars is about 12 MB; a session's daily bars 30 KB)
 # Without a tick, the reason filter searches the newest days holding quarantined rows.
@@ -233,26 +235,37 @@ class SessionObjects:
         """A fingerprint of the objects `dataset` holds and their versions."""
         return self._versions(dataset)[2]
 
-    def answer(
+    def answers(
         self,
-        key: str,
+        keys: Sequence[str],
         kind: Hashable,
-        compute: Callable[[pa.Table], pa.Table],
+        compute: Callable[[str, pa.Table], pa.Table],
         symbol: str | None,
-    ) -> pa.Table:
-        version = self._versions(key.partition("/")[0])[1].get(key)
+    ) -> list[pa.Table]:
+        if not keys:
+            return []
+        versions = self._versions(keys[0].partition("/")[0])[1]
 
-        def computed() -> tuple[pa.Table, dict[str, tuple[int, int]] | None]:
-            table = compute(pq.read_table(io.BytesIO(self.lake.get(key)))).combine_chunks()
-            return table, _runs(table.column("symbol"))
+        def one(key: str) -> tuple[pa.Table, dict[str, tuple[int, int]] | None]:
+            def computed() -> tuple[pa.Table, dict[str, tuple[int, int]] | None]:
+                table = pq.read_table(io.BytesIO(self.lake.get(key)))
+                answer = compute(key, table).combine_chunks()
+                return answer, _runs(answer.column("symbol"))
 
-        table, runs = self.kept.get((key, kind), version, computed, _table_bytes)
-        if symbol is None:
-            return table
-        if runs is None:
-            return table.filter(pc.field("symbol") == symbol)
-        start, length = runs.get(symbol, (0, 0))
-        return table.slice(start, length)
+            return self.kept.get((key, kind), versions.get(key), computed, _table_bytes)
+
+        asked = [((key, kind), versions.get(key)) for key in keys]
+        found = self.kept.peek(asked)
+        missing = [key for key, answer in zip(keys, found, strict=True) if answer is None]
+        if len(missing) > 1 and self.settings.profile != "local":
+            with ThreadPoolExecutor(FETCHERS) as pool:  # S3 GETs concurrently
+                fetched = dict(zip(missing, pool.map(one, missing), strict=True))
+        else:
+            fetched = {key: one(key) for key in missing}
+        return [
+            _rows_of(answer if answer is not None else fetched[key], symbol)
+            for key, answer in zip(keys, found, strict=True)
+        ]
 
     def _versions(self, dataset: str) -> tuple[frozenset[str], dict[str, Hashable], int]:
         """The keys `dataset` holds, each object's version (local: its time and size; S3: its
@@ -290,6 +303,19 @@ def _etags(lake: ObjectStore, prefix: str) -> dict[str, Hashable]:
     except (ClientError, BotoCoreError) as error:
         message = f"S3 ListObjectsV2 s3://{lake.bucket}/{prefix} failed: {describe(error)}"
         raise LakeError(message) from error
+
+
+def _rows_of(
+    answer: tuple[pa.Table, dict[str, tuple[int, int]] | None], symbol: str | None
+) -> pa.Table:
+    """The rows of `symbol` (None: every row) of a kept answer (its table and symbols' runs)."""
+    table, runs = answer
+    if symbol is None:
+        return table
+    if runs is None:
+        return table.filter(pc.field("symbol") == symbol)
+    start, length = runs.get(symbol, (0, 0))
+    return table.slice(start, length)
 
 
 def _runs(symbols: pa.ChunkedArray) -> dict[str, tuple[int, int]] | None:
