@@ -35,23 +35,13 @@ from marketdata_assets.defs.sensors import production_ticks_sensor
 from marketdata_assets.lake import ObjectStore
 from marketdata_assets.latest import LatestPriceStore
 from marketdata_assets.providers import Provider
+from marketdata_assets.providers.prefetch import ProviderSpec
 from marketdata_assets.settings import Settings
 
 
 def resources_for(settings: Settings) -> dict[str, object]:
     """The resource set of the settings' profile."""
-    provider = ProviderResource(
-        name=settings.provider,
-        symbols=list(settings.symbols),
-        seed=settings.seed,
-        fault_rate=settings.fault_rate,
-        source=settings.source,
-        daily_budget=settings.alphavantage_daily_budget,
-        budget_path=str(settings.budget_path.resolve()) if settings.profile == "local" else None,
-        budget_table=settings.budget_table if settings.profile == "aws" else None,
-        key_param=settings.alphavantage_key_param,
-        fetch_deadline_s=settings.fetch_deadline_s,
-    )
+    provider = ProviderResource.of(ProviderSpec.of(settings))
     gate_policy = GatePolicyResource(
         jump_threshold=settings.jump_threshold,
         jump_confirmations=settings.jump_confirmations,
@@ -88,9 +78,7 @@ def latest_store(settings: Settings) -> LatestPriceStore:
 
 def configured_provider(settings: Settings) -> Provider:
     """The profile's provider, built (its key looked up) as a run builds it."""
-    resource = resources_for(settings)["provider"]
-    assert isinstance(resource, ProviderResource)
-    return resource.provider()
+    return ProviderSpec.of(settings).build()
 
 
 def lake_store(settings: Settings) -> ObjectStore:

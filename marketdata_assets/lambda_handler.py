@@ -81,11 +81,18 @@ def _tick(
         }
         return skipped, {"first_request_id": earlier["request_id"]}
 
-    from marketdata_assets.runner import run_tick
+    from marketdata_assets.providers.prefetch import ProviderSpec, prefetching
 
-    # An ephemeral, in-memory instance with telemetry off: nothing is written to the read-only
-    # HOME, and a redelivered event needs no run history to be the same tick.
-    summary = run_tick(settings, tick, origin=origin)
+    # The fetch is I/O and needs neither Dagster nor Great Expectations: it runs while they
+    # import (seconds on a cold start), and the run's raw_ticks takes its payload.
+    with prefetching(ProviderSpec.of(settings), tick):
+        import great_expectations  # noqa: F401  (the gate's import, done while the fetch runs)
+
+        from marketdata_assets.runner import run_tick
+
+        # An ephemeral, in-memory instance with telemetry off: nothing is written to the
+        # read-only HOME, and a redelivered event needs no run history to be the same tick.
+        summary = run_tick(settings, tick, origin=origin)
     return summary.as_dict(), {"reasons": summary.reasons}
 
 

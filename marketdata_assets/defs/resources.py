@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict
 from datetime import date
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from dagster import ConfigurableResource
 
 from marketdata_assets import stores
 from marketdata_assets.latest import LatestPriceStore
-from marketdata_assets.providers import Provider, make_provider
+from marketdata_assets.providers import Provider, prefetch
 from marketdata_assets.providers.budget import RequestBudget
+from marketdata_assets.providers.prefetch import ProviderSpec, request_budget
 from marketdata_assets.time_budget import FETCH_DEADLINE_S
 
 if TYPE_CHECKING:
@@ -33,23 +33,19 @@ class ProviderResource(ConfigurableResource):
     key_param: str | None = None  # aws: the SSM SecureString holding the API key
     fetch_deadline_s: float = FETCH_DEADLINE_S  # the tick's fetching, for HTTP providers
 
+    @classmethod
+    def of(cls, spec: ProviderSpec) -> ProviderResource:
+        return cls(**{**asdict(spec), "symbols": list(spec.symbols)})
+
+    def spec(self) -> ProviderSpec:
+        return ProviderSpec(**{**self.model_dump(), "symbols": tuple(self.symbols)})
+
     def provider(self) -> Provider:
-        provider = make_provider(
-            self.name,
-            self.symbols,
-            seed=self.seed,
-            fault_rate=self.fault_rate,
-            source=self.source,
-            budget=self.budget() if self.name == "alphavantage" else None,
-            key_param=self.key_param,
-        )
-        policy = getattr(provider, "policy", None)
-        if policy is not None:  # an HTTP provider (yahoo, alphavantage): the run's deadline
-            cast(Any, provider).policy = replace(policy, deadline_s=self.fetch_deadline_s)
-        return provider
+        """The provider; its fetch already running when the Lambda started it (`prefetch`)."""
+        return prefetch.provider(self.spec())
 
     def budget(self) -> RequestBudget:
-        return _budget(self.name, self.daily_budget, self.budget_path, self.budget_table)
+        return self.spec().budget()
 
 
 class HistorySourceResource(ConfigurableResource):
@@ -73,20 +69,13 @@ class HistorySourceResource(ConfigurableResource):
             seed=self.seed,
             source=path or None,
             budget=(
-                _budget(name, self.daily_budget, self.budget_path, self.budget_table)
+                request_budget(name, self.daily_budget, self.budget_path, self.budget_table)
                 if name == "alphavantage"
                 else None
             ),
             key_param=self.key_param,
             first_session=first_session,
         )
-
-
-def _budget(provider: str, daily_budget: int, path: str | None, table: str | None) -> RequestBudget:
-    """The provider's daily request budget: a DynamoDB table on aws, else a local file."""
-    if table or not path:
-        return stores.dynamo_budget(table, provider, daily_budget)
-    return stores.file_budget(Path(path), provider, daily_budget)
 
 
 class GatePolicyResource(ConfigurableResource):
