@@ -201,7 +201,10 @@ def _read(
             return _session_answer(query, day_of[key], source)
 
         parts = sessions.answers(keys, query.name, compute, symbol)
-        rows = pa.concat_tables(parts, promote_options="default").combine_chunks().to_pylist()
+        # Promoting types costs a few ms over hundreds of sessions: only when their types differ.
+        same = all(part.schema.equals(parts[0].schema) for part in parts)
+        table = pa.concat_tables(parts, promote_options="none" if same else "default")
+        rows = table.combine_chunks().to_pylist()
         return History(symbol, first, last, rows)
     params: dict[str, object] = {} if symbol is None else {"symbol": symbol}
     if query.width_us is not None:
