@@ -301,13 +301,13 @@ def test_kept_session_answers_stay_within_their_byte_bound_and_match_the_lakes(
     settings = StorageSettings(data_dir=web_data_dir)
     days = sessions_in(first_session(6), LAST_SESSION)
     probe = Reader(settings)
-    probe.bars("AAPL", "1m", days[0], days[0])
+    probe.bars_json("AAPL", "1m", days[0], days[0])
     one = probe.sessions.kept.held  # one session's 1-minute bars of every symbol
     bound = int(2.5 * one)
     bounded = Reader(settings, session_bytes=bound)
     for symbol in SYMBOLS:
         for day in days:
-            rows = bounded.bars(symbol, "1m", day, day).rows
+            rows = json.loads(bounded.bars_json(symbol, "1m", day, day))
             assert rows and rows == query.bars(settings, symbol, "1m", day, day).rows
             assert one <= bounded.sessions.kept.held <= bound, (symbol, day)
 

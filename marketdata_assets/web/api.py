@@ -21,7 +21,7 @@ from marketdata_assets.records import INTERVALS
 from marketdata_assets.settings import StorageSettings
 from marketdata_assets.symbols import SYMBOL_PATTERN, is_symbol
 from marketdata_assets.ticks import parse_tick
-from marketdata_assets.web.reads import Reader
+from marketdata_assets.web.reads import Reader, answer_json
 
 # The forecast's horizons (forecasting.panel.HORIZONS, whose module loads the model inputs).
 HORIZONS = ("1m", "5m", "15m", "1d")
@@ -124,12 +124,12 @@ def router(settings: StorageSettings) -> APIRouter:
         """The latest price of every symbol, with the change since the previous session's close
         (null without history), its age in seconds, and `stale` when a newer tick has run."""
         body = reader.latest_json()
-        return Response(body, media_type="application/json") if body else _answer([], NO_TICKS)
+        return _json(body) if body else _answer([], NO_TICKS)
 
     @routes.get("/api/ticks", response_model=list[TickRow] | Empty)
     def ticks(
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="ticks to show")] = 20,
-    ) -> JSONResponse:
+    ) -> Response:
         """The newest ticks, newest first: from run records, else from the lake's objects."""
         return _answer(reader.ticks(limit), NO_TICKS)
 
@@ -139,23 +139,17 @@ def router(settings: StorageSettings) -> APIRouter:
         first: First = None,
         last: Last = None,
         interval: Annotated[str, Query(description=f"one of {', '.join(INTERVALS)}")] = "1m",
-    ) -> JSONResponse:
+    ) -> Response:
         """`marketdata bars SYMBOL --json`: a symbol's bars in the sessions asked."""
-        from marketdata_assets.history import query
-
         checked, start, end = _range(symbol, first, last)
         if interval not in INTERVALS:
             raise _bad("interval", interval, f"must be one of {', '.join(INTERVALS)}")
-        history = reader.bars(checked, interval, start, end)
-        return _answer(history.rows, query.what_to_run(history))
+        return _json(reader.bars_json(checked, interval, start, end))
 
     @routes.get("/api/analytics/{symbol}", response_model=list[SessionAnalytics] | Empty)
-    def analytics(symbol: Symbol, first: First = None, last: Last = None) -> JSONResponse:
+    def analytics(symbol: Symbol, first: First = None, last: Last = None) -> Response:
         """`marketdata analytics SYMBOL --json`: a symbol's session analytics."""
-        from marketdata_assets.history import query
-
-        history = reader.analytics(*_range(symbol, first, last))
-        return _answer(history.rows, query.what_to_run(history))
+        return _json(reader.analytics_json(*_range(symbol, first, last)))
 
     @routes.get("/api/forecast/{symbol}", response_model=Forecast)
     def forecast(
@@ -178,7 +172,7 @@ def router(settings: StorageSettings) -> APIRouter:
             str | None, Query(description="a reason code, e.g. price_invalid")
         ] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="records to show")] = 100,
-    ) -> JSONResponse:
+    ) -> Response:
         """`marketdata quarantine --json` records, newest tick first, each with the command that
         replays its tick; without `tick`, from the newest days holding quarantined rows."""
         minute = _tick(tick) if tick is not None else None
@@ -189,8 +183,12 @@ def router(settings: StorageSettings) -> APIRouter:
     return routes
 
 
-def _answer(rows: list[dict[str, object]], message: str) -> JSONResponse:
-    return JSONResponse(rows if rows else {"rows": [], "message": message})
+def _answer(rows: list[dict[str, object]], message: str) -> Response:
+    return _json(answer_json(rows, message))
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
 
 
 def _bad(name: str, value: str, rule: str) -> HTTPException:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 LATEST_S = 1.0  # how long latest-price rows are reused (SQLite: less, when the file changes)
 LISTING_S = 5.0  # how long a listing (newest tick, recent minutes, sessions held) is reused
 OBJECT_S = 300.0  # how long a minute's decoded objects are reused
-HISTORY_S = 300.0  # how long history read is reused while the sessions held are unchanged
+HISTORY_S = 300.0  # how long a history answer is reused while the sessions held are unchanged
 FORECAST_S = 3600.0  # how long a forecast is reused while the history it read is unchanged
 FETCHERS = 8  # concurrent S3 GETs of session objects
 SESSION_BYTES = 256 * 2**20  # decoded session objects kept, in all (a session of 500 symbols'
@@ -147,23 +147,28 @@ class Reader:
                         return found
         return found
 
-    def bars(self, symbol: str, interval: str, first: date | None, last: date | None) -> History:
-        """`history.query.bars`, reused while the sessions held are unchanged."""
+    def bars_json(self, symbol: str, interval: str, first: date | None, last: date | None) -> bytes:
+        """`history.query.bars`' rows as the API answers them (JSON; empty: what to run), kept
+        while the sessions held are unchanged."""
         from marketdata_assets.history import query
 
         dataset = "daily_bars" if interval == "1d" else "minute_bars"
         return self._history.get(
             ("bars", symbol, interval, first, last, self.sessions.held(dataset)),
-            partial(query.bars, self.settings, symbol, interval, first, last, self.sessions),
+            lambda: history_json(
+                query.bars(self.settings, symbol, interval, first, last, self.sessions)
+            ),
         )
 
-    def analytics(self, symbol: str, first: date | None, last: date | None) -> History:
-        """`history.query.analytics`, reused while the sessions held are unchanged."""
+    def analytics_json(self, symbol: str, first: date | None, last: date | None) -> bytes:
+        """`history.query.analytics`' rows as the API answers them, kept as `bars_json`'s."""
         from marketdata_assets.history import query
 
         return self._history.get(
             ("analytics", symbol, first, last, self.sessions.held("session_analytics")),
-            partial(query.analytics, self.settings, symbol, first, last, self.sessions),
+            lambda: history_json(
+                query.analytics(self.settings, symbol, first, last, self.sessions)
+            ),
         )
 
     def forecast(self, symbol: str, horizon: str) -> dict[str, object]:
@@ -217,6 +222,20 @@ class Reader:
             {**record, "replay": replay}
             for record in views.quarantine_object_records(self.lake.get(key))
         ]
+
+
+def answer_json(rows: list[dict[str, object]], message: str) -> bytes:
+    """An API answer: the rows, or, when there are none, `{"rows": [], "message": message}`
+    (encoded as FastAPI's JSONResponse encodes)."""
+    content = rows if rows else {"rows": [], "message": message}
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def history_json(history: History) -> bytes:
+    """A history read's API answer: its rows, or the backfill that fills its range."""
+    from marketdata_assets.history.query import what_to_run
+
+    return answer_json(history.rows, what_to_run(history))
 
 
 class SessionObjects:
