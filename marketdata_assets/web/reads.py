@@ -43,8 +43,9 @@ OBJECT_S = 300.0  # how long a minute's decoded objects are reused
 HISTORY_S = 300.0  # how long a history answer is reused while the sessions held are unchanged
 FORECAST_S = 3600.0  # how long a forecast is reused while the history it read is unchanged
 FETCHERS = 8  # concurrent S3 GETs of session objects
-SESSION_BYTES = 256 * 2**20  # decoded session objects kept, in all (a session of 500 symbols'
-# minute bars is about 12 MB; a session's daily bars 30 KB)
+# Session answers kept, in all: 500 symbols' 1-minute bars of a session are about 15 MB, their
+# 5-minute bars 3 MB, a session's daily bars 40 KB.
+SESSION_BYTES = 256 * 2**20
 # Without a tick, the reason filter searches the newest days holding quarantined rows.
 QUARANTINE_SEARCH_DAYS = 7
 _NEW_YORK = ZoneInfo(EXCHANGE_TZ)
