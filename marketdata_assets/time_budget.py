@@ -5,9 +5,10 @@ Primary, in the JSON:
   tick_interval_s   one tick per interval (the schedules fire every minute)
   lambda_timeout_s  the Lambda's timeout: under the interval, so a tick never overlaps the next
   rest_of_tick_s    what a tick needs besides fetching, on a cold process with 500 symbols:
-                    the imports before the fetch, then curate, gate, write, latest prices
-                    (measured 14.8-15.9 s against moto's server; warm 4.9-9.9 s; 10 symbols
-                    5.5-7.8 s cold, 1.1-1.5 s warm: README "Time budgets")
+                    the imports, then curate, gate, write, latest prices (measured 14.8-15.9 s
+                    against moto's server; warm 4.9-9.9 s; 10 symbols 5.5-7.8 s cold, 1.1-1.5 s
+                    warm: README "Time budgets"), before the Lambda overlapped its fetch with
+                    the imports: an upper bound now
   margin_s          slack on top of that need
 
 Derived here: the fetch deadline (the Lambda's timeout minus the rest of the tick and the
