@@ -39,10 +39,10 @@ from marketdata_assets.forecasting.evaluation import (  # noqa: E402
 from marketdata_assets.forecasting.metrics import POOLED  # noqa: E402
 from marketdata_assets.forecasting.models import MODELS  # noqa: E402
 from marketdata_assets.forecasting.panel import Panel, panel_from_bars  # noqa: E402
-from marketdata_assets.market_hours import sessions_in  # noqa: E402
+from marketdata_assets.market.calendar import sessions_in  # noqa: E402
+from marketdata_assets.market.records import BAR_SCHEMA  # noqa: E402
 from marketdata_assets.providers.history import make_history_source  # noqa: E402
 from marketdata_assets.providers.history_parse import parse_history  # noqa: E402
-from marketdata_assets.records import BAR_SCHEMA  # noqa: E402
 
 LAST_SESSION = date(2026, 11, 25)
 SEED = 7

@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _measure import machine, measure
 
-from marketdata_assets.curation import CURATED_SCHEMA, conform
 from marketdata_assets.gate import REASONS, judge
 from marketdata_assets.gate.reference import PriceState, judge_price
-from marketdata_assets.symbols import SYMBOL_PATTERN
+from marketdata_assets.market.symbols import SYMBOL_PATTERN
+from marketdata_assets.tick.curation import CURATED_SCHEMA, conform
 
 TICK = datetime(2026, 11, 25, 14, 31, tzinfo=UTC)
 SIZES = (1_000, 100_000, 1_000_000)

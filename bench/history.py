@@ -35,7 +35,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from _measure import machine  # noqa: E402
 
 from marketdata_assets.history.query import bars  # noqa: E402
-from marketdata_assets.market_hours import session_bounds, sessions_in  # noqa: E402
+from marketdata_assets.market.calendar import session_bounds, sessions_in  # noqa: E402
 from marketdata_assets.providers.history import make_history_source  # noqa: E402
 from marketdata_assets.providers.history_parse import parse_history  # noqa: E402
 from marketdata_assets.settings import Settings  # noqa: E402
@@ -48,7 +48,7 @@ ARCTIC_ENV = ROOT / ".tools" / "arcticdb"
 ARCTIC_PACKAGES = ("arcticdb==6.28.2", "pyarrow==26.0.1")
 BAR_COLUMNS = ("open", "high", "low", "close", "volume")
 # What the backfill command imports before its first session: its fixed cost.
-STARTUP = "import marketdata_assets.cli, marketdata_assets.backfill, great_expectations"
+STARTUP = "import marketdata_assets.cli, marketdata_assets.execution.backfill, great_expectations"
 
 
 @dataclass(frozen=True)

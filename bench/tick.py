@@ -136,18 +136,18 @@ def _runs(seconds: list[float]) -> str:
 
 def plain_tick(symbols: tuple[str, ...], tick: datetime) -> int:
     """The tick without Dagster: what the asset graph does, called directly."""
-    from marketdata_assets.aws import client
-    from marketdata_assets.curation import curate, split_lines
     from marketdata_assets.gate.quarantine import quarantine_rows
     from marketdata_assets.gate.reference import reference_frame, reference_from_frame
     from marketdata_assets.gate.routing import judge, validated_rows
     from marketdata_assets.lake import latest_key_before, object_key
+    from marketdata_assets.lake.aws import client
     from marketdata_assets.lake.codecs import decode, encode
     from marketdata_assets.lake.locks import S3TickLock
     from marketdata_assets.lake.s3 import S3ObjectStore
     from marketdata_assets.latest import prices_from_frame
     from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore
     from marketdata_assets.providers.stub import StubProvider
+    from marketdata_assets.tick.curation import curate, split_lines
 
     s3 = client("s3")
     lake = S3ObjectStore(s3, ENV["MARKETDATA_BUCKET"])

@@ -48,10 +48,10 @@ from marketdata_assets.history.daily import daily_bars  # noqa: E402
 from marketdata_assets.lake import object_key  # noqa: E402
 from marketdata_assets.lake.codecs import encode  # noqa: E402
 from marketdata_assets.lake.keys import day_key  # noqa: E402
-from marketdata_assets.market_hours import sessions_in  # noqa: E402
+from marketdata_assets.market.calendar import sessions_in  # noqa: E402
+from marketdata_assets.market.records import BAR_SCHEMA  # noqa: E402
 from marketdata_assets.providers.history import make_history_source  # noqa: E402
 from marketdata_assets.providers.history_parse import parse_history  # noqa: E402
-from marketdata_assets.records import BAR_SCHEMA  # noqa: E402
 from marketdata_assets.settings import StorageSettings  # noqa: E402
 from marketdata_assets.web.reads import Reader  # noqa: E402
 
@@ -92,10 +92,10 @@ def build(data_dir: Path, sessions: Sequence[date]) -> None:
         held = analytics[analytics["session"] == pd.Timestamp(session)]
         lake.put(day_key("session_analytics", session), encode("session_analytics", held))
 
-    from marketdata_assets.curation import curate
     from marketdata_assets.gate.routing import VALIDATED_COLUMNS
     from marketdata_assets.latest import prices_from_frame
     from marketdata_assets.providers.stub import StubProvider
+    from marketdata_assets.tick.curation import curate
 
     payload = StubProvider(SYMBOLS, seed=SEED).fetch(TICK)
     validated = curate(payload, TICK)[VALIDATED_COLUMNS]  # the stub's quotes are all clean

@@ -4,7 +4,7 @@ locals {
   athena_results   = "athena-results"
 
   # The daily Parquet datasets Athena reads, column by column as the code writes them
-  # (marketdata_assets/records.py; validated_daily: gate/routing.py VALIDATED_COLUMNS with
+  # (marketdata_assets/market/records.py; validated_daily: gate/routing.py VALIDATED_COLUMNS with
   # curation.py CURATED_SCHEMA's dtypes). UTC and naive timestamps are both `timestamp`;
   # `session` and `trading_day` are a date at midnight. `date` is the partition key, not a column.
   catalog_tables = {

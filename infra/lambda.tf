@@ -1,7 +1,7 @@
 locals {
   # The tick's one time budget, which the code derives its deadlines from as well: the Lambda's
   # timeout (and the duration alarm's threshold) come from it, never from a second constant.
-  time_budget = jsondecode(file("${path.module}/../marketdata_assets/time_budget.json"))
+  time_budget = jsondecode(file("${path.module}/../marketdata_assets/operations/time_budget.json"))
 }
 
 resource "aws_ecr_repository" "tick" {
@@ -77,7 +77,7 @@ resource "aws_lambda_function" "tick" {
   lifecycle {
     precondition {
       condition     = local.time_budget.lambda_timeout_s >= 10 && local.time_budget.lambda_timeout_s < local.time_budget.tick_interval_s
-      error_message = "marketdata_assets/time_budget.json: lambda_timeout_s must be at least 10 s and under tick_interval_s, so a tick never overlaps the next."
+      error_message = "marketdata_assets/operations/time_budget.json: lambda_timeout_s must be at least 10 s and under tick_interval_s, so a tick never overlaps the next."
     }
   }
 }

@@ -17,13 +17,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from marketdata_assets import run_records, stores
+from marketdata_assets import stores
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.lake import ObjectStore
-from marketdata_assets.run_records import RunOrigin
+from marketdata_assets.market.ticks import format_tick, parse_tick
+from marketdata_assets.operations import run_records
+from marketdata_assets.operations.run_records import RunOrigin
+from marketdata_assets.operations.time_budget import lambda_fetch_deadline_s
 from marketdata_assets.settings import Settings
-from marketdata_assets.ticks import format_tick, parse_tick
-from marketdata_assets.time_budget import lambda_fetch_deadline_s
 
 METRIC_NAMESPACE = "MarketData"
 
@@ -66,7 +67,7 @@ def _tick(
     delivery's record stays), else run the tick: its result, and what only the log gets."""
     store = stores.lake_store(settings)
     if not settings.always_open:
-        from marketdata_assets.market_hours import nyse_open
+        from marketdata_assets.market.calendar import nyse_open
 
         if not nyse_open(tick):
             skip = run_records.skipped(tick, origin, run_records.MARKET_CLOSED)
@@ -88,7 +89,7 @@ def _tick(
     with prefetching(ProviderSpec.of(settings), tick):
         import great_expectations  # noqa: F401  (the gate's import, done while the fetch runs)
 
-        from marketdata_assets.runner import run_tick
+        from marketdata_assets.execution.tick import run_tick
 
         # An ephemeral, in-memory instance with telemetry off: nothing is written to the
         # read-only HOME, and a redelivered event needs no run history to be the same tick.

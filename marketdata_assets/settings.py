@@ -23,9 +23,9 @@ from pydantic_settings import (
 )
 
 from marketdata_assets.errors import ConfigError
+from marketdata_assets.market.symbols import SYMBOL_PATTERN, is_symbol
+from marketdata_assets.operations.time_budget import FETCH_DEADLINE_S
 from marketdata_assets.providers import PROVIDERS
-from marketdata_assets.symbols import SYMBOL_PATTERN, is_symbol
-from marketdata_assets.time_budget import FETCH_DEADLINE_S
 
 DEFAULT_SYMBOLS = ("AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "META", "TSLA", "JPM", "V", "KO")
 PROFILES = ("local", "aws")

@@ -83,6 +83,6 @@ def dynamo_budget(table: str | None, provider: str, limit: int) -> RequestBudget
 
 
 def _client(service: str) -> Any:
-    from marketdata_assets.aws import client
+    from marketdata_assets.lake.aws import client
 
     return client(service)

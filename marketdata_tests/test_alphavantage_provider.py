@@ -10,8 +10,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from marketdata_assets.curation import curate, provider_errors, raw_records
 from marketdata_assets.errors import ConfigError
+from marketdata_assets.execution.tick import TickFailed, run_tick
+from marketdata_assets.market.ticks import floor_minute
 from marketdata_assets.providers.alphavantage import (
     AlphaVantageProvider,
     api_key,
@@ -25,8 +26,7 @@ from marketdata_assets.providers.budget import (
     RequestBudget,
 )
 from marketdata_assets.providers.fetching import Answer, FetchError, FetchPolicy
-from marketdata_assets.runner import TickFailed, run_tick
-from marketdata_assets.ticks import floor_minute
+from marketdata_assets.tick.curation import curate, provider_errors, raw_records
 from marketdata_tests.conftest import TICK
 from marketdata_tests.provider_server import ProviderServer, envelopes, serving
 

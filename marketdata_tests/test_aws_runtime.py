@@ -8,17 +8,17 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from marketdata_assets.aws import client
 from marketdata_assets.definitions import lake_store, latest_store
 from marketdata_assets.errors import ConfigError
+from marketdata_assets.execution.tick import TickFailed, run_tick
 from marketdata_assets.lake import MINUTE_DATASETS, object_key
+from marketdata_assets.lake.aws import client
 from marketdata_assets.lake.s3 import LakeError, S3ObjectStore
 from marketdata_assets.lambda_handler import handler, scheduled_tick
 from marketdata_assets.latest import LatestPrice
 from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore, StoreError
-from marketdata_assets.runner import TickFailed, run_tick
+from marketdata_assets.market.ticks import parse_tick
 from marketdata_assets.settings import Settings
-from marketdata_assets.ticks import parse_tick
 from marketdata_tests.conftest import create_lake_and_table
 
 

@@ -17,12 +17,12 @@ from dagster._core.workspace.load import location_origins_from_yaml_paths
 
 from marketdata_assets.cli import main
 from marketdata_assets.defs.launch import workspace_job_origin
+from marketdata_assets.execution.tick import TickFailed, run_tick
 from marketdata_assets.lake import object_key
+from marketdata_assets.market.ticks import TICK_TAG, format_tick
 from marketdata_assets.providers.stub import StubProvider
-from marketdata_assets.runner import TickFailed, run_tick
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store
-from marketdata_assets.ticks import TICK_TAG, format_tick
 from marketdata_tests.conftest import TICK
 from marketdata_tests.dagster_server import dagster_webserver
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from marketdata_assets import aws
+from marketdata_assets.execution.tick import TickFailed, run_tick
+from marketdata_assets.lake import aws
 from marketdata_assets.lambda_handler import handler
-from marketdata_assets.runner import TickFailed, run_tick
 from marketdata_assets.settings import Settings
 from marketdata_tests.provider_server import ProviderServer, Reply, envelopes, serving
 from marketdata_tests.test_yahoo_provider import chart_for

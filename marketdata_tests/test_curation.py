@@ -4,10 +4,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from marketdata_assets.contracts import curated_violations, dtype_violations
-from marketdata_assets.curation import CURATED_SCHEMA, curate, flat_quote, split_lines
+from marketdata_assets.market.records import Quote
 from marketdata_assets.providers import alphavantage, stub, yahoo
-from marketdata_assets.records import Quote
+from marketdata_assets.tick.contracts import curated_violations, dtype_violations
+from marketdata_assets.tick.curation import CURATED_SCHEMA, curate, flat_quote, split_lines
 from marketdata_tests.conftest import good, line
 
 PAYLOADS = Path(__file__).with_name("payloads")
@@ -151,7 +151,7 @@ def test_an_envelope_whose_body_is_not_text_is_one_unparseable_row(tick) -> None
 
 
 def test_a_conformed_frame_nulls_moments_pandas_cannot_hold(tick) -> None:
-    from marketdata_assets.curation import conform
+    from marketdata_assets.tick.curation import conform
 
     frame = curate(line(**good()).encode() + b"\n", tick).astype({"event_ts": object})
     frame.loc[0, "event_ts"] = "99999-01-01T00:00:00Z"

@@ -22,10 +22,10 @@ from dagster import (
     materialize,
 )
 
-from marketdata_assets import backfill
 from marketdata_assets.definitions import resources_for
 from marketdata_assets.defs.forecasts import forecast_assets
 from marketdata_assets.defs.history import history_assets
+from marketdata_assets.execution import backfill
 from marketdata_assets.forecasting import evaluation
 from marketdata_assets.forecasting.evaluation import Evaluation, sessions_needed, walk_forward
 from marketdata_assets.forecasting.metrics import POOLED, skill_table
@@ -246,7 +246,7 @@ TICK_PROBE = """
 import json, sys
 from datetime import datetime, UTC
 from pathlib import Path
-from marketdata_assets.runner import run_tick
+from marketdata_assets.execution.tick import run_tick
 from marketdata_assets.settings import Settings
 
 summary = run_tick(Settings(data_dir=Path(sys.argv[1])), datetime(2026, 11, 25, 14, 31, tzinfo=UTC))

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from marketdata_assets import backfill
 from marketdata_assets.cli import FORECAST_HORIZONS, _forecast_text, main
+from marketdata_assets.execution import backfill
 from marketdata_assets.forecasting.evaluation import SKILL_FIELDS, sessions_needed
 from marketdata_assets.forecasting.models import MODELS
 from marketdata_assets.forecasting.panel import HORIZONS

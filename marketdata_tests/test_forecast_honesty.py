@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from marketdata_assets import backfill
+from marketdata_assets.execution import backfill
 from marketdata_assets.forecasting.evaluation import Evaluation, leakage, walk_forward
 from marketdata_assets.forecasting.models import MODELS
 from marketdata_assets.forecasting.panel import HORIZONS, Panel, load_panel, panel_from_bars

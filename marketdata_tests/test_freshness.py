@@ -11,8 +11,8 @@ from marketdata_assets import stores
 from marketdata_assets.definitions import build_definitions
 from marketdata_assets.defs.freshness import AS_OF_TAG, judge
 from marketdata_assets.latest import LatestPrice
+from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.settings import Settings
-from marketdata_assets.ticks import format_tick
 
 
 def utc(text: str) -> datetime:

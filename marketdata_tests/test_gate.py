@@ -7,12 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marketdata_assets.curation import curate, split_lines
 from marketdata_assets.gate import REASONS, judge
 from marketdata_assets.gate.expectations import SUITE_PATH, suite_definition
 from marketdata_assets.gate.quarantine import quarantine_rows
 from marketdata_assets.gate.routing import VALIDATED_COLUMNS, validated_rows
-from marketdata_assets.symbols import SYMBOL_PATTERN
+from marketdata_assets.market.symbols import SYMBOL_PATTERN
+from marketdata_assets.tick.curation import curate, split_lines
 from marketdata_tests.conftest import TICK, good, line
 
 

@@ -11,16 +11,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from marketdata_assets import backfill
 from marketdata_assets.cli import main
-from marketdata_assets.contracts import VALIDATED_SCHEMA
 from marketdata_assets.defs.partitions import trading_sessions
 from marketdata_assets.errors import ConfigError
+from marketdata_assets.execution import backfill
 from marketdata_assets.lake import DAY_DATASETS, day_key, object_key
 from marketdata_assets.lake.codecs import decode, encode
-from marketdata_assets.market_hours import sessions_in
+from marketdata_assets.market.calendar import sessions_in
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store
+from marketdata_assets.tick.contracts import VALIDATED_SCHEMA
 
 # Thanksgiving 2025 and its early close (a week of the past: backfills run on ended sessions).
 THANKSGIVING_WEEK = (date(2025, 11, 24), date(2025, 12, 1))
@@ -213,7 +213,7 @@ def test_validated_daily_folds_the_session_ticks(history_settings: Settings) -> 
     from dagster import materialize
 
     from marketdata_assets.definitions import build_definitions
-    from marketdata_assets.runner import run_tick
+    from marketdata_assets.execution.tick import run_tick
 
     ticks = [datetime.fromisoformat(f"2026-11-25T15:0{m}:00+00:00") for m in range(3)]
     for tick in ticks:

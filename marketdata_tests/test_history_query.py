@@ -39,8 +39,8 @@ from marketdata_assets.history.query import (
 )
 from marketdata_assets.lake import day_key
 from marketdata_assets.lake.codecs import encode
-from marketdata_assets.market_hours import session_bounds, session_minutes
-from marketdata_assets.records import BAR_SCHEMA, DAILY_BAR_SCHEMA, SESSION_ANALYTICS_SCHEMA
+from marketdata_assets.market.calendar import session_bounds, session_minutes
+from marketdata_assets.market.records import BAR_SCHEMA, DAILY_BAR_SCHEMA, SESSION_ANALYTICS_SCHEMA
 from marketdata_assets.settings import StorageSettings
 from marketdata_assets.stores import local_lake
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.market_hours import session_bounds, session_minutes, sessions_in
+from marketdata_assets.market.calendar import session_bounds, session_minutes, sessions_in
 from marketdata_assets.providers.alphavantage_history import AlphaVantageHistory
 from marketdata_assets.providers.budget import FileRequestBudget
 from marketdata_assets.providers.fetching import FetchPolicy

@@ -23,15 +23,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from marketdata_assets.contracts import dtype_violations
-from marketdata_assets.curation import (
-    CURATED_SCHEMA,
-    curate,
-    provider_errors,
-    raw_records,
-    split_lines,
-)
 from marketdata_assets.lake.codecs import decode, encode
+from marketdata_assets.market.records import Quote
 from marketdata_assets.providers import alphavantage, stub, yahoo
 from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import (
@@ -44,7 +37,14 @@ from marketdata_assets.providers.fetching import (
     redactor,
 )
 from marketdata_assets.providers.yahoo import YahooProvider
-from marketdata_assets.records import Quote
+from marketdata_assets.tick.contracts import dtype_violations
+from marketdata_assets.tick.curation import (
+    CURATED_SCHEMA,
+    curate,
+    provider_errors,
+    raw_records,
+    split_lines,
+)
 from marketdata_tests.provider_server import ProviderServer, envelopes, serving
 
 PAYLOADS = Path(__file__).with_name("payloads")

@@ -17,15 +17,15 @@ from zoneinfo import ZoneInfo
 import boto3
 import pytest
 
-from marketdata_assets.curation import CURATED_SCHEMA
 from marketdata_assets.gate.routing import VALIDATED_COLUMNS
-from marketdata_assets.records import (
+from marketdata_assets.market.records import (
     BAR_CANDIDATE_SCHEMA,
     BAR_SCHEMA,
     BARS_QUARANTINE_COLUMNS,
     DAILY_BAR_SCHEMA,
     SESSION_ANALYTICS_SCHEMA,
 )
+from marketdata_assets.tick.curation import CURATED_SCHEMA
 from marketdata_tests.conftest import free_port
 
 pytestmark = pytest.mark.slow  # real servers, subprocesses or Terraform

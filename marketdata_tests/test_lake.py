@@ -3,9 +3,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from marketdata_assets.curation import curate
 from marketdata_assets.lake import LocalObjectStore, object_key
 from marketdata_assets.lake.codecs import decode, encode
+from marketdata_assets.tick.curation import curate
 from marketdata_tests.conftest import TICK, good, line
 
 

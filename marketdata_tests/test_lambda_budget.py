@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from marketdata_assets.execution.tick import TickFailed, run_tick
 from marketdata_assets.lake import object_key
 from marketdata_assets.lambda_handler import handler
-from marketdata_assets.runner import TickFailed, run_tick
+from marketdata_assets.operations.time_budget import MARGIN_S, REST_OF_TICK_S
 from marketdata_assets.settings import Settings
-from marketdata_assets.time_budget import MARGIN_S, REST_OF_TICK_S
 from marketdata_tests.provider_server import ProviderServer, envelopes, serving
 from marketdata_tests.test_yahoo_provider import chart_for
 

@@ -30,7 +30,7 @@ def new_store(request: pytest.FixtureRequest) -> Iterator[StoreFactory]:
     request.getfixturevalue("aws_credentials")
     from moto import mock_aws
 
-    from marketdata_assets.aws import client
+    from marketdata_assets.lake.aws import client
 
     def dynamo_store() -> LatestPriceStore:
         name = f"latest-{next(counter)}"

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from marketdata_assets.definitions import build_definitions, lake_store, latest_store
+from marketdata_assets.execution.tick import TickFailed, run_tick
 from marketdata_assets.lake import MINUTE_DATASETS, object_key
 from marketdata_assets.lake.codecs import decode
 from marketdata_assets.providers.stub import StubProvider
-from marketdata_assets.runner import TickFailed, run_tick
 from marketdata_assets.settings import Settings
 
 
@@ -46,8 +46,8 @@ def test_a_tick_lands_every_dataset_under_its_minute_and_fills_the_table(setting
 
 
 def test_validated_rows_keep_the_day_volume_exchange_zone_and_trading_day(settings, tick) -> None:
-    from marketdata_assets.contracts import VALIDATED_SCHEMA, dtype_violations
     from marketdata_assets.providers.stub import day_volume
+    from marketdata_assets.tick.contracts import VALIDATED_SCHEMA, dtype_violations
 
     run_tick(settings, tick)
     validated = frame(settings, "validated", tick)
@@ -135,7 +135,7 @@ def test_replaying_a_landed_raw_object_gives_the_same_result(settings, tick, tmp
 def test_a_failed_schema_contract_stops_the_run_before_latest_prices(
     settings, tick, monkeypatch
 ) -> None:
-    from marketdata_assets.curation import curate
+    from marketdata_assets.tick.curation import curate
 
     def drifted(payload: bytes, at) -> pd.DataFrame:
         return curate(payload, at).astype({"price": "str"})

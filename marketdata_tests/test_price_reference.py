@@ -12,8 +12,6 @@ import pyarrow.parquet as pq
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from marketdata_assets.contracts import curated_violations, validated_violations
-from marketdata_assets.curation import curate
 from marketdata_assets.gate import judge
 from marketdata_assets.gate.reference import (
     PriceState,
@@ -23,6 +21,8 @@ from marketdata_assets.gate.reference import (
 )
 from marketdata_assets.gate.routing import suite_failures, validated_rows
 from marketdata_assets.lake.codecs import decode, encode
+from marketdata_assets.tick.contracts import curated_violations, validated_violations
+from marketdata_assets.tick.curation import curate
 from marketdata_tests.conftest import TICK, good, line
 
 THRESHOLD = 0.5

@@ -17,15 +17,15 @@ from dagster import (
     build_sensor_context,
 )
 
-from marketdata_assets import run_records
 from marketdata_assets.definitions import build_definitions, resources_for
 from marketdata_assets.defs.sensors import records_after, sync, tick_events
+from marketdata_assets.execution.tick import TickFailed, run_tick
 from marketdata_assets.lake import LocalObjectStore
-from marketdata_assets.run_records import RunOrigin
-from marketdata_assets.runner import TickFailed, run_tick
+from marketdata_assets.market.ticks import floor_minute, format_tick
+from marketdata_assets.operations import run_records
+from marketdata_assets.operations.run_records import RunOrigin
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store
-from marketdata_assets.ticks import floor_minute, format_tick
 from marketdata_tests.conftest import create_lake_and_table
 from marketdata_tests.test_run_records import CHECKS, provider_down
 

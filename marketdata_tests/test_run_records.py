@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from marketdata_assets import run_records
 from marketdata_assets.cli import main
 from marketdata_assets.lake import MINUTE_DATASETS, LocalObjectStore, object_key
-from marketdata_assets.run_records import RunOrigin
+from marketdata_assets.market.ticks import floor_minute, format_tick
+from marketdata_assets.operations import run_records
+from marketdata_assets.operations.run_records import RunOrigin
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store
-from marketdata_assets.ticks import floor_minute, format_tick
 from marketdata_tests.conftest import TICK
 from marketdata_tests.test_alphavantage_provider import DAILY_LIMIT, KEY, server  # noqa: F401
 from marketdata_tests.test_lambda_runtime import assert_embedded_metrics
@@ -276,8 +276,8 @@ def tick_lines(out: str) -> list[dict]:
 def test_a_failed_lambda_tick_prints_its_metrics_records_its_cause_and_raises(
     lambda_aws, capsys
 ) -> None:
+    from marketdata_assets.execution.tick import TickFailed
     from marketdata_assets.lambda_handler import handler
-    from marketdata_assets.runner import TickFailed
     from marketdata_tests.test_aws_runtime import Context
 
     event = {"time": "2026-11-25T14:31:00Z"}

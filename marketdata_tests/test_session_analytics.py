@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from marketdata_assets.history.analytics import session_analytics
 from marketdata_assets.history.daily import daily_bars
-from marketdata_assets.market_hours import session_minutes, sessions_in
-from marketdata_assets.records import BAR_SCHEMA, DAILY_BAR_SCHEMA, SESSION_ANALYTICS_SCHEMA
+from marketdata_assets.market.calendar import session_minutes, sessions_in
+from marketdata_assets.market.records import BAR_SCHEMA, DAILY_BAR_SCHEMA, SESSION_ANALYTICS_SCHEMA
 
 WEDNESDAY = date(2026, 11, 25)
 BLACK_FRIDAY = date(2026, 11, 27)  # closes at 13:00 New York: 210 minutes

@@ -13,9 +13,9 @@ from dagster._utils.schedules import schedule_execution_time_iterator
 
 from marketdata_assets.defs.freshness import AS_OF_TAG
 from marketdata_assets.defs.schedules import SESSION_CRONS, freshness_schedule, tick_schedule
-from marketdata_assets.market_hours import session_minutes
-from marketdata_assets.ticks import TICK_TAG
-from marketdata_assets.time_budget import TICK_INTERVAL_S
+from marketdata_assets.market.calendar import session_minutes
+from marketdata_assets.market.ticks import TICK_TAG
+from marketdata_assets.operations.time_budget import TICK_INTERVAL_S
 
 NEW_YORK = ZoneInfo("America/New_York")
 SCHEDULE_TF = Path(__file__).resolve().parents[1] / "infra" / "schedule.tf"

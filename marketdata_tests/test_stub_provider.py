@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from marketdata_assets.curation import curate, parse_line, split_lines
+from marketdata_assets.market.ticks import parse_tick
 from marketdata_assets.providers.stub import StubProvider, day_volume, walk_price
 from marketdata_assets.settings import DEFAULT_SYMBOLS
-from marketdata_assets.ticks import parse_tick
+from marketdata_assets.tick.curation import curate, parse_line, split_lines
 
 NEW_YORK = ZoneInfo("America/New_York")
 

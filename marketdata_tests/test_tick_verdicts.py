@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from marketdata_assets.definitions import build_definitions, resources_for
 from marketdata_assets.defs.io_managers import LocalLakeIOManager
 from marketdata_assets.defs.tick import tick_tags
+from marketdata_assets.execution.tick import run_tick
 from marketdata_assets.lake import MINUTE_DATASETS, object_key
 from marketdata_assets.lake.locks import LocalTickLock, S3TickLock, TickBusy, lock_key
-from marketdata_assets.runner import run_tick
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store, latest_store
 from marketdata_tests.conftest import TICK, good, line
@@ -258,7 +258,7 @@ def _hold_and_note(lock: LocalTickLock, order: list[str]) -> None:
 
 
 def test_an_s3_tick_lock_waits_takes_over_a_dead_lease_and_releases(aws_settings) -> None:
-    from marketdata_assets.aws import client
+    from marketdata_assets.lake.aws import client
 
     s3, now = client("s3"), [1000.0]
     lock = S3TickLock(s3, "lake", wait_s=0.3, lease_s=60, clock=lambda: now[0])

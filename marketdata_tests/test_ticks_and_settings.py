@@ -4,8 +4,8 @@ import pytest
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.lambda_handler import scheduled_tick
+from marketdata_assets.market.ticks import FUTURE_WINDOW_S, format_tick, parse_tick
 from marketdata_assets.settings import DEFAULT_SYMBOLS, Settings, StorageSettings, parse_symbols
-from marketdata_assets.ticks import FUTURE_WINDOW_S, format_tick, parse_tick
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from marketdata_assets import time_budget
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.gate.expectations import suite_definition
-from marketdata_assets.providers.fetching import FetchPolicy
-from marketdata_assets.settings import Settings
-from marketdata_assets.ticks import FUTURE_WINDOW_S
-from marketdata_assets.time_budget import (
+from marketdata_assets.market.ticks import FUTURE_WINDOW_S
+from marketdata_assets.operations import time_budget
+from marketdata_assets.operations.time_budget import (
     FETCH_DEADLINE_S,
     LAMBDA_TIMEOUT_S,
     MARGIN_S,
@@ -20,6 +18,8 @@ from marketdata_assets.time_budget import (
     TICK_INTERVAL_S,
     lambda_fetch_deadline_s,
 )
+from marketdata_assets.providers.fetching import FetchPolicy
+from marketdata_assets.settings import Settings
 
 INFRA = Path(__file__).resolve().parents[1] / "infra"
 
@@ -55,7 +55,7 @@ def test_terraform_takes_the_lambda_timeout_from_the_file() -> None:
     lambda_tf = (INFRA / "lambda.tf").read_text()
     decoded = re.search(r"(\w+)\s*=\s*jsondecode\(file\(\"([^\"]+)\"\)\)", lambda_tf)
     assert decoded is not None
-    assert decoded[2] == "${path.module}/../marketdata_assets/time_budget.json"
+    assert decoded[2] == "${path.module}/../marketdata_assets/operations/time_budget.json"
     assert (INFRA / decoded[2].replace("${path.module}/", "")).resolve() == time_budget.SOURCE
     function = lambda_tf[lambda_tf.index('resource "aws_lambda_function"') :]
     timeout = re.search(r"\n\s*timeout\s*=\s*(\S+)", function)

@@ -25,12 +25,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from marketdata_assets import backfill, stores
+from marketdata_assets import stores
 from marketdata_assets.cli import main
+from marketdata_assets.execution import backfill
 from marketdata_assets.history import query
-from marketdata_assets.market_hours import sessions_in
+from marketdata_assets.market.calendar import sessions_in
+from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.settings import Settings, StorageSettings
-from marketdata_assets.ticks import format_tick
 from marketdata_assets.web import reads
 from marketdata_assets.web.app import CSP, create_app
 from marketdata_assets.web.kept import Kept, KeptObjects
@@ -172,7 +173,7 @@ def test_ticks_without_run_records_are_read_from_the_lakes_minute_objects(
 def test_ticks_with_run_records_show_the_records_outcome_duration_and_checks(
     tmp_path: Path,
 ) -> None:
-    from marketdata_assets import run_records
+    from marketdata_assets.operations import run_records
 
     store = stores.local_lake(tmp_path)
     tick = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -608,7 +609,7 @@ PROBE = """
 import json, sys
 from pathlib import Path
 from fastapi.testclient import TestClient
-from marketdata_assets.market_hours import sessions_in
+from marketdata_assets.market.calendar import sessions_in
 from marketdata_assets.settings import Settings, StorageSettings
 from marketdata_assets.web.app import create_app
 client = TestClient(create_app(StorageSettings(data_dir=Path(sys.argv[1]))))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from marketdata_assets.market_hours import sessions_in
+from marketdata_assets.market.calendar import sessions_in
 from marketdata_tests.dagster_server import dagster_webserver
 
 pytestmark = pytest.mark.slow  # real servers, subprocesses or Terraform
@@ -146,7 +146,7 @@ def test_a_lambda_tick_synced_by_status_shows_as_a_runless_materialization_and_c
 ) -> None:
     from marketdata_assets.cli import main
     from marketdata_assets.lambda_handler import handler
-    from marketdata_assets.ticks import floor_minute, format_tick
+    from marketdata_assets.market.ticks import floor_minute, format_tick
     from marketdata_tests.test_aws_runtime import Context
 
     for name, value in {

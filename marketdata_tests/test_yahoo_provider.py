@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from marketdata_assets.curation import curate, provider_errors, raw_records
+from marketdata_assets.execution.tick import TickFailed, run_tick
 from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import FetchPolicy, fetch_all
 from marketdata_assets.providers.yahoo import (
@@ -17,7 +17,7 @@ from marketdata_assets.providers.yahoo import (
     check_response,
     parse,
 )
-from marketdata_assets.runner import TickFailed, run_tick
+from marketdata_assets.tick.curation import curate, provider_errors, raw_records
 from marketdata_tests.conftest import TICK
 from marketdata_tests.provider_server import ProviderServer, envelopes, serving
 

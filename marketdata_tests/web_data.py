@@ -19,7 +19,7 @@ from typing import Any
 
 from marketdata_assets.forecasting.evaluation import sessions_needed
 from marketdata_assets.forecasting.serving import ORIGINS
-from marketdata_assets.market_hours import sessions_in
+from marketdata_assets.market.calendar import sessions_in
 from marketdata_assets.settings import Settings
 
 SYMBOLS = ("AAPL", "MSFT", "NVDA", "KO")
@@ -50,9 +50,9 @@ def hostile_lines(tick: datetime) -> list[str]:
 
 def prepare(data_dir: Path) -> dict[str, Any]:
     """Fill `data_dir` (local profile) with history and ticks; what was written, for asserts."""
-    from marketdata_assets import backfill
-    from marketdata_assets.run_records import RunOrigin
-    from marketdata_assets.runner import run_tick
+    from marketdata_assets.execution import backfill
+    from marketdata_assets.execution.tick import run_tick
+    from marketdata_assets.operations.run_records import RunOrigin
 
     settings = Settings(data_dir=data_dir, symbols=SYMBOLS, log_level="CRITICAL")
     sessions = sessions_needed(ORIGINS)

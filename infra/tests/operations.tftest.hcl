@@ -10,7 +10,7 @@ mock_provider "aws" {
 variables {
   topic       = "arn:aws:sns:us-east-1:123456789012:marketdata-alarms"
   bucket      = "arn:aws:s3:::marketdata-lake-123456789012"
-  time_budget = jsondecode(file("../marketdata_assets/time_budget.json"))
+  time_budget = jsondecode(file("../marketdata_assets/operations/time_budget.json"))
 }
 
 run "every_alarm_notifies_the_topic_and_duration_follows_the_time_budget" {

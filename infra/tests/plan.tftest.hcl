@@ -7,7 +7,7 @@ mock_provider "aws" {
 
 variables {
   # The one time budget, read here on its own to check what the stack made of it.
-  time_budget = jsondecode(file("../marketdata_assets/time_budget.json"))
+  time_budget = jsondecode(file("../marketdata_assets/operations/time_budget.json"))
 }
 
 run "lake_is_private_encrypted_versioned_and_tls_only" {
@@ -69,7 +69,7 @@ run "lambda_runs_once_at_a_time_and_never_retries_late_ticks" {
   }
   assert {
     condition     = aws_lambda_function.tick.timeout == var.time_budget.lambda_timeout_s && aws_lambda_function.tick.timeout < var.time_budget.tick_interval_s
-    error_message = "the timeout is the time budget's lambda_timeout_s (marketdata_assets/time_budget.json), under its tick interval"
+    error_message = "the timeout is the time budget's lambda_timeout_s (marketdata_assets/operations/time_budget.json), under its tick interval"
   }
   assert {
     condition     = aws_lambda_function.tick.package_type == "Image" && aws_lambda_function.tick.architectures == tolist(["arm64"])

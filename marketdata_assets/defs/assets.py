@@ -20,7 +20,6 @@ from dagster import (
     multi_asset,
 )
 
-from marketdata_assets.curation import curate, provider_errors, raw_records
 from marketdata_assets.defs import checks
 from marketdata_assets.defs.io_managers import LakeIOManager
 from marketdata_assets.defs.resources import (
@@ -30,7 +29,8 @@ from marketdata_assets.defs.resources import (
 )
 from marketdata_assets.defs.tick import tick_of_run
 from marketdata_assets.latest import prices_from_frame
-from marketdata_assets.ticks import format_tick
+from marketdata_assets.market.ticks import format_tick
+from marketdata_assets.tick.curation import curate, provider_errors, raw_records
 
 GROUP = "ticks"
 LAKE = "lake_io_manager"
@@ -118,10 +118,10 @@ def quality_gate(
 ) -> Iterator[object]:
     """Great Expectations and the context rules route each curated row to validated or
     quarantine, judged against the price reference of the newest earlier tick."""
-    from marketdata_assets.curation import split_lines
     from marketdata_assets.gate.quarantine import quarantine_rows
     from marketdata_assets.gate.reference import reference_frame
     from marketdata_assets.gate.routing import judge, validated_rows
+    from marketdata_assets.tick.curation import split_lines
 
     tick = _tick(context)
     as_of, reference = lake_io_manager.reference_before(tick)

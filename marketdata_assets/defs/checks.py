@@ -16,11 +16,11 @@ from dagster import (
     asset_check,
 )
 
-from marketdata_assets.contracts import curated_violations, validated_violations
-from marketdata_assets.curation import provider_failures
 from marketdata_assets.defs.tick import tick_of_run
 from marketdata_assets.gate.expectations import suite_definition
 from marketdata_assets.gate.routing import Verdict
+from marketdata_assets.tick.contracts import curated_violations, validated_violations
+from marketdata_assets.tick.curation import provider_failures
 
 PREVIEW_ROWS = 10
 

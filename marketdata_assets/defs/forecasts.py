@@ -29,7 +29,7 @@ from dagster import (
 
 from marketdata_assets.defs.io_managers import LakeIOManager
 from marketdata_assets.defs.partitions import trading_sessions
-from marketdata_assets.market_hours import sessions_in
+from marketdata_assets.market.calendar import sessions_in
 
 if TYPE_CHECKING:
     from marketdata_assets.forecasting.panel import Panel

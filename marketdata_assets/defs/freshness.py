@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, asset_check
 
 from marketdata_assets.defs.resources import LatestPricesResource
-from marketdata_assets.market_hours import EXCHANGE_TZ, nyse_open, session_bounds
-from marketdata_assets.ticks import floor_minute, format_tick, parse_tick
+from marketdata_assets.market.calendar import EXCHANGE_TZ, nyse_open, session_bounds
+from marketdata_assets.market.ticks import floor_minute, format_tick, parse_tick
 
 MAX_AGE = timedelta(minutes=3)
 # The minute a freshness run judges: its schedule's minute (a run launched without it judges

@@ -35,8 +35,8 @@ from marketdata_assets.defs.io_managers import LakeIOManager
 from marketdata_assets.defs.partitions import history_backfill_policy, trading_sessions
 from marketdata_assets.defs.resources import HistorySourceResource
 from marketdata_assets.lake import dataset
-from marketdata_assets.market_hours import sessions_in
-from marketdata_assets.records import BAR_SCHEMA
+from marketdata_assets.market.calendar import sessions_in
+from marketdata_assets.market.records import BAR_SCHEMA
 
 GROUP = "history"
 LAKE = "lake_io_manager"
@@ -319,8 +319,8 @@ def validated_daily(
 def _read_parquet(body: bytes) -> pd.DataFrame:
     """One validated minute object, in today's validated schema: an object written before a
     column existed gets it empty, a column since retired is dropped."""
-    from marketdata_assets.contracts import VALIDATED_SCHEMA
     from marketdata_assets.lake.codecs import decode
+    from marketdata_assets.tick.contracts import VALIDATED_SCHEMA
 
     frame = decode("validated", body)
     assert isinstance(frame, pd.DataFrame)
@@ -332,13 +332,13 @@ def _empty_bars() -> pd.DataFrame:
 
 
 def _empty_daily() -> pd.DataFrame:
-    from marketdata_assets.records import DAILY_BAR_SCHEMA
+    from marketdata_assets.market.records import DAILY_BAR_SCHEMA
 
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in DAILY_BAR_SCHEMA.items()})
 
 
 def _empty_validated() -> pd.DataFrame:
-    from marketdata_assets.contracts import VALIDATED_SCHEMA
+    from marketdata_assets.tick.contracts import VALIDATED_SCHEMA
 
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in VALIDATED_SCHEMA.items()})
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from dagster import BackfillPolicy, BetaWarning, DailyPartitionsDefinition
 
-from marketdata_assets.market_hours import EXCHANGE_TZ, FIRST_SESSION, holidays, last_known_day
+from marketdata_assets.market.calendar import EXCHANGE_TZ, FIRST_SESSION, holidays, last_known_day
 
 # Sessions one run materialises: fewer runs (each costs ~0.3 s of Dagster), bounded memory.
 SESSIONS_PER_RUN = 10

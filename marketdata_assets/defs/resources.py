@@ -10,10 +10,10 @@ from dagster import ConfigurableResource
 
 from marketdata_assets import stores
 from marketdata_assets.latest import LatestPriceStore
+from marketdata_assets.operations.time_budget import FETCH_DEADLINE_S
 from marketdata_assets.providers import Provider, prefetch
 from marketdata_assets.providers.budget import RequestBudget
 from marketdata_assets.providers.prefetch import ProviderSpec, request_budget
-from marketdata_assets.time_budget import FETCH_DEADLINE_S
 
 if TYPE_CHECKING:
     from marketdata_assets.providers.history import HistorySource

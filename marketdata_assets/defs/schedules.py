@@ -15,8 +15,8 @@ from dagster import (
 from marketdata_assets.defs.freshness import AS_OF_TAG, fresh_in_session
 from marketdata_assets.defs.partitions import trading_sessions
 from marketdata_assets.defs.tick import tick_tags
-from marketdata_assets.market_hours import EXCHANGE_TZ, nyse_open
-from marketdata_assets.ticks import floor_minute, format_tick
+from marketdata_assets.market.calendar import EXCHANGE_TZ, nyse_open
+from marketdata_assets.market.ticks import floor_minute, format_tick
 
 # Every minute of a regular NYSE session in New York time, weekdays (09:30-09:59, then
 # 10:00-15:59): the AWS Scheduler's crons (infra/schedule.tf). Neither knows holidays or early

@@ -30,9 +30,9 @@ from dagster import (
     sensor,
 )
 
-from marketdata_assets import run_records
 from marketdata_assets.defs.io_managers import LakeIOManager
 from marketdata_assets.lake import ObjectStore
+from marketdata_assets.operations import run_records
 
 # Records reported per evaluation: a sensor that fell behind catches up in bounded steps.
 RECORDS_PER_EVALUATION = 60

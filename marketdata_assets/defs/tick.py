@@ -8,7 +8,7 @@ from typing import Any
 
 from dagster import DagsterInstance
 
-from marketdata_assets.ticks import TICK_TAG, floor_minute, format_tick, parse_tick
+from marketdata_assets.market.ticks import TICK_TAG, floor_minute, format_tick, parse_tick
 
 
 def tick_of_run(tags: Mapping[str, str], instance: DagsterInstance, run_id: str) -> datetime:

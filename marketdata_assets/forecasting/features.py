@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from marketdata_assets.forecasting.panel import Panel
-from marketdata_assets.market_hours import session_minutes
+from marketdata_assets.market.calendar import session_minutes
 
 US_PER_MINUTE = 60_000_000
 LAGS = 5  # lagged 1-minute returns

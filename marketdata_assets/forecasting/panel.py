@@ -22,8 +22,8 @@ from marketdata_assets import stores
 from marketdata_assets.history.daily import US_PER_DAY, session_days, symbol_session_keys
 from marketdata_assets.lake import day_key
 from marketdata_assets.lake.keys import day_of_key
-from marketdata_assets.market_hours import EXCHANGE_TZ, sessions_in
-from marketdata_assets.records import BAR_SCHEMA
+from marketdata_assets.market.calendar import EXCHANGE_TZ, sessions_in
+from marketdata_assets.market.records import BAR_SCHEMA
 from marketdata_assets.settings import StorageSettings
 
 # Minutes ahead of each horizon; "1d" (0) is the next session's close.

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from marketdata_assets.gate.expectations import validate
-from marketdata_assets.market_hours import EXCHANGE_TZ, session_minutes
-from marketdata_assets.records import BAR_CANDIDATE_SCHEMA, BAR_SCHEMA
+from marketdata_assets.market.calendar import EXCHANGE_TZ, session_minutes
+from marketdata_assets.market.records import BAR_CANDIDATE_SCHEMA, BAR_SCHEMA
 
 # Every reason code, in the order a quarantined row lists them.
 BAR_REASONS = (

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from marketdata_assets import stores
 from marketdata_assets.lake import day_key
 from marketdata_assets.lake.keys import day_of_key
-from marketdata_assets.market_hours import EXCHANGE_TZ, session_bounds, sessions_in
+from marketdata_assets.market.calendar import EXCHANGE_TZ, session_bounds, sessions_in
 from marketdata_assets.settings import StorageSettings
 
 # Minutes per bar of the intervals built from minute_bars; "1d" reads daily_bars.

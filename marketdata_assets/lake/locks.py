@@ -20,9 +20,9 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from marketdata_assets.aws import describe
+from marketdata_assets.lake.aws import describe
 from marketdata_assets.lake.s3 import LakeError
-from marketdata_assets.ticks import format_tick
+from marketdata_assets.market.ticks import format_tick
 
 WAIT_S = 120.0  # how long a run waits for another run of its tick
 LEASE_S = 120.0  # an S3 lease older than this belongs to a run that died (Lambda timeout: 50 s)

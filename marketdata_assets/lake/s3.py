@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from marketdata_assets.aws import describe
+from marketdata_assets.lake.aws import describe
 
 
 class LakeError(RuntimeError):

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from marketdata_assets.aws import describe
+from marketdata_assets.lake.aws import describe
 from marketdata_assets.latest import (
     LatestPrice,
     UpsertResult,

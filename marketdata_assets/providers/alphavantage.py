@@ -154,7 +154,7 @@ def api_key(key_param: str | None, env: Mapping[str, str] | None = None) -> str:
 
 
 def _ssm_key(name: str) -> str:
-    from marketdata_assets.aws import client, describe
+    from marketdata_assets.lake.aws import client, describe
 
     try:
         with _quiet(_BOTOCORE_BODY_LOGGERS):  # at DEBUG they would log the decrypted answer

@@ -43,7 +43,7 @@ import httpx
 import numpy as np
 import pandas as pd
 
-from marketdata_assets.market_hours import EXCHANGE_TZ, session_bounds, sessions_in
+from marketdata_assets.market.calendar import EXCHANGE_TZ, session_bounds, sessions_in
 from marketdata_assets.providers.alphavantage import DEFAULT_URL, _KeyTransport
 from marketdata_assets.providers.budget import BudgetError, RequestBudget
 from marketdata_assets.providers.deadlines import transport

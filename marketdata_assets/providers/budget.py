@@ -178,7 +178,7 @@ class DynamoRequestBudget:
         return {"budget": {"S": f"{self.provider}#{day.isoformat()}"}}
 
     def _failure(self, operation: str, error: Exception) -> BudgetError:
-        from marketdata_assets.aws import describe
+        from marketdata_assets.lake.aws import describe
 
         return BudgetError(
             f"request budget table {self.table!r}: {operation} failed: {describe(error)}"

@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 import httpx
 import tenacity
 
+from marketdata_assets.operations.time_budget import FETCH_DEADLINE_S
 from marketdata_assets.providers.deadlines import request_deadline
-from marketdata_assets.time_budget import FETCH_DEADLINE_S
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 REDACTED = "[REDACTED]"

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from marketdata_assets.market_hours import EXCHANGE_TZ, FIRST_SESSION, sessions_in
+from marketdata_assets.market.calendar import EXCHANGE_TZ, FIRST_SESSION, sessions_in
 from marketdata_assets.providers.history import HistoryError, envelope, payload, require_session
 from marketdata_assets.providers.history_parse import BodyReading, Rows, unreadable
 

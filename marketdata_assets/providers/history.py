@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.market_hours import is_session
+from marketdata_assets.market.calendar import is_session
 from marketdata_assets.providers.fetching import FetchPolicy, Request
 
 if TYPE_CHECKING:

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from marketdata_assets.market.records import BAR_CANDIDATE_SCHEMA
 from marketdata_assets.providers.fetching import detail
 from marketdata_assets.providers.history import read_envelope
-from marketdata_assets.records import BAR_CANDIDATE_SCHEMA
 
 CANDIDATE_SCHEMA: dict[str, str] = {
     **{name: dtype for name, dtype in BAR_CANDIDATE_SCHEMA.items() if name != "raw"},

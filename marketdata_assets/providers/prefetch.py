@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from marketdata_assets import stores
+from marketdata_assets.market.ticks import format_tick
+from marketdata_assets.operations.time_budget import FETCH_DEADLINE_S
 from marketdata_assets.providers import Provider, make_provider
-from marketdata_assets.ticks import format_tick
-from marketdata_assets.time_budget import FETCH_DEADLINE_S
 
 if TYPE_CHECKING:
     from marketdata_assets.providers.budget import RequestBudget

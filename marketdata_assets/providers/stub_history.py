@@ -26,7 +26,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from marketdata_assets.market_hours import session_minutes, sessions_in
+from marketdata_assets.market.calendar import session_minutes, sessions_in
 from marketdata_assets.providers.history import envelope, payload, require_session
 from marketdata_assets.providers.stub import BASE_PRICES
 

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from marketdata_assets.curation import standard_exchange_tz
 from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import (
     Answer,
@@ -31,6 +30,7 @@ from marketdata_assets.providers.fetching import (
     fetch_all,
     json_body,
 )
+from marketdata_assets.tick.curation import standard_exchange_tz
 
 DEFAULT_URL = "https://query1.finance.yahoo.com"
 

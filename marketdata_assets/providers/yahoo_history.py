@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 import numpy as np
 
-from marketdata_assets.market_hours import session_bounds
+from marketdata_assets.market.calendar import session_bounds
 from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import FetchPolicy, Request, fetch_all
 from marketdata_assets.providers.history import (

@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.gate.routing import REASONS
-from marketdata_assets.records import INTERVALS
+from marketdata_assets.market.records import INTERVALS
+from marketdata_assets.market.symbols import SYMBOL_PATTERN, is_symbol
+from marketdata_assets.market.ticks import parse_tick
 from marketdata_assets.settings import StorageSettings
-from marketdata_assets.symbols import SYMBOL_PATTERN, is_symbol
-from marketdata_assets.ticks import parse_tick
 from marketdata_assets.web.reads import Reader, answer_json
 
 # The forecast's horizons (forecasting.panel.HORIZONS, whose module loads the model inputs).

@@ -16,8 +16,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from marketdata_assets.market.symbols import SYMBOL_PATTERN, is_symbol
 from marketdata_assets.settings import StorageSettings
-from marketdata_assets.symbols import SYMBOL_PATTERN, is_symbol
 
 STATIC = Path(__file__).parent / "static"
 CSP = (

@@ -9,10 +9,11 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
 
-from marketdata_assets import curation, run_records
 from marketdata_assets.lake import LocalObjectStore, ObjectStore, object_key
 from marketdata_assets.lake.keys import date_prefix
-from marketdata_assets.ticks import format_tick
+from marketdata_assets.market.ticks import format_tick
+from marketdata_assets.operations import run_records
+from marketdata_assets.tick import curation
 
 # Minute datasets a tick's row reads: its run record, raw payload and the gate's two outputs.
 TICK_DATASETS = ("runs", "raw", "validated", "quarantine")
@@ -118,7 +119,7 @@ def minute_days(lake: ObjectStore, name: str) -> list[date]:
 def _s3_folders(lake: Any, prefix: str) -> list[str]:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from marketdata_assets.aws import describe
+    from marketdata_assets.lake.aws import describe
     from marketdata_assets.lake.s3 import LakeError
 
     try:

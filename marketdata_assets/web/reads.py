@@ -18,11 +18,12 @@ from functools import partial
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from marketdata_assets import stores, views
+from marketdata_assets import stores
 from marketdata_assets.lake import object_key
 from marketdata_assets.lake.keys import date_prefix
-from marketdata_assets.market_hours import EXCHANGE_TZ
+from marketdata_assets.market.calendar import EXCHANGE_TZ
 from marketdata_assets.settings import StorageSettings
+from marketdata_assets.tick import views
 from marketdata_assets.web import minutes
 from marketdata_assets.web.kept import Kept
 from marketdata_assets.web.sessions import SessionObjects, file_stat

@@ -93,7 +93,7 @@ def _etags(lake: ObjectStore, prefix: str) -> dict[str, Hashable]:
     """Each S3 object's ETag under `prefix`."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from marketdata_assets.aws import describe
+    from marketdata_assets.lake.aws import describe
     from marketdata_assets.lake.s3 import LakeError, S3ObjectStore
 
     assert isinstance(lake, S3ObjectStore)

@@ -11,8 +11,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from marketdata_assets.curation import CURATED_SCHEMA, raw_records, standard_exchange_tz
 from marketdata_assets.gate.routing import VALIDATED_COLUMNS
+from marketdata_assets.tick.curation import CURATED_SCHEMA, raw_records, standard_exchange_tz
 
 # Column -> dtype of the validated dataset: the curated columns it keeps, with their dtypes.
 VALIDATED_SCHEMA: dict[str, str] = {name: CURATED_SCHEMA[name] for name in VALIDATED_COLUMNS}

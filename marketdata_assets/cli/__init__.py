@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.market_hours import EXCHANGE_TZ
-from marketdata_assets.records import INTERVALS
-from marketdata_assets.run_records import RunOrigin
+from marketdata_assets.market.calendar import EXCHANGE_TZ
+from marketdata_assets.market.records import INTERVALS
+from marketdata_assets.market.symbols import check_symbol
+from marketdata_assets.market.ticks import floor_minute, parse_tick
+from marketdata_assets.operations.run_records import RunOrigin
 from marketdata_assets.settings import Settings, StorageSettings, parse_symbols
-from marketdata_assets.symbols import check_symbol
-from marketdata_assets.ticks import floor_minute, parse_tick
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
@@ -186,7 +186,7 @@ def _tick(args: argparse.Namespace, settings: Settings) -> int:
     instance = _instance()
     _check_writable(settings)
 
-    from marketdata_assets.runner import TickFailed, run_tick
+    from marketdata_assets.execution.tick import TickFailed, run_tick
 
     try:
         summary = run_tick(settings, tick, instance, origin)
@@ -236,7 +236,7 @@ def _check_s3_object(uri: str) -> None:
     """A replay source in S3 must exist (HeadObject), so a typo is bad input, not a failed run."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from marketdata_assets.aws import client, describe
+    from marketdata_assets.lake.aws import client, describe
 
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     try:
@@ -250,7 +250,7 @@ def _check_s3_object(uri: str) -> None:
 
 
 def _latest(args: argparse.Namespace, settings: StorageSettings) -> int:
-    from marketdata_assets.views import latest_rows, latest_table
+    from marketdata_assets.tick.views import latest_rows, latest_table
 
     rows = _read(lambda: latest_rows(settings))
     if rows is None:
@@ -264,7 +264,8 @@ def _status(args: argparse.Namespace, settings: StorageSettings) -> int:
     (through the sensor's code). Without --sync neither Dagster nor GE is imported."""
     if not (args.last.isdigit() and int(args.last) >= 1):
         raise ConfigError(f"--last {args.last!r}: must be a whole number of at least 1")
-    from marketdata_assets import run_records, stores
+    from marketdata_assets import stores
+    from marketdata_assets.operations import run_records
 
     store = stores.lake_store(settings)
     if args.sync:
@@ -293,7 +294,7 @@ def _status(args: argparse.Namespace, settings: StorageSettings) -> int:
 
 
 def _quarantine(args: argparse.Namespace, settings: StorageSettings) -> int:
-    from marketdata_assets.views import quarantine_records, quarantine_table
+    from marketdata_assets.tick.views import quarantine_records, quarantine_table
 
     tick = parse_tick(args.tick, "--tick") if args.tick else None
     records = _read(lambda: quarantine_records(settings, tick))
@@ -332,7 +333,7 @@ def _backfill(args: argparse.Namespace, settings: Settings) -> int:
     _check_writable(settings)
     instance = _instance()
 
-    from marketdata_assets import backfill
+    from marketdata_assets.execution import backfill
 
     plan = backfill.plan(settings, first, last, symbols, provider, args.source, args.force)
     if plan.sessions and not plan.todo:
@@ -376,7 +377,7 @@ def _forecast(args: argparse.Namespace, settings: StorageSettings) -> int:
 def _forecast_text(served: dict[str, Any]) -> str:
     """The verdict in words, the forecast, then each model's out-of-sample skill (naive first)."""
     from marketdata_assets.forecasting.serving import horizon_words
-    from marketdata_assets.views import forecast_verdict, p_value_text
+    from marketdata_assets.tick.views import forecast_verdict, p_value_text
 
     model, ahead = served["served_model"], horizon_words(served["horizon"])
     verdict = forecast_verdict(served)

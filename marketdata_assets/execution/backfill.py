@@ -19,11 +19,11 @@ from dagster import DagsterInstance, ExecuteInProcessResult, JobDefinition
 from marketdata_assets import stores
 from marketdata_assets.defs.partitions import SESSIONS_PER_RUN, trading_sessions
 from marketdata_assets.errors import ConfigError
+from marketdata_assets.execution.tick import failure_line, instance_or_ephemeral
 from marketdata_assets.lake import ObjectStore, day_key, read_if_present
 from marketdata_assets.lake.codecs import decode, encode
-from marketdata_assets.market_hours import closed_days, sessions_in
+from marketdata_assets.market.calendar import closed_days, sessions_in
 from marketdata_assets.providers.history import HistoryError, HistorySource, make_history_source
-from marketdata_assets.runner import failure_line, instance_or_ephemeral
 from marketdata_assets.settings import Settings
 
 RANGE_START = "dagster/asset_partition_range_start"

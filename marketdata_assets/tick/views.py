@@ -16,8 +16,8 @@ from marketdata_assets import stores
 from marketdata_assets.lake import DATASETS, object_key, tick_prefix
 from marketdata_assets.lake.codecs import decode
 from marketdata_assets.latest import LatestPrice
+from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.settings import StorageSettings
-from marketdata_assets.ticks import format_tick
 
 
 def _iso(moment: datetime) -> str:

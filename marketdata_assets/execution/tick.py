@@ -10,13 +10,14 @@ from typing import Any
 
 from dagster import AssetCheckSeverity, DagsterInstance, JobDefinition
 
-from marketdata_assets import run_records, stores
+from marketdata_assets import stores
 from marketdata_assets.definitions import build_definitions
 from marketdata_assets.defs.launch import RunResult, execute_job_in_process
 from marketdata_assets.defs.tick import tick_tags
-from marketdata_assets.run_records import RunOrigin
+from marketdata_assets.market.ticks import format_tick
+from marketdata_assets.operations import run_records
+from marketdata_assets.operations.run_records import RunOrigin
 from marketdata_assets.settings import Settings
-from marketdata_assets.ticks import format_tick
 
 
 class TickFailed(RuntimeError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.time_budget import FUTURE_WINDOW_S
+from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 
 TICK_TAG = "marketdata/tick"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the earliest tick: stores count time from here

@@ -1,0 +1,1 @@
+"""Running the asset graph in-process: one tick, a backfill (the entry points' shared path)."""

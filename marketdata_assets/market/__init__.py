@@ -1,0 +1,1 @@
+"""The market's vocabulary: symbols, NYSE sessions, the tick minute, typed records."""

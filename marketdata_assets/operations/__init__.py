@@ -1,0 +1,1 @@
+"""Running the platform: time budgets and run records."""

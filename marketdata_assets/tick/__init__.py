@@ -1,0 +1,1 @@
+"""The minute tick's domain: curation, data contracts and the read views."""
