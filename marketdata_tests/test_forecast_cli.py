@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from marketdata_assets.cli import FORECAST_HORIZONS, _forecast_text, main
+from marketdata_assets.cli import main
+from marketdata_assets.cli.forecast import FORECAST_HORIZONS, _forecast_text
 from marketdata_assets.execution import backfill
 from marketdata_assets.forecasting.evaluation import SKILL_FIELDS, sessions_needed
-from marketdata_assets.forecasting.models import MODELS
-from marketdata_assets.forecasting.panel import HORIZONS
+from marketdata_assets.forecasting.horizons import HORIZONS
+from marketdata_assets.forecasting.registry import MODELS
 from marketdata_assets.forecasting.serving import ORIGINS
 from marketdata_assets.history.query import bars
 from marketdata_assets.settings import Settings

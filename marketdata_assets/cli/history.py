@@ -1,0 +1,132 @@
+"""`marketdata bars`, `analytics` and `backfill`: read the history, and run it over a range."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from marketdata_assets.cli.common import QUIET, Commands, check_writable, day, instance, read
+from marketdata_assets.errors import ConfigError
+from marketdata_assets.market.records import INTERVALS
+from marketdata_assets.market.symbols import check_symbol
+from marketdata_assets.settings import Settings, StorageSettings, parse_symbols
+
+if TYPE_CHECKING:
+    from marketdata_assets.history.query import History
+
+
+def register(commands: Commands) -> None:
+    """Add the `bars`, `analytics` and `backfill` commands."""
+    bars = commands.add_parser("bars", help="show a symbol's bars from the history")
+    bars.add_argument(
+        "--interval", default="1m", help=f"one of {', '.join(INTERVALS)} (default: 1m)"
+    )
+    bars.set_defaults(handler=_bars)
+    analytics = commands.add_parser("analytics", help="show a symbol's session analytics")
+    analytics.set_defaults(handler=_analytics)
+    first_default = {
+        bars: "--to; at 1d the 5th session up to --to",
+        analytics: "the 5th session up to --to",
+    }
+    for command, default in first_default.items():
+        # Values stay text here: checked by the platform's rules, one error line each.
+        command.add_argument("symbol", metavar="SYMBOL", help="a ticker symbol, e.g. AAPL")
+        command.add_argument(
+            "--from", dest="first", metavar="YYYY-MM-DD", help=f"first session (default: {default})"
+        )
+        command.add_argument(
+            "--to",
+            dest="last",
+            metavar="YYYY-MM-DD",
+            help="last session (default: the latest held)",
+        )
+        command.add_argument("--json", action="store_true", help="print a JSON list")
+
+    backfill = commands.add_parser(
+        "backfill", help="run the history over the NYSE sessions of a range (resumable)"
+    )
+    backfill.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
+    backfill.add_argument("--symbols", help="comma-separated symbols (default: MARKETDATA_SYMBOLS)")
+    backfill.add_argument(
+        "--provider", help="stub, yahoo, alphavantage or file (default: MARKETDATA_PROVIDER)"
+    )
+    backfill.add_argument("--source", help="file: a CSV or Parquet file of bars")
+    backfill.add_argument(
+        "--force", action="store_true", help="redo sessions (and symbols) already done"
+    )
+    backfill.add_argument("--json", action="store_true", help="print one JSON object")
+    backfill.set_defaults(handler=_backfill)
+
+
+def _bars(args: argparse.Namespace) -> int:
+    settings = StorageSettings.from_env()
+    symbol, first, last = _history_range(args)
+    if args.interval not in INTERVALS:
+        raise ConfigError(f"--interval {args.interval!r}: must be one of {', '.join(INTERVALS)}")
+    from marketdata_assets.history import query
+
+    history = read(lambda: query.bars(settings, symbol, args.interval, first, last))
+    return _print_history(args, history, query.bars_table)
+
+
+def _analytics(args: argparse.Namespace) -> int:
+    settings = StorageSettings.from_env()
+    symbol, first, last = _history_range(args)
+    from marketdata_assets.history import query
+
+    history = read(lambda: query.analytics(settings, symbol, first, last))
+    return _print_history(args, history, query.analytics_table)
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    # Every input is checked, and the plan made, before anything is written.
+    settings = Settings.from_env()
+    first, last = day(args.first, "--from"), day(args.last, "--to")
+    assert first and last  # both flags are required
+    symbols = list(parse_symbols(args.symbols, "--symbols")) if args.symbols else None
+    if "log_level" not in settings.model_fields_set:
+        settings = settings.with_overrides(log_level=QUIET)
+    provider = args.provider or settings.provider
+    check_writable(settings)
+    dagster_instance = instance()
+
+    from marketdata_assets.execution import backfill
+
+    plan = backfill.plan(settings, first, last, symbols, provider, args.source, args.force)
+    if plan.sessions and not plan.todo:
+        print(
+            f"all {len(plan.sessions)} sessions are done for {', '.join(plan.symbols)}: "
+            "nothing to run (--force redoes them)",
+            file=sys.stderr,
+        )
+    summary = backfill.run(settings, plan, dagster_instance, sys.stderr, args.force)
+    if args.json:
+        print(json.dumps(summary.as_dict()))
+        for note in backfill.shown_notes(summary.notes):
+            print(f"marketdata: note: {note}", file=sys.stderr)
+    else:
+        print(backfill.summary_text(summary, plan))
+    return 1 if summary.failed else 0
+
+
+def _history_range(args: argparse.Namespace) -> tuple[str, date | None, date | None]:
+    """The symbol and dates of a history read, checked before DuckDB or pyarrow is imported."""
+    symbol = check_symbol(args.symbol.strip().upper(), "SYMBOL")
+    first, last = day(args.first, "--from"), day(args.last, "--to")
+    if first and last and first > last:
+        raise ConfigError(f"--from {args.first!r}: must be on or before --to {args.last!r}")
+    return symbol, first, last
+
+
+def _print_history(
+    args: argparse.Namespace, history: History | None, table: Callable[[History], str]
+) -> int:
+    if history is None:
+        return 1
+    print(json.dumps(history.rows, allow_nan=False) if args.json else table(history))
+    return 0

@@ -1,0 +1,45 @@
+"""`marketdata latest` and `marketdata quarantine`: the latest-price table and quarantined rows."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from marketdata_assets.cli.common import Commands, read
+from marketdata_assets.market.ticks import parse_tick
+from marketdata_assets.settings import StorageSettings
+
+
+def register(commands: Commands) -> None:
+    """Add the `latest` and `quarantine` commands."""
+    latest = commands.add_parser("latest", help="show the latest-price table")
+    latest.add_argument("--json", action="store_true", help="print a JSON list")
+    latest.set_defaults(handler=_latest)
+
+    quarantine = commands.add_parser("quarantine", help="list quarantined rows")
+    quarantine.add_argument("--tick", help="only this tick minute")
+    quarantine.add_argument("--json", action="store_true", help="print a JSON list")
+    quarantine.set_defaults(handler=_quarantine)
+
+
+def _latest(args: argparse.Namespace) -> int:
+    settings = StorageSettings.from_env()
+    from marketdata_assets.tick.views import latest_rows, latest_table
+
+    rows = read(lambda: latest_rows(settings))
+    if rows is None:
+        return 1
+    print(json.dumps(rows, allow_nan=False) if args.json else latest_table(rows))
+    return 0
+
+
+def _quarantine(args: argparse.Namespace) -> int:
+    settings = StorageSettings.from_env()
+    from marketdata_assets.tick.views import quarantine_records, quarantine_table
+
+    tick = parse_tick(args.tick, "--tick") if args.tick else None
+    records = read(lambda: quarantine_records(settings, tick))
+    if records is None:
+        return 1
+    print(json.dumps(records, allow_nan=False) if args.json else quarantine_table(records))
+    return 0

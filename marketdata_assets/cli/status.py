@@ -1,0 +1,62 @@
+"""`marketdata status`: recent ticks (Lambda and CLI) from their run records."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from marketdata_assets.cli.common import Commands, instance, read
+from marketdata_assets.errors import ConfigError
+from marketdata_assets.settings import StorageSettings
+
+
+def register(commands: Commands) -> None:
+    """Add the `status` command."""
+    status = commands.add_parser(
+        "status", help="list recent ticks (Lambda and CLI) from their run records"
+    )
+    status.add_argument("--last", default="20", help="how many ticks, newest first (default: 20)")
+    status.add_argument(
+        "--sync",
+        action="store_true",
+        help="first report the records not yet reported into the Dagster instance at DAGSTER_HOME",
+    )
+    status.add_argument("--json", action="store_true", help="print a JSON list")
+    status.set_defaults(handler=_status)
+
+
+def _status(args: argparse.Namespace) -> int:
+    """Recent ticks from their run records; with --sync, new records reported to Dagster first
+    (through the sensor's code). Without --sync neither Dagster nor GE is imported."""
+    settings = StorageSettings.from_env()
+    if not (args.last.isdigit() and int(args.last) >= 1):
+        raise ConfigError(f"--last {args.last!r}: must be a whole number of at least 1")
+    from marketdata_assets import stores
+    from marketdata_assets.operations import run_records
+
+    store = stores.lake_store(settings)
+    if args.sync:
+        if not os.environ.get("DAGSTER_HOME"):
+            raise ConfigError(
+                "DAGSTER_HOME: must be set for --sync (the Dagster instance to report into)"
+            )
+        dagster_instance = instance()
+        assert dagster_instance is not None  # DAGSTER_HOME is set
+        from marketdata_assets.defs.sensors import sync
+
+        reported = read(lambda: sync(dagster_instance, store))
+        if reported is None:
+            return 1
+        plural = "" if reported == 1 else "s"
+        home = os.environ["DAGSTER_HOME"]
+        print(f"{reported} new run record{plural} reported to {home}", file=sys.stderr)
+    records = read(lambda: run_records.recent(store, int(args.last)))
+    if records is None:
+        return 1
+    if args.json:
+        print(json.dumps([run_records.status_row(r) for r in records]))
+    else:
+        print(run_records.status_table(records))
+    return 0
