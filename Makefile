@@ -17,11 +17,12 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install run dev serve browser screenshots test lint fmt bench clean
+.PHONY: help install run dev serve browser screenshots test test-fast lint fmt bench clean
 
 help:
 	@echo "make run    set up, run one tick of the stub pipeline locally, print the latest prices"
 	@echo "make test   set up, lint, type-check and run the tests"
+	@echo "make test-fast  the domain and graph tests only (no servers, subprocesses or browser)"
 	@echo "make serve  the dashboard on http://127.0.0.1:8000"
 	@echo "make dev    dagster dev -w workspace.yaml on http://127.0.0.1:3000"
 	@echo "make browser  install Debian's chromium for the browser tests (apt, when missing)"
@@ -75,6 +76,10 @@ fmt: install
 
 test: lint $(CHECKOV) browser
 	CHECKOV=$(CURDIR)/$(CHECKOV) $(BIN)/pytest
+
+# The inner loop: the domain and graph tiers (see the markers in pyproject.toml).
+test-fast: install
+	$(BIN)/pytest -m "domain or graph"
 
 bench: install
 	$(BIN)/python bench/gate.py

@@ -1,14 +1,76 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from marketdata_assets.settings import Settings
 
 TICK = datetime(2026, 11, 25, 14, 31, tzinfo=UTC)
+
+# Every test has exactly one tier (`make test-fast` runs domain and graph, `make test` all three).
+TIERS = ("domain", "graph", "system")
+
+
+def tier_problem(item: pytest.Item) -> str | None:
+    """Why `item` does not have exactly one tier marker, or None when it has."""
+    tiers = sorted({mark.name for mark in item.iter_markers() if mark.name in TIERS})
+    if len(tiers) == 1:
+        return None
+    if not tiers:
+        return "has no tier: mark it (or its module's pytestmark) domain, graph or system"
+    return f"has {len(tiers)} tiers ({', '.join(tiers)}): keep one"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    """A module or class with a test that has no tier, or two, fails to collect, naming it."""
+    report: Any = yield
+    if report.passed:
+        problems = {
+            f"{item.nodeid.split('[')[0]} {why}"
+            for item in report.result
+            if isinstance(item, pytest.Function) and (why := tier_problem(item))
+        }
+        if problems:
+            report.outcome, report.result = "failed", []
+            report.longrepr = "\n".join(sorted(problems))
+    return report  # type: ignore[no-any-return]
+
+
+@pytest.fixture(autouse=True)
+def tier_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A domain or graph test that starts a subprocess or listens on a socket (a server) fails,
+    and so does a domain test that first imports Dagster: they belong to a later tier."""
+    tier = next(m.name for m in request.node.iter_markers() if m.name in TIERS)
+    if tier == "system":
+        yield
+        return
+    seen: list[str] = []
+
+    def noting(what: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            seen.append(what)
+            return original(*args, **kwargs)
+
+        return call
+
+    spawn, listen = subprocess.Popen.__init__, socket.socket.listen
+    monkeypatch.setattr(subprocess.Popen, "__init__", noting("starts a subprocess", spawn))
+    monkeypatch.setattr(socket.socket, "listen", noting("listens on a socket", listen))
+    dagster_before = "dagster" in sys.modules
+    yield
+    if tier == "domain" and not dagster_before and "dagster" in sys.modules:
+        seen.append("imports Dagster")
+    if seen:
+        later = "system" if seen[0] != "imports Dagster" else "graph"
+        pytest.fail(f"{request.node.nodeid} is marked {tier} but {seen[0]}: mark it {later}")
 
 
 @pytest.fixture

@@ -67,6 +67,7 @@ def budget(tmp_path: Path) -> FileRequestBudget:
     return FileRequestBudget(tmp_path / "budget.json", "alphavantage", 25)
 
 
+@pytest.mark.domain
 def test_parser_maps_the_global_quote_onto_the_quote_fields() -> None:
     received = {"at": "2026-11-25T19:31:05.123Z"}
     assert parse(QUOTE, received) == {
@@ -84,6 +85,7 @@ def test_parser_maps_the_global_quote_onto_the_quote_fields() -> None:
     assert parse(DAILY_LIMIT, received) is None
 
 
+@pytest.mark.domain
 @pytest.mark.parametrize(
     ("trading_day", "received", "event_ts"),
     [
@@ -101,12 +103,14 @@ def test_event_ts_is_the_observation_time_capped_at_the_session_close(
     assert parse(body, {"at": received})["event_ts"] == event_ts  # type: ignore[index]
 
 
+@pytest.mark.domain
 def test_listings_outside_the_us_get_no_assumed_currency() -> None:
     at = {"at": "2026-11-25T19:31:05Z"}
     assert parse(QUOTE.replace('"IBM"', '"TSCO.LON"'), at)["currency"] is None  # type: ignore[index]
     assert parse(QUOTE.replace('"IBM"', '"BRK.B"'), at)["currency"] == "USD"  # type: ignore[index]
 
 
+@pytest.mark.domain
 @pytest.mark.parametrize(
     ("body", "kind", "says"),
     [
@@ -129,6 +133,7 @@ def test_http_200_error_bodies_become_typed_errors_that_are_not_retried(
     check_response(Answer(200, QUOTE))  # a quote passes
 
 
+@pytest.mark.system
 def test_clean_answers_land_verbatim_and_the_key_goes_only_on_the_wire(
     server: ProviderServer, budget: FileRequestBudget
 ) -> None:
@@ -147,6 +152,7 @@ def test_clean_answers_land_verbatim_and_the_key_goes_only_on_the_wire(
     assert budget.used(DAY) == 2
 
 
+@pytest.mark.system
 def test_a_body_echoing_the_key_lands_redacted_and_spends_the_day(
     server: ProviderServer, budget: FileRequestBudget
 ) -> None:
@@ -166,6 +172,7 @@ def test_a_body_echoing_the_key_lands_redacted_and_spends_the_day(
     assert len(server.requests) == sent
 
 
+@pytest.mark.system
 @pytest.mark.parametrize(
     ("reply", "kind", "tries"),
     [
@@ -195,6 +202,7 @@ def test_failures_are_typed_retried_only_when_it_can_help_and_every_try_is_count
     assert KEY.encode() not in payload
 
 
+@pytest.mark.system
 def test_a_tick_that_would_overrun_the_budget_is_refused_before_any_request(
     server: ProviderServer, tmp_path: Path
 ) -> None:
@@ -205,6 +213,7 @@ def test_a_tick_that_would_overrun_the_budget_is_refused_before_any_request(
     assert len(server.requests) == 3 and budget.used(DAY) == 3
 
 
+@pytest.mark.system
 def test_retries_stop_when_the_budget_has_no_request_left(
     server: ProviderServer, tmp_path: Path
 ) -> None:
@@ -215,6 +224,7 @@ def test_retries_stop_when_the_budget_has_no_request_left(
     assert lines["IBM"]["fetch"]["attempts"] == 1 and len(server.requests) == 2
 
 
+@pytest.mark.system
 def test_the_key_never_reaches_logs_the_lake_errors_or_the_run_record(
     server: ProviderServer, settings, caplog: pytest.LogCaptureFixture, capsys
 ) -> None:
@@ -244,6 +254,7 @@ def test_the_key_never_reaches_logs_the_lake_errors_or_the_run_record(
     assert KEY not in str(failed.value)
 
 
+@pytest.mark.system
 def test_a_tick_over_the_budget_fails_with_the_reason_and_writes_nothing(
     server: ProviderServer, settings
 ) -> None:
@@ -260,6 +271,7 @@ def test_a_tick_over_the_budget_fails_with_the_reason_and_writes_nothing(
     assert len(server.requests) == 2
 
 
+@pytest.mark.domain
 def test_the_key_comes_from_the_environment_or_an_ssm_secure_string(aws_credentials) -> None:
     import boto3
     from moto import mock_aws
@@ -280,6 +292,7 @@ def test_the_key_comes_from_the_environment_or_an_ssm_secure_string(aws_credenti
             api_key("/marketdata/missing", {})
 
 
+@pytest.mark.graph
 def test_the_cli_refuses_alphavantage_without_a_key_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
@@ -294,6 +307,7 @@ def test_the_cli_refuses_alphavantage_without_a_key_in_one_line(
     assert not (tmp_path / "data").exists()
 
 
+@pytest.mark.system
 def test_on_aws_the_key_comes_from_ssm_and_the_budget_from_dynamodb(
     server: ProviderServer,
     aws_settings,
@@ -327,6 +341,7 @@ def test_on_aws_the_key_comes_from_ssm_and_the_budget_from_dynamodb(
         run_tick(settings, TICK.replace(minute=32))
 
 
+@pytest.mark.domain
 def test_settings_read_the_budget_and_the_key_parameter() -> None:
     from marketdata_assets.settings import Settings
 
@@ -349,6 +364,7 @@ def test_settings_read_the_budget_and_the_key_parameter() -> None:
             Settings.from_env({"MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET": bad})
 
 
+@pytest.mark.system
 def test_the_deadline_holds_and_every_symbol_is_still_accounted_for(
     server: ProviderServer, budget: FileRequestBudget
 ) -> None:
@@ -377,6 +393,7 @@ class _FailingRetries(FileRequestBudget):
         raise BudgetError("request budget 'x': the store is down")
 
 
+@pytest.mark.system
 def test_a_budget_store_failure_after_the_requests_loses_no_answer(
     server: ProviderServer, tmp_path: Path
 ) -> None:
@@ -401,12 +418,14 @@ def live_tick(server: ProviderServer, session_days_ahead: int = 0) -> datetime:
     return tick
 
 
+@pytest.mark.system
 def test_a_live_tick_validates_the_quotes_it_observes(server: ProviderServer, settings) -> None:
     settings = settings.with_overrides(provider="alphavantage", symbols=("IBM", "MSFT"))
     summary = run_tick(settings, live_tick(server))
     assert (summary.validated, summary.latest_updated, summary.quarantined) == (2, 2, 0)
 
 
+@pytest.mark.system
 def test_a_tick_for_a_past_minute_quarantines_live_quotes_as_from_the_future(
     server: ProviderServer, settings
 ) -> None:
@@ -457,6 +476,7 @@ def _stored_strings(folder: Path) -> Iterator[tuple[Path, str]]:
                 yield from ((path, string) for string in _strings(value))
 
 
+@pytest.mark.system
 def test_the_key_echoed_in_any_spelling_is_in_no_decoded_cell_or_line(
     server: ProviderServer, settings
 ) -> None:
@@ -486,6 +506,7 @@ def test_the_key_echoed_in_any_spelling_is_in_no_decoded_cell_or_line(
     assert all(line["fetch"].get("redacted") for s, line in envelopes(raw).items() if s != "IBM")
 
 
+@pytest.mark.system
 @pytest.mark.parametrize(
     "body",
     [

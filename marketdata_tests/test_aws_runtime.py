@@ -28,6 +28,7 @@ def lake_state(settings: Settings) -> dict[str, object]:
     return {key: lake.get(key) for dataset in MINUTE_DATASETS for key in lake.keys(f"{dataset}/")}
 
 
+@pytest.mark.graph
 def test_a_tick_on_the_aws_profile_writes_the_same_keys_to_s3_and_rows_to_dynamodb(
     aws_settings, tick
 ) -> None:
@@ -40,6 +41,7 @@ def test_a_tick_on_the_aws_profile_writes_the_same_keys_to_s3_and_rows_to_dynamo
     assert set(item["Item"]) == {"symbol", "price", "currency", "event_ts", "tick", "updated_at"}
 
 
+@pytest.mark.domain
 def test_aws_profile_needs_bucket_and_table_named_by_their_variables() -> None:
     with pytest.raises(ConfigError, match=r"^MARKETDATA_BUCKET: must be set when"):
         Settings.from_env({"MARKETDATA_PROFILE": "aws", "MARKETDATA_TABLE": "t"})
@@ -47,6 +49,7 @@ def test_aws_profile_needs_bucket_and_table_named_by_their_variables() -> None:
         Settings.from_env({"MARKETDATA_PROFILE": "aws", "MARKETDATA_BUCKET": "b"})
 
 
+@pytest.mark.graph
 def test_s3_errors_name_the_operation_and_the_key(aws_settings, tick) -> None:
     store = S3ObjectStore(client("s3"), "no-such-bucket")
     with pytest.raises(LakeError, match=r"^S3 PutObject s3://no-such-bucket/raw/x failed: NoSuch"):
@@ -61,12 +64,14 @@ def test_s3_errors_name_the_operation_and_the_key(aws_settings, tick) -> None:
         run_tick(missing, tick)
 
 
+@pytest.mark.domain
 def test_dynamodb_errors_name_the_operation_and_the_table(aws_settings, tick) -> None:
     store = DynamoLatestPriceStore(client("dynamodb"), "no-such-table")
     with pytest.raises(StoreError, match=r"^DynamoDB UpdateItem no-such-table symbol='A' failed"):
         store.upsert([LatestPrice("A", 1.0, "USD", tick, tick)])
 
 
+@pytest.mark.graph
 def test_throttled_writes_are_retried_until_they_succeed(aws_settings, tick) -> None:
     dynamodb = client("dynamodb")
     throttled = []
@@ -102,6 +107,7 @@ class _Raw:
         return self.body
 
 
+@pytest.mark.graph
 def test_a_tick_killed_half_way_and_rerun_leaves_the_state_of_one_clean_run(
     aws_settings, tick, monkeypatch
 ) -> None:
@@ -132,6 +138,7 @@ def test_a_tick_killed_half_way_and_rerun_leaves_the_state_of_one_clean_run(
     assert latest_store(settings).all() == latest_store(clean).all()
 
 
+@pytest.mark.domain
 def test_scheduled_tick_reads_scheduler_and_classic_events() -> None:
     scheduler = {"scheduled_time": "2026-11-25T14:31:00Z"}
     classic = {
@@ -169,6 +176,7 @@ def lambda_env(aws_settings, monkeypatch, tmp_path) -> Path:
     return home
 
 
+@pytest.mark.graph
 def test_handler_skips_closed_market_minutes_leaving_only_their_run_records(lambda_env) -> None:
     closed = ("2025-11-27T15:00:00Z", "2025-11-28T18:00:00Z", "2026-11-25T14:29:00Z")
     for moment in closed:
@@ -185,6 +193,7 @@ def test_handler_skips_closed_market_minutes_leaving_only_their_run_records(lamb
     }
 
 
+@pytest.mark.graph
 def test_a_redelivered_event_of_a_succeeded_tick_is_skipped_and_keeps_the_first_record(
     lambda_env, capsys
 ) -> None:
@@ -211,12 +220,14 @@ def test_a_redelivered_event_of_a_succeeded_tick_is_skipped_and_keeps_the_first_
     assert list(lambda_env.iterdir()) == []  # nothing written to HOME (read-only on Lambda)
 
 
+@pytest.mark.graph
 def test_handler_ticks_when_always_open_is_set(lambda_env, monkeypatch) -> None:
     monkeypatch.setenv("MARKETDATA_ALWAYS_OPEN", "1")
     result = handler({"scheduled_time": "2025-11-29T03:00:00Z"}, None)
     assert result["tick"] == "2025-11-29T03:00Z" and result["validated"] == 10
 
 
+@pytest.mark.graph
 def test_handler_failure_raises_so_the_event_reaches_the_dead_letter_queue(
     lambda_env, monkeypatch
 ) -> None:
@@ -225,6 +236,7 @@ def test_handler_failure_raises_so_the_event_reaches_the_dead_letter_queue(
         handler({"time": "2026-11-25T14:31:00Z"}, None)
 
 
+@pytest.mark.graph
 def test_cli_reads_the_aws_profile(lambda_env, tick, capsys) -> None:
     from marketdata_assets.cli import main
 
@@ -234,6 +246,7 @@ def test_cli_reads_the_aws_profile(lambda_env, tick, capsys) -> None:
     assert len(json.loads(capsys.readouterr().out)) == 10
 
 
+@pytest.mark.graph
 def test_older_tick_never_overwrites_newer_in_dynamodb(aws_settings, tick) -> None:
     later = tick + timedelta(minutes=3)
     run_tick(aws_settings, later)
@@ -241,6 +254,7 @@ def test_older_tick_never_overwrites_newer_in_dynamodb(aws_settings, tick) -> No
     assert {r.tick for r in latest_store(aws_settings).all()} == {later}
 
 
+@pytest.mark.graph
 def test_replaying_a_landed_s3_raw_object_gives_the_same_result(aws_settings, tick) -> None:
     landed = aws_settings.with_overrides(fault_rate=0.4)
     first = run_tick(landed, tick)
@@ -260,6 +274,7 @@ def test_replaying_a_landed_s3_raw_object_gives_the_same_result(aws_settings, ti
     assert lake_state(replay) == lake_state(landed)  # the same keys and bytes, another bucket
 
 
+@pytest.mark.graph
 def test_replay_of_a_missing_s3_object_names_the_uri(aws_settings, tick) -> None:
     replay = aws_settings.with_overrides(provider="replay", source="s3://lake/raw/nothing.jsonl")
     with pytest.raises(TickFailed, match=r"--source 's3://lake/raw/nothing.jsonl': S3 GetObject"):

@@ -13,6 +13,8 @@ from marketdata_assets.history.gate import BAR_REASONS, gate_bars
 from marketdata_assets.market.records import BAR_CANDIDATE_SCHEMA, BAR_SCHEMA
 from marketdata_assets.market.symbols import SYMBOL_PATTERN
 
+pytestmark = pytest.mark.domain
+
 WEDNESDAY = date(2026, 11, 25)  # a full session: 14:30-21:00 UTC (09:30-16:00 EST)
 BLACK_FRIDAY = date(2026, 11, 27)  # an early close: 14:30-18:00 UTC (09:30-13:00 EST)
 TUESDAY = date(2026, 11, 24)

@@ -23,6 +23,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.graph
 def test_tick_json_prints_exactly_one_summary_object(data_dir, capsys) -> None:
     code, out, _ = run(
         capsys, "tick", "--at", "2026-11-25T14:31Z", "--symbols", "aapl,ko", "--json"
@@ -46,6 +47,7 @@ def test_tick_json_prints_exactly_one_summary_object(data_dir, capsys) -> None:
     )
 
 
+@pytest.mark.graph
 def test_quarantine_lists_original_records_and_reasons(data_dir, capsys) -> None:
     args = ("tick", "--at", "2026-11-25T14:31Z", "--fault-rate", "1", "--json")
     code, out, _ = run(capsys, *args)
@@ -61,6 +63,7 @@ def test_quarantine_lists_original_records_and_reasons(data_dir, capsys) -> None
     assert json.loads(run(capsys, "quarantine", "--tick", "2026-11-25T14:32Z", "--json")[1]) == []
 
 
+@pytest.mark.graph
 def test_human_output_shows_the_summary_and_the_table(data_dir, capsys) -> None:
     code, out, _ = run(capsys, "tick", "--at", "2026-11-25T14:31Z")
     assert code == 0
@@ -70,6 +73,7 @@ def test_human_output_shows_the_summary_and_the_table(data_dir, capsys) -> None:
     assert len(out.splitlines()) == 11
 
 
+@pytest.mark.graph
 def test_rerun_summary_counts_the_prices_the_table_already_held(data_dir, capsys) -> None:
     args = ("tick", "--at", "2026-11-25T14:31Z", "--symbols", "AAPL,KO")
     assert run(capsys, *args)[0] == 0
@@ -83,12 +87,14 @@ def test_rerun_summary_counts_the_prices_the_table_already_held(data_dir, capsys
     assert (summary["latest_updated"], summary["latest_stale"]) == (0, 2)
 
 
+@pytest.mark.graph
 def test_human_output_counts_quarantined_rows_by_reason(data_dir, capsys) -> None:
     code, out, _ = run(capsys, "tick", "--at", "2026-11-25T14:31Z", "--fault-rate", "0.5")
     assert code == 0
     assert "quarantined by reason: " in out and "price_invalid" in out
 
 
+@pytest.mark.system
 def test_starting_the_cli_or_loading_definitions_does_not_import_great_expectations() -> None:
     code = (
         "import sys, marketdata_assets.cli, marketdata_assets.definitions;"
@@ -97,6 +103,7 @@ def test_starting_the_cli_or_loading_definitions_does_not_import_great_expectati
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
+@pytest.mark.graph
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -123,6 +130,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(
     assert not data_dir.exists()
 
 
+@pytest.mark.graph
 def test_unwritable_data_dir_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
@@ -133,6 +141,7 @@ def test_unwritable_data_dir_is_refused_before_anything_runs(tmp_path, monkeypat
     assert blocker.read_text() == "not a folder"
 
 
+@pytest.mark.graph
 def test_missing_dagster_home_is_a_clear_error(data_dir, capsys, monkeypatch) -> None:
     monkeypatch.setenv("DAGSTER_HOME", str(data_dir.parent / "no-home"))
     code, _, err = run(capsys, "tick", "--at", "2026-11-25T14:31Z")
@@ -141,6 +150,7 @@ def test_missing_dagster_home_is_a_clear_error(data_dir, capsys, monkeypatch) ->
     assert err == f"marketdata: error: DAGSTER_HOME '{home}': not a folder; create it or unset it\n"
 
 
+@pytest.mark.system
 def test_console_script_is_installed_and_fails_cleanly(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("marketdata")
     env = {**os.environ, "MARKETDATA_DATA_DIR": str(tmp_path / "data")}

@@ -18,7 +18,8 @@ import pytest
 
 from marketdata_tests.conftest import free_port
 
-pytestmark = pytest.mark.slow  # real servers, subprocesses or Terraform
+pytestmark = pytest.mark.system
+
 
 # Runs the CLI in-process in a fresh interpreter, then reports which heavy packages it imported.
 PROBE = """

@@ -40,11 +40,13 @@ def persistent(tmp_path: Path) -> Iterator[DagsterInstance]:
         yield instance
 
 
+@pytest.mark.graph
 def test_the_workspace_origin_is_the_one_dagster_reads_from_workspace_yaml() -> None:
     (location,) = location_origins_from_yaml_paths([str(ROOT / "workspace.yaml")])
     assert workspace_job_origin("tick_job").repository_origin.code_location_origin == location
 
 
+@pytest.mark.graph
 def test_a_tick_on_a_persistent_instance_is_a_run_of_the_workspace_tick_job(
     persistent: DagsterInstance, settings: Settings, tick, tmp_path: Path
 ) -> None:
@@ -65,6 +67,7 @@ def test_a_tick_on_a_persistent_instance_is_a_run_of_the_workspace_tick_job(
     assert summary == run_tick(Settings(data_dir=tmp_path / "ephemeral"), tick)
 
 
+@pytest.mark.graph
 def test_a_failed_tick_on_a_persistent_instance_names_its_failure(
     persistent: DagsterInstance, settings: Settings, tick, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -79,6 +82,7 @@ def test_a_failed_tick_on_a_persistent_instance_names_its_failure(
     assert run.remote_job_origin == workspace_job_origin("tick_job")
 
 
+@pytest.mark.graph
 def test_an_ephemeral_instance_runs_the_tick_with_no_workspace_origin(settings, tick) -> None:
     # The Lambda's path: nothing reads this instance, so its run claims no code location.
     with DagsterInstance.ephemeral(settings={"telemetry": {"enabled": False}}) as instance:
@@ -168,7 +172,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
         yield Ui(url, cli_run.run_id, data_dir)
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_a_cli_tick_is_listed_in_tick_jobs_runs_tab(ui: Ui) -> None:
     (repository,) = _graphql(ui, REPOSITORY)["repositoriesOrError"]["nodes"]
     label = f"{repository['name']}@{repository['location']['name']}"
@@ -185,7 +189,7 @@ def test_a_cli_tick_is_listed_in_tick_jobs_runs_tab(ui: Ui) -> None:
     }
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_re_executing_a_cli_tick_from_the_ui_reruns_the_same_tick(ui: Ui) -> None:
     launched = _graphql(ui, REEXECUTE, runId=ui.cli_run_id)["launchPipelineReexecution"]
     assert launched["__typename"] == "LaunchRunSuccess", launched

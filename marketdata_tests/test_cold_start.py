@@ -70,7 +70,7 @@ def slow_yahoo() -> Iterator[TimedProviderServer]:
         yield server
 
 
-@pytest.mark.slow  # a fresh interpreter: the imports must really happen
+@pytest.mark.system
 def test_a_cold_handler_fetches_while_it_imports_dagster_and_ge(
     slow_yahoo: TimedProviderServer, tmp_path: Path
 ) -> None:
@@ -106,6 +106,7 @@ def test_a_cold_handler_fetches_while_it_imports_dagster_and_ge(
     assert all(line["fetch"]["status"] == 200 for line in lines.values())
 
 
+@pytest.mark.graph
 def test_the_prefetched_tick_lands_the_objects_a_run_fetching_itself_lands(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -120,6 +121,7 @@ def test_the_prefetched_tick_lands_the_objects_a_run_fetching_itself_lands(
         assert _object(tmp_path / "lambda", dataset) == _object(tmp_path / "cli", dataset)
 
 
+@pytest.mark.graph
 def test_a_prefetch_that_raised_fails_the_tick_as_the_fetch_would(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,6 +143,7 @@ def test_a_prefetch_that_raised_fails_the_tick_as_the_fetch_would(
     assert record["outcome"] == "failed" and record["cause"] in str(itself.value)
 
 
+@pytest.mark.domain
 def test_one_boto3_client_per_service_until_the_aws_environment_changes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -10,6 +10,8 @@ from marketdata_assets.tick.contracts import curated_violations, dtype_violation
 from marketdata_assets.tick.curation import CURATED_SCHEMA, curate, flat_quote, split_lines
 from marketdata_tests.conftest import good, line
 
+pytestmark = pytest.mark.domain
+
 PAYLOADS = Path(__file__).with_name("payloads")
 QUOTE_FIELDS = {field.name for field in dataclasses.fields(Quote)}
 

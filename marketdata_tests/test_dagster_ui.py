@@ -20,7 +20,8 @@ from playwright.sync_api import Browser, Page, expect
 from marketdata_tests.browser import PageWatch, chromium
 from marketdata_tests.dagster_server import dagster_webserver
 
-pytestmark = pytest.mark.slow  # a real webserver and a browser
+pytestmark = pytest.mark.system
+
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "marketdata_tests" / "screenshots" / "dagster_asset_graph.png"

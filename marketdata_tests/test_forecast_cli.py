@@ -66,6 +66,7 @@ def stub_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.domain
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -89,11 +90,12 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     assert not (tmp_path / "data").exists()
 
 
+@pytest.mark.domain
 def test_the_command_offers_exactly_the_forecasting_horizons() -> None:
     assert list(FORECAST_HORIZONS) == list(HORIZONS)
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_bad_input_is_refused_before_pandas_or_any_model_library_is_imported(
     tmp_path: Path,
 ) -> None:
@@ -118,6 +120,7 @@ def run(argv: list[str]) -> str:
     return out.getvalue()
 
 
+@pytest.mark.graph
 def test_on_a_random_walk_naive_is_served_with_every_model_s_skill(
     stub_lake: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,6 +144,7 @@ def test_on_a_random_walk_naive_is_served_with_every_model_s_skill(
         assert 0 < row["dm_pvalue"] <= 1 and row["mae"] > 0 and 0 <= row["coverage"] <= 1
 
 
+@pytest.mark.graph
 def test_the_table_says_in_words_first_whether_a_model_beats_naive(
     stub_lake: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -153,6 +157,7 @@ def test_the_table_says_in_words_first_whether_a_model_beats_naive(
     assert [row.split()[0] for row in rows] == list(MODELS)
 
 
+@pytest.mark.domain
 def test_a_model_that_beats_naive_is_named_with_its_skill_and_p_value() -> None:
     skill = [
         dict.fromkeys(SKILL_FIELDS, 0.5) | {"model": "naive", "relative_mae": 1.0},
@@ -180,6 +185,7 @@ def test_a_model_that_beats_naive_is_named_with_its_skill_and_p_value() -> None:
     )
 
 
+@pytest.mark.graph
 @pytest.mark.parametrize("held", [0, 3])
 def test_too_little_history_is_one_line_naming_the_backfill_exit_1(
     tmp_path: Path,
@@ -207,7 +213,7 @@ def test_too_little_history_is_one_line_naming_the_backfill_exit_1(
     assert err.endswith(" --symbols AAPL` first\n"), err
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_a_forecast_imports_neither_dagster_nor_great_expectations(stub_lake: Path) -> None:
     code, out, err, imported = probe(stub_lake, "forecast", "AAPL", "--horizon", "1m")
     assert code == 0 and err == ""

@@ -37,6 +37,8 @@ from marketdata_assets.market.calendar import session_bounds, session_minutes, s
 from marketdata_assets.market.records import BAR_SCHEMA
 from marketdata_assets.settings import Settings
 
+pytestmark = pytest.mark.domain
+
 FIRST = date(2026, 9, 1)
 Returns = Callable[[np.random.Generator, int], np.ndarray]
 

@@ -14,6 +14,8 @@ from marketdata_assets.latest import LatestPrice
 from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.settings import Settings
 
+pytestmark = pytest.mark.graph
+
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)

@@ -15,6 +15,8 @@ from marketdata_assets.market.symbols import SYMBOL_PATTERN
 from marketdata_assets.tick.curation import curate, split_lines
 from marketdata_tests.conftest import TICK, good, line
 
+pytestmark = pytest.mark.domain
+
 
 def route(lines: list[str], reference: dict[str, float] | None = None) -> list[list[str]]:
     curated = curate("".join(text + "\n" for text in lines).encode(), TICK)

@@ -22,6 +22,8 @@ from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store
 from marketdata_assets.tick.contracts import VALIDATED_SCHEMA
 
+pytestmark = pytest.mark.graph
+
 # Thanksgiving 2025 and its early close (a week of the past: backfills run on ended sessions).
 THANKSGIVING_WEEK = (date(2025, 11, 24), date(2025, 12, 1))
 EARLY_CLOSE = date(2025, 11, 28)

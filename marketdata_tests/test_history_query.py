@@ -238,6 +238,7 @@ def new_york_times(rows: list[dict[str, object]]) -> list[str]:
     return [f"{t:%Y-%m-%d %H:%M}" for t in starts]
 
 
+@pytest.mark.domain
 @pytest.mark.parametrize(("interval", "minutes"), [("1m", 1), ("5m", 5), ("15m", 15), ("1h", 60)])
 def test_intraday_bars_equal_a_pandas_regrouping_on_new_york_buckets(
     local, capsys, interval: str, minutes: int
@@ -251,6 +252,7 @@ def test_intraday_bars_equal_a_pandas_regrouping_on_new_york_buckets(
     assert {r["symbol"] for r in got} == {"AAPL"}
 
 
+@pytest.mark.domain
 def test_without_a_symbol_every_symbol_is_read_in_symbol_order(lake) -> None:
     root, minutes = lake
     got = bars(StorageSettings(data_dir=root), None, "5m")
@@ -260,6 +262,7 @@ def test_without_a_symbol_every_symbol_is_read_in_symbol_order(lake) -> None:
     assert bars_table(replace(got, rows=[])).startswith("no history in 2026-11-27..2026-11-27: ")
 
 
+@pytest.mark.domain
 def test_hourly_bars_start_at_half_past_and_the_early_close_ends_at_one(local, capsys) -> None:
     regular = read_json(
         capsys, "bars", "MSFT", "--interval", "1h", "--from", "2026-11-23", "--to", "2026-11-23"
@@ -280,6 +283,7 @@ def test_hourly_bars_start_at_half_past_and_the_early_close_ends_at_one(local, c
     assert early[-1]["volume"] == last_bar.volume.sum()
 
 
+@pytest.mark.domain
 def test_a_session_missing_minutes_still_aligns_to_the_open_and_has_no_empty_bins(
     local, capsys
 ) -> None:
@@ -295,6 +299,7 @@ def test_a_session_missing_minutes_still_aligns_to_the_open_and_has_no_empty_bin
     assert all(r["volume"] is not None and r["open"] is not None for r in five)
 
 
+@pytest.mark.domain
 def test_vwap_is_the_typical_price_of_a_minute_and_null_without_volume(local, capsys) -> None:
     day = ["--from", f"{QUIET}", "--to", f"{QUIET}"]
     minutes = read_json(capsys, "bars", "AAPL", *day)
@@ -310,6 +315,7 @@ def test_vwap_is_the_typical_price_of_a_minute_and_null_without_volume(local, ca
     assert [r["vwap"] for r in five if new_york_times([r])[0].endswith("10:00")] == [None]
 
 
+@pytest.mark.domain
 def test_daily_bars_start_at_the_first_minute_or_at_the_open_without_minutes(local, capsys) -> None:
     daily = read_json(
         capsys, "bars", "AAPL", "--interval", "1d", "--from", "2026-11-20", "--to", "2026-11-27"
@@ -332,6 +338,7 @@ def test_daily_bars_start_at_the_first_minute_or_at_the_open_without_minutes(loc
     assert new_york_times(daily[2:3]) == ["2026-11-24 09:37"]
 
 
+@pytest.mark.domain
 def test_json_rows_keep_the_documented_keys_in_order_and_null_for_nan(local, capsys) -> None:
     span = ["--from", "2026-11-20", "--to", "2026-11-27"]
     for interval in ("1m", "1h", "1d"):
@@ -349,6 +356,7 @@ def test_json_rows_keep_the_documented_keys_in_order_and_null_for_nan(local, cap
     assert [r["session"] for r in msft] == list(map(str, SESSIONS))  # no daily-only MSFT row
 
 
+@pytest.mark.domain
 def test_a_nan_stored_by_any_writer_reads_as_null(tmp_path: Path) -> None:
     day = SESSIONS[0]
     table = pa.Table.from_pandas(analytics_rows(daily_rows(session_frame(day), day)))
@@ -363,6 +371,7 @@ def test_a_nan_stored_by_any_writer_reads_as_null(tmp_path: Path) -> None:
     json.dumps(rows, allow_nan=False)
 
 
+@pytest.mark.domain
 def test_from_and_to_select_sessions_and_default_to_the_latest_held(local, capsys) -> None:
     two = read_json(
         capsys, "bars", "AAPL", "--interval", "1h", "--from", "2026-11-24", "--to", "2026-11-26"
@@ -385,6 +394,7 @@ def test_from_and_to_select_sessions_and_default_to_the_latest_held(local, capsy
     ]
 
 
+@pytest.mark.domain
 def test_text_tables_show_new_york_times_with_the_zone(local, capsys) -> None:
     code, out, _ = run(capsys, "bars", "AAPL", "--interval", "1h", "--to", "2026-11-27")
     lines = out.splitlines()
@@ -408,6 +418,7 @@ def test_text_tables_show_new_york_times_with_the_zone(local, capsys) -> None:
     assert re.search(r" [+-]\d+\.\d\d%", second)
 
 
+@pytest.mark.domain
 @pytest.mark.parametrize("command", [["bars", "ZZZZ", "--interval", "5m"], ["analytics", "ZZZZ"]])
 def test_an_empty_result_is_a_hint_or_an_empty_list(local, capsys, command: list[str]) -> None:
     span = ["--from", "2026-11-02", "--to", "2026-11-25"]
@@ -422,6 +433,7 @@ def test_an_empty_result_is_a_hint_or_an_empty_list(local, capsys, command: list
     assert code == 0 and out.startswith("no history for AAPL in 2026-11-02..2026-11-19: run `")
 
 
+@pytest.mark.domain
 def test_an_empty_lake_names_a_range_to_backfill(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.delenv("MARKETDATA_PROFILE", raising=False)
     monkeypatch.setenv("MARKETDATA_DATA_DIR", str(tmp_path / "none"))
@@ -430,6 +442,7 @@ def test_an_empty_lake_names_a_range_to_backfill(tmp_path: Path, monkeypatch, ca
     assert not (tmp_path / "none").exists()
 
 
+@pytest.mark.domain
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -466,11 +479,13 @@ def test_bad_input_is_one_line_naming_the_input_and_the_rule_exit_2(
     assert err.startswith(f"marketdata: error: {message}") and err.count("\n") == 1, err
 
 
+@pytest.mark.domain
 def test_the_read_api_refuses_an_unknown_interval(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"^interval '90s': must be one of 1m, 5m, 15m, 1h, 1d$"):
         bars(StorageSettings(data_dir=tmp_path), "AAPL", "90s")
 
 
+@pytest.mark.domain
 @settings(max_examples=25, deadline=None)
 @given(
     day=st.sampled_from(SESSIONS),
@@ -503,7 +518,7 @@ def moto_env(endpoint: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_the_aws_profile_reads_the_same_rows_from_s3(
     lake, local, moto_server: str, monkeypatch, capsys
 ) -> None:
@@ -556,7 +571,7 @@ def probe(root: Path, *args: str) -> tuple[int, list[str], list[str]]:
     return result["code"], result["imported"], printed
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_reads_import_neither_dagster_nor_great_expectations(lake) -> None:
     root, _ = lake
     code, imported, printed = probe(root, "bars", "AAPL", "--interval", "1h", "--json")

@@ -61,6 +61,7 @@ def utc(text: str) -> pd.Timestamp:
 # --- Yahoo chart bodies ------------------------------------------------------------------------
 
 
+@pytest.mark.domain
 def test_recorded_yahoo_minute_bars_parse_to_the_bodys_numbers_and_instants() -> None:
     chart = json.loads(CHART)["chart"]["result"][0]
     quote = chart["indicators"]["quote"][0]
@@ -84,6 +85,7 @@ def test_recorded_yahoo_minute_bars_parse_to_the_bodys_numbers_and_instants() ->
     assert json.loads(row_text(raw, 0, 1)) == second
 
 
+@pytest.mark.domain
 def test_a_yahoo_minute_with_every_field_null_is_no_bar_but_a_partial_one_is_a_candidate() -> None:
     body = json.loads(CHART)
     result = body["chart"]["result"][0]
@@ -97,6 +99,7 @@ def test_a_yahoo_minute_with_every_field_null_is_no_bar_but_a_partial_one_is_a_c
     assert np.isnan(bars["close"].iloc[2]) and bars["open"].iloc[2] == 230.0
 
 
+@pytest.mark.domain
 def test_an_old_yahoo_session_is_a_daily_bar_with_a_note() -> None:
     body = CHART.replace('"dataGranularity": "1m"', '"dataGranularity": "1d"')
     raw = payload([envelope("yahoo", "AAPL", WEDNESDAY, body)])
@@ -110,6 +113,7 @@ def test_an_old_yahoo_session_is_a_daily_bar_with_a_note() -> None:
 # --- Alpha Vantage series bodies ---------------------------------------------------------------
 
 
+@pytest.mark.domain
 def test_alphavantage_month_gives_each_session_its_bars_in_utc_across_the_dst_change() -> None:
     series = json.loads(AV_MONTH)["Time Series (1min)"]
     for session, open_utc in [(FRIDAY_EST, "2026-03-06T14:30Z"), (MONDAY_EDT, "2026-03-09T13:30Z")]:
@@ -131,6 +135,7 @@ def test_alphavantage_month_gives_each_session_its_bars_in_utc_across_the_dst_ch
         assert json.loads(row_text(raw, 0, first)) == {keys[0]: series[keys[0]]}
 
 
+@pytest.mark.domain
 def test_every_row_of_a_month_body_is_a_candidate_of_exactly_one_session() -> None:
     month = json.loads(AV_MONTH)
     series = month["Time Series (1min)"]
@@ -147,6 +152,7 @@ def test_every_row_of_a_month_body_is_a_candidate_of_exactly_one_session() -> No
     assert utc("2026-03-07T15:00Z") in first["start"].tolist()
 
 
+@pytest.mark.domain
 def test_alphavantage_daily_body_gives_the_sessions_daily_bar_from_its_open() -> None:
     raw = payload([envelope("alphavantage", "IBM", MONDAY_EDT, AV_DAILY)])
     parsed = parse_history(raw, MONDAY_EDT)
@@ -158,6 +164,7 @@ def test_alphavantage_daily_body_gives_the_sessions_daily_bar_from_its_open() ->
     assert "daily bar only" in parsed.notes[0]
 
 
+@pytest.mark.domain
 @pytest.mark.parametrize(
     ("body", "kind"),
     [
@@ -181,6 +188,7 @@ def stub_bars(session: date, symbols: list[str], seed: int = 7) -> pd.DataFrame:
     return parse_history(source.fetch(session, symbols), session).candidates
 
 
+@pytest.mark.domain
 def test_the_stub_is_deterministic_per_seed_and_symbol() -> None:
     stub = make_history_source("stub", seed=7)
     both = stub.fetch(WEDNESDAY, ["MSFT", "AAPL"])
@@ -192,6 +200,7 @@ def test_the_stub_is_deterministic_per_seed_and_symbol() -> None:
     assert stub.fetch(date(2026, 11, 24), ["AAPL"]) != alone
 
 
+@pytest.mark.domain
 @pytest.mark.parametrize("session", [WEDNESDAY, BLACK_FRIDAY])
 def test_the_stub_has_a_bar_for_every_session_minute(session: date) -> None:
     bars = stub_bars(session, ["AAPL", "ZZZ"])
@@ -201,6 +210,7 @@ def test_the_stub_has_a_bar_for_every_session_minute(session: date) -> None:
     assert len(minutes) == (210 if session == BLACK_FRIDAY else 390)
 
 
+@pytest.mark.domain
 @settings(max_examples=25, deadline=None)
 @given(
     session=st.sampled_from(sessions_in(date(2010, 1, 4), date(2026, 12, 31))),
@@ -219,6 +229,7 @@ def test_stub_bars_are_consistent_cents_and_whole_shares(
     assert (v >= 1).all() and np.array_equal(v, np.floor(v))
 
 
+@pytest.mark.domain
 def test_stub_volume_is_high_at_the_open_and_the_close() -> None:
     symbols = [f"S{i}" for i in range(20)]
     bars = stub_bars(WEDNESDAY, symbols)
@@ -228,6 +239,7 @@ def test_stub_volume_is_high_at_the_open_and_the_close() -> None:
     assert edges > 2 * midday
 
 
+@pytest.mark.domain
 def test_stub_sessions_continue_from_the_previous_close_with_a_small_gap() -> None:
     sessions = sessions_in(date(2026, 11, 2), date(2026, 11, 30))
     symbols = ["AAPL", "KO", "QQQ"]
@@ -240,6 +252,7 @@ def test_stub_sessions_continue_from_the_previous_close_with_a_small_gap() -> No
     assert np.std(np.diff(np.log(closes), axis=0)) > 0.003  # it moves from day to day
 
 
+@pytest.mark.domain
 def test_sources_refuse_a_day_that_is_no_session() -> None:
     with pytest.raises(HistoryError, match="2026-11-26: not an NYSE session"):
         make_history_source("stub").fetch(date(2026, 11, 26), ["AAPL"])
@@ -252,6 +265,7 @@ def file_candidates(source: FileHistory, session: date) -> pd.DataFrame:
     return parse_history(source.fetch(session, source.symbols() or []), session).candidates
 
 
+@pytest.mark.domain
 def test_a_csv_and_the_same_rows_in_parquet_give_the_same_candidates(tmp_path: Path) -> None:
     frame = pd.read_csv(CSV, dtype=str, keep_default_na=False)
     shaped = frame["ts"].str.contains(r"[+-]\d\d:\d\d$|Z$")
@@ -269,6 +283,7 @@ def test_a_csv_and_the_same_rows_in_parquet_give_the_same_candidates(tmp_path: P
         assert len(from_csv) and (from_csv["source"] == "file").all()
 
 
+@pytest.mark.domain
 def test_file_rows_are_candidates_each_with_its_exact_line() -> None:
     source = FileHistory(str(CSV))  # the first session defaults to the file's earliest: 11-24
     lines = [line for line in CSV.read_text().splitlines()[1:] if line]
@@ -288,6 +303,7 @@ def test_file_rows_are_candidates_each_with_its_exact_line() -> None:
     assert session == WEDNESDAY and np.isnan(row["high"]) and pd.isna(row["problem"])
 
 
+@pytest.mark.domain
 def test_fetch_restricts_a_file_to_the_symbols_asked_for() -> None:
     source = FileHistory(str(CSV))
     raw = source.fetch(WEDNESDAY, ["MSFT", "IBM"])
@@ -296,6 +312,7 @@ def test_fetch_restricts_a_file_to_the_symbols_asked_for() -> None:
     assert parsed.notes == ["IBM 2026-11-25: no rows in bars.csv on this day"]
 
 
+@pytest.mark.domain
 @pytest.mark.parametrize(
     ("content", "rule"),
     [
@@ -319,6 +336,7 @@ def test_a_file_that_is_no_bars_table_is_one_line_naming_it(
     assert "\n" not in str(raised.value)
 
 
+@pytest.mark.domain
 def test_a_missing_file_is_a_history_error(tmp_path: Path) -> None:
     with pytest.raises(HistoryError, match="cannot read the file"):
         make_history_source("file", source=str(tmp_path / "absent.csv"))
@@ -387,6 +405,7 @@ ENVELOPE_LINES = st.builds(
 )
 
 
+@pytest.mark.domain
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines=st.lists(st.binary(max_size=60) | ENVELOPE_LINES.map(str.encode), max_size=6))
 def test_parse_history_never_raises_and_every_row_has_a_text(lines: list[bytes]) -> None:
@@ -399,6 +418,7 @@ def test_parse_history_never_raises_and_every_row_has_a_text(lines: list[bytes])
         assert isinstance(row_text(raw, int(line), int(item)), str)
 
 
+@pytest.mark.domain
 @settings(max_examples=100, deadline=None)
 @given(lines=st.lists(st.binary(min_size=1, max_size=40), min_size=1, max_size=5))
 def test_a_line_that_is_no_envelope_is_one_unparseable_row(lines: list[bytes]) -> None:
@@ -417,12 +437,14 @@ def test_a_line_that_is_no_envelope_is_one_unparseable_row(lines: list[bytes]) -
     assert texts == [line.decode("utf-8", "replace") for line in lines]
 
 
+@pytest.mark.domain
 def test_envelope_symbol_names_a_lines_symbol_or_none() -> None:
     line = envelope("stub", "AAPL", WEDNESDAY, "{}").encode()
     assert envelope_symbol(line) == "AAPL"
     assert envelope_symbol(b"not json") is None and envelope_symbol(b'{"symbol": 3}') is None
 
 
+@pytest.mark.domain
 def test_make_history_source_names_the_allowed_values() -> None:
     with pytest.raises(ConfigError, match="stub, yahoo, alphavantage, file"):
         make_history_source("bloomberg")
@@ -446,6 +468,7 @@ def yahoo() -> Iterator[ProviderServer]:
         yield server
 
 
+@pytest.mark.system
 def test_yahoo_unknown_symbol_is_an_error_and_the_others_still_parse(
     yahoo: ProviderServer,
 ) -> None:
@@ -461,6 +484,7 @@ def test_yahoo_unknown_symbol_is_an_error_and_the_others_still_parse(
     assert source.fetch(WEDNESDAY, ["AAPL", "MSFT", "NOPE"]) == raw  # no wall-clock time inside
 
 
+@pytest.mark.system
 def test_yahoo_asks_an_old_session_for_its_daily_bar(yahoo: ProviderServer) -> None:
     source = YahooHistory(FAST, yahoo.url, today=lambda: date(2027, 1, 29))
     parsed = parse_history(source.fetch(WEDNESDAY, ["AAPL"]), WEDNESDAY)
@@ -490,6 +514,7 @@ def av(server: ProviderServer, budget: FileRequestBudget) -> AlphaVantageHistory
     return AlphaVantageHistory(KEY, budget, FAST, server.url, today=lambda: date(2026, 11, 30))
 
 
+@pytest.mark.system
 def test_alphavantage_asks_once_per_symbol_month_and_charges_the_budget(
     alphavantage: ProviderServer, budget: FileRequestBudget
 ) -> None:
@@ -516,6 +541,7 @@ def test_alphavantage_asks_once_per_symbol_month_and_charges_the_budget(
     assert budget.used(date(2026, 11, 30)) == 3
 
 
+@pytest.mark.system
 def test_alphavantage_sessions_are_the_same_bytes_from_a_kept_month_or_a_new_request(
     alphavantage: ProviderServer, budget: FileRequestBudget
 ) -> None:
@@ -526,6 +552,7 @@ def test_alphavantage_sessions_are_the_same_bytes_from_a_kept_month_or_a_new_req
     assert json.loads(kept)["session"] == "2026-03-09"
 
 
+@pytest.mark.system
 def test_alphavantage_premium_intraday_falls_back_to_the_daily_bar(
     alphavantage: ProviderServer, budget: FileRequestBudget
 ) -> None:
@@ -541,6 +568,7 @@ def test_alphavantage_premium_intraday_falls_back_to_the_daily_bar(
     assert len(alphavantage.requests) == 2
 
 
+@pytest.mark.system
 def test_alphavantage_refuses_a_session_its_budget_cannot_pay_for(
     alphavantage: ProviderServer, tmp_path: Path
 ) -> None:

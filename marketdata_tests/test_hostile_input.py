@@ -195,6 +195,7 @@ def assert_one_storable_row_per_line(payload: bytes) -> pd.DataFrame:
 # -- 1. One record never costs a tick --------------------------------------------------------
 
 
+@pytest.mark.domain
 @PROPERTY
 @given(st.lists(lines, min_size=1, max_size=6))
 @example([dumps({"symbol": "\ud800", "currency": "us\udfffd", "price": 1})])
@@ -208,12 +209,14 @@ def test_every_line_of_arbitrary_json_becomes_one_storable_curated_row(batch: li
     )
 
 
+@pytest.mark.domain
 @PROPERTY
 @given(st.binary(max_size=200))
 def test_every_line_of_arbitrary_bytes_becomes_one_storable_curated_row(payload: bytes) -> None:
     assert_one_storable_row_per_line(payload)
 
 
+@pytest.mark.domain
 @PROPERTY
 @given(st.sampled_from(["yahoo", "alphavantage"]), bodies | json_values)
 @example("yahoo", dumps({"chart": {"result": [{"meta": {"symbol": "A"}, "indicators": []}]}}))
@@ -236,6 +239,7 @@ def _parses(provider: str, body: str) -> bool:
     ) is not None
 
 
+@pytest.mark.domain
 @PROPERTY
 @given(charts | bodies)
 @example(dumps({"chart": {"result": [{"meta": {"symbol": "A"}, "indicators": []}]}}))
@@ -250,6 +254,7 @@ def test_the_yahoo_parser_is_total(body: str) -> None:
     assert record is None or set(record) == QUOTE_FIELDS
 
 
+@pytest.mark.domain
 @PROPERTY
 @given(quotes | bodies, st.just("2026-11-25T14:31:05.123Z") | json_values)
 @example(DEEP, "2026-11-25T14:31:05Z")
@@ -258,6 +263,7 @@ def test_the_alphavantage_parser_is_total(body: str, at: object) -> None:
     assert record is None or set(record) == QUOTE_FIELDS
 
 
+@pytest.mark.domain
 @PROPERTY
 @given(texts | json_values, texts | json_values)
 @example("0001-01-01T00:00:00+01:00", "2026-11-25")
@@ -268,6 +274,7 @@ def test_observed_at_is_total(received: object, trading_day: object) -> None:
     assert moment is None or datetime.fromisoformat(moment).utcoffset() is not None
 
 
+@pytest.mark.domain
 def test_a_yahoo_body_of_odd_shape_still_gives_what_its_meta_holds() -> None:
     chart = copy.deepcopy(CHART)
     chart["chart"]["result"][0]["indicators"] = []
@@ -277,6 +284,7 @@ def test_a_yahoo_body_of_odd_shape_still_gives_what_its_meta_holds() -> None:
     assert (record["symbol"], record["price"], record["event_ts"]) == ("AAPL", 229.87, None)
 
 
+@pytest.mark.domain
 def test_a_lone_surrogate_or_an_overflowing_moment_becomes_null_and_the_rest_stays() -> None:
     line = dumps({"symbol": "A\ud800", "price": 5, "volume": 1, "currency": "USD",
                   "event_ts": "9999-12-31T23:59:59-01:00"})  # fmt: skip
@@ -351,6 +359,7 @@ def assert_the_odd_symbol_costs_only_itself(payload: bytes, body: str) -> None:
     assert good["symbol"].tolist() == GOOD and (good["price"] == 229.87).all()
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("body", ODD_CHARTS, ids=range(len(ODD_CHARTS)))
 def test_an_odd_200_answer_for_one_symbol_costs_only_that_symbol(
     yahoo_server: ProviderServer, body: str
@@ -358,6 +367,7 @@ def test_an_odd_200_answer_for_one_symbol_costs_only_that_symbol(
     assert_the_odd_symbol_costs_only_itself(fetch_with_one_odd_answer(yahoo_server, body), body)
 
 
+@pytest.mark.system
 def test_odd_chart_shapes_are_typed_errors_not_crashes(yahoo_server: ProviderServer) -> None:
     kinds = {}
     for body in ('{"chart": []}', '{"chart": {"error": "boom"}}', DEEP, "[]"):
@@ -371,6 +381,7 @@ def test_odd_chart_shapes_are_typed_errors_not_crashes(yahoo_server: ProviderSer
     }
 
 
+@pytest.mark.system
 @settings(max_examples=40, deadline=None)
 @given(body=charts | json_values.map(dumps))
 def test_any_200_answer_for_one_symbol_costs_only_that_symbol(
@@ -380,6 +391,7 @@ def test_any_200_answer_for_one_symbol_costs_only_that_symbol(
     assert_the_odd_symbol_costs_only_itself(fetch_with_one_odd_answer(yahoo_server, body), body)
 
 
+@pytest.mark.domain
 @PROPERTY
 @given(charts | quotes | bodies, st.sampled_from([200, 404, 429, 500]))
 @example(DEEP, 200)
@@ -394,6 +406,7 @@ def test_the_provider_checks_are_total(body: str, status: int) -> None:
             assert error.kind and isinstance(error.retryable, bool)
 
 
+@pytest.mark.system
 def test_a_check_or_a_budget_that_breaks_costs_only_its_symbol(
     yahoo_server: ProviderServer,
 ) -> None:
@@ -424,6 +437,7 @@ def test_a_check_or_a_budget_that_breaks_costs_only_its_symbol(
 # -- 8. Every stage of a request has a deadline -----------------------------------------------
 
 
+@pytest.mark.system
 def test_headers_that_trickle_are_cut_off_at_the_request_budget() -> None:
     """The server would take about 75 s to send its headers; the client hangs up at its budget.
     Without the budget covering headers it would wait for all of them (cut_off stays empty)."""
@@ -478,6 +492,7 @@ def decoded_strings(value: object) -> Iterator[str]:
             yield from decoded_strings(item)
 
 
+@pytest.mark.domain
 @PROPERTY
 @given(spelled_keys(), st.text(alphabet="abc XYZ019:.", max_size=10))
 def test_every_spelling_of_the_key_is_redacted_whatever_its_mix(
@@ -492,6 +507,7 @@ def test_every_spelling_of_the_key_is_redacted_whatever_its_mix(
     assert key not in unquote(redacted) and key not in html.unescape(redacted)
 
 
+@pytest.mark.domain
 def test_a_body_without_the_key_is_left_exactly_as_received() -> None:
     for name in ("yahoo_chart_AAPL.json", "alphavantage_global_quote_IBM.json"):
         body = (PAYLOADS / name).read_text()

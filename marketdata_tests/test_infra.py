@@ -28,7 +28,8 @@ from marketdata_assets.market.records import (
 from marketdata_assets.tick.curation import CURATED_SCHEMA
 from marketdata_tests.conftest import free_port
 
-pytestmark = pytest.mark.slow  # real servers, subprocesses or Terraform
+pytestmark = pytest.mark.system
+
 
 ROOT = Path(__file__).resolve().parents[1]
 INFRA = ROOT / "infra"

@@ -8,6 +8,8 @@ from marketdata_assets.lake.codecs import decode, encode
 from marketdata_assets.tick.curation import curate
 from marketdata_tests.conftest import TICK, good, line
 
+pytestmark = pytest.mark.domain
+
 
 def test_keys_carry_dataset_date_and_minute_hive_style(tick) -> None:
     assert object_key("curated", tick) == "curated/date=2026-11-25/minute=1431/ticks.parquet"

@@ -21,6 +21,8 @@ from marketdata_assets.settings import Settings
 from marketdata_tests.provider_server import ProviderServer, envelopes, serving
 from marketdata_tests.test_yahoo_provider import chart_for
 
+pytestmark = pytest.mark.system
+
 TICK = datetime(2025, 11, 25, 14, 31, tzinfo=UTC)  # the recorded chart's minute
 EVENT = {"source": "marketdata.scheduler", "scheduled_time": "2025-11-25T14:31:00Z"}
 FAST, SLOW = ["AAPL", "MSFT"], ["SLOW1", "SLOW2"]

@@ -14,7 +14,8 @@ import pytest
 
 from marketdata_tests.conftest import create_lake_and_table, free_port
 
-pytestmark = pytest.mark.slow  # real servers, subprocesses or Terraform
+pytestmark = pytest.mark.system
+
 
 EVENT = {"source": "marketdata.scheduler", "scheduled_time": "2026-11-25T14:31:00Z"}
 REQUEST_ID = "8476a536-e9f4-11e8-9739-2dfe598c3fcd"

@@ -15,6 +15,8 @@ from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore
 from marketdata_assets.latest.sqlite import SqliteLatestPriceStore
 from marketdata_tests.conftest import create_lake_and_table
 
+pytestmark = pytest.mark.domain
+
 T0 = datetime(2026, 11, 25, 14, 31, tzinfo=UTC)
 StoreFactory = Callable[[], LatestPriceStore]
 

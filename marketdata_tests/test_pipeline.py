@@ -13,6 +13,8 @@ from marketdata_assets.lake.codecs import decode
 from marketdata_assets.providers.stub import StubProvider
 from marketdata_assets.settings import Settings
 
+pytestmark = pytest.mark.graph
+
 
 def lake_keys(settings: Settings) -> list[str]:
     lake = lake_store(settings)

@@ -9,6 +9,7 @@ from itertools import pairwise
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,8 @@ from marketdata_assets.lake.codecs import decode, encode
 from marketdata_assets.tick.contracts import curated_violations, validated_violations
 from marketdata_assets.tick.curation import curate
 from marketdata_tests.conftest import TICK, good, line
+
+pytestmark = pytest.mark.domain
 
 THRESHOLD = 0.5
 MINUTE = timedelta(minutes=1)

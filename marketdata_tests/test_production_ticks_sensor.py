@@ -29,6 +29,8 @@ from marketdata_assets.stores import lake_store
 from marketdata_tests.conftest import create_lake_and_table
 from marketdata_tests.test_run_records import CHECKS, provider_down
 
+pytestmark = pytest.mark.graph
+
 ASSETS = {
     "raw_ticks",
     "curated_ticks",

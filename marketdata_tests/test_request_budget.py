@@ -18,6 +18,8 @@ from marketdata_assets.providers.budget import (
 )
 from marketdata_tests.conftest import create_budget_table
 
+pytestmark = pytest.mark.domain
+
 DAY = date(2026, 11, 25)
 _names = itertools.count()
 

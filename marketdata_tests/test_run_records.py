@@ -48,6 +48,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return data
 
 
+@pytest.mark.graph
 def test_a_cli_tick_records_its_counts_every_asset_key_and_every_check(cli_env, capsys) -> None:
     assert main(["tick", "--at", format_tick(TICK), "--fault-rate", "0.3", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
@@ -76,6 +77,7 @@ def test_a_cli_tick_records_its_counts_every_asset_key_and_every_check(cli_env, 
     assert isinstance(share["metadata"]["preview"], str)  # markdown, kept as its text
 
 
+@pytest.mark.graph
 def test_a_failed_cli_tick_records_the_cause_and_the_checks_it_never_reached(
     cli_env, tmp_path, capsys
 ) -> None:
@@ -106,6 +108,7 @@ def test_a_failed_cli_tick_records_the_cause_and_the_checks_it_never_reached(
     assert all(not c["evaluated"] and c["passed"] is None for c in never)
 
 
+@pytest.mark.graph
 def test_a_tick_failing_at_its_last_step_is_a_failed_rows_written_check_in_dagster(
     cli_env, capsys
 ) -> None:
@@ -127,6 +130,7 @@ def test_a_tick_failing_at_its_last_step_is_a_failed_rows_written_check_in_dagst
     assert len(failed) == 1 and failed[0].metadata["cause"].value == record["cause"]
 
 
+@pytest.mark.domain
 def test_a_rerun_replaces_its_ticks_record_and_a_skip_never_does(tmp_path) -> None:
     store = LocalObjectStore(tmp_path)
     first = run_records.new_record(TICK, RunOrigin("cli"), "failed", cause="boom")
@@ -141,6 +145,7 @@ def test_a_rerun_replaces_its_ticks_record_and_a_skip_never_does(tmp_path) -> No
     assert run_records.read(store, later) == {**skip, "tick": format_tick(later)}
 
 
+@pytest.mark.domain
 def test_record_fields_are_plain_json_whatever_the_metadata_held() -> None:
     record = run_records.new_record(
         TICK,
@@ -174,6 +179,7 @@ def recorded(cli_env: Path) -> Iterator[list[dict]]:
     yield records
 
 
+@pytest.mark.domain
 def test_status_rows_are_the_newest_ticks_first_in_the_status_shape(recorded, cli_env) -> None:
     rows = run_records.status_rows(LocalObjectStore(cli_env), 3, now=NOW)
     assert rows == [run_records.status_row(r) for r in reversed(recorded[1:])]
@@ -193,6 +199,7 @@ def test_status_rows_are_the_newest_ticks_first_in_the_status_shape(recorded, cl
     assert run_records.status_rows(LocalObjectStore(cli_env), 10, late) == []
 
 
+@pytest.mark.graph
 def test_marketdata_status_prints_a_table_or_json(recorded, monkeypatch, capsys) -> None:
     monkeypatch.setattr(run_records, "_now", lambda: NOW)
     assert main(["status", "--json", "--last", "2"]) == 0
@@ -210,6 +217,7 @@ def test_marketdata_status_prints_a_table_or_json(recorded, monkeypatch, capsys)
     assert lines[1].endswith("market closed") and lines[2].endswith("step raw_ticks: x")
 
 
+@pytest.mark.domain
 def test_marketdata_status_on_an_empty_lake_says_how_to_get_records(cli_env, capsys) -> None:
     assert main(["status"]) == 0
     assert capsys.readouterr().out.startswith("(no run records in the last 31 days")
@@ -217,6 +225,7 @@ def test_marketdata_status_on_an_empty_lake_says_how_to_get_records(cli_env, cap
     assert json.loads(capsys.readouterr().out) == []
 
 
+@pytest.mark.domain
 @pytest.mark.parametrize("last", ["0", "-1", "x", "1.5", ""])
 def test_status_last_must_be_a_whole_number_of_at_least_1(cli_env, capsys, last: str) -> None:
     assert main(["status", "--last", last]) == 2
@@ -226,6 +235,7 @@ def test_status_last_must_be_a_whole_number_of_at_least_1(cli_env, capsys, last:
     )
 
 
+@pytest.mark.domain
 def test_status_sync_needs_dagster_home(cli_env, capsys) -> None:
     assert main(["status", "--sync"]) == 2
     out, err = capsys.readouterr()
@@ -235,7 +245,7 @@ def test_status_sync_needs_dagster_home(cli_env, capsys) -> None:
     )
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_status_imports_neither_dagster_nor_great_expectations(cli_env) -> None:
     from marketdata_tests.test_cli_contract import clean_env, probe
 
@@ -273,6 +283,7 @@ def tick_lines(out: str) -> list[dict]:
     return [json.loads(line) for line in out.splitlines() if line.startswith('{"message": "tick"')]
 
 
+@pytest.mark.graph
 def test_a_failed_lambda_tick_prints_its_metrics_records_its_cause_and_raises(
     lambda_aws, capsys
 ) -> None:
@@ -312,6 +323,7 @@ def test_a_failed_lambda_tick_prints_its_metrics_records_its_cause_and_raises(
     assert (record["outcome"], record["request_id"]) == ("succeeded", "delivery-2")
 
 
+@pytest.mark.graph
 def test_an_event_without_a_time_still_prints_a_failed_metrics_line(lambda_aws, capsys) -> None:
     from marketdata_assets.errors import ConfigError
     from marketdata_assets.lambda_handler import handler
@@ -324,7 +336,7 @@ def test_an_event_without_a_time_still_prints_a_failed_metrics_line(lambda_aws, 
     assert_embedded_metrics(line, function="marketdata-tick", validated=0, failed=1)
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_a_tick_failed_by_a_provider_echoing_the_key_records_no_key(
     server,  # noqa: F811 (the Alpha Vantage stand-in fixture, imported above)
     cli_env,

@@ -12,6 +12,8 @@ from marketdata_assets.history.daily import daily_bars
 from marketdata_assets.market.calendar import session_minutes, sessions_in
 from marketdata_assets.market.records import BAR_SCHEMA, DAILY_BAR_SCHEMA, SESSION_ANALYTICS_SCHEMA
 
+pytestmark = pytest.mark.domain
+
 WEDNESDAY = date(2026, 11, 25)
 BLACK_FRIDAY = date(2026, 11, 27)  # closes at 13:00 New York: 210 minutes
 

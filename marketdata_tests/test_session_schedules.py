@@ -17,6 +17,8 @@ from marketdata_assets.market.calendar import session_minutes
 from marketdata_assets.market.ticks import TICK_TAG
 from marketdata_assets.operations.time_budget import TICK_INTERVAL_S
 
+pytestmark = pytest.mark.graph
+
 NEW_YORK = ZoneInfo("America/New_York")
 SCHEDULE_TF = Path(__file__).resolve().parents[1] / "infra" / "schedule.tf"
 AWS_DAYS = {"SUN": "0", "MON": "1", "TUE": "2", "WED": "3", "THU": "4", "FRI": "5", "SAT": "6"}

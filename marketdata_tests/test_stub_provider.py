@@ -3,6 +3,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -10,6 +11,8 @@ from marketdata_assets.market.ticks import parse_tick
 from marketdata_assets.providers.stub import StubProvider, day_volume, walk_price
 from marketdata_assets.settings import DEFAULT_SYMBOLS
 from marketdata_assets.tick.curation import curate, parse_line, split_lines
+
+pytestmark = pytest.mark.domain
 
 NEW_YORK = ZoneInfo("America/New_York")
 

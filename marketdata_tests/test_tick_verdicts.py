@@ -44,6 +44,7 @@ def lake_objects(settings: Settings) -> dict[str, bytes]:
     return {key: lake.get(key) for dataset in MINUTE_DATASETS for key in lake.keys(f"{dataset}/")}
 
 
+@pytest.mark.graph
 def test_a_rerun_after_later_ticks_keeps_a_quarantined_jump_out(settings, tmp_path) -> None:
     ticks = [TICK + k * MINUTE for k in range(3)]
     replay(settings, tmp_path, ticks[0], {"AAPL": 101.0})
@@ -83,6 +84,7 @@ def history(tmp_path_factory) -> tuple[Settings, Path, dict[str, bytes], list]:
     return settings, folder, lake_objects(settings), summaries
 
 
+@pytest.mark.graph
 def test_the_history_quarantines_the_spike_and_accepts_the_confirmed_level(history) -> None:
     settings, _, _, summaries = history
     assert [(s.validated, s.quarantined) for s in summaries] == [
@@ -99,6 +101,7 @@ def test_the_history_quarantines_the_spike_and_accepts_the_confirmed_level(histo
     }
 
 
+@pytest.mark.graph
 @settings(
     max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -114,6 +117,7 @@ def test_rerunning_ticks_in_any_order_after_later_ticks_changes_nothing(
     assert latest_store(settings).all() == table
 
 
+@pytest.mark.graph
 def test_a_confirmed_level_shift_is_in_the_check_metadata(settings, tmp_path) -> None:
     from dagster import DagsterInstance
 
@@ -133,7 +137,7 @@ def test_a_confirmed_level_shift_is_in_the_check_metadata(settings, tmp_path) ->
     assert {r.symbol: r.price for r in latest_store(settings).all()} == {"X": 100.0}
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_two_processes_ticking_the_same_minute_never_mix_their_objects(tmp_path) -> None:
     """Two CLI runs of one minute with different payloads, started together: every object of
     the minute must come from one run (replaying its raw object reproduces them all)."""
@@ -193,6 +197,7 @@ class PausingLake(LocalLakeIOManager):
 RELEASE = threading.Event()
 
 
+@pytest.mark.graph
 def test_a_run_overtaking_a_paused_run_of_its_tick_waits_for_it(tmp_path) -> None:
     """Run A pauses half way; run B of the same minute, with another payload, starts and would
     finish in A's pause. With the tick lock B waits, so the minute's objects are all B's."""
@@ -238,6 +243,7 @@ def test_a_run_overtaking_a_paused_run_of_its_tick_waits_for_it(tmp_path) -> Non
         assert (data / key).read_bytes() == lake_store(again).get(key), dataset
 
 
+@pytest.mark.domain
 def test_a_local_tick_lock_makes_a_second_holder_wait(tmp_path) -> None:
     first, second = LocalTickLock(tmp_path, wait_s=0.3), LocalTickLock(tmp_path, wait_s=5)
     order: list[str] = []
@@ -257,6 +263,7 @@ def _hold_and_note(lock: LocalTickLock, order: list[str]) -> None:
         order.append("b held")
 
 
+@pytest.mark.domain
 def test_an_s3_tick_lock_waits_takes_over_a_dead_lease_and_releases(aws_settings) -> None:
     from marketdata_assets.lake.aws import client
 
@@ -281,6 +288,7 @@ def test_an_s3_tick_lock_waits_takes_over_a_dead_lease_and_releases(aws_settings
     assert "Contents" not in s3.list_objects_v2(Bucket="lake", Prefix="locks/")
 
 
+@pytest.mark.graph
 def test_latest_prices_is_labelled_with_its_store(settings, aws_settings) -> None:
     def kinds(profile: Settings) -> set[str]:
         spec = build_definitions(profile).resolve_assets_def("latest_prices").specs

@@ -7,6 +7,8 @@ from marketdata_assets.lambda_handler import scheduled_tick
 from marketdata_assets.market.ticks import FUTURE_WINDOW_S, format_tick, parse_tick
 from marketdata_assets.settings import DEFAULT_SYMBOLS, Settings, StorageSettings, parse_symbols
 
+pytestmark = pytest.mark.domain
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),

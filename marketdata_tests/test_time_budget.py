@@ -24,6 +24,7 @@ from marketdata_assets.settings import Settings
 INFRA = Path(__file__).resolve().parents[1] / "infra"
 
 
+@pytest.mark.domain
 def test_the_budgets_fit_inside_each_other() -> None:
     """The fetch, the rest of the tick and the margin fit in the Lambda's timeout, which ends
     before the next tick; the fetch has room for at least one full request."""
@@ -34,6 +35,7 @@ def test_the_budgets_fit_inside_each_other() -> None:
     assert FUTURE_WINDOW_S == TICK_INTERVAL_S
 
 
+@pytest.mark.domain
 def test_every_constant_is_derived_from_the_file() -> None:
     on_disk = json.loads(time_budget.SOURCE.read_text())
     primary = (TICK_INTERVAL_S, LAMBDA_TIMEOUT_S, REST_OF_TICK_S, MARGIN_S)
@@ -49,6 +51,7 @@ def test_every_constant_is_derived_from_the_file() -> None:
     assert future_rule["kwargs"]["max_value"] == FUTURE_WINDOW_S
 
 
+@pytest.mark.domain
 def test_terraform_takes_the_lambda_timeout_from_the_file() -> None:
     """infra decodes this very file and sets the function's timeout from it (the terraform
     test plans it; this proves no second constant exists)."""
@@ -64,6 +67,7 @@ def test_terraform_takes_the_lambda_timeout_from_the_file() -> None:
     assert not re.search(r"timeout\s*=\s*\d", every_tf)
 
 
+@pytest.mark.domain
 @pytest.mark.parametrize(
     ("remaining_ms", "expected"),
     [
@@ -81,10 +85,12 @@ def test_inside_the_lambda_the_fetch_gets_what_the_invocation_has_left(
     assert lambda_fetch_deadline_s(int(remaining_ms)) == pytest.approx(expected)
 
 
+@pytest.mark.domain
 def test_a_lower_configured_deadline_caps_the_lambdas() -> None:
     assert lambda_fetch_deadline_s(LAMBDA_TIMEOUT_S * 1000, cap_s=3.0) == 3.0
 
 
+@pytest.mark.domain
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -102,6 +108,7 @@ def test_an_inconsistent_budget_file_is_one_line_naming_the_key(
         time_budget.load(json.dumps(budget))
 
 
+@pytest.mark.graph
 def test_the_configured_deadline_reaches_the_http_providers_fetch_policy() -> None:
     from marketdata_assets.definitions import configured_provider
     from marketdata_assets.providers.yahoo import YahooProvider
@@ -112,6 +119,7 @@ def test_the_configured_deadline_reaches_the_http_providers_fetch_policy() -> No
     assert built.policy.request_timeout_s == FetchPolicy().request_timeout_s  # the rest kept
 
 
+@pytest.mark.domain
 @pytest.mark.parametrize("value", ["31", "-1", "nan", "soon"])
 def test_a_fetch_deadline_outside_the_budget_is_one_line(value: str) -> None:
     with pytest.raises(ConfigError) as error:

@@ -90,6 +90,7 @@ def empty(empty_data_dir: Path) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.mark.graph
 def test_latest_is_the_cli_rows_with_previous_close_change_age_and_staleness(
     client: TestClient, web_data_dir: Path
 ) -> None:
@@ -123,6 +124,7 @@ def test_latest_is_the_cli_rows_with_previous_close_change_age_and_staleness(
         assert before - event - 0.001 <= row["age_s"] <= after - event + 0.001
 
 
+@pytest.mark.graph
 def test_ticks_are_newest_first_with_each_ticks_counts_and_reasons(
     client: TestClient, web_prepared: dict[str, Any]
 ) -> None:
@@ -140,6 +142,7 @@ def test_ticks_are_newest_first_with_each_ticks_counts_and_reasons(
     assert faulty["quarantined"] > 0 and len(faulty["reasons"]) > 1
 
 
+@pytest.mark.graph
 def test_ticks_without_run_records_are_read_from_the_lakes_minute_objects(
     web_data_dir: Path, web_prepared: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -170,6 +173,7 @@ def test_ticks_without_run_records_are_read_from_the_lakes_minute_objects(
     assert newest[0]["outcome"] == "failed" and newest[0]["validated"] is None
 
 
+@pytest.mark.domain
 def test_ticks_with_run_records_show_the_records_outcome_duration_and_checks(
     tmp_path: Path,
 ) -> None:
@@ -218,6 +222,7 @@ def test_ticks_with_run_records_show_the_records_outcome_duration_and_checks(
     ]
 
 
+@pytest.mark.graph
 @pytest.mark.parametrize(
     "args",
     [
@@ -238,6 +243,7 @@ def test_bars_are_the_cli_rows(client: TestClient, web_data_dir: Path, args: lis
     assert rows and {row["symbol"] for row in rows} == {symbol}
 
 
+@pytest.mark.graph
 def test_analytics_are_the_cli_rows(client: TestClient, web_data_dir: Path) -> None:
     for params, flags in [
         ({}, []),
@@ -251,6 +257,7 @@ def test_analytics_are_the_cli_rows(client: TestClient, web_data_dir: Path) -> N
         assert len(rows) >= 5
 
 
+@pytest.mark.graph
 def test_concurrent_history_reads_return_what_each_read_alone_returns(web_data_dir: Path) -> None:
     settings = StorageSettings(data_dir=web_data_dir)
     asks = [(symbol, interval) for symbol in SYMBOLS for interval in ("1m", "15m", "1d")]
@@ -268,6 +275,7 @@ def test_concurrent_history_reads_return_what_each_read_alone_returns(web_data_d
     assert together == alone
 
 
+@pytest.mark.graph
 def test_a_rewritten_session_changes_the_next_answer_to_what_the_cli_reads(
     web_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -296,6 +304,7 @@ def test_a_rewritten_session_changes_the_next_answer_to_what_the_cli_reads(
         assert after[path] != before[path], path
 
 
+@pytest.mark.graph
 def test_kept_session_answers_stay_within_their_byte_bound_and_match_the_lakes(
     web_data_dir: Path,
 ) -> None:
@@ -313,6 +322,7 @@ def test_kept_session_answers_stay_within_their_byte_bound_and_match_the_lakes(
             assert one <= bounded.sessions.kept.held <= bound, (symbol, day)
 
 
+@pytest.mark.domain
 def test_kept_objects_are_reused_by_version_and_dropped_least_recently_used_beyond_the_bound() -> (
     None
 ):
@@ -338,6 +348,7 @@ def test_kept_objects_are_reused_by_version_and_dropped_least_recently_used_beyo
     assert len(computed) == 7
 
 
+@pytest.mark.graph
 def test_forecast_is_the_cli_object_with_its_verdict_in_words(
     client: TestClient, web_data_dir: Path
 ) -> None:
@@ -351,6 +362,7 @@ def test_forecast_is_the_cli_object_with_its_verdict_in_words(
     )
 
 
+@pytest.mark.graph
 def test_quarantine_is_the_cli_records_newest_tick_first_with_replay_commands(
     client: TestClient, web_data_dir: Path
 ) -> None:
@@ -367,6 +379,7 @@ def test_quarantine_is_the_cli_records_newest_tick_first_with_replay_commands(
         ]
 
 
+@pytest.mark.graph
 def test_quarantine_filters_by_tick_reason_and_limit(
     client: TestClient, web_data_dir: Path, web_prepared: dict[str, Any]
 ) -> None:
@@ -386,6 +399,7 @@ def test_quarantine_filters_by_tick_reason_and_limit(
     assert nothing.json() == {"rows": [], "message": "nothing quarantined"}
 
 
+@pytest.mark.graph
 def test_a_replay_command_reruns_its_tick_to_the_same_quarantined_rows(
     client: TestClient, web_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -401,6 +415,7 @@ def test_a_replay_command_reruns_its_tick_to_the_same_quarantined_rows(
     assert replayed == [{k: v for k, v in r.items() if k != "replay"} for r in records]
 
 
+@pytest.mark.graph
 def test_a_hostile_raw_line_is_returned_as_json_text(client: TestClient) -> None:
     answer = client.get("/api/quarantine", params={"tick": format_tick(HOSTILE_TICK)})
     assert answer.headers["content-type"] == "application/json"
@@ -411,6 +426,7 @@ def test_a_hostile_raw_line_is_returned_as_json_text(client: TestClient) -> None
     assert [r["record"]["symbol"] for r in records if "record" in r] == [HOSTILE]
 
 
+@pytest.mark.graph
 @pytest.mark.parametrize(
     ("path", "detail"),
     [
@@ -448,6 +464,7 @@ def test_bad_parameters_are_422_naming_the_parameter_and_the_rule(
     assert body["detail"].startswith(detail)
 
 
+@pytest.mark.domain
 def test_empty_stores_answer_200_saying_what_to_run(empty: TestClient) -> None:
     messages = {}
     for path in LIST_ENDPOINTS:
@@ -471,6 +488,7 @@ def test_empty_stores_answer_200_saying_what_to_run(empty: TestClient) -> None:
     assert empty.get("/healthz").json() == {"status": "ok", "profile": "local"}
 
 
+@pytest.mark.graph
 def test_every_response_carries_the_strict_csp_nosniff_and_no_referrer(
     client: TestClient,
 ) -> None:
@@ -484,6 +502,7 @@ def test_every_response_carries_the_strict_csp_nosniff_and_no_referrer(
         assert answer.headers["referrer-policy"] == "no-referrer", path
 
 
+@pytest.mark.graph
 def test_pages_are_the_static_files_and_only_get_and_head_are_routed(client: TestClient) -> None:
     static = Path(__file__).parents[1] / "marketdata_assets" / "web" / "static"
     for path, name in {**PAGES, "/symbol/AAPL": "symbol.html"}.items():
@@ -497,6 +516,7 @@ def test_pages_are_the_static_files_and_only_get_and_head_are_routed(client: Tes
             assert client.request(method, path).status_code == 405, (method, path)
 
 
+@pytest.mark.graph
 def test_aws_profile_answers_latest_and_bars_as_the_local_profile_does_and_503_without_its_bucket(
     aws_settings: Any, client: TestClient, web_data_dir: Path
 ) -> None:
@@ -524,6 +544,7 @@ def test_aws_profile_answers_latest_and_bars_as_the_local_profile_does_and_503_w
     )
 
 
+@pytest.mark.domain
 def test_a_value_asked_for_by_many_requests_at_once_is_computed_once() -> None:
     kept: Kept = Kept(seconds=60)
     computed = []
@@ -548,6 +569,7 @@ def test_a_value_asked_for_by_many_requests_at_once_is_computed_once() -> None:
     assert answers == [1] * 8 and len(computed) == 1
 
 
+@pytest.mark.domain
 def test_serve_refuses_a_bad_port_or_host_in_one_line_exit_2() -> None:
     for args, message in [
         (["--port", "70000"], "--port '70000': must be a whole number from 1 to 65535"),
@@ -561,6 +583,7 @@ def test_serve_refuses_a_bad_port_or_host_in_one_line_exit_2() -> None:
         assert err.getvalue() == f"marketdata: error: {message}\n"
 
 
+@pytest.mark.system
 def test_serve_on_a_port_in_use_is_one_line_exit_1() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -573,7 +596,7 @@ def test_serve_on_a_port_in_use_is_one_line_exit_1() -> None:
     assert err.getvalue().count("\n") == 1
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_marketdata_serve_answers_on_loopback_and_stops_on_ctrl_c(web_data_dir: Path) -> None:
     import signal
 
@@ -618,7 +641,7 @@ print(json.dumps({"codes": codes, "modules": sorted({m.split(".")[0] for m in sy
 """
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_the_request_path_imports_neither_dagster_nor_great_expectations(
     web_data_dir: Path,
 ) -> None:

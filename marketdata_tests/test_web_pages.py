@@ -33,7 +33,8 @@ from marketdata_tests.screenshots import (
 )
 from marketdata_tests.web_data import serve
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.system
+
 
 SHARE = (194, 65, 12)  # latest.js: a tick's quarantine share bar
 # The chart library's licence asks for its notice and a link on every page that uses it.

@@ -12,7 +12,8 @@ import pytest
 from marketdata_assets.market.calendar import sessions_in
 from marketdata_tests.dagster_server import dagster_webserver
 
-pytestmark = pytest.mark.slow  # real servers, subprocesses or Terraform
+pytestmark = pytest.mark.system
+
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERY = """

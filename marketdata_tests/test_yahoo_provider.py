@@ -39,6 +39,7 @@ def yahoo(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProviderServer]:
         yield server
 
 
+@pytest.mark.domain
 def test_parser_maps_the_chart_meta_onto_the_quote_fields() -> None:
     assert parse(CHART) == {
         "symbol": "AAPL",
@@ -60,6 +61,7 @@ def _meta(**changes: object) -> str:
     return json.dumps(chart)
 
 
+@pytest.mark.domain
 @pytest.mark.parametrize(
     ("epoch", "zone", "trading_day"),
     [
@@ -77,6 +79,7 @@ def test_the_trading_day_is_the_market_time_s_date_in_the_exchange_zone(
     assert record is not None and record["trading_day"] == trading_day
 
 
+@pytest.mark.domain
 def test_a_minute_s_volume_never_stands_in_for_the_day_s() -> None:
     chart = json.loads(CHART)
     del chart["chart"]["result"][0]["meta"]["regularMarketVolume"]
@@ -85,6 +88,7 @@ def test_a_minute_s_volume_never_stands_in_for_the_day_s() -> None:
     assert chart["chart"]["result"][0]["indicators"]["quote"][0]["volume"][0] == 120450
 
 
+@pytest.mark.domain
 def test_curated_yahoo_rows_carry_the_exchange_zone_and_trading_day() -> None:
     at = {"provider": "yahoo", "symbol": "AAPL", "status": 200, "at": "2025-11-25T14:31:06Z"}
     curated = curate((json.dumps({"fetch": at, "body": CHART}) + "\n").encode(), TICK)
@@ -97,6 +101,7 @@ def test_curated_yahoo_rows_carry_the_exchange_zone_and_trading_day() -> None:
     assert row["trading_day"].date().isoformat() == "2025-11-25"
 
 
+@pytest.mark.system
 def test_clean_answers_land_verbatim_and_curate_to_one_row_each(yahoo: ProviderServer) -> None:
     payload = YahooProvider(["AAPL", "MSFT"], FAST).fetch(TICK)
     lines = envelopes(payload)
@@ -110,6 +115,7 @@ def test_clean_answers_land_verbatim_and_curate_to_one_row_each(yahoo: ProviderS
     assert curated["price"].tolist() == [229.87, 229.87]
 
 
+@pytest.mark.system
 def test_rate_limits_and_server_errors_are_retried(yahoo: ProviderServer) -> None:
     yahoo.answers["AAPL"] = [(429, "slow down", 0, False), (503, "<html>busy</html>", 0, False),
                              (200, CHART, 0, False)]  # fmt: skip
@@ -118,6 +124,7 @@ def test_rate_limits_and_server_errors_are_retried(yahoo: ProviderServer) -> Non
     assert lines["AAPL"]["fetch"]["attempts"] == 3 and "error" not in lines["AAPL"]["fetch"]
 
 
+@pytest.mark.system
 @pytest.mark.parametrize(
     ("answer", "kind", "tries"),
     [
@@ -142,6 +149,7 @@ def test_failures_become_typed_error_entries_retried_only_when_it_can_help(
     assert provider_errors(payload) == 1 and len(list(raw_records(payload))) == 1
 
 
+@pytest.mark.system
 def test_the_deadline_stops_fetching_and_every_symbol_is_still_accounted_for(
     yahoo: ProviderServer,
 ) -> None:
@@ -161,6 +169,7 @@ def test_the_deadline_stops_fetching_and_every_symbol_is_still_accounted_for(
     assert len(yahoo.requests) < len(symbols) * policy.max_attempts
 
 
+@pytest.mark.system
 def test_a_tick_with_some_failed_symbols_counts_them_and_goes_on(
     yahoo: ProviderServer, settings
 ) -> None:
@@ -171,6 +180,7 @@ def test_a_tick_with_some_failed_symbols_counts_them_and_goes_on(
     assert summary.raw == summary.validated + summary.quarantined
 
 
+@pytest.mark.system
 def test_a_tick_where_every_symbol_fails_lands_raw_and_fails(
     yahoo: ProviderServer, settings
 ) -> None:
@@ -192,6 +202,7 @@ def _fetch_aapl(server: ProviderServer, policy: FetchPolicy, **options) -> dict:
         return envelopes(fetch_all("yahoo", requests, check_response, policy, client, **options))
 
 
+@pytest.mark.system
 def test_retry_pauses_are_full_jitter_exponential_and_the_budget_is_asked_before_each(
     yahoo: ProviderServer,
 ) -> None:
@@ -208,6 +219,7 @@ def test_retry_pauses_are_full_jitter_exponential_and_the_budget_is_asked_before
     assert all(0 <= pause <= cap for pause, cap in zip(pauses, caps, strict=True))
 
 
+@pytest.mark.system
 def test_no_retry_is_started_whose_pause_would_reach_the_tick_deadline(
     yahoo: ProviderServer,
 ) -> None:
