@@ -1,6 +1,6 @@
 """Benchmark: the forecasts' walk-forward over 100 symbols x 20 origin sessions of 1-minute bars.
 
-Issue 12's workload: every model (`forecasting.models.MODELS`) at the three minute horizons (1, 5
+Issue 12's workload: every model (`forecasting.registry.MODELS`) at the three minute horizons (1, 5
 and 15 minutes), origins over the last 20 sessions, each model refitted before each origin
 session on its training window. The bars are the stub's (a geometric random walk), generated in
 memory as `marketdata backfill --provider stub` would land them. Beside it, in the same process,
@@ -37,8 +37,8 @@ from marketdata_assets.forecasting.evaluation import (  # noqa: E402
     walk_forward,
 )
 from marketdata_assets.forecasting.metrics import POOLED  # noqa: E402
-from marketdata_assets.forecasting.models import MODELS  # noqa: E402
 from marketdata_assets.forecasting.panel import Panel, panel_from_bars  # noqa: E402
+from marketdata_assets.forecasting.registry import MODELS  # noqa: E402
 from marketdata_assets.market.calendar import sessions_in  # noqa: E402
 from marketdata_assets.market.records import BAR_SCHEMA  # noqa: E402
 from marketdata_assets.providers.history import make_history_source  # noqa: E402
@@ -96,7 +96,7 @@ def main() -> None:
         return walk_forward(panel, scale.origins, HORIZONS, models)
 
     baseline, naive_s, naive_rss = measure(lambda: evaluate(("naive",)))
-    evaluation, every_s, every_rss = measure(lambda: evaluate(MODELS))
+    evaluation, every_s, every_rss = measure(lambda: evaluate(tuple(MODELS)))
     assert leakage(evaluation).empty and leakage(baseline).empty
 
     forecasts = len(evaluation.forecasts)

@@ -28,9 +28,10 @@ from marketdata_assets.defs.history import history_assets
 from marketdata_assets.execution import backfill
 from marketdata_assets.forecasting import evaluation
 from marketdata_assets.forecasting.evaluation import Evaluation, sessions_needed, walk_forward
+from marketdata_assets.forecasting.horizons import HORIZONS
 from marketdata_assets.forecasting.metrics import POOLED, skill_table
-from marketdata_assets.forecasting.models import MODELS
-from marketdata_assets.forecasting.panel import HORIZONS, Panel, load_panel
+from marketdata_assets.forecasting.panel import Panel, load_panel
+from marketdata_assets.forecasting.registry import MODELS
 from marketdata_assets.forecasting.serving import choose
 from marketdata_assets.lake import day_key, read_if_present
 from marketdata_assets.lake.codecs import decode
@@ -107,6 +108,7 @@ def evaluating(
 
 
 @pytest.mark.graph
+@pytest.mark.graph
 def test_forecast_skill_is_the_walk_forward_of_the_history_up_to_its_session(
     lake: Settings,
 ) -> None:
@@ -115,7 +117,7 @@ def test_forecast_skill_is_the_walk_forward_of_the_history_up_to_its_session(
     skill = stored(lake, "forecast_skill")
     assert skill is not None
     # The lake holds a later session (LAST): the partition's evaluation never reads it.
-    panel = load_panel(lake, None, AS_OF, sessions_needed(ORIGINS))
+    panel = load_panel(lake_store(lake), None, AS_OF, sessions_needed(ORIGINS))
     assert panel.sessions[-1] == AS_OF
     expected = walk_forward(panel, ORIGINS).skill
     order = ["symbol", "horizon", "model"]
@@ -139,6 +141,7 @@ def test_forecast_skill_is_the_walk_forward_of_the_history_up_to_its_session(
 
 
 @pytest.mark.graph
+@pytest.mark.graph
 def test_price_forecasts_serve_what_the_skill_table_decides_from_the_session_s_close(
     lake: Settings,
 ) -> None:
@@ -156,6 +159,7 @@ def test_price_forecasts_serve_what_the_skill_table_decides_from_the_session_s_c
 
 
 @pytest.mark.graph
+@pytest.mark.graph
 def test_a_symbol_with_too_little_history_is_left_out_and_named(
     lake: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -172,6 +176,7 @@ def test_a_symbol_with_too_little_history_is_left_out_and_named(
     assert reason.startswith("3 sessions of minute bars for KO in the lake")
 
 
+@pytest.mark.graph
 @pytest.mark.graph
 def test_interval_coverage_warns_when_served_intervals_miss_and_still_serves(
     lake: Settings, monkeypatch: pytest.MonkeyPatch
@@ -200,6 +205,7 @@ def test_interval_coverage_warns_when_served_intervals_miss_and_still_serves(
 
 
 @pytest.mark.graph
+@pytest.mark.graph
 def test_well_calibrated_intervals_pass_interval_coverage(
     lake: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -219,6 +225,7 @@ def test_well_calibrated_intervals_pass_interval_coverage(
     )
 
 
+@pytest.mark.graph
 @pytest.mark.graph
 def test_a_leaking_evaluation_fails_no_leakage_and_nothing_is_served(
     lake: Settings, monkeypatch: pytest.MonkeyPatch
@@ -281,6 +288,7 @@ def _exported(*groups: str) -> set[str]:
 
 
 @pytest.mark.system
+@pytest.mark.system
 def test_the_minute_tick_never_imports_the_forecasting_libraries(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", TICK_PROBE, str(tmp_path / "data"), *FORECAST_LIBRARIES],
@@ -295,6 +303,7 @@ def test_the_minute_tick_never_imports_the_forecasting_libraries(tmp_path: Path)
 
 
 @pytest.mark.system
+@pytest.mark.system
 def test_the_lambda_image_requirements_leave_the_forecasting_libraries_out() -> None:
     image = _exported("--no-default-groups")  # what the Dockerfile installs
     assert {"dagster", "great-expectations", "pandas"} <= image
@@ -302,6 +311,7 @@ def test_the_lambda_image_requirements_leave_the_forecasting_libraries_out() -> 
     assert _exported() >= FORECAST_DISTRIBUTIONS  # make install's default groups carry them
 
 
+@pytest.mark.system
 @pytest.mark.system
 def test_the_lambda_image_leaves_the_dashboard_and_the_browser_out() -> None:
     image = _exported("--no-default-groups")

@@ -18,10 +18,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from marketdata_assets import stores
 from marketdata_assets.execution import backfill
 from marketdata_assets.forecasting.evaluation import Evaluation, leakage, walk_forward
-from marketdata_assets.forecasting.models import MODELS
-from marketdata_assets.forecasting.panel import HORIZONS, Panel, load_panel, panel_from_bars
+from marketdata_assets.forecasting.horizons import HORIZONS
+from marketdata_assets.forecasting.panel import Panel, load_panel, panel_from_bars
+from marketdata_assets.forecasting.registry import MODELS
 from marketdata_assets.forecasting.serving import SIGNIFICANCE, choose, forecast
 from marketdata_assets.settings import Settings
 from marketdata_tests.test_forecasting import Returns, minute_bars
@@ -37,10 +39,11 @@ def stub_evaluation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Panel, Ev
     settings = Settings(data_dir=Path(tmp_path_factory.mktemp("stub")) / "data")
     plan = backfill.plan(settings, STUB_FROM, STUB_TO, STUB_SYMBOLS, "stub", None, False)
     assert not backfill.run(settings, plan).failed
-    panel = load_panel(settings, None, None, len(plan.sessions))
+    panel = load_panel(stores.lake_store(settings), None, None, len(plan.sessions))
     return panel, walk_forward(panel)
 
 
+@pytest.mark.graph
 @pytest.mark.graph
 def test_no_model_beats_naive_on_the_stubs_random_walk(
     stub_evaluation: tuple[Panel, Evaluation],
@@ -81,6 +84,7 @@ def intraday_pattern(rng: np.random.Generator, count: int) -> np.ndarray:
 
 
 @pytest.mark.domain
+@pytest.mark.domain
 @pytest.mark.parametrize("returns", [ar1, intraday_pattern], ids=["ar1", "intraday_pattern"])
 def test_a_genuine_structure_is_found_and_served(returns: Returns) -> None:
     panel = panel_from_bars(
@@ -98,4 +102,4 @@ def test_a_genuine_structure_is_found_and_served(returns: Returns) -> None:
         assert str(row["reason"]).startswith(f"{row['served_model']} beats naive for")
         judged = {entry["model"]: entry for entry in row["skill"]}
         assert judged[row["served_model"]]["relative_mae"] < 1
-    assert pd.Series([row["served_model"] for row in served]).isin(MODELS).all()
+    assert pd.Series([row["served_model"] for row in served]).isin(list(MODELS)).all()

@@ -23,8 +23,8 @@ from marketdata_assets.forecasting.evaluation import (
 )
 from marketdata_assets.forecasting.features import grid_of
 from marketdata_assets.forecasting.metrics import diebold_mariano, skill_table
-from marketdata_assets.forecasting.models import MODELS
 from marketdata_assets.forecasting.panel import Panel, load_panel, panel_from_bars
+from marketdata_assets.forecasting.registry import MODELS
 from marketdata_assets.forecasting.serving import (
     MIN_FORECASTS,
     NotEnoughHistory,
@@ -41,6 +41,8 @@ pytestmark = pytest.mark.domain
 
 FIRST = date(2026, 9, 1)
 Returns = Callable[[np.random.Generator, int], np.ndarray]
+
+pytestmark = pytest.mark.domain
 
 
 def random_walk(rng: np.random.Generator, count: int) -> np.ndarray:
@@ -351,7 +353,7 @@ def test_load_panel_reads_the_last_sessions_of_the_lake(settings: Settings) -> N
     for day in days:
         mine = bars[bars["start"].dt.tz_convert("America/New_York").dt.date == day]
         lake.put(day_key("minute_bars", day), encode("minute_bars", pd.concat([mine, daily_bar])))
-    panel = load_panel(settings, ["AAA"], days[2], 2)
+    panel = load_panel(lake, ["AAA"], days[2], 2)
     assert panel.sessions == days[1:3]
     assert panel.symbols == ["AAA"]
     aaa = bars[bars["symbol"] == "AAA"]
@@ -360,7 +362,7 @@ def test_load_panel_reads_the_last_sessions_of_the_lake(settings: Settings) -> N
     first_daily = panel.daily.iloc[0]
     assert first_daily["open"] == second["open"].iloc[0]
     assert first_daily["close"] == second["close"].iloc[-1]
-    assert load_panel(settings, None, None, 10).sessions == days
+    assert load_panel(lake, None, None, 10).sessions == days
 
 
 def test_daily_bars_give_the_sessions_open_and_close_where_they_hold_them() -> None:

@@ -2,8 +2,11 @@
 
 minute_bars + daily_bars -> forecast_skill -> price_forecasts.
 
-A partition is "as of that session's close": its panel holds the sessions up to it and never a
-later one, even when a run holds several sessions. The assets only wire the domain
+A partition is "as of that session's close": it reads the WINDOW sessions up to it of
+minute_bars and daily_bars, declared as a `TimeWindowPartitionMapping` (offsets count partitions,
+so trading sessions: the mapping skips weekends and holidays as the partitions do), and never a
+later one, even when a run holds several sessions. Re-materialising an old session's bars thus
+marks every forecast partition that read it as stale. The assets only wire the domain
 (`forecasting`), imported inside them: statsmodels, scikit-learn and LightGBM load only in a run
 that evaluates, never in the minute tick.
 """
@@ -23,12 +26,13 @@ from dagster import (
     Config,
     MetadataValue,
     Output,
-    ResourceParam,
+    TimeWindowPartitionMapping,
     asset,
 )
+from pydantic import Field
 
-from marketdata_assets.defs.io_managers import LakeIOManager
 from marketdata_assets.defs.partitions import trading_sessions
+from marketdata_assets.forecasting.windows import MIN_ORIGINS, ORIGINS, sessions_needed
 from marketdata_assets.market.calendar import sessions_in
 
 if TYPE_CHECKING:
@@ -39,7 +43,9 @@ LAKE = "lake_io_manager"
 COVERAGE_TARGET = 0.80  # the intervals' nominal coverage
 COVERAGE_TOLERANCE = 0.10  # interval_coverage warns beyond this distance from the target
 SHOWN = 10  # rows of a failing check shown in its metadata
-ORIGINS = 20  # origin sessions of each evaluation (the walk-forward's default)
+WINDOW = sessions_needed(ORIGINS)  # the sessions of bars a partition reads, its own included
+# A partition reads its own session and the WINDOW - 1 before it (sessions, not days).
+BARS_WINDOW = TimeWindowPartitionMapping(start_offset=-(WINDOW - 1), end_offset=0)
 SERVED_COLUMNS = (
     "symbol",
     "horizon",
@@ -53,48 +59,49 @@ SERVED_COLUMNS = (
 LEAK_COLUMNS = ("model", "symbol", "horizon", "origin", "trained_until", "information_until")
 
 
+def _bars_ins() -> dict[str, AssetIn]:
+    return {name: AssetIn(partition_mapping=BARS_WINDOW) for name in ("minute_bars", "daily_bars")}
+
+
 class EvaluationConfig(Config):
     """How much history an evaluation judges."""
 
-    origins: int = ORIGINS  # origin sessions (fewer when the lake holds fewer)
-
-
-def _sessions(context: AssetExecutionContext) -> list[date]:
-    return [date.fromisoformat(key) for key in context.partition_keys]
+    origins: int = Field(
+        default=ORIGINS,
+        ge=MIN_ORIGINS,
+        le=ORIGINS,
+        description="origin sessions (fewer when the lake holds fewer; at most the declared "
+        "window's)",
+    )
 
 
 def _panels(
     context: AssetExecutionContext,
     minute_bars: dict[str, pd.DataFrame],
     daily_bars: dict[str, pd.DataFrame],
-    lake: LakeIOManager,
-    origins: int,
+    sessions: int = WINDOW,
 ) -> Iterator[tuple[str, "Panel"]]:
-    """Each partition's panel: the sessions_needed(origins) NYSE sessions up to it that the lake
-    holds (the run's own from its inputs, earlier ones through the IO manager), never a later
-    session of the run."""
-    from marketdata_assets.forecasting.evaluation import sessions_needed
+    """Each partition's panel: the `sessions` NYSE sessions up to it (at most the declared
+    WINDOW) that its inputs hold, never a later session of the run."""
     from marketdata_assets.forecasting.panel import panel_from_bars
 
-    sessions = _sessions(context)
-    window = sessions_needed(origins)
-    calendar = sessions_in(sessions[0] - timedelta(days=2 * window + 14), sessions[-1])
-    earlier = [s for s in calendar if s < sessions[0]][-(window - 1) :]
-    minute = {**lake.load_days("minute_bars", earlier), **minute_bars}
-    daily = {**lake.load_days("daily_bars", earlier), **daily_bars}
-    for session in sessions:
-        key = session.isoformat()
-        if key not in minute or not len(minute[key]):
+    keys = context.partition_keys
+    first, last = date.fromisoformat(keys[0]), date.fromisoformat(keys[-1])
+    calendar = [
+        day.isoformat() for day in sessions_in(first - timedelta(days=2 * WINDOW + 14), last)
+    ]
+    for key in keys:
+        if key not in minute_bars or not len(minute_bars[key]):
             raise ValueError(
                 f"{context.asset_key.to_user_string()} {key}: the session has no minute_bars; "
                 f"run `marketdata backfill --from {key} --to {key}` first"
             )
-        days = [s.isoformat() for s in calendar if s <= session][-window:]
-        held = [daily[d] for d in days if d in daily]
+        days = [day for day in calendar if day <= key][-sessions:]
+        held = [daily_bars[d] for d in days if d in daily_bars]
         yield (
             key,
             panel_from_bars(
-                pd.concat([minute[d] for d in days if d in minute], ignore_index=True),
+                pd.concat([minute_bars[d] for d in days if d in minute_bars], ignore_index=True),
                 pd.concat(held, ignore_index=True) if held else None,
             ),
         )
@@ -105,7 +112,7 @@ def _panels(
     io_manager_key=LAKE,
     kinds={"parquet"},
     partitions_def=trading_sessions,
-    ins={"minute_bars": AssetIn(), "daily_bars": AssetIn()},
+    ins=_bars_ins(),
     check_specs=[
         AssetCheckSpec(
             "no_leakage",
@@ -121,7 +128,6 @@ def forecast_skill(
     config: EvaluationConfig,
     minute_bars: dict[str, pd.DataFrame],
     daily_bars: dict[str, pd.DataFrame],
-    lake_io_manager: ResourceParam[LakeIOManager],
 ) -> Iterator[object]:
     """The walk-forward evaluation as of each session's close (its last ORIGINS sessions as
     origins): per model, horizon and symbol ("*": all symbols pooled), MAE, RMSE, MASE, relative
@@ -130,7 +136,7 @@ def forecast_skill(
     from marketdata_assets.forecasting.evaluation import leakage, walk_forward
 
     tables, forecasts, leaks = {}, 0, []
-    panels = _panels(context, minute_bars, daily_bars, lake_io_manager, config.origins)
+    panels = _panels(context, minute_bars, daily_bars, sessions_needed(config.origins))
     for key, panel in panels:
         evaluation = walk_forward(panel, origins=config.origins)
         tables[key] = evaluation.skill
@@ -179,7 +185,7 @@ def _records(frame: pd.DataFrame) -> MetadataValue:
     io_manager_key=LAKE,
     kinds={"parquet"},
     partitions_def=trading_sessions,
-    ins={"forecast_skill": AssetIn(), "minute_bars": AssetIn(), "daily_bars": AssetIn()},
+    ins={"forecast_skill": AssetIn(), **_bars_ins()},
     check_specs=[
         AssetCheckSpec(
             "interval_coverage",
@@ -194,18 +200,18 @@ def price_forecasts(
     forecast_skill: dict[str, pd.DataFrame],
     minute_bars: dict[str, pd.DataFrame],
     daily_bars: dict[str, pd.DataFrame],
-    lake_io_manager: ResourceParam[LakeIOManager],
 ) -> Iterator[object]:
     """Per symbol and horizon, as of the session's close: the forecast of the model with the
     best out-of-sample skill if it beats naive significantly (`forecasting.serving.choose`), else
     naive's, with the reason in words, its 80 % interval, origin and model, and that model's
     evaluated coverage. A symbol with too little history is left out (named in the metadata)."""
     from marketdata_assets.forecasting.evaluation import FORECAST_COLUMNS, Evaluation
-    from marketdata_assets.forecasting.panel import HORIZONS, NotEnoughHistory
+    from marketdata_assets.forecasting.horizons import HORIZONS
+    from marketdata_assets.forecasting.panel import NotEnoughHistory
     from marketdata_assets.forecasting.serving import forecast
 
     tables, unserved = {}, {}
-    for key, panel in _panels(context, minute_bars, daily_bars, lake_io_manager, ORIGINS):
+    for key, panel in _panels(context, minute_bars, daily_bars):
         # The stored skill table decides; the evaluation's forecasts are not kept in the lake.
         evaluated = Evaluation(pd.DataFrame(columns=list(FORECAST_COLUMNS)), forecast_skill[key])
         served = []

@@ -23,16 +23,22 @@ import numpy as np
 import pandas as pd
 
 from marketdata_assets.forecasting.features import grid_of
+from marketdata_assets.forecasting.horizons import HORIZONS, check_horizon
 from marketdata_assets.forecasting.metrics import SKILL_FIELDS, skill_table
-from marketdata_assets.forecasting.models import MODELS, Fitted, Task, fitter
-from marketdata_assets.forecasting.panel import HORIZONS, Panel, not_enough_history
+from marketdata_assets.forecasting.models import Fitted, Task
+from marketdata_assets.forecasting.panel import Panel, not_enough_history
+from marketdata_assets.forecasting.registry import MODELS, fitter
+from marketdata_assets.forecasting.windows import (
+    MIN_ORIGINS,
+    MIN_TRAINING_SESSIONS,
+    ORIGINS,
+    TRAINING_SESSIONS,
+    sessions_needed,
+)
 
-__all__ = ["SKILL_FIELDS", "Evaluation", "leakage", "sessions_needed", "walk_forward"]
+__all__ = ["ORIGINS", "SKILL_FIELDS", "Evaluation", "leakage", "sessions_needed", "walk_forward"]
 
 STRIDE = 5  # minutes between origins inside an origin session (at least the horizon)
-TRAINING_SESSIONS = 10  # the window of minute-horizon fits
-MIN_TRAINING_SESSIONS = 5  # before the first origin session
-MIN_ORIGINS = 2
 INTERVAL = (0.10, 0.90)
 _NEVER = np.iinfo(np.int64).min  # NaT: the trained_until of a model fitted on nothing
 FORECAST_COLUMNS = {
@@ -62,25 +68,21 @@ class Evaluation:
     skill: pd.DataFrame
 
 
-def sessions_needed(origins: int) -> int:
-    """The sessions a panel needs for `origins` origin sessions with full training windows."""
-    return origins + TRAINING_SESSIONS
-
-
 def walk_forward(
     panel: Panel,
-    origins: int = 20,
+    origins: int = ORIGINS,
     horizons: Sequence[str] = tuple(HORIZONS),
-    models: Sequence[str] = MODELS,
+    models: Sequence[str] | None = None,
     stride: int = STRIDE,
 ) -> Evaluation:
-    """Evaluate `models` (naive always among them) at `horizons` over the last `origins`
-    sessions of `panel` (fewer when the panel holds fewer than `sessions_needed(origins)`; at
-    least MIN_ORIGINS with MIN_TRAINING_SESSIONS before them, else NotEnoughHistory)."""
+    """Evaluate `models` (default: every registered one; naive always among them) at `horizons`
+    over the last `origins` sessions of `panel` (fewer when the panel holds fewer than
+    `sessions_needed(origins)`; at least MIN_ORIGINS with MIN_TRAINING_SESSIONS before them,
+    else NotEnoughHistory)."""
     for horizon in horizons:
-        if horizon not in HORIZONS:
-            raise ValueError(f"horizon {horizon!r}: must be one of {', '.join(HORIZONS)}")
-    names = ["naive", *(name for name in models if name != "naive")]
+        check_horizon(horizon)
+    chosen = tuple(MODELS) if models is None else models
+    names = ["naive", *(name for name in chosen if name != "naive")]
     fitters = {name: fitter(name) for name in names}
     held = len(panel.sessions)
     count = min(origins, held - MIN_TRAINING_SESSIONS)

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from marketdata_assets.forecasting.models import NOTHING, Fitted, Naive, Task
+from marketdata_assets.forecasting.baselines import Naive
+from marketdata_assets.forecasting.models import NOTHING, Fitted, Task
 
 RIDGE_ALPHA = 1.0  # on standardised features
 LIGHTGBM_ROWS = 30_000

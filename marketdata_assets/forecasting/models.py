@@ -1,15 +1,11 @@
-"""The forecasting models, one registry, each fitted on a window of sessions and predicting log
-returns (never price levels): a forecast price is the last price times exp(predicted return).
+"""The forecasting types: a `Task` (one horizon on a grid), a `Fitted` model and its `Fitter`,
+and the `ModelSpec` the registry (`forecasting.registry`) lists. Models predict log returns (never
+price levels): a forecast price is the last price times exp(predicted return).
 
-A `Task` is one horizon on a grid: its positions are minute columns ("1m", "5m", "15m": the
-return from the end of bar t to the end of bar t + h, within t's session) or sessions ("1d": from
-a session's close to the next session's close). A fit reads only the sessions of its window and
-reports the last position it read (`used`); a prediction at position p reads data up to p only.
-
-Baselines, by hand: naive (no change), drift (the window's mean return per symbol, times h; for
-"1d" every earlier session's), seasonal naive (the return over the same minutes of the previous
-session; for "1d" the last session's return). ETS and ARIMA (statsmodels) are in `statistical`,
-ridge and LightGBM (scikit-learn, LightGBM) in `learning`.
+A `Task`'s positions are minute columns ("1m", "5m", "15m": the return from the end of bar t to
+the end of bar t + h, within t's session) or sessions ("1d": from a session's close to the next
+session's close). A fit reads only the sessions of its window and reports the last position it
+read (`used`); a prediction at position p reads data up to p only.
 """
 
 from __future__ import annotations
@@ -21,9 +17,8 @@ from typing import Protocol
 import numpy as np
 
 from marketdata_assets.forecasting.features import Grid
-from marketdata_assets.forecasting.panel import HORIZONS
+from marketdata_assets.forecasting.horizons import HORIZONS
 
-MODELS: tuple[str, ...] = ("naive", "drift", "seasonal_naive", "ets", "arima", "ridge", "lightgbm")
 NOTHING = -1  # `used` of a model that reads no data to fit
 
 
@@ -109,10 +104,10 @@ class Task:
         grid = self.grid
         if self.daily:
             closes = grid.day_close[:, :last]
-            return _nanmean(np.abs(np.diff(closes, axis=1)))
+            return nanmean(np.abs(np.diff(closes, axis=1)))
         columns = grid.columns(first, last)
         step = columns[1:][grid.minute[columns[1:]] > 0]
-        return _nanmean(np.abs(grid.close[:, step] - grid.close[:, step - 1]))
+        return nanmean(np.abs(grid.close[:, step] - grid.close[:, step - 1]))
 
 
 class Fitted(Protocol):
@@ -129,80 +124,16 @@ class Fitted(Protocol):
 Fitter = Callable[[Task, int, int], Fitted]
 
 
-@dataclass
-class Naive:
-    task: Task
-    used: int = NOTHING
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model as the registry lists it: its name, its fit and what it is in one line."""
 
-    def predict(self, positions: np.ndarray) -> np.ndarray:
-        return np.zeros((len(self.task.grid.symbols), len(positions)))
-
-
-@dataclass
-class Drift:
-    task: Task
-    mean: np.ndarray  # (S,) mean one-step return
-    used: int
-
-    def predict(self, positions: np.ndarray) -> np.ndarray:
-        steps = 1 if self.task.daily else self.task.steps
-        return np.repeat(steps * self.mean[:, np.newaxis], len(positions), axis=1)
+    name: str
+    fit: Fitter
+    summary: str
 
 
-@dataclass
-class SeasonalNaive:
-    task: Task
-    used: int = NOTHING
-
-    def predict(self, positions: np.ndarray) -> np.ndarray:
-        task, grid = self.task, self.task.grid
-        if task.daily:
-            return np.nan_to_num(grid.day_returns[:, positions])
-        session = grid.session_of[positions]
-        same = grid.bounds[np.maximum(session - 1, 0)] + grid.minute[positions]
-        known = (session > 0) & (same + task.steps < grid.bounds[session])
-        same = np.where(known, same, 0)
-        level = grid.log_level
-        moved = level[:, np.minimum(same + task.steps, level.shape[1] - 1)] - level[:, same]
-        return np.where(known, moved, 0.0)
-
-
-def fit_naive(task: Task, first: int, last: int) -> Fitted:
-    return Naive(task)
-
-
-def fit_drift(task: Task, first: int, last: int) -> Fitted:
-    if task.daily:
-        sessions = np.arange(1, last)
-        mean = _nanmean(task.grid.day_returns[:, sessions])
-        return Drift(task, np.nan_to_num(mean), last - 1)
-    columns = task.grid.columns(first, last)
-    return Drift(task, task.grid.returns[:, columns].mean(axis=1), int(columns[-1]))
-
-
-def fit_seasonal_naive(task: Task, first: int, last: int) -> Fitted:
-    return SeasonalNaive(task)
-
-
-def fitter(name: str) -> Fitter:
-    """The fit function of the model `name` (one of MODELS)."""
-    from marketdata_assets.forecasting import learning, statistical
-
-    fitters: dict[str, Fitter] = {
-        "naive": fit_naive,
-        "drift": fit_drift,
-        "seasonal_naive": fit_seasonal_naive,
-        "ets": statistical.fit_ets,
-        "arima": statistical.fit_arima,
-        "ridge": learning.fit_ridge,
-        "lightgbm": learning.fit_lightgbm,
-    }
-    if name not in fitters:
-        raise ValueError(f"model {name!r}: must be one of {', '.join(MODELS)}")
-    return fitters[name]
-
-
-def _nanmean(values: np.ndarray) -> np.ndarray:
+def nanmean(values: np.ndarray) -> np.ndarray:
     """Row means ignoring NaN (NaN for a row without a value)."""
     count = np.sum(~np.isnan(values), axis=1)
     total = np.nansum(values, axis=1)

@@ -1,7 +1,7 @@
 """The history a forecast reads: every symbol's 1-minute closes and session opens and closes.
 
 A panel is built from `minute_bars` (BAR_SCHEMA) and optionally `daily_bars`; `load_panel` reads
-the last sessions the lake holds, straight from their Parquet objects (no Dagster, no GE).
+the last sessions a lake store holds, straight from their Parquet objects (no Dagster, no GE).
 """
 
 from __future__ import annotations
@@ -18,16 +18,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from marketdata_assets import stores
 from marketdata_assets.history.daily import US_PER_DAY, session_days, symbol_session_keys
-from marketdata_assets.lake import day_key
+from marketdata_assets.lake import ObjectStore, day_key
 from marketdata_assets.lake.keys import day_of_key
 from marketdata_assets.market.calendar import EXCHANGE_TZ, sessions_in
 from marketdata_assets.market.records import BAR_SCHEMA
 from marketdata_assets.settings import StorageSettings
 
-# Minutes ahead of each horizon; "1d" (0) is the next session's close.
-HORIZONS: dict[str, int] = {"1m": 1, "5m": 5, "15m": 15, "1d": 0}
 MINUTE_COLUMNS = {
     "symbol": "str",
     "session": "datetime64[us]",
@@ -106,15 +103,19 @@ def panel_from_bars(minute_bars: pd.DataFrame, daily_bars: pd.DataFrame | None =
 
 
 def load_panel(
-    settings: StorageSettings, symbols: Sequence[str] | None, last: date | None, sessions: int
+    store: ObjectStore | StorageSettings,
+    symbols: Sequence[str] | None,
+    last: date | None,
+    sessions: int,
 ) -> Panel:
     """The panel of `symbols` (None: every symbol) over the last `sessions` sessions up to `last`
     (None: the latest) whose `minute_bars` object the lake holds."""
-    store = stores.lake_store(settings)
-    days = [day for key in store.keys("minute_bars/") if (day := _day(key)) is not None]
-    held = (
-        sorted(day for day in days if last is None or day <= last)[-sessions:] if sessions else []
-    )
+    if isinstance(store, StorageSettings):  # until the web reader passes its store (issue 19)
+        from marketdata_assets import stores
+
+        store = stores.lake_store(store)
+    days = held_sessions(store, "minute_bars")
+    held = [day for day in days if last is None or day <= last][-sessions:] if sessions else []
     only = None if symbols is None else [("symbol", "in", list(symbols))]
     frames = [
         pq.read_table(
@@ -125,6 +126,11 @@ def load_panel(
     if not frames:
         return panel_from_bars(pd.DataFrame({c: [] for c in _READ}).astype(_READ_TYPES))
     return panel_from_bars(pa.concat_tables(frames).to_pandas())
+
+
+def held_sessions(store: ObjectStore, dataset: str) -> list[date]:
+    """The sessions whose object of the daily `dataset` the lake holds, oldest first."""
+    return sorted(day for key in store.keys(f"{dataset}/") if (day := _day(dataset, key)))
 
 
 def not_enough_history(
@@ -142,13 +148,13 @@ def not_enough_history(
     )
 
 
-def _day(key: str) -> date | None:
-    """The session of a `minute_bars` object key, or None for any other key."""
+def _day(dataset: str, key: str) -> date | None:
+    """The session of a `dataset` object key, or None for any other key."""
     try:
         day = day_of_key(key)
     except (StopIteration, ValueError):
         return None
-    return day if day_key("minute_bars", day) == key else None
+    return day if day_key(dataset, day) == key else None
 
 
 def _latest_ended_session() -> date:

@@ -18,38 +18,26 @@ import math
 import numpy as np
 import pandas as pd
 
-from marketdata_assets.forecasting.evaluation import (
+from marketdata_assets.forecasting.evaluation import Evaluation, calibrate, walk_forward
+from marketdata_assets.forecasting.features import grid_of
+from marketdata_assets.forecasting.horizons import check_horizon, horizon_words
+from marketdata_assets.forecasting.metrics import POOLED
+from marketdata_assets.forecasting.models import Task
+from marketdata_assets.forecasting.panel import NotEnoughHistory, Panel, not_enough_history
+from marketdata_assets.forecasting.registry import fitter
+from marketdata_assets.forecasting.served import skill_rows
+from marketdata_assets.forecasting.windows import (
     MIN_ORIGINS,
     MIN_TRAINING_SESSIONS,
+    ORIGINS,
     TRAINING_SESSIONS,
-    Evaluation,
-    calibrate,
     sessions_needed,
-    walk_forward,
-)
-from marketdata_assets.forecasting.features import grid_of
-from marketdata_assets.forecasting.metrics import POOLED, SKILL_FIELDS
-from marketdata_assets.forecasting.models import Task, fitter
-from marketdata_assets.forecasting.panel import (
-    HORIZONS,
-    NotEnoughHistory,
-    Panel,
-    not_enough_history,
 )
 
-__all__ = ["SIGNIFICANCE", "NotEnoughHistory", "choose", "forecast", "horizon_words"]
+__all__ = ["ORIGINS", "SIGNIFICANCE", "NotEnoughHistory", "choose", "forecast"]
 
 SIGNIFICANCE = 0.05
 MIN_FORECASTS = 50  # out-of-sample forecasts a served model was judged on, at least
-ORIGINS = 20  # origin sessions of the walk-forward `forecast` runs when given no evaluation
-
-
-def horizon_words(horizon: str) -> str:
-    """The horizon in words: "5 minutes", "1 minute", "the next session"."""
-    steps = HORIZONS[horizon]
-    if not steps:
-        return "the next session's close"
-    return f"{steps} minute{'s' if steps > 1 else ''}"
 
 
 def choose(skill: pd.DataFrame, symbol: str, horizon: str) -> tuple[str, str]:
@@ -91,8 +79,7 @@ def forecast(
     given) refitted on the latest window of the history, its 80 % interval and the skill table's
     rows of the symbol and horizon (naive first). Minute horizons count trading minutes: from a
     session's close they reach into the next session."""
-    if horizon not in HORIZONS:
-        raise ValueError(f"horizon {horizon!r}: must be one of {', '.join(HORIZONS)}")
+    check_horizon(horizon)
     held = int(panel.daily["symbol"].eq(symbol).sum())
     if held < MIN_TRAINING_SESSIONS + MIN_ORIGINS:
         last = panel.sessions[-1] if panel.sessions else None
@@ -124,7 +111,7 @@ def forecast(
         "forecast": price * math.exp(change),
         "lower": price * math.exp(change + low[row]),
         "upper": price * math.exp(change + high[row]),
-        "skill": _skill_rows(evaluation.skill, symbol, horizon),
+        "skill": skill_rows(evaluation.skill, symbol, horizon),
     }
 
 
@@ -142,22 +129,6 @@ def _adjusted(skill: pd.DataFrame) -> tuple[pd.Series, int]:
     adjusted = np.empty(len(p))
     adjusted[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
     return pd.Series(adjusted, index=rows.index), len(p)
-
-
-def _skill_rows(skill: pd.DataFrame, symbol: str, horizon: str) -> list[dict[str, object]]:
-    rows = skill[skill["symbol"].eq(symbol) & skill["horizon"].eq(horizon)]
-    return [
-        {field: _plain(record[field]) for field in SKILL_FIELDS}
-        for record in rows.to_dict("records")
-    ]
-
-
-def _plain(value: object) -> object:
-    """JSON-ready: NaN becomes None, numpy scalars Python ones."""
-    if isinstance(value, str):
-        return value
-    number = float(value)  # type: ignore[arg-type]
-    return None if math.isnan(number) else number
 
 
 def _percent(value: float) -> str:

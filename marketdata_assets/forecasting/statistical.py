@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from marketdata_assets.forecasting.models import NOTHING, Fitted, Naive, Task
+from marketdata_assets.forecasting.baselines import Naive
+from marketdata_assets.forecasting.models import NOTHING, Fitted, Task
 
 ETS_POINTS = 2_500  # returns per ETS fit (a fit costs ~0.15 s)
 ARIMA_POINTS = 20_000  # returns per ARIMA fit (~0.1 s)
