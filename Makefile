@@ -69,6 +69,7 @@ lint: install
 	$(BIN)/ruff check marketdata_assets marketdata_tests bench
 	$(BIN)/ruff format --check marketdata_assets marketdata_tests bench
 	$(BIN)/mypy marketdata_assets
+	$(BIN)/lint-imports
 
 fmt: install
 	$(BIN)/ruff format marketdata_assets marketdata_tests bench
@@ -89,4 +90,4 @@ bench: install
 	$(BIN)/python bench/web.py
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache data .dagster_home
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .import_linter_cache data .dagster_home
