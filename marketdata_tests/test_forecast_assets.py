@@ -108,7 +108,6 @@ def evaluating(
 
 
 @pytest.mark.graph
-@pytest.mark.graph
 def test_forecast_skill_is_the_walk_forward_of_the_history_up_to_its_session(
     lake: Settings,
 ) -> None:
@@ -141,7 +140,6 @@ def test_forecast_skill_is_the_walk_forward_of_the_history_up_to_its_session(
 
 
 @pytest.mark.graph
-@pytest.mark.graph
 def test_price_forecasts_serve_what_the_skill_table_decides_from_the_session_s_close(
     lake: Settings,
 ) -> None:
@@ -159,7 +157,6 @@ def test_price_forecasts_serve_what_the_skill_table_decides_from_the_session_s_c
 
 
 @pytest.mark.graph
-@pytest.mark.graph
 def test_a_symbol_with_too_little_history_is_left_out_and_named(
     lake: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -176,7 +173,6 @@ def test_a_symbol_with_too_little_history_is_left_out_and_named(
     assert reason.startswith("3 sessions of minute bars for KO in the lake")
 
 
-@pytest.mark.graph
 @pytest.mark.graph
 def test_interval_coverage_warns_when_served_intervals_miss_and_still_serves(
     lake: Settings, monkeypatch: pytest.MonkeyPatch
@@ -205,7 +201,6 @@ def test_interval_coverage_warns_when_served_intervals_miss_and_still_serves(
 
 
 @pytest.mark.graph
-@pytest.mark.graph
 def test_well_calibrated_intervals_pass_interval_coverage(
     lake: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -225,7 +220,6 @@ def test_well_calibrated_intervals_pass_interval_coverage(
     )
 
 
-@pytest.mark.graph
 @pytest.mark.graph
 def test_a_leaking_evaluation_fails_no_leakage_and_nothing_is_served(
     lake: Settings, monkeypatch: pytest.MonkeyPatch
@@ -288,7 +282,6 @@ def _exported(*groups: str) -> set[str]:
 
 
 @pytest.mark.system
-@pytest.mark.system
 def test_the_minute_tick_never_imports_the_forecasting_libraries(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", TICK_PROBE, str(tmp_path / "data"), *FORECAST_LIBRARIES],
@@ -303,7 +296,6 @@ def test_the_minute_tick_never_imports_the_forecasting_libraries(tmp_path: Path)
 
 
 @pytest.mark.system
-@pytest.mark.system
 def test_the_lambda_image_requirements_leave_the_forecasting_libraries_out() -> None:
     image = _exported("--no-default-groups")  # what the Dockerfile installs
     assert {"dagster", "great-expectations", "pandas"} <= image
@@ -311,7 +303,6 @@ def test_the_lambda_image_requirements_leave_the_forecasting_libraries_out() -> 
     assert _exported() >= FORECAST_DISTRIBUTIONS  # make install's default groups carry them
 
 
-@pytest.mark.system
 @pytest.mark.system
 def test_the_lambda_image_leaves_the_dashboard_and_the_browser_out() -> None:
     image = _exported("--no-default-groups")

@@ -75,7 +75,6 @@ def stub_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["AAPL", "--horizon", "1D"], "--horizon '1D': must be one of 1m, 5m, 15m, 1d"),
     ],
 )
-@pytest.mark.graph
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -92,12 +91,10 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
 
 
 @pytest.mark.domain
-@pytest.mark.graph
 def test_the_command_offers_exactly_the_forecasting_horizons() -> None:
     assert list(FORECAST_HORIZONS) == list(HORIZONS)
 
 
-@pytest.mark.system
 @pytest.mark.system
 def test_bad_input_is_refused_before_pandas_or_any_model_library_is_imported(
     tmp_path: Path,
@@ -124,7 +121,6 @@ def run(argv: list[str]) -> str:
 
 
 @pytest.mark.graph
-@pytest.mark.graph
 def test_on_a_random_walk_naive_is_served_with_every_model_s_skill(
     stub_lake: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -149,7 +145,6 @@ def test_on_a_random_walk_naive_is_served_with_every_model_s_skill(
 
 
 @pytest.mark.graph
-@pytest.mark.graph
 def test_the_table_says_in_words_first_whether_a_model_beats_naive(
     stub_lake: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -163,7 +158,6 @@ def test_the_table_says_in_words_first_whether_a_model_beats_naive(
 
 
 @pytest.mark.domain
-@pytest.mark.graph
 def test_a_model_that_beats_naive_is_named_with_its_skill_and_p_value() -> None:
     skill = [
         dict.fromkeys(SKILL_FIELDS, 0.5) | {"model": "naive", "relative_mae": 1.0},
@@ -192,7 +186,6 @@ def test_a_model_that_beats_naive_is_named_with_its_skill_and_p_value() -> None:
 
 
 @pytest.mark.graph
-@pytest.mark.graph
 @pytest.mark.parametrize("held", [0, 3])
 def test_too_little_history_is_one_line_naming_the_backfill_exit_1(
     tmp_path: Path,
@@ -220,7 +213,6 @@ def test_too_little_history_is_one_line_naming_the_backfill_exit_1(
     assert err.endswith(" --symbols AAPL` first\n"), err
 
 
-@pytest.mark.system
 @pytest.mark.system
 def test_a_forecast_imports_neither_dagster_nor_great_expectations(stub_lake: Path) -> None:
     code, out, err, imported = probe(stub_lake, "forecast", "AAPL", "--horizon", "1m")

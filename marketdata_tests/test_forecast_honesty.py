@@ -44,7 +44,6 @@ def stub_evaluation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Panel, Ev
 
 
 @pytest.mark.graph
-@pytest.mark.graph
 def test_no_model_beats_naive_on_the_stubs_random_walk(
     stub_evaluation: tuple[Panel, Evaluation],
 ) -> None:
@@ -83,7 +82,6 @@ def intraday_pattern(rng: np.random.Generator, count: int) -> np.ndarray:
     return 0.0004 * np.cos(np.pi * minute / 390) + rng.normal(0.0, 0.0004, count)
 
 
-@pytest.mark.domain
 @pytest.mark.domain
 @pytest.mark.parametrize("returns", [ar1, intraday_pattern], ids=["ar1", "intraday_pattern"])
 def test_a_genuine_structure_is_found_and_served(returns: Returns) -> None:

@@ -42,8 +42,6 @@ pytestmark = pytest.mark.domain
 FIRST = date(2026, 9, 1)
 Returns = Callable[[np.random.Generator, int], np.ndarray]
 
-pytestmark = pytest.mark.domain
-
 
 def random_walk(rng: np.random.Generator, count: int) -> np.ndarray:
     return rng.normal(0.0, 0.0006, count)
