@@ -30,18 +30,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marketdata_assets.cli import main
-from marketdata_assets.history.query import (
-    ANALYTICS_FIELDS,
-    BAR_FIELDS,
-    analytics,
-    bars,
-    bars_table,
-)
+from marketdata_assets.history.intervals import ANALYTICS_FIELDS, BAR_FIELDS
+from marketdata_assets.history.query import analytics, bars, bars_table
 from marketdata_assets.lake import day_key
 from marketdata_assets.lake.codecs import encode
 from marketdata_assets.market.calendar import session_bounds, session_minutes
 from marketdata_assets.market.records import BAR_SCHEMA, DAILY_BAR_SCHEMA, SESSION_ANALYTICS_SCHEMA
-from marketdata_assets.settings import StorageSettings
 from marketdata_assets.stores import local_lake
 
 SYMBOLS = ("AAPL", "MSFT")
@@ -255,7 +249,7 @@ def test_intraday_bars_equal_a_pandas_regrouping_on_new_york_buckets(
 @pytest.mark.domain
 def test_without_a_symbol_every_symbol_is_read_in_symbol_order(lake) -> None:
     root, minutes = lake
-    got = bars(StorageSettings(data_dir=root), None, "5m")
+    got = bars(local_lake(root), None, "5m")
     assert (got.first, got.last) == (EARLY_CLOSE, EARLY_CLOSE)
     expected = [row for symbol in SYMBOLS for row in regrouped(minutes[EARLY_CLOSE], symbol, 5)]
     assert_same_rows(got.rows, expected)
@@ -366,7 +360,7 @@ def test_a_nan_stored_by_any_writer_reads_as_null(tmp_path: Path) -> None:
     pq.write_table(table, sink)
     assert pc.all(pc.is_nan(pq.read_table(io.BytesIO(sink.getvalue()))["realized_vol"])).as_py()
     local_lake(tmp_path).put(day_key("session_analytics", day), sink.getvalue())
-    rows = analytics(StorageSettings(data_dir=tmp_path), "MSFT", day, day).rows
+    rows = analytics(local_lake(tmp_path), "MSFT", day, day).rows
     assert len(rows) == 1 and rows[0]["realized_vol"] is None and rows[0]["range"] is not None
     json.dumps(rows, allow_nan=False)
 
@@ -482,7 +476,7 @@ def test_bad_input_is_one_line_naming_the_input_and_the_rule_exit_2(
 @pytest.mark.domain
 def test_the_read_api_refuses_an_unknown_interval(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"^interval '90s': must be one of 1m, 5m, 15m, 1h, 1d$"):
-        bars(StorageSettings(data_dir=tmp_path), "AAPL", "90s")
+        bars(local_lake(tmp_path), "AAPL", "90s")
 
 
 @pytest.mark.domain
@@ -499,7 +493,7 @@ def test_any_gaps_give_the_regrouped_bars_and_conserve_volume(
     frame = minute_bars(day, "AAPL", seed, drop)
     with tempfile.TemporaryDirectory() as root:
         local_lake(root).put(day_key("minute_bars", day), encode("minute_bars", frame))
-        got = bars(StorageSettings(data_dir=Path(root)), "AAPL", interval[0], day, day).rows
+        got = bars(local_lake(root), "AAPL", interval[0], day, day).rows
     assert_same_rows(got, regrouped(frame, "AAPL", interval[1]))
     assert sum(int(r["volume"]) for r in got) == frame.volume.sum()
     opened, close = session_bounds(day)

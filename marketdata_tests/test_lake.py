@@ -3,7 +3,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from marketdata_assets.lake import LocalObjectStore, object_key
+from marketdata_assets.lake import LakeError, LocalObjectStore, object_key
 from marketdata_assets.lake.codecs import decode, encode
 from marketdata_assets.tick.curation import curate
 from marketdata_tests.conftest import TICK, good, line
@@ -38,7 +38,7 @@ def test_failed_write_keeps_the_previous_object_whole(tmp_path: Path, monkeypatc
         raise OSError("disk full")
 
     monkeypatch.setattr("os.replace", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(LakeError, match=r"^local write .*/raw/a/ticks.jsonl failed: disk full$"):
         store.put("raw/a/ticks.jsonl", b"half")
     assert store.get("raw/a/ticks.jsonl") == b"complete"
     assert [p.name for p in (tmp_path / "raw/a").iterdir()] == ["ticks.jsonl"]

@@ -70,6 +70,18 @@ def test_rows_round_trip_with_utc_microseconds(new_store: StoreFactory) -> None:
     assert store.all() == [row]
 
 
+def test_a_version_changes_when_the_table_is_written_or_is_none(new_store: StoreFactory) -> None:
+    store = new_store()
+    empty = store.version()
+    store.upsert([price("AAPL", 1.0, 10)])
+    written = store.version()
+    assert store.all() and store.version() == written  # reading changes nothing
+    if isinstance(store, SqliteLatestPriceStore):
+        assert empty != written
+    else:  # DynamoDB has nothing cheaper to look at than the rows: readers keep them a while
+        assert empty is written is None
+
+
 writes = st.lists(
     st.tuples(st.sampled_from(["A", "B", "C"]), st.integers(0, 50), st.floats(0.01, 1e6)),
     min_size=1,

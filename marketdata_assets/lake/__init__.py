@@ -1,24 +1,27 @@
 """The lake: every dataset in one registry, under one key layout, on a folder or a bucket."""
 
-from marketdata_assets.lake.keys import (
+from marketdata_assets.lake.datasets import (
     DATASETS,
     DAY_DATASETS,
     MINUTE_DATASETS,
     Dataset,
     dataset,
     dataset_of_asset,
-    day_key,
-    latest_key_before,
-    object_key,
-    tick_prefix,
 )
-from marketdata_assets.lake.objects import LocalObjectStore, ObjectStore, read_if_present
+from marketdata_assets.lake.keys import day_key, latest_key_before, object_key, tick_prefix
+from marketdata_assets.lake.objects import (
+    LakeError,
+    LocalObjectStore,
+    ObjectStore,
+    read_if_present,
+)
 
 __all__ = [
     "DATASETS",
     "DAY_DATASETS",
     "MINUTE_DATASETS",
     "Dataset",
+    "LakeError",
     "LocalObjectStore",
     "ObjectStore",
     "dataset",

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from marketdata_assets.lake.aws import describe
-from marketdata_assets.lake.s3 import LakeError
+from marketdata_assets.lake.objects import LakeError
 from marketdata_assets.market.ticks import format_tick
 
 WAIT_S = 120.0  # how long a run waits for another run of its tick

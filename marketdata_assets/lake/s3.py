@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from marketdata_assets.lake.aws import describe
+from marketdata_assets.lake.objects import LakeError
 
-
-class LakeError(RuntimeError):
-    """A lake operation failed; the message names the operation and the key."""
+FETCHERS = 8  # GETs in flight at once (the client's pool holds 16 connections)
 
 
 class S3ObjectStore:
@@ -28,7 +30,7 @@ class S3ObjectStore:
             self.client.put_object(Bucket=self.bucket, Key=key, Body=body)
         except (ClientError, BotoCoreError) as error:
             raise self._fail("PutObject", key, error) from error
-        return f"s3://{self.bucket}/{key}"
+        return self.location(key)
 
     def get(self, key: str) -> bytes:
         try:
@@ -37,11 +39,40 @@ class S3ObjectStore:
             raise self._fail("GetObject", key, error) from error
         return body
 
+    def get_many(self, keys: Sequence[str]) -> list[bytes]:
+        if len(keys) < 2:
+            return [self.get(key) for key in keys]
+        with ThreadPoolExecutor(min(FETCHERS, len(keys))) as pool:
+            return list(pool.map(self.get, keys))
+
     def keys(self, prefix: str) -> list[str]:
+        return sorted(item["Key"] for item in self._listed(prefix))
+
+    def folders(self, prefix: str) -> list[str]:
+        return sorted(
+            folder["Prefix"]
+            for page in self._pages(prefix, Delimiter="/")
+            for folder in page.get("CommonPrefixes", [])
+        )
+
+    def versions(self, prefix: str) -> dict[str, str]:
+        listed = sorted(self._listed(prefix), key=lambda item: str(item["Key"]))
+        return {item["Key"]: str(item["ETag"]) for item in listed}
+
+    def location(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def local_path(self, key: str) -> Path | None:
+        return None
+
+    def _listed(self, prefix: str) -> list[dict[str, Any]]:
+        return [item for page in self._pages(prefix) for item in page.get("Contents", [])]
+
+    def _pages(self, prefix: str, **options: str) -> list[dict[str, Any]]:
+        """ListObjectsV2's pages under `prefix` (pages are fetched as they are iterated, so
+        inside the `try`)."""
         try:
-            pages = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=prefix
-            )
-            return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+            paginator = self.client.get_paginator("list_objects_v2")
+            return list(paginator.paginate(Bucket=self.bucket, Prefix=prefix, **options))
         except (ClientError, BotoCoreError) as error:
             raise self._fail("ListObjectsV2", prefix, error) from error

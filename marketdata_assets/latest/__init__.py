@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -34,6 +34,11 @@ class LatestPriceStore(Protocol):
 
     def all(self) -> list[LatestPrice]:
         """Every row, ordered by symbol."""
+        ...
+
+    def version(self) -> Hashable:
+        """A token that changes whenever the table does, or None when the store cannot tell
+        without reading it (a reader then keeps its rows for a fixed time)."""
         ...
 
 

@@ -7,7 +7,7 @@ batch, at twice the write cost). A failed condition is a `stale` row, not an err
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -74,6 +74,9 @@ class DynamoLatestPriceStore:
             written = list(pool.map(lambda p: self._write(p, now), rows))
         updated = sum(written)
         return UpsertResult(updated=updated, stale=len(rows) - updated)
+
+    def version(self) -> Hashable:
+        return None  # nothing cheaper to look at than the rows themselves
 
     def all(self) -> list[LatestPrice]:
         try:

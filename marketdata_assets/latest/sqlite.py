@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,6 +86,12 @@ class SqliteLatestPriceStore:
             connection.close()
         return UpsertResult(updated=updated, stale=len(rows) - updated)
 
+    def version(self) -> Hashable:
+        """The time and size of the file and of its write-ahead log (a commit changes one)."""
+        return tuple(
+            _stat(file) for file in (self.path, self.path.with_name(self.path.name + "-wal"))
+        )
+
     def all(self) -> list[LatestPrice]:
         # A reader creates nothing: no file yet is an empty table. `mode=rw` opens an existing
         # file only, and neither makes folders nor adds the schema (the first upsert does).
@@ -105,3 +111,11 @@ class SqliteLatestPriceStore:
         finally:
             connection.close()
         return [LatestPrice(s, p, c, from_micros(e), from_micros(t)) for s, p, c, e, t in rows]
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size

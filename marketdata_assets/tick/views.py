@@ -1,6 +1,6 @@
 """Read-side views for people and scripts: the latest-price table and quarantine records.
 
-Neither Dagster nor Great Expectations is on this path: the views read through `stores`.
+Neither Dagster nor Great Expectations is on this path: the views read the stores they are given.
 """
 
 from __future__ import annotations
@@ -12,21 +12,19 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from marketdata_assets import stores
-from marketdata_assets.lake import DATASETS, object_key, tick_prefix
+from marketdata_assets.lake import DATASETS, ObjectStore, object_key, tick_prefix
 from marketdata_assets.lake.codecs import decode
-from marketdata_assets.latest import LatestPrice
+from marketdata_assets.latest import LatestPrice, LatestPriceStore
 from marketdata_assets.market.ticks import format_tick
-from marketdata_assets.settings import StorageSettings
 
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def latest_rows(settings: StorageSettings) -> list[dict[str, object]]:
+def latest_rows(table: LatestPriceStore) -> list[dict[str, object]]:
     """The latest-price table as JSON-ready rows."""
-    return [latest_row(row) for row in stores.latest_store(settings).all()]
+    return [latest_row(row) for row in table.all()]
 
 
 def latest_row(row: LatestPrice) -> dict[str, object]:
@@ -51,14 +49,13 @@ def latest_table(rows: list[dict[str, object]]) -> str:
     return "\n".join([header, *lines])
 
 
-def quarantine_records(settings: StorageSettings, tick: datetime | None) -> list[dict[str, object]]:
+def quarantine_records(lake: ObjectStore, tick: datetime | None) -> list[dict[str, object]]:
     """Quarantined rows (of one tick, or all) with their reasons and original record."""
-    store = stores.lake_store(settings)
     prefix = tick_prefix("quarantine", tick) if tick else "quarantine/"
     records: list[dict[str, object]] = []
-    for key in store.keys(prefix):
+    for key in lake.keys(prefix):
         if key.endswith(DATASETS["quarantine"].file):
-            records += quarantine_object_records(store.get(key))
+            records += quarantine_object_records(lake.get(key))
     return records
 
 
@@ -82,13 +79,9 @@ def quarantine_object_records(body: bytes) -> list[dict[str, object]]:
     return records
 
 
-def replay_command(settings: StorageSettings, tick: datetime) -> str:
+def replay_command(lake: ObjectStore, tick: datetime) -> str:
     """The command that reruns `tick` on its landed raw object, ready to paste into a shell."""
-    key = object_key("raw", tick)
-    if settings.profile == "aws":
-        source = f"s3://{settings.bucket}/{key}"
-    else:
-        source = str(settings.data_dir / key)
+    source = lake.location(object_key("raw", tick))
     return (
         f"marketdata tick --provider replay --source {shlex.quote(source)} --at {format_tick(tick)}"
     )
@@ -97,7 +90,7 @@ def replay_command(settings: StorageSettings, tick: datetime) -> str:
 def forecast_verdict(served: dict[str, object]) -> str:
     """The forecast's verdict in words: which model is served for the symbol and horizon, and
     whether any beats naive ("no model beats naive for AAPL at 5 minutes: serving naive")."""
-    from marketdata_assets.forecasting.serving import horizon_words
+    from marketdata_assets.forecasting.horizons import horizon_words
 
     symbol, model = served["symbol"], served["served_model"]
     ahead = horizon_words(str(served["horizon"]))

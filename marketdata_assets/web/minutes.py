@@ -7,9 +7,8 @@ from __future__ import annotations
 import io
 from collections import Counter
 from datetime import UTC, date, datetime
-from typing import Any
 
-from marketdata_assets.lake import LocalObjectStore, ObjectStore, object_key
+from marketdata_assets.lake import ObjectStore, object_key
 from marketdata_assets.lake.keys import date_prefix
 from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.operations import run_records
@@ -100,37 +99,15 @@ def minute_days(lake: ObjectStore, name: str) -> list[date]:
     """The UTC days holding objects of the minute dataset `name`, oldest first, from one listing
     of its day folders (never of every object)."""
     prefix = f"{name}/"
-    if isinstance(lake, LocalObjectStore):
-        folder = lake.root / name
-        folders = [f"{prefix}{p.name}/" for p in folder.iterdir()] if folder.is_dir() else []
-    else:
-        folders = _s3_folders(lake, prefix)
     days = []
-    for folder_key in folders:
-        part = folder_key.removeprefix(prefix).rstrip("/")
+    for folder in lake.folders(prefix):
+        part = folder.removeprefix(prefix).rstrip("/")
         if part.startswith("date="):
             try:
                 days.append(date.fromisoformat(part.removeprefix("date=")))
             except ValueError:
                 continue
     return sorted(days)
-
-
-def _s3_folders(lake: Any, prefix: str) -> list[str]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from marketdata_assets.lake.aws import describe
-    from marketdata_assets.lake.s3 import LakeError
-
-    try:
-        pages = lake.client.get_paginator("list_objects_v2").paginate(
-            Bucket=lake.bucket, Prefix=prefix, Delimiter="/"
-        )
-        return [p["Prefix"] for page in pages for p in page.get("CommonPrefixes", [])]
-    except (ClientError, BotoCoreError) as error:
-        raise LakeError(
-            f"S3 ListObjectsV2 s3://{lake.bucket}/{prefix} failed: {describe(error)}"
-        ) from error
 
 
 def tick_of(key: str) -> datetime | None:
