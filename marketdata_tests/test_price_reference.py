@@ -2,7 +2,7 @@
 the contracts the blocking checks enforce on stored frames."""
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
@@ -223,4 +223,7 @@ def test_level_shifts_are_reported_once_for_their_symbol() -> None:
     assert verdict.level_shifts == {"X": {"from": 1.0, "to": 51.0}}
     assert verdict.reference["X"] == PriceState(51.0)
     assert verdict.reference["Y"] == PriceState(100.0)
-    assert datetime.now(UTC) > TICK  # the reference carries no wall-clock time
+    # The reference carries no wall-clock time: a level still pending keeps the tick that saw it.
+    later = curate(payload(at(tick, symbol="X", price=1.0)), tick)
+    pending = judge(later, verdict.reference, THRESHOLD, confirmations=3)
+    assert pending.reference["X"] == PriceState(51.0, 1.0, pending_ticks=1, pending_tick=tick)
