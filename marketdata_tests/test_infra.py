@@ -33,7 +33,7 @@ pytestmark = pytest.mark.system
 
 ROOT = Path(__file__).resolve().parents[1]
 INFRA = ROOT / "infra"
-TIME_BUDGET = ROOT / "marketdata_assets" / "time_budget.json"
+TIME_BUDGET = ROOT / "marketdata_assets" / "operations" / "time_budget.json"
 MIRROR_ROOTS = ["/opt/tf-plugins", "~/.terraform.d/plugins", "/usr/share/terraform/plugins"]
 
 
@@ -70,8 +70,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("stack")
     folder = root / "infra"
     shutil.copytree(INFRA, folder, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
-    (root / "marketdata_assets").mkdir()
-    shutil.copy(TIME_BUDGET, root / "marketdata_assets")
+    (root / "marketdata_assets" / "operations").mkdir(parents=True)
+    shutil.copy(TIME_BUDGET, root / "marketdata_assets" / "operations")
     terraform(folder, "init", "-backend=false", "-input=false", f"-plugin-dir={plugin_dir()}")
     return folder
 
