@@ -17,15 +17,16 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install run dev serve browser screenshots test test-fast lint fmt bench clean
+.PHONY: help install run dev serve browser screenshots test test-fast lint fmt docs bench clean
 
 help:
 	@echo "make run    set up, run one tick of the stub pipeline locally, print the latest prices"
-	@echo "make test   set up, lint, type-check and run the tests"
+	@echo "make test   set up, lint, type-check, build the docs and run the tests"
 	@echo "make test-fast  the domain and graph tests only (no servers, subprocesses or browser)"
 	@echo "make serve  the dashboard on http://127.0.0.1:8000"
 	@echo "make dev    dagster dev -w workspace.yaml on http://127.0.0.1:3000"
 	@echo "make browser  install Debian's chromium for the browser tests (apt, when missing)"
+	@echo "make docs   build the docs (mkdocs, strict: a broken link fails) into site/"
 	@echo "make bench  benchmarks (bench/), figures printed"
 
 .tools/bin/uv:
@@ -75,7 +76,11 @@ fmt: install
 	$(BIN)/ruff format marketdata_assets marketdata_tests bench
 	$(BIN)/ruff check --fix marketdata_assets marketdata_tests bench
 
-test: lint $(CHECKOV) browser
+# The docs site (docs/, mkdocs.yml), built strictly so a broken link or anchor fails; offline.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+test: lint docs $(CHECKOV) browser
 	CHECKOV=$(CURDIR)/$(CHECKOV) $(BIN)/pytest
 
 # The inner loop: the domain and graph tiers (see the markers in pyproject.toml).
@@ -90,4 +95,4 @@ bench: install
 	$(BIN)/python bench/web.py
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .import_linter_cache data .dagster_home
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .import_linter_cache data .dagster_home site
