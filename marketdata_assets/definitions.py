@@ -12,19 +12,23 @@ from marketdata_assets.defs.assets import (
     raw_ticks,
 )
 from marketdata_assets.defs.checks import tick_checks
+from marketdata_assets.defs.compaction import validated_daily
 from marketdata_assets.defs.forecasts import forecast_assets
 from marketdata_assets.defs.freshness import fresh_in_session
 from marketdata_assets.defs.history import history_assets
-from marketdata_assets.defs.io_managers import LocalLakeIOManager, S3LakeIOManager
+from marketdata_assets.defs.io_managers import LakeIOManager, TickIOManager
+from marketdata_assets.defs.lake import LakeResource, LocalLake, S3Lake
 from marketdata_assets.defs.resources import (
     DynamoLatestPricesResource,
     GatePolicyResource,
     HistorySourceResource,
+    LatestPricesResource,
     ProviderResource,
     SqliteLatestPricesResource,
 )
 from marketdata_assets.defs.schedules import (
     compaction_schedule,
+    forecast_job,
     freshness_job,
     freshness_schedule,
     history_job,
@@ -32,6 +36,7 @@ from marketdata_assets.defs.schedules import (
     tick_schedule,
 )
 from marketdata_assets.defs.sensors import production_ticks_sensor
+from marketdata_assets.defs.tick import TICK_RESOURCE, TickRun
 from marketdata_assets.lake import ObjectStore
 from marketdata_assets.latest import LatestPriceStore
 from marketdata_assets.providers import Provider
@@ -59,15 +64,28 @@ def resources_for(settings: Settings) -> dict[str, object]:
         key_param=settings.alphavantage_key_param,
     )
     shared = {"provider": provider, "gate_policy": gate_policy, "history": history}
+    return shared | storage_resources(settings)
+
+
+def storage_resources(settings: Settings) -> dict[str, object]:
+    """The profile's lake (as a resource and behind both IO managers), the tick run's minute
+    (run config) and the latest-price table."""
+    lake: LakeResource
+    latest: LatestPricesResource
     if settings.profile == "aws":
         assert settings.bucket and settings.table  # Settings.from_env refuses aws without them
-        return shared | {
-            "lake_io_manager": S3LakeIOManager(bucket=settings.bucket),
-            "latest_store": DynamoLatestPricesResource(table=settings.table),
-        }
-    return shared | {
-        "lake_io_manager": LocalLakeIOManager(data_dir=str(settings.data_dir.resolve())),
-        "latest_store": SqliteLatestPricesResource(path=str(settings.sqlite_path.resolve())),
+        lake = S3Lake(bucket=settings.bucket)
+        latest = DynamoLatestPricesResource(table=settings.table)
+    else:
+        lake = LocalLake(data_dir=str(settings.data_dir.resolve()))
+        latest = SqliteLatestPricesResource(path=str(settings.sqlite_path.resolve()))
+    tick_run = TickRun.configure_at_launch(lake=lake)
+    return {
+        "lake": lake,
+        "lake_io_manager": LakeIOManager(lake=lake),
+        "tick_io_manager": TickIOManager(lake=lake, tick_run=tick_run),
+        TICK_RESOURCE: tick_run,
+        "latest_store": latest,
     }
 
 
@@ -92,17 +110,18 @@ def build_definitions(settings: Settings) -> Definitions:
             raw_ticks,
             curated_ticks,
             quality_gate,
-            latest_prices_asset("dynamodb" if settings.profile == "aws" else "sqlite"),
+            latest_prices_asset(stores.latest_kind(settings)),
             *history_assets,
+            validated_daily,
             *forecast_assets,
         ],
         asset_checks=[*tick_checks(), fresh_in_session],
-        jobs=[tick_job, history_job, freshness_job],
+        jobs=[tick_job, history_job, forecast_job, freshness_job],
         schedules=[tick_schedule, compaction_schedule, freshness_schedule],
-        sensors=[production_ticks_sensor(settings.profile)],
+        sensors=[production_ticks_sensor(running=stores.is_production(settings))],
         resources=resources_for(settings),
-        # Every run (tick_job, or assets materialised from the UI) runs its steps in one
-        # process, so the lake IO manager's tick lock spans the whole run.
+        # Each job names its executor; a run of assets picked in the UI runs in one process,
+        # so a tick materialised that way also holds its minute's lock to its end.
         executor=in_process_executor,
     )
 

@@ -1,43 +1,36 @@
 """The tick graph: raw -> curated -> (validated | quarantined, price reference) -> latest prices."""
 
 from collections.abc import Iterator
-from datetime import datetime
 
 import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
-    AssetExecutionContext,
     AssetIn,
     AssetKey,
     AssetOut,
     AssetsDefinition,
     MaterializeResult,
     Output,
-    ResourceParam,
     asset,
     multi_asset,
 )
 
 from marketdata_assets.defs import checks
-from marketdata_assets.defs.io_managers import LakeIOManager
+from marketdata_assets.defs.lake import LakeResource
 from marketdata_assets.defs.resources import (
     GatePolicyResource,
     LatestPricesResource,
     ProviderResource,
 )
-from marketdata_assets.defs.tick import tick_of_run
+from marketdata_assets.defs.tick import TickRun
 from marketdata_assets.latest import prices_from_frame
 from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.tick.curation import curate, provider_errors, raw_records
 
 GROUP = "ticks"
-LAKE = "lake_io_manager"
-
-
-def _tick(context: AssetExecutionContext) -> datetime:
-    return tick_of_run(context.run.tags, context.instance, context.run_id)
+LAKE = "tick_io_manager"
 
 
 @asset(
@@ -54,9 +47,9 @@ def _tick(context: AssetExecutionContext) -> datetime:
         )
     ],
 )
-def raw_ticks(context: AssetExecutionContext, provider: ProviderResource) -> Iterator[object]:
+def raw_ticks(provider: ProviderResource, tick_run: TickRun) -> Iterator[object]:
     """The provider payload exactly as received: JSON Lines, one record per line."""
-    tick = _tick(context)
+    tick = tick_run.tick
     payload = provider.provider().fetch(tick)
     records = sum(1 for _ in raw_records(payload))
     errors = provider_errors(payload)
@@ -73,9 +66,9 @@ def raw_ticks(context: AssetExecutionContext, provider: ProviderResource) -> Ite
 
 
 @asset(group_name=GROUP, io_manager_key=LAKE, kinds={"parquet"})
-def curated_ticks(context: AssetExecutionContext, raw_ticks: bytes) -> Output[pd.DataFrame]:
+def curated_ticks(raw_ticks: bytes, tick_run: TickRun) -> Output[pd.DataFrame]:
     """Every raw line standardised: upper-case symbols, numbers typed, timestamps in UTC."""
-    frame = curate(raw_ticks, _tick(context))
+    frame = curate(raw_ticks, tick_run.tick)
     return Output(frame, metadata={"rows": len(frame)})
 
 
@@ -110,21 +103,22 @@ def curated_ticks(context: AssetExecutionContext, raw_ticks: bytes) -> Output[pd
     check_specs=[checks.QUARANTINE_SHARE],
 )
 def quality_gate(
-    context: AssetExecutionContext,
     curated_ticks: pd.DataFrame,
     raw_ticks: bytes,
     gate_policy: GatePolicyResource,
-    lake_io_manager: ResourceParam[LakeIOManager],
+    tick_run: TickRun,
+    lake: LakeResource,
 ) -> Iterator[object]:
     """Great Expectations and the context rules route each curated row to validated or
-    quarantine, judged against the price reference of the newest earlier tick."""
+    quarantine, judged against the price reference of the newest earlier tick (read through
+    the lake resource: a minute is no partition, so Dagster cannot map a dependency on the
+    previous tick's price_reference; its key is this run's `as_of` metadata)."""
     from marketdata_assets.gate.quarantine import quarantine_rows
     from marketdata_assets.gate.reference import reference_frame
     from marketdata_assets.gate.routing import judge, validated_rows
     from marketdata_assets.tick.curation import split_lines
 
-    tick = _tick(context)
-    as_of, reference = lake_io_manager.reference_before(tick)
+    as_of, reference = lake.reference_before(tick_run.tick)
     verdict = judge(
         curated_ticks, reference, gate_policy.jump_threshold, gate_policy.jump_confirmations
     )

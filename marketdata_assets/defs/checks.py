@@ -6,7 +6,6 @@ next one; WARN checks report on the data (how much of a tick was quarantined) wi
 
 import pandas as pd
 from dagster import (
-    AssetCheckExecutionContext,
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
@@ -16,7 +15,7 @@ from dagster import (
     asset_check,
 )
 
-from marketdata_assets.defs.tick import tick_of_run
+from marketdata_assets.defs.tick import TickRun
 from marketdata_assets.gate.expectations import suite_definition
 from marketdata_assets.gate.routing import Verdict
 from marketdata_assets.tick.contracts import curated_violations, validated_violations
@@ -54,10 +53,9 @@ def provider_delivered(payload: bytes, records: int, errors: int) -> AssetCheckR
     "per raw record in line order, the run's tick, standardised symbols.",
 )
 def schema_contract(
-    context: AssetCheckExecutionContext, curated_ticks: pd.DataFrame, raw_ticks: bytes
+    curated_ticks: pd.DataFrame, raw_ticks: bytes, tick_run: TickRun
 ) -> AssetCheckResult:
-    tick = tick_of_run(context.run.tags, context.instance, context.run.run_id)
-    problems = curated_violations(curated_ticks, raw_ticks, tick)
+    problems = curated_violations(curated_ticks, raw_ticks, tick_run.tick)
     return AssetCheckResult(
         passed=not problems,
         severity=AssetCheckSeverity.ERROR,

@@ -1,17 +1,17 @@
 """The history graph, one partition per NYSE session (see `partitions`):
 
-raw_history -> bars_gate -> minute_bars | bars_quarantine -> daily_bars -> session_analytics,
-and validated_daily, the tick stream's validated minute objects compacted per session.
+raw_history -> bars_gate -> minute_bars | bars_quarantine -> daily_bars -> session_analytics.
 
 A run may hold several sessions (the backfill policy batches them): every daily asset's value
-is {session key: value}, and the lake IO manager writes one object per session. The assets only
-wire the domain (`providers.history`, `providers.history_parse`, `history.gate`,
-`history.daily`, `history.analytics`).
+is {session key: value}, and the lake IO manager writes one object per session. What an asset
+reads is declared: session_analytics' window of earlier daily_bars is a partition mapping, so
+re-materialising an old session marks the later sessions that read it. The assets only wire the
+domain (`providers.history`, `providers.history_parse`, `history.gate`, `history.daily`,
+`history.analytics`).
 """
 
-import json
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -21,33 +21,34 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetIn,
-    AssetKey,
     AssetOut,
     Config,
     Output,
-    ResourceParam,
     asset,
     multi_asset,
 )
 from pydantic import Field
 
-from marketdata_assets.defs.io_managers import LakeIOManager
-from marketdata_assets.defs.partitions import history_backfill_policy, trading_sessions
+from marketdata_assets.defs.lake import LakeResource
+from marketdata_assets.defs.partitions import (
+    history_backfill_policy,
+    sessions_before,
+    trading_sessions,
+)
 from marketdata_assets.defs.resources import HistorySourceResource
-from marketdata_assets.lake import dataset
-from marketdata_assets.market.calendar import sessions_in
+from marketdata_assets.history.raw import delivered, merge_raw
 from marketdata_assets.market.records import BAR_SCHEMA
 
 GROUP = "history"
 LAKE = "lake_io_manager"
-ROLLING_SESSIONS = 20
+ROLLING_SESSIONS = 20  # session_analytics reads this many earlier sessions of daily_bars
 # Every history asset: one object per NYSE session in the lake, sessions batched per run.
 SESSION_ASSET: dict[str, Any] = {
     "group_name": GROUP,
     "io_manager_key": LAKE,
     "partitions_def": trading_sessions,
     "backfill_policy": history_backfill_policy,
-}  # session_analytics reads this many earlier sessions of daily_bars
+}
 
 
 class HistoryRequest(Config):
@@ -65,44 +66,6 @@ def _sessions(context: AssetExecutionContext) -> list[date]:
     return [date.fromisoformat(key) for key in context.partition_keys]
 
 
-def _envelope(line: bytes) -> tuple[str | None, str | None]:
-    """The symbol and error of one raw_history line (null when the line says none)."""
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return None, "unreadable line"
-    if not isinstance(record, dict):
-        return None, "unreadable line"
-    symbol, error = record.get("symbol"), record.get("error")
-    return (symbol if isinstance(symbol, str) else None), (str(error) if error else None)
-
-
-def merge_raw(old: bytes | None, new: bytes) -> bytes:
-    """A session's raw payload after a fetch: the old lines of symbols not fetched again, then
-    the new lines, sorted by symbol (lines without a symbol stay in their place, old first)."""
-    fresh = [(_envelope(line)[0], line) for line in new.splitlines()]
-    fetched = {symbol for symbol, _ in fresh}
-    kept = (
-        []
-        if old is None
-        else [
-            (symbol, line)
-            for symbol, line in ((_envelope(line)[0], line) for line in old.splitlines())
-            if symbol not in fetched
-        ]
-    )
-    ordered = sorted([*kept, *fresh], key=lambda pair: pair[0] or "")
-    return b"".join(line + b"\n" for _, line in ordered)
-
-
-def delivered(payload: bytes | None) -> set[str]:
-    """The symbols a raw payload holds without an error (no need to fetch them again)."""
-    if payload is None:
-        return set()
-    infos = (_envelope(line) for line in payload.splitlines())
-    return {symbol for symbol, error in infos if symbol and not error}
-
-
 @asset(
     **SESSION_ASSET,
     kinds={"json"},
@@ -111,14 +74,16 @@ def raw_history(
     context: AssetExecutionContext,
     config: HistoryRequest,
     history: HistorySourceResource,
-    lake_io_manager: ResourceParam[LakeIOManager],
+    lake: LakeResource,
 ) -> Output[dict[str, bytes]]:
     """Each session's provider responses exactly as received (JSON Lines, one envelope per
-    symbol). A rerun fetches only the symbols the session lacks, or failed, unless forced."""
+    symbol). A rerun fetches only the symbols the session lacks, or failed, unless forced: it
+    merges into the session's earlier raw, read through the lake resource (Dagster cannot
+    declare an asset's dependency on its own partition)."""
     sessions = _sessions(context)
     source = history.source(config.provider, config.source, first_session=sessions[0])
     symbols = sorted(config.symbols or source.symbols() or history.symbols)
-    landed = lake_io_manager.load_days("raw_history", sessions)
+    landed = lake.load_days("raw_history", sessions)
     payloads: dict[str, bytes] = {}
     fetched = 0
     for session in sessions:
@@ -266,65 +231,28 @@ def daily_bars(
 @asset(
     **SESSION_ASSET,
     kinds={"parquet"},
-    ins={"daily_bars": AssetIn(), "minute_bars": AssetIn()},
+    ins={
+        "daily_bars": AssetIn(partition_mapping=sessions_before(ROLLING_SESSIONS)),
+        "minute_bars": AssetIn(),
+    },
 )
 def session_analytics(
     context: AssetExecutionContext,
     daily_bars: dict[str, pd.DataFrame],
     minute_bars: dict[str, pd.DataFrame],
-    lake_io_manager: ResourceParam[LakeIOManager],
 ) -> Output[dict[str, pd.DataFrame]]:
     """Per symbol and session: close-to-close and overnight log returns, realised volatility
-    from 5-minute returns, range, close versus VWAP and 20-session rolling volatility (reading
-    the 20 sessions of daily_bars before the run's first)."""
+    from 5-minute returns, range, close versus VWAP and 20-session rolling volatility (its
+    daily_bars input is the run's sessions and the 20 sessions before the first)."""
     from marketdata_assets.history.analytics import session_analytics as analyse
 
     sessions = _sessions(context)
-    earlier = sessions_in(sessions[0] - timedelta(days=45), sessions[0] - timedelta(days=1))
-    before = lake_io_manager.load_days("daily_bars", earlier[-ROLLING_SESSIONS:])
-    frames = [frame for frame in [*before.values(), *daily_bars.values()] if len(frame)]
+    frames = [frame for frame in daily_bars.values() if len(frame)]
     daily = pd.concat(frames, ignore_index=True) if frames else _empty_daily()
     bars = pd.concat([_empty_bars(), *minute_bars.values()], ignore_index=True)
     table = analyse(daily, bars, sessions)
     days = _by_session(table, "session", sessions)
     return Output(days, metadata={"rows": len(table)})
-
-
-@asset(
-    **SESSION_ASSET,
-    kinds={"parquet"},
-    deps=[AssetKey("validated_ticks")],
-)
-def validated_daily(
-    context: AssetExecutionContext, lake_io_manager: ResourceParam[LakeIOManager]
-) -> Output[dict[str, pd.DataFrame]]:
-    """The tick stream as history: each session's validated minute objects folded into one
-    Parquet (a session lies within one UTC day), so analytics read what the platform collected."""
-    from marketdata_assets.lake.keys import date_prefix
-
-    store = lake_io_manager.object_store()
-    suffix = "/" + dataset("validated").file
-    days, objects = {}, 0
-    for session in _sessions(context):
-        keys = [k for k in store.keys(date_prefix("validated", session)) if k.endswith(suffix)]
-        frames = [_read_parquet(store.get(key)) for key in keys]
-        objects += len(keys)
-        days[session.isoformat()] = (
-            pd.concat(frames, ignore_index=True) if frames else _empty_validated()
-        )
-    rows = sum(len(frame) for frame in days.values())
-    return Output(days, metadata={"minute_objects": objects, "rows": rows})
-
-
-def _read_parquet(body: bytes) -> pd.DataFrame:
-    """One validated minute object, in today's validated schema: an object written before a
-    column existed gets it empty, a column since retired is dropped."""
-    from marketdata_assets.lake.codecs import decode
-    from marketdata_assets.tick.contracts import VALIDATED_SCHEMA
-
-    frame = decode("validated", body)
-    assert isinstance(frame, pd.DataFrame)
-    return frame.reindex(columns=list(VALIDATED_SCHEMA)).astype(VALIDATED_SCHEMA)
 
 
 def _empty_bars() -> pd.DataFrame:
@@ -337,10 +265,4 @@ def _empty_daily() -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in DAILY_BAR_SCHEMA.items()})
 
 
-def _empty_validated() -> pd.DataFrame:
-    from marketdata_assets.tick.contracts import VALIDATED_SCHEMA
-
-    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in VALIDATED_SCHEMA.items()})
-
-
-history_assets = [raw_history, bars_gate, daily_bars, session_analytics, validated_daily]
+history_assets = [raw_history, bars_gate, daily_bars, session_analytics]

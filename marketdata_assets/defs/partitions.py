@@ -5,9 +5,14 @@ excluded; early closes are ordinary sessions (their minutes come from the calend
 """
 
 import warnings
-from datetime import date, datetime
+from datetime import datetime
 
-from dagster import BackfillPolicy, BetaWarning, DailyPartitionsDefinition
+from dagster import (
+    BackfillPolicy,
+    BetaWarning,
+    DailyPartitionsDefinition,
+    TimeWindowPartitionMapping,
+)
 
 from marketdata_assets.market.calendar import EXCHANGE_TZ, FIRST_SESSION, holidays, last_known_day
 
@@ -28,5 +33,13 @@ history_backfill_policy = BackfillPolicy.multi_run(max_partitions_per_run=SESSIO
 warnings.filterwarnings("ignore", "Parameter `backfill_policy`", BetaWarning)
 
 
-def session_of_key(key: str) -> date:
-    return date.fromisoformat(key)
+def sessions_before(sessions: int) -> TimeWindowPartitionMapping:
+    """A partition reads itself and the `sessions` before it. Offsets count partitions, so on
+    these partitions they count NYSE sessions (weekends and holidays are not partitions); a
+    window reaching before the first session holds the sessions there are."""
+    with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta in 1.13
+        warnings.simplefilter("ignore", BetaWarning)
+        return TimeWindowPartitionMapping(
+            start_offset=-sessions, allow_nonexistent_upstream_partitions=True
+        )
+

@@ -1,5 +1,13 @@
 """The jobs: the minute tick and its schedule, the freshness watch on latest prices; the
-history over sessions, and the daily compaction of the tick stream after each close."""
+history and the forecasts over sessions, and the daily compaction of the tick stream after each
+close.
+
+The tick runs every step in one process, so its run holds its minute's lock from its first write
+to its end (`defs.tick`); the session jobs hold no lock and run their steps in parallel
+processes, one per core.
+"""
+
+import os
 
 from dagster import (
     AssetSelection,
@@ -9,12 +17,14 @@ from dagster import (
     SkipReason,
     build_schedule_from_partitioned_job,
     define_asset_job,
+    in_process_executor,
+    multiprocess_executor,
     schedule,
 )
 
 from marketdata_assets.defs.freshness import AS_OF_TAG, fresh_in_session
 from marketdata_assets.defs.partitions import trading_sessions
-from marketdata_assets.defs.tick import tick_tags
+from marketdata_assets.defs.tick import tick_run_config, tick_tags
 from marketdata_assets.market.calendar import EXCHANGE_TZ, nyse_open
 from marketdata_assets.market.ticks import floor_minute, format_tick
 
@@ -22,12 +32,17 @@ from marketdata_assets.market.ticks import floor_minute, format_tick
 # 10:00-15:59): the AWS Scheduler's crons (infra/schedule.tf). Neither knows holidays or early
 # closes: the calendar does.
 SESSION_CRONS = ("30-59 9 * * 1-5", "* 10-15 * * 1-5")
+# Steps of a session job run side by side, one process per core.
+parallel_executor = multiprocess_executor.configured(
+    {"max_concurrent": os.cpu_count() or 1}, name="parallel_executor"
+)
 
 tick_job = define_asset_job(
     "tick_job",
     # The freshness check judges the table, not a tick: it runs on its own schedule.
     selection=AssetSelection.groups("ticks") - AssetSelection.checks(fresh_in_session),
     description="One minute tick: fetch, land raw, curate, gate, update latest prices.",
+    executor_def=in_process_executor,
 )
 
 
@@ -43,7 +58,9 @@ def tick_schedule(context: ScheduleEvaluationContext) -> RunRequest | SkipReason
     tick = floor_minute(context.scheduled_execution_time)
     if not nyse_open(tick):
         return SkipReason(f"{format_tick(tick)}: NYSE is closed (holiday or early close)")
-    return RunRequest(run_key=format_tick(tick), tags=tick_tags(tick))
+    return RunRequest(
+        run_key=format_tick(tick), run_config=tick_run_config(tick), tags=tick_tags(tick)
+    )
 
 
 freshness_job = define_asset_job(
@@ -71,12 +88,21 @@ history_job = define_asset_job(
     selection=AssetSelection.groups("history") - AssetSelection.assets("validated_daily"),
     partitions_def=trading_sessions,
     description="History over NYSE sessions: raw responses, bars gate, daily bars, analytics.",
+    executor_def=parallel_executor,
+)
+forecast_job = define_asset_job(
+    "forecast_job",
+    selection=AssetSelection.groups("forecasts"),
+    partitions_def=trading_sessions,
+    description="Forecasts as of NYSE sessions: the walk-forward's skill, the served forecasts.",
+    executor_def=parallel_executor,
 )
 compaction_job = define_asset_job(
     "compaction_job",
     selection=AssetSelection.assets("validated_daily"),
     partitions_def=trading_sessions,
     description="Fold one session's validated minute objects into one Parquet.",
+    executor_def=parallel_executor,
 )
 # Each session's compaction runs once its day is over (the partition exists from midnight).
 compaction_schedule = build_schedule_from_partitioned_job(

@@ -23,14 +23,13 @@ from dagster import (
     AssetMaterialization,
     DagsterInstance,
     DefaultSensorStatus,
-    ResourceParam,
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     sensor,
 )
 
-from marketdata_assets.defs.io_managers import LakeIOManager
+from marketdata_assets.defs.lake import LakeResource
 from marketdata_assets.lake import ObjectStore
 from marketdata_assets.operations import run_records
 
@@ -124,10 +123,9 @@ def _check_event(
     ]
 
 
-def production_ticks_sensor(profile: str) -> SensorDefinition:
-    """The sensor, running by default when the lake is the production bucket (aws profile);
+def production_ticks_sensor(running: bool) -> SensorDefinition:
+    """The sensor, running by default when the lake is the production bucket (`running`);
     stopped locally, where CLI ticks with DAGSTER_HOME set are already runs of the instance."""
-    running = profile == "aws"
 
     @sensor(
         name="production_ticks_sensor",
@@ -137,10 +135,8 @@ def production_ticks_sensor(profile: str) -> SensorDefinition:
         "the CLI) as runless materialisations and check evaluations; failed ticks as failed "
         "checks.",
     )
-    def _sensor(
-        context: SensorEvaluationContext, lake_io_manager: ResourceParam[LakeIOManager]
-    ) -> SensorResult:
-        report = records_after(lake_io_manager.object_store(), context.cursor)
+    def _sensor(context: SensorEvaluationContext, lake: LakeResource) -> SensorResult:
+        report = records_after(lake.store(), context.cursor)
         return SensorResult(asset_events=report.events, cursor=report.cursor)
 
     return _sensor

@@ -1,33 +1,32 @@
 """`marketdata backfill`: history_job over the sessions of a range, resumable and idempotent.
 
-"Done" is tracked per session and symbol in `history_done/date=…/part.json`, written only after
-the session's run succeeded: a rerun redoes only the sessions (and symbols) not done, or that
-failed; `--force` redoes them all. The run fetches only symbols its session's raw lacks (or that
-failed at the provider), so adding symbols to sessions already done keeps what is there.
+"Done" is read from the lake per session and symbol (`history.done`): the symbols the session's
+raw_history delivers and every later history dataset holds, so a backfill launched from the
+Dagster UI counts as one from here, and a run killed half way leaves its sessions not done. A
+rerun redoes only the sessions (and symbols) not done, or that failed; `--force` redoes them
+all. The run fetches only symbols its session's raw lacks (or that failed at the provider), so
+adding symbols to sessions already done keeps what is there.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from typing import IO, Any
+from typing import IO
 
-from dagster import DagsterInstance, ExecuteInProcessResult, JobDefinition
+from dagster import DagsterInstance
 
 from marketdata_assets import stores
 from marketdata_assets.defs.partitions import SESSIONS_PER_RUN, trading_sessions
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.execution.tick import failure_line, instance_or_ephemeral
-from marketdata_assets.lake import ObjectStore, day_key, read_if_present
-from marketdata_assets.lake.codecs import decode, encode
+from marketdata_assets.execution.batches import BatchOutcome, execute_batch, history_job
+from marketdata_assets.execution.progress import Progress
+from marketdata_assets.execution.tick import instance_or_ephemeral
+from marketdata_assets.history.done import done_symbols
 from marketdata_assets.market.calendar import closed_days, sessions_in
 from marketdata_assets.providers.history import HistoryError, HistorySource, make_history_source
 from marketdata_assets.settings import Settings
-
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 
 
 @dataclass
@@ -83,7 +82,7 @@ def plan(
     lake = stores.lake_store(settings)
     todo = {}
     for session in sessions:
-        done = set() if force else _done(lake, session)
+        done = set() if force else done_symbols(lake, session)
         missing = [symbol for symbol in wanted if symbol not in done]
         if missing:
             todo[session] = missing
@@ -103,60 +102,21 @@ def run(
         skipped=[day.isoformat() for day in plan.skipped],
         already_done=len(plan.sessions) - len(plan.todo),
     )
-    lake = stores.lake_store(settings)
-    bar = _Progress(len(plan.todo), progress)
-    job = _job(settings)
+    bar = Progress(len(plan.todo), progress)
+    job = history_job(settings)
     with instance_or_ephemeral(instance) as active:
         for batch in _batches(plan):
-            _record(_execute(job, settings, plan, batch, force, active), batch, plan, lake, summary)
+            symbols = sorted({symbol for session in batch for symbol in plan.todo[session]})
+            request = {"provider": plan.provider, "symbols": symbols, "source": plan.source}
+            outcome = execute_batch(job, settings, batch, request | {"force": force}, active)
+            _record(outcome, batch, summary)
             bar.advance(len(batch), summary.rows)
     bar.close()
     return summary
 
 
-@dataclass(frozen=True)
-class BatchOutcome:
-    """What one run of a batch left: its error (None when it succeeded) and, per session, the
-    bars gate's counts."""
-
-    error: str | None
-    sessions: dict[str, Any]
-
-
-def _job(settings: Settings) -> JobDefinition:
-    from marketdata_assets.definitions import build_definitions
-
-    return build_definitions(settings).resolve_job_def("history_job")
-
-
-def _execute(
-    job: JobDefinition,
-    settings: Settings,
-    plan: Plan,
-    batch: list[date],
-    force: bool,
-    instance: DagsterInstance,
-) -> BatchOutcome:
-    symbols = sorted({symbol for session in batch for symbol in plan.todo[session]})
-    result = job.execute_in_process(
-        run_config=_run_config(settings, plan, symbols, force),
-        instance=instance,
-        tags={RANGE_START: batch[0].isoformat(), RANGE_END: batch[-1].isoformat()},
-        raise_on_error=False,
-    )
-    if not result.success:
-        return BatchOutcome(failure_line(result), {})
-    return BatchOutcome(None, _check_metadata(result, "bars_conservation", "sessions"))
-
-
-def _record(
-    outcome: BatchOutcome,
-    batch: list[date],
-    plan: Plan,
-    lake: ObjectStore,
-    summary: BackfillSummary,
-) -> None:
-    """Count a batch's run, and mark its sessions done (only when the run succeeded)."""
+def _record(outcome: BatchOutcome, batch: list[date], summary: BackfillSummary) -> None:
+    """Count a batch's run (its sessions' counts only when the run succeeded)."""
     if outcome.error is not None:
         summary.failed += [{"session": s.isoformat(), "error": outcome.error} for s in batch]
         return
@@ -172,26 +132,6 @@ def _record(
         for reason, count in counts["reasons"].items():
             summary.reasons[reason] = summary.reasons.get(reason, 0) + count
         summary.notes += [f"{symbol} {session}: {error}" for symbol, error in errors.items()]
-        finished = {symbol for symbol in plan.todo[session] if symbol not in errors}
-        done = sorted(_done(lake, session) | finished)
-        # Written last: a session whose run failed has no new record a resume could trust.
-        lake.put(day_key("history_done", session), encode("history_done", {"symbols": done}))
-
-
-def _check_metadata(result: ExecuteInProcessResult, check: str, key: str) -> Any:
-    for evaluation in result.get_asset_check_evaluations():
-        if evaluation.check_name == check:
-            return evaluation.metadata[key].value
-    raise RuntimeError(f"check {check} was not evaluated")
-
-
-def _done(lake: ObjectStore, session: date) -> set[str]:
-    body = read_if_present(lake, day_key("history_done", session))
-    if body is None:
-        return set()
-    record = decode("history_done", body)
-    assert isinstance(record, dict)
-    return set(record.get("symbols", []))
 
 
 def _batches(plan: Plan) -> Iterator[list[date]]:
@@ -206,16 +146,6 @@ def _batches(plan: Plan) -> Iterator[list[date]]:
             batch.append(session)
     if batch:
         yield batch
-
-
-def _run_config(
-    settings: Settings, plan: Plan, symbols: list[str], force: bool
-) -> dict[str, object]:
-    request = {"provider": plan.provider, "symbols": symbols, "source": plan.source}
-    return {
-        "ops": {"raw_history": {"config": request | {"force": force}}},
-        "loggers": {"console": {"config": {"log_level": settings.log_level}}},
-    }
 
 
 def _last_partition() -> date:
@@ -258,32 +188,6 @@ def _check_budget(
             f"budget has {left} left (MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET): narrow the range "
             "or the symbols"
         )
-
-
-class _Progress:
-    """A one-line progress bar on a terminal (sessions, rows, ETA); silent otherwise."""
-
-    def __init__(self, total: int, stream: IO[str] | None):
-        self.total, self.done, self.started = total, 0, time.monotonic()
-        self.stream = stream if stream is not None and stream.isatty() else None
-
-    def advance(self, sessions: int, rows: int) -> None:
-        self.done += sessions
-        if self.stream is None:
-            return
-        elapsed = time.monotonic() - self.started
-        eta = elapsed / self.done * (self.total - self.done) if self.done else 0.0
-        filled = int(30 * self.done / max(self.total, 1))
-        self.stream.write(
-            f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} sessions · "
-            f"{rows:,} rows · ETA {int(eta) // 60}:{int(eta) % 60:02d} "
-        )
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.stream is not None:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def _count(n: int, noun: str) -> str:

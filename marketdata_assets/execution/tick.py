@@ -13,7 +13,7 @@ from dagster import AssetCheckSeverity, DagsterInstance, JobDefinition
 from marketdata_assets import stores
 from marketdata_assets.definitions import build_definitions
 from marketdata_assets.defs.launch import RunResult, execute_job_in_process
-from marketdata_assets.defs.tick import tick_tags
+from marketdata_assets.defs.tick import tick_run_config, tick_tags
 from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.operations import run_records
 from marketdata_assets.operations.run_records import RunOrigin
@@ -60,7 +60,10 @@ def run_tick(
         result = execute_job_in_process(
             job,
             active,
-            run_config={"loggers": {"console": {"config": {"log_level": settings.log_level}}}},
+            run_config={
+                **tick_run_config(tick),
+                "loggers": {"console": {"config": {"log_level": settings.log_level}}},
+            },
             tags=tick_tags(tick),
         )
     failure = None if result.success else failure_line(result)

@@ -1,0 +1,75 @@
+"""The lake as a Dagster resource: state a step genuinely needs beyond its declared inputs.
+
+The IO managers only load a step's inputs and store its outputs. What else a step reads or
+writes goes through this resource, so it is named in the step's signature: the gate's as-of
+price reference (the newest earlier tick's), the session's raw responses `raw_history` merges a
+re-fetch into, the tick stream's minute objects `validated_daily` folds, and the run records the
+sensor reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import pandas as pd
+from dagster import ConfigurableResource
+
+from marketdata_assets import stores
+from marketdata_assets.gate.reference import PriceState, reference_from_frame
+from marketdata_assets.lake import ObjectStore, day_key, latest_key_before, read_if_present
+from marketdata_assets.lake.codecs import decode
+from marketdata_assets.lake.locks import LocalTickLock, S3TickLock, TickLock
+
+
+class LakeResource(ConfigurableResource):
+    """The profile's lake (a local folder or an S3 bucket), through the `stores` API."""
+
+    def store(self) -> ObjectStore:
+        raise NotImplementedError
+
+    def tick_lock(self) -> TickLock:
+        raise NotImplementedError
+
+    def load_days(self, name: str, sessions: Iterable[date]) -> dict[str, object]:
+        """The daily dataset's objects of `sessions` that exist, {session key: value}."""
+        store, loaded = self.store(), {}
+        for session in sessions:
+            body = read_if_present(store, day_key(name, session))
+            if body is not None:
+                loaded[session.isoformat()] = decode(name, body)
+        return loaded
+
+    def reference_before(self, tick: datetime) -> tuple[str | None, dict[str, PriceState]]:
+        """The price reference written by the newest tick before `tick` (its key, its state)."""
+        store = self.store()
+        key = latest_key_before(store, "reference", tick)
+        if key is None:
+            return None, {}
+        frame = decode("reference", store.get(key))
+        assert isinstance(frame, pd.DataFrame)
+        return key, reference_from_frame(frame)
+
+
+class LocalLake(LakeResource):
+    """The lake in a local folder (MARKETDATA_DATA_DIR)."""
+
+    data_dir: str
+
+    def store(self) -> ObjectStore:
+        return stores.local_lake(self.data_dir)
+
+    def tick_lock(self) -> TickLock:
+        return LocalTickLock(self.data_dir)
+
+
+class S3Lake(LakeResource):
+    """The lake in an S3 bucket (MARKETDATA_BUCKET), through the process's one S3 client."""
+
+    bucket: str
+
+    def store(self) -> ObjectStore:
+        return stores.s3_lake(self.bucket)
+
+    def tick_lock(self) -> TickLock:
+        return S3TickLock(stores.s3_lake(self.bucket).client, self.bucket)
