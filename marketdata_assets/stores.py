@@ -6,13 +6,16 @@ managers wrap them. AWS backends import boto3 only when they are built.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from marketdata_assets.errors import ConfigError
 from marketdata_assets.lake import LocalObjectStore, ObjectStore
 from marketdata_assets.settings import Settings, StorageSettings
 
 if TYPE_CHECKING:
+    from marketdata_assets.lake.locks import TickLock
     from marketdata_assets.lake.s3 import S3ObjectStore
     from marketdata_assets.latest import LatestPriceStore
     from marketdata_assets.providers.budget import RequestBudget
@@ -20,18 +23,57 @@ if TYPE_CHECKING:
 
 def lake_store(settings: StorageSettings) -> ObjectStore:
     """The profile's lake: a local folder, or the S3 bucket."""
-    if settings.profile == "aws":
-        assert settings.bucket  # StorageSettings refuses aws without it
-        return s3_lake(settings.bucket)
-    return local_lake(settings.data_dir)
+    return lake_at(lake_address(settings))
 
 
 def latest_store(settings: StorageSettings) -> LatestPriceStore:
     """The profile's latest-price table: a SQLite file, or the DynamoDB table."""
+    return latest_at(latest_address(settings))
+
+
+# Addresses: where a store is, as one string configuration can carry (a Dagster resource's).
+_S3, _DYNAMODB = "s3://", "dynamodb:"
+
+
+def lake_address(settings: StorageSettings) -> str:
+    """The profile's lake as an address: `s3://BUCKET`, or the data folder's absolute path."""
+    if settings.profile == "aws":
+        assert settings.bucket  # StorageSettings refuses aws without it
+        return f"{_S3}{settings.bucket}"
+    return str(settings.data_dir.resolve())
+
+
+def latest_address(settings: StorageSettings) -> str:
+    """The profile's latest-price table as an address: `dynamodb:TABLE`, or the SQLite file's
+    absolute path."""
     if settings.profile == "aws":
         assert settings.table  # StorageSettings refuses aws without it
-        return dynamo_latest(settings.table)
-    return sqlite_latest(settings.sqlite_path)
+        return f"{_DYNAMODB}{settings.table}"
+    return str(settings.sqlite_path.resolve())
+
+
+def lake_at(address: str) -> ObjectStore:
+    """The lake at `address` (as `lake_address` writes it)."""
+    if address.startswith(_S3):
+        return s3_lake(address.removeprefix(_S3))
+    return local_lake(address)
+
+
+def tick_lock_at(address: str) -> TickLock:
+    """The tick lock of the lake at `address`: a lease object in the bucket, or a `flock` on a
+    file under the folder."""
+    from marketdata_assets.lake.locks import LocalTickLock, S3TickLock
+
+    if address.startswith(_S3):
+        return S3TickLock(_client("s3"), address.removeprefix(_S3))
+    return LocalTickLock(address)
+
+
+def latest_at(address: str) -> LatestPriceStore:
+    """The latest-price table at `address` (as `latest_address` writes it)."""
+    if address.startswith(_DYNAMODB):
+        return dynamo_latest(address.removeprefix(_DYNAMODB))
+    return sqlite_latest(address)
 
 
 def request_budget(settings: Settings, provider: str) -> RequestBudget:
@@ -39,6 +81,39 @@ def request_budget(settings: Settings, provider: str) -> RequestBudget:
     if settings.profile == "aws":
         return dynamo_budget(settings.budget_table, provider, settings.alphavantage_daily_budget)
     return file_budget(settings.budget_path.resolve(), provider, settings.alphavantage_daily_budget)
+
+
+def latest_kind(settings: StorageSettings) -> str:
+    """The kind of store the profile's latest-price table is: `sqlite` or `dynamodb`."""
+    return "dynamodb" if latest_address(settings).startswith(_DYNAMODB) else "sqlite"
+
+
+def is_production(settings: StorageSettings) -> bool:
+    """Whether the profile's lake is the production bucket, where the Lambda's ticks land."""
+    return settings.profile == "aws"
+
+
+def budget_names(settings: Settings) -> tuple[str | None, str | None]:
+    """Where the profile keeps request budgets: (a local file, None) or (None, a table)."""
+    if settings.profile == "aws":
+        return None, settings.budget_table
+    return str(settings.budget_path.resolve()), None
+
+
+def check_writable(settings: StorageSettings) -> None:
+    """Refuse, before anything runs, a local data folder that cannot be created or take a
+    file (the S3 bucket answers for itself at the first write)."""
+    if settings.profile == "aws":
+        return
+    folder = settings.data_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ConfigError(
+            f"MARKETDATA_DATA_DIR {str(folder)!r}: not a writable folder ({error.strerror})"
+        ) from None
 
 
 def local_lake(data_dir: Path | str) -> ObjectStore:
@@ -71,7 +146,6 @@ def file_budget(path: Path, provider: str, limit: int) -> RequestBudget:
 
 
 def dynamo_budget(table: str | None, provider: str, limit: int) -> RequestBudget:
-    from marketdata_assets.errors import ConfigError
     from marketdata_assets.providers.budget import DynamoRequestBudget
 
     if not table:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,16 @@ import pytest
 
 from marketdata_assets.lake import LakeError, LocalObjectStore, ObjectStore, read_if_present
 from marketdata_assets.lake.s3 import FETCHERS, S3ObjectStore
+from marketdata_assets.settings import StorageSettings
+from marketdata_assets.stores import (
+    is_production,
+    lake_address,
+    lake_at,
+    lake_store,
+    latest_address,
+    latest_kind,
+    tick_lock_at,
+)
 
 pytestmark = pytest.mark.domain
 
@@ -187,3 +198,24 @@ def test_s3_gets_many_objects_fetchers_at_a_time(aws_credentials: None) -> None:
         gauge = _Gauge(client("s3"))
         assert S3ObjectStore(gauge, BUCKET).get_many(keys) == [key.encode() for key in keys]
     assert gauge.most == FETCHERS == 8
+
+
+def test_a_stores_address_names_the_same_lake_and_table_again(
+    stores: Stores, tmp_path: Path
+) -> None:
+    lake, _ = stores
+    if isinstance(lake, LocalObjectStore):
+        settings = StorageSettings(data_dir=tmp_path / "lake")
+        assert lake_address(settings) == str(tmp_path / "lake")
+        assert latest_address(settings) == str(tmp_path / "lake" / "latest_prices.sqlite")
+        assert latest_kind(settings) == "sqlite" and not is_production(settings)
+    else:
+        settings = StorageSettings(profile="aws", bucket=BUCKET, table="latest")
+        assert lake_address(settings) == "s3://lake"
+        assert latest_address(settings) == "dynamodb:latest"
+        assert latest_kind(settings) == "dynamodb" and is_production(settings)
+    lake_at(lake_address(settings)).put(KEYS[0], b"through the address")
+    assert lake.get(KEYS[0]) == lake_store(settings).get(KEYS[0]) == b"through the address"
+    tick = datetime(2026, 11, 25, 14, 31, tzinfo=UTC)
+    with tick_lock_at(lake_address(settings)).hold(tick, "run-1"):
+        pass  # taken and released in the lake the address names
