@@ -94,6 +94,8 @@ def _cell(value: object) -> str:
     """A value as a Markdown table cell: code-formatted, pipes escaped."""
     if value is None or value == ():
         return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, tuple | list):
         value = ",".join(str(v) for v in value)
     text = str(value).replace("|", "\\|")
@@ -167,52 +169,42 @@ def settings_page() -> str:
     return "".join(parts).rstrip("\n") + "\n"
 
 
-def _registry() -> tuple[Any, ...]:
-    from marketdata_assets.lake import keys
-
-    return tuple(keys.REGISTRY)
-
-
 def _key_pattern(entry: Any) -> str:
     middle = "date=YYYY-MM-DD/minute=HHMM" if entry.grain == "minute" else "date=YYYY-MM-DD"
     return f"{entry.name}/{middle}/{entry.file}"
 
 
-def _is_schema(value: object) -> bool:
-    import pyarrow as pa
-
-    return isinstance(value, pa.Schema)
-
-
 def datasets_page() -> str:
-    """Every dataset of the lake's registry: its grain, codec, key, asset and columns."""
-    registry = _registry()
-    columns = [f.name for f in dataclasses.fields(registry[0])]
-    scalar = [c for c in columns if not any(_is_schema(getattr(d, c)) for d in registry)]
-    shown = [c for c in scalar if c not in ("name", "file")]
+    """Every dataset of the lake's registry: its key, grain, codec, asset and columns."""
+    from marketdata_assets.lake.datasets import REGISTRY, Dataset
+
+    # Every field of a registry entry is shown: the scalar ones in the table, then each
+    # dataset's description, sort order and columns in its own section.
+    sectioned = ("name", "file", "description", "sort_by", "columns")
+    shown = [f.name for f in dataclasses.fields(Dataset) if f.name not in sectioned]
     rows = [
         [_cell(d.name), _cell(_key_pattern(d)), *(_cell(getattr(d, c)) for c in shown)]
-        for d in registry
+        for d in REGISTRY
     ]
     parts = [
         "# Datasets\n\n",
         GENERATED,
-        "The lake's dataset registry, one row per dataset. The same keys hold on both "
-        "backends (a local folder or the S3 bucket); symbols never appear in a key.\n\n",
+        "The lake's dataset registry (`marketdata_assets/lake/datasets.py`), one row per "
+        "dataset. The same keys hold on both backends (a local folder or the S3 bucket); "
+        "symbols never appear in a key. Catalogued datasets are Glue tables on AWS, "
+        "queried through Athena.\n\n",
         _table(["dataset", "key", *[c.replace("_", " ") for c in shown]], rows),
     ]
-    for field in (c for c in columns if c not in scalar):
-        for entry in registry:
-            schema = getattr(entry, field)
-            if schema is None:
-                continue
-            parts.append(f"\n## `{entry.name}` columns\n\n")
-            parts.append(
-                _table(
-                    ["column", "type", "nullable"],
-                    [[_cell(f.name), _cell(str(f.type)), _cell(f.nullable)] for f in schema],
-                )
-            )
+    for entry in REGISTRY:
+        parts.append(f"\n## `{entry.name}`\n\n{entry.description}\n")
+        if entry.sort_by:
+            parts.append(f"\nSorted by {', '.join(f'`{c}`' for c in entry.sort_by)}.\n")
+        if entry.columns:
+            columns = [
+                [_cell(c.name), _cell(c.type), "yes" if c.nullable else "no", c.description]
+                for c in entry.columns
+            ]
+            parts += ["\n", _table(["column", "type", "nullable", "meaning"], columns)]
     return "".join(parts)
 
 
