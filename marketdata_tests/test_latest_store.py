@@ -1,7 +1,6 @@
 """The store contract: every latest-price store passes these (SQLite now, DynamoDB later)."""
 
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -112,25 +111,3 @@ def test_any_order_of_writes_ends_with_the_newest_event_per_symbol(
             p for batch in batches for s, m, p in batch if s == symbol and m == newest[symbol]
         )
         assert row.price == first
-
-
-def test_concurrent_writers_leave_the_newest_price(new_store: StoreFactory) -> None:
-    store = new_store()
-    symbols = [f"S{i}" for i in range(8)]
-
-    failures: list[BaseException] = []
-
-    def writer(offset: int) -> None:
-        try:
-            for step in range(offset, 80, 4):
-                store.upsert([price(s, float(step), step) for s in symbols])
-        except BaseException as error:  # a writer that dies must fail the test, not vanish
-            failures.append(error)
-
-    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
-    assert {r.symbol: r.price for r in store.all()} == dict.fromkeys(symbols, 79.0)
