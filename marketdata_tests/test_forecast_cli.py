@@ -1,12 +1,16 @@
 """`marketdata forecast`: bad input is one line and exit 2 before anything heavy is imported; too
-little history is one line naming the backfill, exit 1; on stub history (a random walk) it
-serves naive and says so in words, as one JSON object or a table."""
+little history is one line naming the backfill, exit 1; history without materialised forecasts
+is one line naming `--refresh`, exit 1; `--refresh` materialises them through Dagster, recorded
+in the instance at DAGSTER_HOME; on stub history (a random walk) it serves naive and says so in
+words, as one JSON object or a table, read from the lake without a model library or Dagster,
+and so does the dashboard's process."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dagster import AssetKey, DagsterInstance
 
 from marketdata_assets.cli import main
 from marketdata_assets.cli.forecast import FORECAST_HORIZONS, _forecast_text
@@ -25,6 +30,7 @@ from marketdata_assets.forecasting.registry import MODELS
 from marketdata_assets.forecasting.serving import ORIGINS
 from marketdata_assets.history.query import bars
 from marketdata_assets.settings import Settings
+from marketdata_assets.stores import local_lake
 
 SYMBOLS = ["AAPL", "MSFT"]
 FIRST, LAST = date(2026, 11, 12), date(2026, 11, 25)  # 10 sessions
@@ -55,14 +61,38 @@ def probe(data_dir: Path, *args: str) -> tuple[int, str, str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def stub_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Stub history (a geometric random walk) of SYMBOLS over FIRST..LAST."""
-    folder = tmp_path_factory.mktemp("forecast_cli") / "data"
+def history_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Stub history (a geometric random walk) of SYMBOLS over FIRST..LAST, no forecast yet."""
+    folder = tmp_path_factory.mktemp("forecast_history") / "data"
     settings = Settings(data_dir=folder, symbols=tuple(SYMBOLS))
     summary = backfill.run(
         settings, backfill.plan(settings, FIRST, LAST, SYMBOLS, "stub", None, False)
     )
     assert summary.sessions == 10 and not summary.failed
+    return folder
+
+
+@pytest.fixture(scope="module")
+def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A persistent Dagster instance's folder, telemetry off (as a user's would be set up)."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return home
+
+
+@pytest.fixture(scope="module")
+def stub_lake(
+    history_lake: Path, dagster_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A copy of `history_lake` whose forecasts `marketdata forecast AAPL --refresh` materialised,
+    with DAGSTER_HOME set."""
+    folder = tmp_path_factory.mktemp("forecast_cli") / "data"
+    shutil.copytree(history_lake, folder)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MARKETDATA_DATA_DIR", str(folder))
+        patch.setenv("DAGSTER_HOME", str(dagster_home))
+        served = json.loads(run(["forecast", "AAPL", "--refresh", "--json"]))
+    assert served["as_of"] == LAST.isoformat()
     return folder
 
 
@@ -127,13 +157,14 @@ def test_on_a_random_walk_naive_is_served_with_every_model_s_skill(
     served = forecast_json(stub_lake, monkeypatch, "aapl")
     assert list(served) == [
         *("symbol", "horizon", "origin", "served_model", "reason"),
-        *("forecast", "lower", "upper", "skill"),
+        *("forecast", "lower", "upper", "skill", "as_of"),
     ]
+    assert served["as_of"] == LAST.isoformat()  # the session the forecasts were materialised for
     assert (served["symbol"], served["horizon"], served["served_model"]) == ("AAPL", "5m", "naive")
     assert served["reason"].startswith("no model beats naive")
     # from the end of the last bar held (15:59 New York), naive's forecast is that bar's close
     assert served["origin"] == "2026-11-25T21:00:00Z"
-    closes = bars(Settings(data_dir=stub_lake), "AAPL", "1m", LAST, LAST).rows
+    closes = bars(local_lake(stub_lake), "AAPL", "1m", LAST, LAST).rows
     assert served["forecast"] == closes[-1]["close"]
     assert served["lower"] < served["forecast"] < served["upper"]
     assert [row["model"] for row in served["skill"]] == list(MODELS)
@@ -186,12 +217,14 @@ def test_a_model_that_beats_naive_is_named_with_its_skill_and_p_value() -> None:
 
 
 @pytest.mark.graph
+@pytest.mark.parametrize("refresh", [[], ["--refresh"]], ids=["read", "refresh"])
 @pytest.mark.parametrize("held", [0, 3])
 def test_too_little_history_is_one_line_naming_the_backfill_exit_1(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     held: int,
+    refresh: list[str],
 ) -> None:
     data_dir = tmp_path / "data"
     if held:
@@ -201,10 +234,12 @@ def test_too_little_history_is_one_line_naming_the_backfill_exit_1(
         assert len(plan.sessions) == held
         backfill.run(settings, plan)
     monkeypatch.setenv("MARKETDATA_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
     capsys.readouterr()
-    assert main(["forecast", "AAPL"]) == 1
+    assert main(["forecast", "AAPL", *refresh]) == 1
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1
+    assert not (data_dir / "forecast_skill").exists()  # a refresh ran nothing
     needed = sessions_needed(ORIGINS)
     assert err.startswith(
         f"marketdata: error: {held} sessions of minute bars for AAPL in the lake, {needed} needed: "
@@ -213,10 +248,86 @@ def test_too_little_history_is_one_line_naming_the_backfill_exit_1(
     assert err.endswith(" --symbols AAPL` first\n"), err
 
 
+@pytest.mark.graph
+def test_history_without_materialised_forecasts_is_one_line_naming_the_refresh_exit_1(
+    history_lake: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MARKETDATA_DATA_DIR", str(history_lake))
+    capsys.readouterr()
+    assert main(["forecast", "MSFT", "--horizon", "1d"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "marketdata: error: no forecast of MSFT at 1d is materialised: run "
+        "`marketdata forecast MSFT --horizon 1d --refresh`\n"
+    )
+
+
+@pytest.mark.graph
+def test_a_refresh_materialises_both_assets_for_the_newest_session_in_dagster_home(
+    stub_lake: Path, dagster_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
+    with DagsterInstance.get() as instance:
+        (record,) = instance.get_run_records()
+        assert record.dagster_run.job_name == "forecast_job" and record.dagster_run.is_success
+        assert record.dagster_run.tags["dagster/partition"] == LAST.isoformat()
+        for asset in ("forecast_skill", "price_forecasts"):
+            event = instance.get_latest_materialization_event(AssetKey(asset))
+            assert event is not None and event.run_id == record.dagster_run.run_id
+            assert event.dagster_event is not None
+            assert event.dagster_event.partition == LAST.isoformat()
+    # what the read serves is what the run wrote: another symbol's too, without a refresh
+    served = forecast_json(stub_lake, monkeypatch, "MSFT", "--horizon", "15m")
+    assert (served["symbol"], served["horizon"], served["as_of"]) == ("MSFT", "15m", str(LAST))
+
+
 @pytest.mark.system
-def test_a_forecast_imports_neither_dagster_nor_great_expectations(stub_lake: Path) -> None:
-    code, out, err, imported = probe(stub_lake, "forecast", "AAPL", "--horizon", "1m")
+def test_a_forecast_imports_neither_dagster_nor_great_expectations(
+    history_lake: Path, tmp_path: Path
+) -> None:
+    lake = tmp_path / "data"
+    shutil.copytree(history_lake, lake)
+    code, refreshed, err, imported = probe(lake, "forecast", "AAPL", "--horizon", "1m", "--refresh")
     assert code == 0 and err == ""
-    assert out.startswith("no model beats naive for AAPL at 1 minute: serving naive\n")
+    assert refreshed.startswith("no model beats naive for AAPL at 1 minute: serving naive\n")
+    assert {"dagster", "statsmodels", "sklearn", "lightgbm"} <= set(imported)  # it evaluated
+    code, out, err, imported = probe(lake, "forecast", "AAPL", "--horizon", "1m")
+    assert code == 0 and err == "" and out == refreshed
     assert "dagster" not in imported and "great_expectations" not in imported
-    assert {"statsmodels", "sklearn", "lightgbm"} <= set(imported)  # it did evaluate them
+    assert not {"statsmodels", "sklearn", "lightgbm"} & set(imported)  # it read what was served
+
+
+# The dashboard's process, fresh: one forecast request, then the packages it imported.
+WEB_PROBE = """
+import json, sys
+from pathlib import Path
+from fastapi.testclient import TestClient
+from marketdata_assets.settings import StorageSettings
+from marketdata_assets.web.app import create_app
+
+client = TestClient(create_app(StorageSettings(data_dir=Path(sys.argv[1]))))
+answer = client.get("/api/forecast/AAPL", params={"horizon": "1d"})
+print(json.dumps({"code": answer.status_code, "body": answer.json(),
+                  "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+"""
+
+
+@pytest.mark.system
+def test_the_dashboard_serves_a_forecast_without_any_model_library_or_dagster(
+    stub_lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKETDATA_", "DAGSTER_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", WEB_PROBE, str(stub_lake)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["code"] == 200
+    expected = forecast_json(stub_lake, monkeypatch, "AAPL", "--horizon", "1d")
+    assert {k: v for k, v in report["body"].items() if k != "verdict"} == expected
+    heavy = {"statsmodels", "sklearn", "lightgbm", "dagster", "great_expectations"}
+    assert not heavy & set(report["modules"])

@@ -5,17 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from marketdata_assets.cli.common import Commands, fail, read
-from marketdata_assets.errors import ConfigError
+from marketdata_assets.cli.common import QUIET, Commands, fail, instance, read
+from marketdata_assets.forecasting.horizons import HORIZONS, check_horizon, horizon_words
 from marketdata_assets.market.calendar import EXCHANGE_TZ
 from marketdata_assets.market.symbols import check_symbol
-from marketdata_assets.settings import StorageSettings
+from marketdata_assets.settings import Settings, StorageSettings
 
-# The forecasting's horizons (forecasting.panel.HORIZONS, which imports pandas): checked first.
-FORECAST_HORIZONS = ("1m", "5m", "15m", "1d")
+if TYPE_CHECKING:
+    from marketdata_assets.lake import ObjectStore
+
+FORECAST_HORIZONS = tuple(HORIZONS)  # what --horizon takes, checked before pandas is imported
 
 
 def register(commands: Commands) -> None:
@@ -27,36 +29,58 @@ def register(commands: Commands) -> None:
     forecast.add_argument(
         "--horizon", default="5m", help="1m, 5m, 15m or 1d (the next session's close; default: 5m)"
     )
+    forecast.add_argument(
+        "--refresh",
+        action="store_true",
+        help="first materialise the forecasts for the newest session held (a Dagster run)",
+    )
     forecast.add_argument("--json", action="store_true", help="print one JSON object")
     forecast.set_defaults(handler=_forecast)
 
 
 def _forecast(args: argparse.Namespace) -> int:
-    # Every input is checked before pandas, a model library or the lake is touched.
-    settings = StorageSettings.from_env()
+    # Every input is checked before pandas, the lake or Dagster is touched.
     symbol = check_symbol(args.symbol.strip().upper(), "SYMBOL")
-    if args.horizon not in FORECAST_HORIZONS:
-        raise ConfigError(
-            f"--horizon {args.horizon!r}: must be one of {', '.join(FORECAST_HORIZONS)}"
-        )
-    from marketdata_assets.forecasting.evaluation import sessions_needed
-    from marketdata_assets.forecasting.panel import NotEnoughHistory, load_panel
-    from marketdata_assets.forecasting.serving import ORIGINS, forecast
+    horizon = check_horizon(args.horizon, "--horizon")
+    settings = Settings.from_env() if args.refresh else StorageSettings.from_env()
+    from marketdata_assets import stores
+    from marketdata_assets.forecasting.panel import NotEnoughHistory
+    from marketdata_assets.forecasting.served import NotServed, read_forecast
 
-    panel = read(lambda: load_panel(settings, [symbol], None, sessions_needed(ORIGINS)))
-    if panel is None:
-        return 1
+    lake = stores.lake_store(settings)
     try:
-        served = forecast(panel, symbol, args.horizon)
-    except NotEnoughHistory as error:  # a missing prerequisite, not bad input: exit 1
+        if args.refresh:
+            assert isinstance(settings, Settings)
+            stopped = _refresh(settings, lake, symbol)
+            if stopped is not None:
+                return fail(RuntimeError(stopped), 1)
+        served = read(lambda: read_forecast(lake, symbol, horizon))
+    except (NotEnoughHistory, NotServed) as error:  # a missing prerequisite: exit 1
         return fail(error, 1)
+    if served is None:
+        return 1
     print(json.dumps(served, allow_nan=False) if args.json else _forecast_text(served))
     return 0
 
 
+def _refresh(settings: Settings, lake: ObjectStore, symbol: str) -> str | None:
+    """Materialise the forecasts for the newest session the lake holds bars of (NotEnoughHistory
+    first when too few are held for `symbol`); the run's failure in one line, or None."""
+    from marketdata_assets import stores
+    from marketdata_assets.forecasting.served import history_for
+
+    session = history_for(lake, symbol)
+    if "log_level" not in settings.model_fields_set:
+        settings = settings.with_overrides(log_level=QUIET)
+    stores.check_writable(settings)
+    # Imported here: only a refresh runs Dagster; the read above never does.
+    from marketdata_assets.execution.forecasts import materialise_forecasts
+
+    return materialise_forecasts(settings, session, instance())
+
+
 def _forecast_text(served: dict[str, Any]) -> str:
     """The verdict in words, the forecast, then each model's out-of-sample skill (naive first)."""
-    from marketdata_assets.forecasting.serving import horizon_words
     from marketdata_assets.tick.views import forecast_verdict, p_value_text
 
     model, ahead = served["served_model"], horizon_words(served["horizon"])

@@ -15,7 +15,12 @@ import pandas as pd
 
 from marketdata_assets.forecasting.horizons import check_horizon
 from marketdata_assets.forecasting.metrics import SKILL_FIELDS
-from marketdata_assets.forecasting.panel import held_sessions, load_panel, not_enough_history
+from marketdata_assets.forecasting.panel import (
+    NotEnoughHistory,
+    held_sessions,
+    load_panel,
+    not_enough_history,
+)
 from marketdata_assets.forecasting.registry import MODELS
 from marketdata_assets.forecasting.windows import (
     MIN_ORIGINS,
@@ -84,14 +89,24 @@ def _table(store: ObjectStore, dataset: str, session: date | None) -> pd.DataFra
     return table
 
 
-def _missing(store: ObjectStore, symbol: str, horizon: str) -> Exception:
-    """Why no forecast is served: too little history (name the backfill), or none materialised
-    from the history held (name the refresh)."""
+def history_for(store: ObjectStore, symbol: str) -> date:
+    """The newest session whose minute bars the lake holds: the one a refresh materialises;
+    NotEnoughHistory when the lake holds too few sessions of `symbol` to forecast it."""
     panel = load_panel(store, [symbol], None, sessions_needed(ORIGINS))
     held = int(panel.daily["symbol"].eq(symbol).sum())
     if held < MIN_TRAINING_SESSIONS + MIN_ORIGINS:
         last = panel.sessions[-1] if panel.sessions else None
-        return not_enough_history(held, sessions_needed(ORIGINS), [symbol], last)
+        raise not_enough_history(held, sessions_needed(ORIGINS), [symbol], last)
+    return held_sessions(store, "minute_bars")[-1]
+
+
+def _missing(store: ObjectStore, symbol: str, horizon: str) -> Exception:
+    """Why no forecast is served: too little history (the error names the backfill), or none
+    materialised from the history held (it names the refresh)."""
+    try:
+        history_for(store, symbol)
+    except NotEnoughHistory as error:
+        return error
     return NotServed(
         f"no forecast of {symbol} at {horizon} is materialised: run "
         f"`marketdata forecast {symbol} --horizon {horizon} --refresh`"
