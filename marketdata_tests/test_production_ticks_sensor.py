@@ -27,18 +27,12 @@ from marketdata_assets.operations.run_records import RunOrigin
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store
 from marketdata_tests.conftest import create_lake_and_table
+from marketdata_tests.test_definitions_snapshot import committed
 from marketdata_tests.test_run_records import CHECKS, provider_down
 
 pytestmark = pytest.mark.graph
 
-ASSETS = {
-    "raw_ticks",
-    "curated_ticks",
-    "validated_ticks",
-    "quarantined_ticks",
-    "price_reference",
-    "latest_prices",
-}
+ASSETS = set(committed()["jobs"]["tick_job"]["assets"])  # every asset of a tick
 
 
 @pytest.fixture(scope="module")
