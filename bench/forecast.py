@@ -36,6 +36,7 @@ from marketdata_assets.forecasting.evaluation import (  # noqa: E402
     sessions_needed,
     walk_forward,
 )
+from marketdata_assets.forecasting.horizons import HORIZONS  # noqa: E402
 from marketdata_assets.forecasting.metrics import POOLED  # noqa: E402
 from marketdata_assets.forecasting.panel import Panel, panel_from_bars  # noqa: E402
 from marketdata_assets.forecasting.registry import MODELS  # noqa: E402
@@ -46,7 +47,7 @@ from marketdata_assets.providers.history_parse import parse_history  # noqa: E40
 
 LAST_SESSION = date(2026, 11, 25)
 SEED = 7
-HORIZONS = ("1m", "5m", "15m")
+MINUTE_HORIZONS = tuple(name for name, steps in HORIZONS.items() if steps)  # issue 12's three
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,11 @@ def main() -> None:
     print(
         f"{scale.symbols} symbols x {needed} sessions {sessions[0]}..{sessions[-1]} of 1-minute "
         f"bars ({len(panel.minute):,} bars): {scale.origins} origin sessions, horizons "
-        f"{', '.join(HORIZONS)}"
+        f"{', '.join(MINUTE_HORIZONS)}"
     )
 
     def evaluate(models: tuple[str, ...]) -> Evaluation:
-        return walk_forward(panel, scale.origins, HORIZONS, models)
+        return walk_forward(panel, scale.origins, MINUTE_HORIZONS, models)
 
     baseline, naive_s, naive_rss = measure(lambda: evaluate(("naive",)))
     evaluation, every_s, every_rss = measure(lambda: evaluate(tuple(MODELS)))
@@ -114,7 +115,7 @@ def main() -> None:
         index="model", columns="horizon", values="relative_mae"
     )
     print("pooled relative MAE (model MAE / naive MAE on the same forecasts):")
-    print(pooled.loc[list(MODELS), list(HORIZONS)].round(4).to_string())
+    print(pooled.loc[list(MODELS), list(MINUTE_HORIZONS)].round(4).to_string())
 
 
 if __name__ == "__main__":
