@@ -1,6 +1,7 @@
 """The forecasts in Dagster: forecast_skill and price_forecasts materialised on stub history in
-a temp lake, their checks (no leakage, interval coverage), and the forecasting libraries kept out
-of the minute tick and the Lambda image."""
+a temp lake, their checks (no leakage, interval coverage), the window of sessions they declare
+(rewriting an old session's bars touches exactly the partitions that read it), and the
+forecasting libraries kept out of the minute tick and the Lambda image."""
 
 from __future__ import annotations
 
@@ -17,13 +18,18 @@ import pytest
 from dagster import (
     AssetCheckEvaluation,
     AssetCheckSeverity,
+    AssetKey,
+    AssetMaterialization,
     AssetSelection,
+    AutomationCondition,
+    DagsterInstance,
     ExecuteInProcessResult,
+    evaluate_automation_conditions,
     materialize,
 )
 
-from marketdata_assets.definitions import resources_for
-from marketdata_assets.defs.forecasts import forecast_assets
+from marketdata_assets.definitions import build_definitions, resources_for
+from marketdata_assets.defs.forecasts import WINDOW, forecast_assets
 from marketdata_assets.defs.history import history_assets
 from marketdata_assets.execution import backfill
 from marketdata_assets.forecasting import evaluation
@@ -35,6 +41,7 @@ from marketdata_assets.forecasting.registry import MODELS
 from marketdata_assets.forecasting.serving import choose
 from marketdata_assets.lake import day_key, read_if_present
 from marketdata_assets.lake.codecs import decode
+from marketdata_assets.market.calendar import sessions_in
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store
 
@@ -308,3 +315,32 @@ def test_the_lambda_image_leaves_the_dashboard_and_the_browser_out() -> None:
     image = _exported("--no-default-groups")
     assert not image & {"fastapi", "playwright"}
     assert _exported() >= {"fastapi", "uvicorn", "playwright"}
+
+
+CHANGED = AutomationCondition.any_deps_updated()  # "a session my window reads was rewritten"
+
+
+@pytest.mark.graph
+def test_rewriting_an_old_session_s_bars_touches_exactly_the_forecasts_whose_window_reads_it(
+    tmp_path: Path,
+) -> None:
+    # 35 sessions of October to December 2025 (weekends and Thanksgiving are not sessions)
+    sessions = [s.isoformat() for s in sessions_in(date(2025, 10, 27), date(2025, 12, 15))]
+    assert len(sessions) == 35 and "2025-11-27" not in sessions
+    defs = build_definitions(Settings(data_dir=tmp_path / "data")).map_resolved_asset_specs(
+        func=lambda spec: spec.replace_attributes(automation_condition=CHANGED),
+        selection=AssetSelection.groups("forecasts"),
+    )
+    with DagsterInstance.ephemeral() as instance:
+        for session in sessions:
+            bars = AssetMaterialization("minute_bars", partition=session)
+            instance.report_runless_asset_event(bars)
+        settled = evaluate_automation_conditions(defs=defs, instance=instance)
+        old = sessions[2]  # 2025-10-29
+        instance.report_runless_asset_event(AssetMaterialization("minute_bars", partition=old))
+        after = evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
+    # the session itself and the WINDOW - 1 = 29 sessions after it, counted in sessions
+    expected = set(sessions[2 : 2 + WINDOW])
+    assert WINDOW == 30 and max(expected) == "2025-12-10"
+    for asset in ("forecast_skill", "price_forecasts"):
+        assert after.get_requested_partitions(AssetKey(asset)) == expected
