@@ -1,9 +1,9 @@
 """Test data and a real server for the dashboard's tests.
 
 `prepare` fills a local data dir the way a user would: a backfill of stub history (enough
-sessions for the symbol page and a forecast), then a few minute ticks of the stub — one with
-faults — and a replayed tick whose raw lines carry markup. `serve` runs an app under uvicorn on
-a free loopback port.
+sessions for the symbol page and a forecast), the forecasts materialised for its last session,
+then a few minute ticks of the stub — one with faults — and a replayed tick whose raw lines
+carry markup. `serve` runs an app under uvicorn on a free loopback port.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from marketdata_assets.forecasting.evaluation import sessions_needed
-from marketdata_assets.forecasting.serving import ORIGINS
+from marketdata_assets.forecasting.windows import ORIGINS, sessions_needed
 from marketdata_assets.market.calendar import sessions_in
 from marketdata_assets.settings import Settings
 
@@ -51,6 +50,7 @@ def hostile_lines(tick: datetime) -> list[str]:
 def prepare(data_dir: Path) -> dict[str, Any]:
     """Fill `data_dir` (local profile) with history and ticks; what was written, for asserts."""
     from marketdata_assets.execution import backfill
+    from marketdata_assets.execution.forecasts import materialise_forecasts
     from marketdata_assets.execution.tick import run_tick
     from marketdata_assets.operations.run_records import RunOrigin
 
@@ -60,6 +60,8 @@ def prepare(data_dir: Path) -> dict[str, Any]:
     plan = backfill.plan(settings, first, LAST_SESSION, list(SYMBOLS), "stub", None, False)
     history = backfill.run(settings, plan)
     assert not history.failed, history.as_dict()
+    # As `marketdata forecast --refresh` does: the forecasts the dashboard reads.
+    assert materialise_forecasts(settings, LAST_SESSION) is None
     # As `marketdata tick` runs them: each leaves its run record (outcome, duration, checks).
     summaries = [run_tick(settings, TICKS[0], origin=RunOrigin("cli"))]
     faulty = settings.with_overrides(fault_rate=1.0)
