@@ -32,9 +32,10 @@ from marketdata_assets.history import query
 from marketdata_assets.market.calendar import sessions_in
 from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.settings import Settings, StorageSettings
-from marketdata_assets.web import reads
+from marketdata_assets.web import pages, reads
 from marketdata_assets.web.app import CSP, create_app
 from marketdata_assets.web.kept import Kept, KeptObjects
+from marketdata_assets.web.pages import render
 from marketdata_assets.web.reads import Reader
 from marketdata_tests.conftest import free_port
 from marketdata_tests.web_data import (
@@ -47,12 +48,7 @@ from marketdata_tests.web_data import (
 )
 
 PREVIOUS_SESSION = "2026-11-24"  # the session before the ticks' trading day, LAST_SESSION
-PAGES = {
-    "/": "index.html",
-    "/quality": "quality.html",
-    "/ticks": "ticks.html",
-    "/docs": "docs.html",
-}
+PAGES = ["/", "/quality", "/ticks", "/docs"]
 LIST_ENDPOINTS = [
     "/api/latest",
     "/api/ticks",
@@ -259,13 +255,13 @@ def test_analytics_are_the_cli_rows(client: TestClient, web_data_dir: Path) -> N
 
 @pytest.mark.graph
 def test_concurrent_history_reads_return_what_each_read_alone_returns(web_data_dir: Path) -> None:
-    settings = StorageSettings(data_dir=web_data_dir)
+    lake = stores.lake_store(StorageSettings(data_dir=web_data_dir))
     asks = [(symbol, interval) for symbol in SYMBOLS for interval in ("1m", "15m", "1d")]
-    alone = {ask: query.bars(settings, *ask).rows for ask in asks}
+    alone = {ask: query.bars(lake, *ask).rows for ask in asks}
     together: dict[tuple[str, str], list[dict[str, object]]] = {}
 
     def read(ask: tuple[str, str]) -> None:
-        together[ask] = query.bars(settings, *ask).rows
+        together[ask] = query.bars(lake, *ask).rows
 
     threads = [threading.Thread(target=read, args=(ask,)) for ask in asks]
     for thread in threads:
@@ -318,7 +314,8 @@ def test_kept_session_answers_stay_within_their_byte_bound_and_match_the_lakes(
     for symbol in SYMBOLS:
         for day in days:
             rows = json.loads(bounded.bars_json(symbol, "1m", day, day))
-            assert rows and rows == query.bars(settings, symbol, "1m", day, day).rows
+            alone = query.bars(stores.lake_store(settings), symbol, "1m", day, day)
+            assert rows and rows == alone.rows
             assert one <= bounded.sessions.kept.held <= bound, (symbol, day)
 
 
@@ -503,13 +500,18 @@ def test_every_response_carries_the_strict_csp_nosniff_and_no_referrer(
 
 
 @pytest.mark.graph
-def test_pages_are_the_static_files_and_only_get_and_head_are_routed(client: TestClient) -> None:
+def test_pages_are_the_shells_renderings_and_only_get_and_head_are_routed(
+    client: TestClient,
+) -> None:
     static = Path(__file__).parents[1] / "marketdata_assets" / "web" / "static"
-    for path, name in {**PAGES, "/symbol/AAPL": "symbol.html"}.items():
+    served = {"/docs": (static / "docs.html").read_text()}
+    served.update({page.path.replace("{symbol}", "AAPL"): render(page) for page in pages.PAGES})
+    assert sorted(served) == sorted([*PAGES, "/symbol/AAPL"])
+    for path, text in served.items():
         answer = client.get(path)
         assert answer.status_code == 200
         assert answer.headers["content-type"].startswith("text/html")
-        assert answer.text == (static / name).read_text()
+        assert answer.text == text
         assert client.head(path).status_code == 200
     for path in [*PAGES, "/symbol/AAPL", "/healthz", "/api/latest", "/static/common.js"]:
         for method in ("POST", "PUT", "DELETE", "PATCH"):

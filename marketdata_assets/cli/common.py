@@ -1,20 +1,17 @@
-"""What every command shares: the parser's error line, one-line failures, storage reads, dates,
-the Dagster instance and the data folder's check."""
+"""What every command shares: the parser's error line, one-line failures, storage reads, the
+Dagster instance and the data folder's check."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
-import tempfile
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.settings import Settings
+from marketdata_assets.stores import check_writable as check_writable  # a command's first check
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
@@ -25,7 +22,6 @@ Commands = argparse._SubParsersAction
 # Dagster's console stays quiet unless MARKETDATA_LOG_LEVEL asks for it: the CLI prints its own
 # summary, or one error line that names the step and the cause.
 QUIET = "CRITICAL"
-DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class Parser(argparse.ArgumentParser):
@@ -42,46 +38,19 @@ def fail(error: Exception, code: int) -> int:
     return code
 
 
-def day(text: str | None, flag: str) -> date | None:
-    """The date `text` names, or None when the flag was not given."""
-    if text is None:
-        return None
-    if DAY.fullmatch(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise ConfigError(f"{flag} {text!r}: must be a date YYYY-MM-DD")
-
-
 def read(read: Callable[[], T]) -> T | None:
     """What `read` returns; a storage failure (a missing bucket or table) is one error line."""
     try:
         return read()
     except RuntimeError as error:
         # Imported only here: the local read path needs no botocore.
-        from marketdata_assets.lake.s3 import LakeError
+        from marketdata_assets.lake import LakeError
         from marketdata_assets.latest.dynamodb import StoreError
 
         if not isinstance(error, LakeError | StoreError):
             raise
         fail(error, 1)
         return None
-
-
-def check_writable(settings: Settings) -> None:
-    """The local data folder must exist or be creatable, and take a file."""
-    if settings.profile != "local":
-        return
-    folder = settings.data_dir
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise ConfigError(
-            f"MARKETDATA_DATA_DIR {str(folder)!r}: not a writable folder ({error.strerror})"
-        ) from None
 
 
 def instance() -> DagsterInstance | None:

@@ -9,10 +9,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from marketdata_assets.cli.common import QUIET, Commands, check_writable, day, instance, read
-from marketdata_assets.errors import ConfigError
+from marketdata_assets.cli.common import QUIET, Commands, check_writable, instance, read
+from marketdata_assets.market import params
 from marketdata_assets.market.records import INTERVALS
-from marketdata_assets.market.symbols import check_symbol
 from marketdata_assets.settings import Settings, StorageSettings, parse_symbols
 
 if TYPE_CHECKING:
@@ -66,11 +65,11 @@ def register(commands: Commands) -> None:
 def _bars(args: argparse.Namespace) -> int:
     settings = StorageSettings.from_env()
     symbol, first, last = _history_range(args)
-    if args.interval not in INTERVALS:
-        raise ConfigError(f"--interval {args.interval!r}: must be one of {', '.join(INTERVALS)}")
+    params.interval(args.interval, "--interval")
     from marketdata_assets.history import query
+    from marketdata_assets.stores import lake_store
 
-    history = read(lambda: query.bars(settings, symbol, args.interval, first, last))
+    history = read(lambda: query.bars(lake_store(settings), symbol, args.interval, first, last))
     return _print_history(args, history, query.bars_table)
 
 
@@ -78,15 +77,17 @@ def _analytics(args: argparse.Namespace) -> int:
     settings = StorageSettings.from_env()
     symbol, first, last = _history_range(args)
     from marketdata_assets.history import query
+    from marketdata_assets.stores import lake_store
 
-    history = read(lambda: query.analytics(settings, symbol, first, last))
+    history = read(lambda: query.analytics(lake_store(settings), symbol, first, last))
     return _print_history(args, history, query.analytics_table)
 
 
 def _backfill(args: argparse.Namespace) -> int:
     # Every input is checked, and the plan made, before anything is written.
     settings = Settings.from_env()
-    first, last = day(args.first, "--from"), day(args.last, "--to")
+    first = params.session_day(args.first, "--from")
+    last = params.session_day(args.last, "--to")
     assert first and last  # both flags are required
     symbols = list(parse_symbols(args.symbols, "--symbols")) if args.symbols else None
     if "log_level" not in settings.model_fields_set:
@@ -116,11 +117,8 @@ def _backfill(args: argparse.Namespace) -> int:
 
 def _history_range(args: argparse.Namespace) -> tuple[str, date | None, date | None]:
     """The symbol and dates of a history read, checked before DuckDB or pyarrow is imported."""
-    symbol = check_symbol(args.symbol.strip().upper(), "SYMBOL")
-    first, last = day(args.first, "--from"), day(args.last, "--to")
-    if first and last and first > last:
-        raise ConfigError(f"--from {args.first!r}: must be on or before --to {args.last!r}")
-    return symbol, first, last
+    symbol = params.typed_symbol(args.symbol, "SYMBOL")
+    return symbol, *params.session_range(args.first, args.last, ("--from", "--to"))
 
 
 def _print_history(

@@ -9,6 +9,7 @@ import sys
 
 from marketdata_assets.cli.common import Commands, instance, read
 from marketdata_assets.errors import ConfigError
+from marketdata_assets.market import params
 from marketdata_assets.settings import StorageSettings
 
 
@@ -31,8 +32,7 @@ def _status(args: argparse.Namespace) -> int:
     """Recent ticks from their run records; with --sync, new records reported to Dagster first
     (through the sensor's code). Without --sync neither Dagster nor GE is imported."""
     settings = StorageSettings.from_env()
-    if not (args.last.isdigit() and int(args.last) >= 1):
-        raise ConfigError(f"--last {args.last!r}: must be a whole number of at least 1")
+    last = params.at_least_one(args.last, "--last")
     from marketdata_assets import stores
     from marketdata_assets.operations import run_records
 
@@ -52,7 +52,7 @@ def _status(args: argparse.Namespace) -> int:
         plural = "" if reported == 1 else "s"
         home = os.environ["DAGSTER_HOME"]
         print(f"{reported} new run record{plural} reported to {home}", file=sys.stderr)
-    records = read(lambda: run_records.recent(store, int(args.last)))
+    records = read(lambda: run_records.recent(store, last))
     if records is None:
         return 1
     if args.json:

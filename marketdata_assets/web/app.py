@@ -1,4 +1,5 @@
-"""The dashboard's app: four pages, their static files and the JSON API, read-only.
+"""The dashboard's app: its pages (web/pages), their static files and the JSON API (a router per
+resource under web/routes), read-only.
 
 Every response carries a strict Content-Security-Policy (no inline scripts or styles), `nosniff`
 and no referrer; only GET and HEAD are routed. Bad parameters are 422 with a one-line `detail`
@@ -7,31 +8,24 @@ naming the parameter and the rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from marketdata_assets.market.symbols import SYMBOL_PATTERN, is_symbol
+from marketdata_assets.errors import ConfigError
 from marketdata_assets.settings import StorageSettings
+from marketdata_assets.web.pages import PAGES, Page
 
 STATIC = Path(__file__).parent / "static"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
-# /docs is the vendored Swagger UI over /openapi.json (FastAPI's own loads it from a CDN).
-PAGES = {
-    "/": "index.html",
-    "/quality": "quality.html",
-    "/ticks": "ticks.html",
-    "/docs": "docs.html",
-}
-PAGE_METHODS = ["GET", "HEAD"]  # the API answers GET alone; nothing answers a write
 
 
 class SecurityHeaders:
@@ -60,9 +54,12 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(settings: StorageSettings | None = None) -> FastAPI:
-    """The dashboard over `settings`' stores (None: `StorageSettings.from_env()`)."""
-    from marketdata_assets.web import api
+def create_app(settings: StorageSettings | None = None, pages: Sequence[Page] = PAGES) -> FastAPI:
+    """The dashboard over `settings`' stores (None: `StorageSettings.from_env()`), serving
+    `pages` (default: the registered ones)."""
+    from marketdata_assets.web.reads import Reader
+    from marketdata_assets.web.routes import ROUTERS
+    from marketdata_assets.web.routes.pages import page_router
 
     settings = settings or StorageSettings.from_env()
     app = FastAPI(
@@ -71,33 +68,16 @@ def create_app(settings: StorageSettings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    app.state.reader = Reader(settings)
     app.add_exception_handler(RequestValidationError, _one_line_422)
+    app.add_exception_handler(ConfigError, _bad_parameter)
     app.add_exception_handler(RuntimeError, _storage_failed)
     app.add_middleware(SecurityHeaders)
-    app.include_router(api.router(settings))
-    for path, name in PAGES.items():
-        app.add_api_route(path, _page(name), include_in_schema=False, methods=PAGE_METHODS)
-    app.add_api_route(
-        "/symbol/{symbol}", _symbol_page, include_in_schema=False, methods=PAGE_METHODS
-    )
+    for router in ROUTERS:
+        app.include_router(router)
+    app.include_router(page_router(pages))
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
-    app.add_api_route(
-        "/favicon.ico", _page("favicon.svg"), include_in_schema=False, methods=PAGE_METHODS
-    )
     return app
-
-
-def _page(name: str) -> Callable[[], FileResponse]:
-    def page() -> FileResponse:
-        return FileResponse(STATIC / name)
-
-    return page
-
-
-def _symbol_page(symbol: str) -> FileResponse:
-    if not is_symbol(symbol):
-        raise HTTPException(422, f"symbol {symbol!r}: not a symbol (rule: {SYMBOL_PATTERN})")
-    return FileResponse(STATIC / "symbol.html")
 
 
 async def _one_line_422(request: Request, error: Exception) -> JSONResponse:
@@ -110,10 +90,15 @@ async def _one_line_422(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": f"{name}{shown}: {first['msg'].lower()}"}, status_code=422)
 
 
+async def _bad_parameter(request: Request, error: Exception) -> JSONResponse:
+    """A parameter that breaks its rule (the checks the CLI shares) is 422 with its one line."""
+    return JSONResponse({"detail": " ".join(str(error).split())}, status_code=422)
+
+
 async def _storage_failed(request: Request, error: Exception) -> JSONResponse:
     """A storage failure (a missing bucket or table) is 503 with its one line; anything else
     stays a server error."""
-    from marketdata_assets.lake.s3 import LakeError
+    from marketdata_assets.lake import LakeError
     from marketdata_assets.latest.dynamodb import StoreError
 
     if not isinstance(error, LakeError | StoreError):

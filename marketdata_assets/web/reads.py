@@ -26,7 +26,7 @@ from marketdata_assets.settings import StorageSettings
 from marketdata_assets.tick import views
 from marketdata_assets.web import minutes
 from marketdata_assets.web.kept import Kept
-from marketdata_assets.web.sessions import SessionObjects, file_stat
+from marketdata_assets.web.sessions import SessionObjects
 
 if TYPE_CHECKING:
     from marketdata_assets.history.query import History
@@ -52,7 +52,7 @@ class Reader:
         self.lake = stores.lake_store(settings)
         self.table = stores.latest_store(settings)
         self._listings = Kept(LISTING_S)
-        self.sessions = SessionObjects(settings, self.lake, self._listings, session_bytes)
+        self.sessions = SessionObjects(self.lake, self._listings, session_bytes)
         self._objects = Kept(OBJECT_S, 4096)
         self._latest = Kept(LATEST_S, 4)
         self._history = Kept(HISTORY_S, 256)
@@ -98,15 +98,9 @@ class Reader:
         return rows
 
     def _table_state(self) -> Hashable:
-        """What changes when the latest-price table does: the SQLite file's and its write-ahead
-        log's size and time; nothing to look at in DynamoDB (its rows are kept LATEST_S)."""
-        if self.settings.profile != "local":
-            return None
-        path = self.settings.sqlite_path
-        return tuple(
-            (stat.st_mtime_ns, stat.st_size) if (stat := file_stat(file)) else None
-            for file in (path, path.with_name(path.name + "-wal"))
-        )
+        """What changes when the latest-price table does (SQLite: its files' size and time;
+        DynamoDB: nothing to look at, its rows are kept LATEST_S)."""
+        return self.table.version()
 
     def newest_tick(self) -> datetime:
         """The newest minute holding a run record or a raw object (the epoch when none does)."""
@@ -150,7 +144,7 @@ class Reader:
         return self._history.get(
             ("bars", symbol, interval, first, last, self.sessions.held(dataset)),
             lambda: history_json(
-                query.bars(self.settings, symbol, interval, first, last, self.sessions)
+                query.bars(self.lake, symbol, interval, first, last, self.sessions)
             ),
         )
 
@@ -160,9 +154,7 @@ class Reader:
 
         return self._history.get(
             ("analytics", symbol, first, last, self.sessions.held("session_analytics")),
-            lambda: history_json(
-                query.analytics(self.settings, symbol, first, last, self.sessions)
-            ),
+            lambda: history_json(query.analytics(self.lake, symbol, first, last, self.sessions)),
         )
 
     def forecast(self, symbol: str, horizon: str) -> dict[str, object]:
@@ -180,7 +172,7 @@ class Reader:
         from marketdata_assets.forecasting.serving import ORIGINS, forecast
 
         try:
-            panel = load_panel(self.settings, [symbol], None, sessions_needed(ORIGINS))
+            panel = load_panel(self.lake, [symbol], None, sessions_needed(ORIGINS))
             served = forecast(panel, symbol, horizon)
         except NotEnoughHistory as error:
             message = f"not enough history yet: {error}"
@@ -191,7 +183,7 @@ class Reader:
         from marketdata_assets.history.query import closes_before
 
         return self._listings.get(
-            ("closes", day), lambda: closes_before(self.settings, day, self.sessions)[1]
+            ("closes", day), lambda: closes_before(self.lake, day, self.sessions)[1]
         )
 
     def _quarantine_keys(self, tick: datetime | None) -> list[str]:
@@ -211,7 +203,7 @@ class Reader:
     def _records(self, key: str) -> list[dict[str, object]]:
         tick = minutes.tick_of(key)
         assert tick is not None
-        replay = views.replay_command(self.settings, tick)
+        replay = views.replay_command(self.lake, tick)
         return [
             {**record, "replay": replay}
             for record in views.quarantine_object_records(self.lake.get(key))

@@ -1,0 +1,13 @@
+"""The API's routers, one module per resource, each with a module-level `router`."""
+
+from marketdata_assets.web.routes import forecast, health, history, latest, quarantine, ticks
+
+# In the order /openapi.json lists their paths.
+ROUTERS = (
+    health.router,
+    latest.router,
+    ticks.router,
+    history.router,
+    forecast.router,
+    quarantine.router,
+)

@@ -1,0 +1,58 @@
+"""GET /api/bars/{symbol} and /api/analytics/{symbol}: a symbol's bars and session analytics."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from marketdata_assets.market import params
+from marketdata_assets.market.records import INTERVALS
+from marketdata_assets.web.deps import Empty, First, Last, ReaderDep, Row, SymbolDep, encoded
+
+router = APIRouter()
+
+
+def session_range(first: First = None, last: Last = None) -> tuple[date | None, date | None]:
+    """The sessions asked for, each optional, checked as the CLI checks --from and --to."""
+    return params.session_range(first, last, ("from", "to"))
+
+
+SessionRange = Annotated[tuple[date | None, date | None], Depends(session_range)]
+
+
+class Bar(Row):
+    symbol: str
+    start: str
+    open: float | None
+    high: float | None
+    low: float | None
+    close: float | None
+    volume: int
+    vwap: float | None
+
+
+class SessionAnalytics(Row):
+    symbol: str
+    session: str
+
+
+# The history's answers are pre-encoded and kept (bench/web.py: a year of bars in ~20 ms).
+@router.get("/api/bars/{symbol}", response_model=list[Bar] | Empty)
+def bars(
+    reader: ReaderDep,
+    symbol: SymbolDep,
+    sessions: SessionRange,
+    interval: Annotated[str, Query(description=f"one of {', '.join(INTERVALS)}")] = "1m",
+) -> Response:
+    """`marketdata bars SYMBOL --json`: a symbol's bars in the sessions asked."""
+    params.interval(interval, "interval")
+    return encoded(reader.bars_json(symbol, interval, *sessions))
+
+
+@router.get("/api/analytics/{symbol}", response_model=list[SessionAnalytics] | Empty)
+def analytics(reader: ReaderDep, symbol: SymbolDep, sessions: SessionRange) -> Response:
+    """`marketdata analytics SYMBOL --json`: a symbol's session analytics."""
+    return encoded(reader.analytics_json(symbol, *sessions))
