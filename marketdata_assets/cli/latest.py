@@ -24,9 +24,10 @@ def register(commands: Commands) -> None:
 
 def _latest(args: argparse.Namespace) -> int:
     settings = StorageSettings.from_env()
+    from marketdata_assets.stores import latest_store
     from marketdata_assets.tick.views import latest_rows, latest_table
 
-    rows = read(lambda: latest_rows(settings))
+    rows = read(lambda: latest_rows(latest_store(settings)))
     if rows is None:
         return 1
     print(json.dumps(rows, allow_nan=False) if args.json else latest_table(rows))
@@ -35,10 +36,11 @@ def _latest(args: argparse.Namespace) -> int:
 
 def _quarantine(args: argparse.Namespace) -> int:
     settings = StorageSettings.from_env()
+    from marketdata_assets.stores import lake_store
     from marketdata_assets.tick.views import quarantine_records, quarantine_table
 
     tick = parse_tick(args.tick, "--tick") if args.tick else None
-    records = read(lambda: quarantine_records(settings, tick))
+    records = read(lambda: quarantine_records(lake_store(settings), tick))
     if records is None:
         return 1
     print(json.dumps(records, allow_nan=False) if args.json else quarantine_table(records))
