@@ -17,14 +17,12 @@ from marketdata_assets.defs.forecasts import forecast_assets
 from marketdata_assets.defs.freshness import fresh_in_session
 from marketdata_assets.defs.history import history_assets
 from marketdata_assets.defs.io_managers import LakeIOManager, TickIOManager
-from marketdata_assets.defs.lake import LakeResource, LocalLake, S3Lake
+from marketdata_assets.defs.lake import LakeResource
 from marketdata_assets.defs.resources import (
-    DynamoLatestPricesResource,
     GatePolicyResource,
     HistorySourceResource,
     LatestPricesResource,
     ProviderResource,
-    SqliteLatestPricesResource,
 )
 from marketdata_assets.defs.schedules import (
     compaction_schedule,
@@ -70,15 +68,8 @@ def resources_for(settings: Settings) -> dict[str, object]:
 def storage_resources(settings: Settings) -> dict[str, object]:
     """The profile's lake (as a resource and behind both IO managers), the tick run's minute
     (run config) and the latest-price table."""
-    lake: LakeResource
-    latest: LatestPricesResource
-    if settings.profile == "aws":
-        assert settings.bucket and settings.table  # Settings.from_env refuses aws without them
-        lake = S3Lake(bucket=settings.bucket)
-        latest = DynamoLatestPricesResource(table=settings.table)
-    else:
-        lake = LocalLake(data_dir=str(settings.data_dir.resolve()))
-        latest = SqliteLatestPricesResource(path=str(settings.sqlite_path.resolve()))
+    lake = LakeResource(address=stores.lake_address(settings))
+    latest = LatestPricesResource(address=stores.latest_address(settings))
     tick_run = TickRun.configure_at_launch(lake=lake)
     return {
         "lake": lake,

@@ -19,17 +19,20 @@ from marketdata_assets import stores
 from marketdata_assets.gate.reference import PriceState, reference_from_frame
 from marketdata_assets.lake import ObjectStore, day_key, latest_key_before, read_if_present
 from marketdata_assets.lake.codecs import decode
-from marketdata_assets.lake.locks import LocalTickLock, S3TickLock, TickLock
+from marketdata_assets.lake.locks import TickLock
 
 
 class LakeResource(ConfigurableResource):
-    """The profile's lake (a local folder or an S3 bucket), through the `stores` API."""
+    """The profile's lake at `address` (`stores.lake_address`: a local folder, or s3://BUCKET
+    through the process's one S3 client)."""
+
+    address: str
 
     def store(self) -> ObjectStore:
-        raise NotImplementedError
+        return stores.lake_at(self.address)
 
     def tick_lock(self) -> TickLock:
-        raise NotImplementedError
+        return stores.tick_lock_at(self.address)
 
     def load_days(self, name: str, sessions: Iterable[date]) -> dict[str, object]:
         """The daily dataset's objects of `sessions` that exist, {session key: value}."""
@@ -49,27 +52,3 @@ class LakeResource(ConfigurableResource):
         frame = decode("reference", store.get(key))
         assert isinstance(frame, pd.DataFrame)
         return key, reference_from_frame(frame)
-
-
-class LocalLake(LakeResource):
-    """The lake in a local folder (MARKETDATA_DATA_DIR)."""
-
-    data_dir: str
-
-    def store(self) -> ObjectStore:
-        return stores.local_lake(self.data_dir)
-
-    def tick_lock(self) -> TickLock:
-        return LocalTickLock(self.data_dir)
-
-
-class S3Lake(LakeResource):
-    """The lake in an S3 bucket (MARKETDATA_BUCKET), through the process's one S3 client."""
-
-    bucket: str
-
-    def store(self) -> ObjectStore:
-        return stores.s3_lake(self.bucket)
-
-    def tick_lock(self) -> TickLock:
-        return S3TickLock(stores.s3_lake(self.bucket).client, self.bucket)

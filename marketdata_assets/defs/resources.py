@@ -87,25 +87,10 @@ class GatePolicyResource(ConfigurableResource):
 
 
 class LatestPricesResource(ConfigurableResource):
-    """Where the latest-price table lives."""
+    """The latest-price table at `address` (`stores.latest_address`: a SQLite file, or
+    `dynamodb:TABLE` through the process's one DynamoDB client)."""
+
+    address: str
 
     def store(self) -> LatestPriceStore:
-        raise NotImplementedError
-
-
-class SqliteLatestPricesResource(LatestPricesResource):
-    """The latest-price table in a local SQLite file."""
-
-    path: str
-
-    def store(self) -> LatestPriceStore:
-        return stores.sqlite_latest(self.path)
-
-
-class DynamoLatestPricesResource(LatestPricesResource):
-    """The latest-price table in DynamoDB (partition key `symbol`)."""
-
-    table: str
-
-    def store(self) -> LatestPriceStore:
-        return stores.dynamo_latest(self.table)  # through the process's one DynamoDB client
+        return stores.latest_at(self.address)

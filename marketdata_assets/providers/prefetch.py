@@ -44,7 +44,7 @@ class ProviderSpec:
 
     @classmethod
     def of(cls, settings: Settings) -> ProviderSpec:
-        local = settings.profile == "local"
+        budget_path, budget_table = stores.budget_names(settings)
         return cls(
             name=settings.provider,
             symbols=tuple(settings.symbols),
@@ -52,8 +52,8 @@ class ProviderSpec:
             fault_rate=settings.fault_rate,
             source=settings.source,
             daily_budget=settings.alphavantage_daily_budget,
-            budget_path=str(settings.budget_path.resolve()) if local else None,
-            budget_table=None if local else settings.budget_table,
+            budget_path=budget_path,
+            budget_table=budget_table,
             key_param=settings.alphavantage_key_param,
             fetch_deadline_s=settings.fetch_deadline_s,
         )
