@@ -39,6 +39,7 @@ from marketdata_assets.market.calendar import session_bounds, sessions_in  # noq
 from marketdata_assets.providers.history import make_history_source  # noqa: E402
 from marketdata_assets.providers.history_parse import parse_history  # noqa: E402
 from marketdata_assets.settings import Settings  # noqa: E402
+from marketdata_assets.stores import lake_store  # noqa: E402
 
 T = TypeVar("T")
 LAST_SESSION = date(2026, 11, 25)
@@ -228,14 +229,16 @@ def arctic(mode: str, job: dict[str, Any]) -> tuple[dict[str, Any], Child]:
 
 
 def ours_read(settings: Settings, symbol: str, first: date, last: date) -> dict[str, Any]:
-    history, seconds = best(lambda: bars(settings, symbol, "1m", first, last))
+    lake = lake_store(settings)
+    history, seconds = best(lambda: bars(lake, symbol, "1m", first, last))
     frame = pd.DataFrame(history.rows)
     return {"read_s": seconds, "read_rows": len(frame), "read_close": math.fsum(frame["close"])}
 
 
 def ours_aggregate(settings: Settings, session: date) -> dict[str, Any]:
     """Every symbol of `session` (the lake holds the wide set there) in 5-minute bars."""
-    history, seconds = best(lambda: bars(settings, None, "5m", session, session))
+    lake = lake_store(settings)
+    history, seconds = best(lambda: bars(lake, None, "5m", session, session))
     frame = pd.DataFrame(history.rows)
     return {
         "aggregate_s": seconds,
@@ -281,7 +284,7 @@ def main() -> None:
         widened, added = backfill(folder / "lake", last, last, [*symbols, *extra])
         assert widened["quarantined"] == 0, widened
         settings = Settings.from_env({"MARKETDATA_DATA_DIR": str(folder / "lake")})
-        bars(settings, symbols[0], "1m", last, last)  # DuckDB's first connection, once
+        bars(lake_store(settings), symbols[0], "1m", last, last)  # DuckDB's first connection, once
         ours = ours_read(settings, symbols[0], first, last)
         ours |= ours_aggregate(settings, last)
 
