@@ -3,55 +3,16 @@ locals {
   athena_workgroup = "${var.name}-analytics"
   athena_results   = "athena-results"
 
-  # The daily Parquet datasets Athena reads, column by column as the code writes them
-  # (marketdata_assets/market/records.py; validated_daily: gate/routing.py VALIDATED_COLUMNS with
-  # curation.py CURATED_SCHEMA's dtypes). UTC and naive timestamps are both `timestamp`;
-  # `session` and `trading_day` are a date at midnight. `date` is the partition key, not a column.
+  # The datasets Athena reads (catalogued in the registry), column by column as the code writes
+  # them: their Glue types and partition keys come from datasets.json (storage.tf). UTC and naive
+  # timestamps are both `timestamp`; `session` and `trading_day` are a date at midnight.
   catalog_tables = {
-    minute_bars = {
-      description = "1-minute OHLCV bars that passed the bars gate, one object per NYSE session."
-      columns = [
-        ["symbol", "string"], ["start", "timestamp"], ["interval", "string"],
-        ["open", "double"], ["high", "double"], ["low", "double"], ["close", "double"],
-        ["volume", "bigint"], ["source", "string"],
-      ]
-    }
-    bars_quarantine = {
-      description = "History rows the bars gate refused, as read, with their reason codes."
-      columns = [
-        ["row", "bigint"], ["symbol", "string"], ["start", "timestamp"], ["interval", "string"],
-        ["open", "double"], ["high", "double"], ["low", "double"], ["close", "double"],
-        ["volume", "double"], ["source", "string"], ["raw", "string"], ["problem", "string"],
-        ["reasons", "array<string>"],
-      ]
-    }
-    daily_bars = {
-      description = "One row per symbol and session: OHLC, volume, VWAP, minutes present."
-      columns = [
-        ["symbol", "string"], ["session", "timestamp"],
-        ["open", "double"], ["high", "double"], ["low", "double"], ["close", "double"],
-        ["volume", "bigint"], ["vwap", "double"], ["minutes", "bigint"],
-        ["first_minute", "timestamp"], ["last_minute", "timestamp"], ["source", "string"],
-      ]
-    }
-    session_analytics = {
-      description = "One row per symbol and session: returns, realised volatility, range, VWAP gap."
-      columns = [
-        ["symbol", "string"], ["session", "timestamp"],
-        ["open", "double"], ["high", "double"], ["low", "double"], ["close", "double"],
-        ["volume", "bigint"], ["vwap", "double"], ["return", "double"],
-        ["overnight_return", "double"], ["realized_vol", "double"], ["range", "double"],
-        ["close_vs_vwap", "double"], ["rolling_vol_20", "double"],
-      ]
-    }
-    validated_daily = {
-      description = "The minute tick's validated prices, compacted per NYSE session."
-      columns = [
-        ["line", "bigint"], ["symbol", "string"], ["price", "double"], ["day_volume", "bigint"],
-        ["currency", "string"], ["event_ts", "timestamp"], ["exchange", "string"],
-        ["exchange_tz", "string"], ["trading_day", "timestamp"], ["tick", "timestamp"],
-      ]
-    }
+    for name, d in local.datasets : name => {
+      prefix         = d.prefix
+      description    = d.description
+      columns        = d.columns
+      partition_keys = d.partition_keys
+    } if d.catalogued
   }
 }
 
@@ -80,17 +41,20 @@ resource "aws_glue_catalog_table" "lake" {
     "projection.date.range"         = "2010-01-04,NOW"
     "projection.date.interval"      = "1"
     "projection.date.interval.unit" = "DAYS"
-    "storage.location.template"     = "s3://${local.bucket_name}/${each.key}/date=$${date}/"
+    "storage.location.template"     = "s3://${local.bucket_name}/${each.value.prefix}date=$${date}/"
   }
 
-  partition_keys {
-    name    = "date"
-    type    = "string"
-    comment = "The NYSE session, YYYY-MM-DD (New York)."
+  dynamic "partition_keys" {
+    for_each = each.value.partition_keys
+    content {
+      name    = partition_keys.value[0]
+      type    = partition_keys.value[1]
+      comment = partition_keys.value[2]
+    }
   }
 
   storage_descriptor {
-    location      = "s3://${local.bucket_name}/${each.key}/"
+    location      = "s3://${local.bucket_name}/${each.value.prefix}"
     input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
     output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 

@@ -2,13 +2,16 @@ data "aws_caller_identity" "current" {}
 
 locals {
   bucket_name = var.bucket_name != "" ? var.bucket_name : "${var.name}-lake-${data.aws_caller_identity.current.account_id}"
-  # The tick's datasets (the ones a run record names), then what else the tick writes: run
-  # records, the gate's price reference and the per-tick run locks.
-  tick_datasets = ["raw", "curated", "validated", "quarantine"]
-  lake_prefixes = concat(local.tick_datasets, ["runs", "reference", "locks"])
-  # Daily datasets, one object per NYSE session, and the backfill's per-session record.
-  # what the history job writes (the history and forecasts asset groups)
-  history_prefixes = ["raw_history", "minute_bars", "bars_quarantine", "daily_bars", "session_analytics", "validated_daily", "history_done", "forecast_skill", "price_forecasts"]
+  # Every lake dataset, from the registry (marketdata_assets/lake/datasets.py) through the
+  # generated datasets.json: regenerate it with `python -m marketdata_assets.lake.terraform --write`.
+  datasets = jsondecode(file("${path.module}/datasets.json")).datasets
+  # The tick's datasets (the ones a run record names), then what else the tick writes: its run
+  # records and the gate's price reference (the other minute datasets), and the per-tick locks.
+  tick_datasets = [for name, d in local.datasets : trimsuffix(d.prefix, "/") if d.grain == "minute" && d.role == "data"]
+  lake_prefixes = concat([for name, d in local.datasets : trimsuffix(d.prefix, "/") if d.grain == "minute"], ["locks"])
+  # What the history job writes (the history and forecasts asset groups): every daily dataset,
+  # one object per NYSE session.
+  history_prefixes = [for name, d in local.datasets : trimsuffix(d.prefix, "/") if d.grain == "day"]
 }
 
 # The lake: raw, curated, validated and quarantine objects per tick minute.
@@ -85,7 +88,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
     id     = "raw"
     status = "Enabled"
     filter {
-      prefix = "raw/"
+      prefix = local.datasets.raw.prefix
     }
     transition {
       days          = 30
@@ -100,7 +103,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
     id     = "quarantine"
     status = "Enabled"
     filter {
-      prefix = "quarantine/"
+      prefix = local.datasets.quarantine.prefix
     }
     expiration {
       days = 30

@@ -17,15 +17,8 @@ from zoneinfo import ZoneInfo
 import boto3
 import pytest
 
-from marketdata_assets.gate.routing import VALIDATED_COLUMNS
-from marketdata_assets.market.records import (
-    BAR_CANDIDATE_SCHEMA,
-    BAR_SCHEMA,
-    BARS_QUARANTINE_COLUMNS,
-    DAILY_BAR_SCHEMA,
-    SESSION_ANALYTICS_SCHEMA,
-)
-from marketdata_assets.tick.curation import CURATED_SCHEMA
+from marketdata_assets.lake.datasets import registry
+from marketdata_assets.lake.schemas import glue_columns
 from marketdata_tests.conftest import free_port
 
 pytestmark = pytest.mark.system
@@ -180,37 +173,10 @@ def test_missing_ticks_breach_only_inside_the_session(
     }  # 14:30 (minute 870 of the day) to 19:59, Monday to Friday
 
 
-# How Athena reads the Parquet columns of each pandas dtype the lake writes.
-ATHENA_TYPES = {
-    "str": "string",
-    "int64": "bigint",
-    "Int64": "bigint",
-    "float64": "double",
-    "datetime64[us, UTC]": "timestamp",
-    "datetime64[us]": "timestamp",
-}
-
-
 def lake_columns() -> dict[str, list[list[str]]]:
-    """The catalogued datasets' columns and Athena types, from the schemas the code writes."""
-    validated = {column: CURATED_SCHEMA[column] for column in VALIDATED_COLUMNS}
-    columns = {
-        name: [[column, ATHENA_TYPES[dtype]] for column, dtype in schema.items()]
-        for name, schema in [
-            ("minute_bars", BAR_SCHEMA),
-            ("daily_bars", DAILY_BAR_SCHEMA),
-            ("session_analytics", SESSION_ANALYTICS_SCHEMA),
-            ("validated_daily", validated),
-        ]
-    }
-    columns["bars_quarantine"] = [
-        [
-            column,
-            "array<string>" if column == "reasons" else ATHENA_TYPES[BAR_CANDIDATE_SCHEMA[column]],
-        ]
-        for column in BARS_QUARANTINE_COLUMNS
-    ]
-    return columns
+    """The catalogued datasets' columns and Athena types, from the registry's schemas (the ones
+    the codecs enforce on every object written)."""
+    return {d.name: glue_columns(d.columns) for d in registry() if d.catalogued}
 
 
 def test_catalog_columns_are_the_columns_the_lake_writes(configured: dict[str, Any]) -> None:

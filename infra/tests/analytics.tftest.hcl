@@ -7,9 +7,11 @@ mock_provider "aws" {
   source          = "./tests/mocks"
 }
 
+# The datasets Athena catalogues and the daily datasets, as the registry lists them
+# (marketdata_assets/lake/datasets.py, through the generated datasets.json).
 variables {
-  datasets = toset(["minute_bars", "bars_quarantine", "daily_bars", "session_analytics", "validated_daily"])
-  history  = ["raw_history", "minute_bars", "bars_quarantine", "daily_bars", "session_analytics", "validated_daily", "history_done", "forecast_skill", "price_forecasts"]
+  datasets = toset([for name, d in jsondecode(file("datasets.json")).datasets : name if d.catalogued])
+  history  = [for name, d in jsondecode(file("datasets.json")).datasets : name if d.grain == "day"]
   bucket   = "arn:aws:s3:::marketdata-lake-123456789012"
   glue     = "arn:aws:glue:us-east-1:123456789012"
 }

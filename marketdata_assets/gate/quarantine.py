@@ -9,16 +9,11 @@ import pandas as pd
 import pyarrow as pa
 
 from marketdata_assets.gate.routing import Verdict
+from marketdata_assets.lake.datasets import columns_of
+from marketdata_assets.lake.schemas import arrow_schema
 
-QUARANTINE_SCHEMA = pa.schema(
-    [
-        ("tick", pa.timestamp("us", tz="UTC")),
-        ("line", pa.int64()),
-        ("reasons", pa.list_(pa.string())),
-        ("record", pa.string()),  # the original JSON object, as sent
-        ("raw", pa.string()),  # the original text, when the line was not a JSON object
-    ]
-)
+# As objects are written: the registry's schema without its column descriptions.
+QUARANTINE_SCHEMA = arrow_schema(columns_of("quarantine"), described=False)
 
 
 def quarantine_rows(raw_lines: list[str], curated: pd.DataFrame, verdict: Verdict) -> pd.DataFrame:

@@ -19,6 +19,9 @@ from datetime import datetime
 import pandas as pd
 import pyarrow as pa
 
+from marketdata_assets.lake.datasets import columns_of
+from marketdata_assets.lake.schemas import arrow_schema
+
 
 @dataclass(frozen=True)
 class PriceState:
@@ -32,15 +35,8 @@ class PriceState:
 
 Reference = Mapping[str, PriceState | float]  # a bare float: an accepted price, nothing pending
 
-REFERENCE_SCHEMA = pa.schema(
-    [
-        ("symbol", pa.string()),
-        ("price", pa.float64()),
-        ("pending_price", pa.float64()),
-        ("pending_ticks", pa.int64()),
-        ("pending_tick", pa.timestamp("us", tz="UTC")),
-    ]
-)
+# As objects are written: the registry's schema without its column descriptions.
+REFERENCE_SCHEMA = arrow_schema(columns_of("reference"), described=False)
 
 
 def state_of(value: PriceState | float) -> PriceState:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from marketdata_assets.gate.expectations import validate
 from marketdata_assets.gate.reference import PriceState, Reference, judge_price, state_of
+from marketdata_assets.lake.datasets import columns_of
 
 # Every reason code, in the order a row lists them.
 REASONS = (
@@ -24,18 +25,7 @@ REASONS = (
     "price_jump",
 )
 # The curated columns a validated row keeps (all but `parsed`, true for every one of them).
-VALIDATED_COLUMNS = [
-    "line",
-    "symbol",
-    "price",
-    "day_volume",
-    "currency",
-    "event_ts",
-    "exchange",
-    "exchange_tz",
-    "trading_day",
-    "tick",
-]
+VALIDATED_COLUMNS = [c.name for c in columns_of("validated")]
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from marketdata_assets.gate.expectations import validate
+from marketdata_assets.lake.datasets import DATASETS
+from marketdata_assets.lake.schemas import BAR_CANDIDATES, pandas_dtypes
 from marketdata_assets.market.calendar import EXCHANGE_TZ, session_minutes
-from marketdata_assets.market.records import BAR_CANDIDATE_SCHEMA, BAR_SCHEMA
 
 # Every reason code, in the order a quarantined row lists them.
 BAR_REASONS = (
@@ -42,7 +43,12 @@ BAR_REASONS = (
 # row is quarantined.
 RowText = Callable[[pd.DataFrame], Sequence[str | None]]
 
-_INPUT = [c for c in BAR_CANDIDATE_SCHEMA if c != "raw"]
+# The schemas judged against, from the registry: what parsers yield (`raw` aside, the gate adds
+# it), the bars it passes (`minute_bars`) and the rows it quarantines (`bars_quarantine`).
+_CANDIDATES = pandas_dtypes(BAR_CANDIDATES)
+_BARS = DATASETS["minute_bars"].dtypes
+_QUARANTINE = DATASETS["bars_quarantine"].dtypes
+_INPUT = [c for c in _CANDIDATES if c != "raw"]
 _SUITE_READS = ["problem", "symbol", "start", "interval", "open", "high", "low", "close", "volume"]
 _US_PER_MINUTE = 60_000_000
 
@@ -51,15 +57,15 @@ _US_PER_MINUTE = 60_000_000
 class BarsVerdict:
     """The gate's output for a frame of candidates."""
 
-    bars: pd.DataFrame  # BAR_SCHEMA, sorted by symbol, start, interval
-    quarantine: pd.DataFrame  # BAR_CANDIDATE_SCHEMA + reasons + session, by session then row
+    bars: pd.DataFrame  # minute_bars, sorted by symbol, start, interval
+    quarantine: pd.DataFrame  # bars_quarantine (candidates + reasons + session), by session, row
     reason_counts: dict[str, int]  # every reason code -> quarantined rows carrying it
 
 
 def gate_bars(
     candidates: pd.DataFrame, sessions: Sequence[date], row_text: RowText | None = None
 ) -> BarsVerdict:
-    """Judge `candidates` (BAR_CANDIDATE_SCHEMA without `raw`, plus `session`: the NYSE session
+    """Judge `candidates` (BAR_CANDIDATES without `raw`, plus `session`: the NYSE session
     each row was fetched for, one of `sessions`) and split them into bars and quarantine."""
     rows = candidates.reset_index(drop=True)
     _check_contract(rows, sessions)
@@ -77,7 +83,7 @@ def gate_bars(
 
 
 def _check_contract(rows: pd.DataFrame, sessions: Sequence[date]) -> None:
-    expected = {**{c: BAR_CANDIDATE_SCHEMA[c] for c in _INPUT}, "session": "datetime64[us]"}
+    expected = {**{c: _CANDIDATES[c] for c in _INPUT}, "session": _QUARANTINE["session"]}
     wrong = [
         f"{name} ({rows[name].dtype if name in rows else 'missing'}, expected {dtype})"
         for name, dtype in expected.items()
@@ -175,8 +181,8 @@ def _outside_session(rows: pd.DataFrame, sessions: tuple[date, ...]) -> np.ndarr
 def _bars(rows: pd.DataFrame, passed: np.ndarray, symbols: np.ndarray) -> pd.DataFrame:
     minute_bar = rows["interval"].eq("1m").to_numpy(dtype=bool, na_value=False)[passed]
     order = np.lexsort((minute_bar, rows["start"].array.asi8[passed], symbols[passed]))
-    bars = rows[list(BAR_SCHEMA)].iloc[passed[order]]  # "1d" before "1m" at one start
-    return bars.astype(BAR_SCHEMA).reset_index(drop=True)
+    bars = rows[list(_BARS)].iloc[passed[order]]  # "1d" before "1m" at one start
+    return bars.astype(_BARS).reset_index(drop=True)
 
 
 def _quarantine(
@@ -197,4 +203,4 @@ def _quarantine(
         reasons=pd.Series([list(lists[i]) for i in inverse], dtype=object),
         session=rejected["session"],
     )
-    return quarantine[[*BAR_CANDIDATE_SCHEMA, "reasons", "session"]]
+    return quarantine[list(_QUARANTINE)]

@@ -1,5 +1,8 @@
 """How each dataset's value becomes bytes, by its registered codec: raw stays as fetched,
-tables become Parquet (daily ones sorted by symbol then time), manifests become JSON."""
+tables become Parquet (daily ones sorted by symbol then time), manifests become JSON.
+
+A table is written only when it holds exactly its registered schema's columns and dtypes, so
+no object of another schema lands under a dataset's prefix."""
 
 from __future__ import annotations
 
@@ -10,12 +13,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from marketdata_assets.lake.keys import dataset
+from marketdata_assets.lake.datasets import dataset
+from marketdata_assets.lake.schemas import dtype_violations
 
 ROW_GROUP_ROWS = 8192
 
 
 def encode(name: str, value: object) -> bytes:
+    """The bytes of one `name` object holding `value`."""
     spec = dataset(name)
     if spec.codec == "bytes":
         if not isinstance(value, bytes):
@@ -25,6 +30,9 @@ def encode(name: str, value: object) -> bytes:
         return (json.dumps(value, sort_keys=True, separators=(",", ":")) + "\n").encode()
     if not isinstance(value, pd.DataFrame):
         raise TypeError(f"{name} objects are DataFrames, got {type(value).__name__}")
+    wrong = dtype_violations(value, spec.columns) if spec.columns else []
+    if wrong:
+        raise TypeError(f"{name} objects hold the {name} schema: {'; '.join(wrong)}")
     if spec.sort_by:
         value = value.sort_values(list(spec.sort_by), kind="stable", ignore_index=True)
     sink = io.BytesIO()
@@ -40,6 +48,7 @@ def encode(name: str, value: object) -> bytes:
 
 
 def decode(name: str, body: bytes) -> object:
+    """The value one stored `name` object holds (tables as they were written)."""
     spec = dataset(name)
     if spec.codec == "bytes":
         return body

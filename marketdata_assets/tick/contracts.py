@@ -11,11 +11,14 @@ from datetime import datetime
 
 import pandas as pd
 
-from marketdata_assets.gate.routing import VALIDATED_COLUMNS
-from marketdata_assets.tick.curation import CURATED_SCHEMA, raw_records, standard_exchange_tz
+from marketdata_assets.lake.datasets import DATASETS, columns_of
+from marketdata_assets.lake.schemas import dtype_violations
+from marketdata_assets.tick.curation import raw_records, standard_exchange_tz
 
-# Column -> dtype of the validated dataset: the curated columns it keeps, with their dtypes.
-VALIDATED_SCHEMA: dict[str, str] = {name: CURATED_SCHEMA[name] for name in VALIDATED_COLUMNS}
+# Column -> dtype of the validated dataset, as the registry defines it.
+VALIDATED_SCHEMA: dict[str, str] = DATASETS["validated"].dtypes
+_CURATED = columns_of("curated")
+_VALIDATED = columns_of("validated")
 _SHOWN = 5  # offending lines quoted per problem
 
 
@@ -24,23 +27,11 @@ def _lines(numbers: pd.Series) -> str:
     return shown + (f" and {len(numbers) - _SHOWN} more" if len(numbers) > _SHOWN else "")
 
 
-def dtype_violations(frame: pd.DataFrame, schema: dict[str, str]) -> list[str]:
-    """Columns missing, unexpected or of another dtype than `schema`."""
-    problems = [f"missing column {name}" for name in schema if name not in frame]
-    problems += [f"unexpected column {name}" for name in frame if name not in schema]
-    problems += [
-        f"column {name} is {frame[name].dtype}, expected {dtype}"
-        for name, dtype in schema.items()
-        if name in frame and str(frame[name].dtype) != dtype
-    ]
-    return problems
-
-
 def curated_violations(curated: pd.DataFrame, raw_payload: bytes, tick: datetime) -> list[str]:
     """The curated contract: the curated schema, exactly one row per raw record (its line
     number, in order), the run's tick on every row, standardised values where there are any
     (symbols, exchange zones, trading days)."""
-    problems = dtype_violations(curated, CURATED_SCHEMA)
+    problems = dtype_violations(curated, _CURATED)
     if problems:
         return problems
     expected = [number for number, _ in raw_records(raw_payload)]  # fetch errors are no record
@@ -81,7 +72,7 @@ def curated_violations(curated: pd.DataFrame, raw_payload: bytes, tick: datetime
 def validated_violations(validated: pd.DataFrame) -> list[str]:
     """The validated contract beyond the suite's row rules: the validated schema, one row per
     symbol and event time."""
-    problems = dtype_violations(validated, VALIDATED_SCHEMA)
+    problems = dtype_violations(validated, _VALIDATED)
     if problems:
         return problems
     duplicated = validated.loc[validated.duplicated(["symbol", "event_ts"]), "line"]

@@ -33,23 +33,12 @@ from functools import cache
 
 import pandas as pd
 
+from marketdata_assets.lake.datasets import DATASETS
 from marketdata_assets.providers import ENVELOPE_PARSERS
 from marketdata_assets.providers.stub import QUOTE_FIELDS as FLAT_RECORD_FIELDS
 
-# Column -> dtype of the curated dataset; the schema contract check compares against this.
-CURATED_SCHEMA: dict[str, str] = {
-    "line": "int64",
-    "parsed": "bool",
-    "symbol": "str",
-    "price": "float64",
-    "day_volume": "Int64",
-    "currency": "str",
-    "event_ts": "datetime64[us, UTC]",
-    "exchange": "str",
-    "exchange_tz": "str",
-    "trading_day": "datetime64[us]",
-    "tick": "datetime64[us, UTC]",
-}
+# Column -> dtype of the curated dataset, as the registry defines it (the contract compares too).
+CURATED_SCHEMA: dict[str, str] = DATASETS["curated"].dtypes
 _TIMES = ("event_ts", "trading_day", "tick")  # trading_day is naive: a date
 # Only this form: date.fromisoformat would take 20261125 and 2026-W48-3 too.
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

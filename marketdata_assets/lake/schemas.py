@@ -1,0 +1,199 @@
+"""The lake's table schemas, each defined once: its columns, their Arrow types and meanings.
+
+A table is a tuple of `Column`s; `arrow_schema` gives its Arrow schema (pyarrow is imported only
+then, so the registry stays cheap to import on the tick's cold path). The code works in pandas:
+`pandas_dtypes` gives each column's dtype as a stored frame holds it (`str`, `int64`, `Int64` for
+a nullable integer, `datetime64[us, UTC]`, naive `datetime64[us]` for a date at midnight). An
+integer or boolean column is non-nullable unless pandas holds it as a nullable dtype; strings,
+floats and timestamps may be null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+UTC_TIME = "timestamp[us, tz=UTC]"
+NAIVE_TIME = "timestamp[us]"  # a naive midnight: a date (New York's session, a trading day)
+STRINGS = "list<string>"
+# Arrow type name -> (pandas dtype when nullable, when not, Glue type).
+_TYPES = {
+    "string": ("str", "str", "string"),
+    "int64": ("Int64", "int64", "bigint"),
+    "double": ("float64", "float64", "double"),
+    "bool": ("boolean", "bool", "boolean"),
+    UTC_TIME: ("datetime64[us, UTC]", "datetime64[us, UTC]", "timestamp"),
+    NAIVE_TIME: ("datetime64[us]", "datetime64[us]", "timestamp"),
+    STRINGS: ("object", "object", "array<string>"),
+}
+
+
+class Column(NamedTuple):
+    """One column of a table: its name, Arrow type, meaning and whether it may be null."""
+
+    name: str
+    type: str  # an Arrow type's name: string, int64, double, bool, timestamp[us], list<string>
+    description: str
+    nullable: bool = True
+
+
+Table = tuple[Column, ...]
+
+
+def column(name: str, kind: str, description: str) -> Column:
+    """A column that may be null."""
+    if kind not in _TYPES:
+        raise ValueError(f"column {name} of type {kind}: must be one of {', '.join(_TYPES)}")
+    return Column(name, kind, description)
+
+
+def required(name: str, kind: str, description: str) -> Column:
+    """A column never null (an integer or boolean pandas holds as int64 or bool)."""
+    return column(name, kind, description)._replace(nullable=False)
+
+
+def pandas_dtypes(table: Table) -> dict[str, str]:
+    """Column -> pandas dtype of every column of `table`, in order."""
+    return {c.name: _TYPES[c.type][0 if c.nullable else 1] for c in table}
+
+
+def glue_columns(table: Table) -> list[list[str]]:
+    """[column, Glue type] of every column of `table`, as Athena reads its Parquet."""
+    return [[c.name, _TYPES[c.type][2]] for c in table]
+
+
+@cache
+def arrow_schema(table: Table, described: bool = True) -> pa.Schema:
+    """`table` as an Arrow schema, each field's description in its metadata (`described`) or
+    none (as objects are written: no per-object text)."""
+    import pyarrow as pa
+
+    kinds = {
+        "string": pa.string(),
+        "int64": pa.int64(),
+        "double": pa.float64(),
+        "bool": pa.bool_(),
+        UTC_TIME: pa.timestamp("us", tz="UTC"),
+        NAIVE_TIME: pa.timestamp("us"),
+        STRINGS: pa.list_(pa.string()),
+    }
+    return pa.schema(
+        pa.field(
+            c.name, kinds[c.type], c.nullable, {"description": c.description} if described else None
+        )
+        for c in table
+    )
+
+
+def dtype_violations(frame: pd.DataFrame, schema: Table | Mapping[str, str]) -> list[str]:
+    """Columns missing, unexpected or of another dtype than `schema` (or column -> dtype)."""
+    expected = schema if isinstance(schema, Mapping) else pandas_dtypes(schema)
+    problems = [f"missing column {name}" for name in expected if name not in frame]
+    problems += [f"unexpected column {name}" for name in frame if name not in expected]
+    problems += [
+        f"column {name} is {frame[name].dtype}, expected {dtype}"
+        for name, dtype in expected.items()
+        if name in frame and str(frame[name].dtype) != dtype
+    ]
+    return problems
+
+
+# The minute tick. Each column has one meaning whatever the provider (see `tick.curation`).
+_TICK_COLUMNS = (
+    required("line", "int64", "The raw record's line number in its tick's payload, from 1."),
+    required("parsed", "bool", "Whether the line held a JSON record at all."),
+    column("symbol", "string", "The ticker, upper-cased; null when unreadable."),
+    column("price", "double", "The last price; null when unreadable."),
+    column(
+        "day_volume",
+        "int64",
+        "Shares traded in the session up to event_ts (cumulative); null when unknown.",
+    ),
+    column("currency", "string", "The price's ISO currency code."),
+    column("event_ts", UTC_TIME, "When the provider observed the price (UTC)."),
+    column("exchange", "string", "The listing venue as the provider names it."),
+    column("exchange_tz", "string", "The venue's IANA time zone; null unless a known zone."),
+    column("trading_day", NAIVE_TIME, "The venue's session date the quote belongs to."),
+    column("tick", UTC_TIME, "The tick minute (UTC) the row was fetched for."),
+)
+CURATED_TICKS: Table = _TICK_COLUMNS
+# A validated row keeps every curated column but `parsed` (true for every one of them).
+VALIDATED_TICKS: Table = tuple(c for c in CURATED_TICKS if c.name != "parsed")
+QUARANTINED_TICKS: Table = (
+    column("tick", UTC_TIME, "The tick minute (UTC) the row was fetched for."),
+    required("line", "int64", "The raw record's line number in its tick's payload."),
+    column("reasons", STRINGS, "Every reason code the row failed."),
+    column("record", "string", "The original JSON object, as sent."),
+    column("raw", "string", "The original text, when the line was not a JSON object."),
+)
+PRICE_REFERENCE: Table = (
+    column("symbol", "string", "The ticker."),
+    column("price", "double", "The last accepted price."),
+    column("pending_price", "double", "The level rows jumped to, awaiting confirmation."),
+    required("pending_ticks", "int64", "Consecutive ticks that agreed on that level."),
+    column("pending_tick", UTC_TIME, "The last of them."),
+)
+
+# History: one object per NYSE session.
+_SYMBOL = column("symbol", "string", "The ticker.")
+_SESSION = column("session", NAIVE_TIME, "The NYSE session (a New York date at midnight).")
+_OHLC = (
+    column("open", "double", "The first trade's price."),
+    column("high", "double", "The highest price."),
+    column("low", "double", "The lowest price."),
+    column("close", "double", "The last trade's price."),
+)
+_SOURCE = column("source", "string", 'The provider (or "file") the row came from.')
+MINUTE_BARS: Table = (
+    _SYMBOL,
+    column("start", UTC_TIME, "The bar's first instant (UTC)."),
+    column("interval", "string", "The bar's length: 1m, or 1d for a provider's daily bar."),
+    *_OHLC,
+    required("volume", "int64", "Shares traded within this bar only."),
+    _SOURCE,
+)
+# What a history source's parser yields before the bars gate: one row per source row, as read.
+# Values that cannot be read are null; volume stays float so a fractional or negative one can
+# be judged.
+_READ = {c.name: c._replace(nullable=True) for c in MINUTE_BARS if c.name != "volume"}
+BAR_CANDIDATES: Table = (
+    required("row", "int64", "The session's source row number (conservation counts them)."),
+    *(_READ[name] for name in ("symbol", "start", "interval", "open", "high", "low", "close")),
+    column("volume", "double", "The volume as read (fractional or negative is judged)."),
+    _READ["source"],
+    column("raw", "string", "The row's own text as received."),
+    column("problem", "string", "A parse-level reason code (unparseable_ts), or null."),
+)
+BARS_QUARANTINE: Table = (
+    *BAR_CANDIDATES,
+    column("reasons", STRINGS, "Every reason code the row failed."),
+    _SESSION,
+)
+_DAY_BAR = (
+    _SYMBOL,
+    _SESSION,
+    *_OHLC,
+    required("volume", "int64", "Shares traded in the session."),
+    column("vwap", "double", "sum(typical price * volume) / sum(volume); null without volume."),
+)
+DAILY_BARS: Table = (
+    *_DAY_BAR,
+    required("minutes", "int64", "1-minute bars present."),
+    column("first_minute", UTC_TIME, "The session's first 1-minute bar; null without one."),
+    column("last_minute", UTC_TIME, "The session's last 1-minute bar; null without one."),
+    _SOURCE,
+)
+SESSION_ANALYTICS: Table = (
+    *_DAY_BAR,
+    column("return", "double", "log(close / the previous session's close)."),
+    column("overnight_return", "double", "log(open / the previous session's close)."),
+    column("realized_vol", "double", "From 5-minute log returns in the session, * sqrt(252)."),
+    column("range", "double", "(high - low) / close."),
+    column("close_vs_vwap", "double", "close / vwap - 1."),
+    column("rolling_vol_20", "double", "Std of the last 20 close-to-close returns * sqrt(252)."),
+)
