@@ -71,9 +71,11 @@ def test_a_validated_object_missing_a_column_stops_the_run_before_latest_prices(
         return validated_rows(curated, verdict).drop(columns="exchange_tz")
 
     monkeypatch.setattr("marketdata_assets.gate.routing.validated_rows", without_zone)
-    with pytest.raises(TickFailed, match=r"expectation_suite failed.*missing column exchange_tz"):
+    # The codec refuses an object of another schema: it never lands, nothing downstream runs.
+    with pytest.raises(TickFailed, match=r"quality_gate: .*schema: missing column exchange_tz"):
         run_tick(settings, tick)
     assert latest_store(settings).all() == []
+    assert lake_store(settings).keys("validated/") == []
 
 
 @pytest.mark.parametrize("fault_rate", [0.05, 0.3, 1.0])
