@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from marketdata_assets.definitions import build_definitions, resources_for
-from marketdata_assets.defs.io_managers import LocalLakeIOManager
-from marketdata_assets.defs.tick import tick_tags
+from marketdata_assets.defs.io_managers import TickIOManager
+from marketdata_assets.defs.tick import TICK_RESOURCE, tick_run_config, tick_tags
 from marketdata_assets.execution.tick import run_tick
 from marketdata_assets.lake import MINUTE_DATASETS, object_key
 from marketdata_assets.lake.locks import LocalTickLock, S3TickLock, TickBusy, lock_key
@@ -181,58 +181,77 @@ def test_two_processes_ticking_the_same_minute_never_mix_their_objects(tmp_path)
         assert lake_store(landed).get(key) == lake_store(again).get(key), dataset
 
 
-class PausingLake(LocalLakeIOManager):
-    """The local lake, except that a run tagged `pause` stops before writing validated_ticks
-    (its gate has read its inputs) until released or 3 s have passed."""
+class PausingTicks(TickIOManager):
+    """The tick's IO manager, except that the first run to write validated_ticks (its gate has
+    read its inputs; it holds the tick's lock) stops there until released."""
 
     def handle_output(self, context, obj) -> None:
-        if (
-            context.asset_key.path[-1] == "validated_ticks"
-            and "pause" in context.step_context.dagster_run.tags
-        ):
-            RELEASE.wait(timeout=3)
+        if context.asset_key.path[-1] == "validated_ticks" and not PAUSED.is_set():
+            PAUSED.set()
+            assert RELEASE.wait(timeout=120), "the paused run was never released"  # hang guard
         super().handle_output(context, obj)
 
 
-RELEASE = threading.Event()
+PAUSED, RELEASE = threading.Event(), threading.Event()
 
 
 @pytest.mark.graph
-def test_a_run_overtaking_a_paused_run_of_its_tick_waits_for_it(tmp_path) -> None:
-    """Run A pauses half way; run B of the same minute, with another payload, starts and would
-    finish in A's pause. With the tick lock B waits, so the minute's objects are all B's."""
+def test_a_run_overtaking_a_paused_run_of_its_tick_waits_for_it(tmp_path, monkeypatch) -> None:
+    """Run A pauses half way; run B of the same minute, with another payload, starts. A goes on
+    only once B is stuck on the tick's lock, or (without a lock) has finished inside A's pause:
+    with the lock, B waits for A, so the minute's objects are all B's."""
+    import fcntl
+
     from dagster import DagsterInstance, Definitions
 
     from marketdata_assets.defs.schedules import tick_job
 
     data = tmp_path / "data"
+    PAUSED.clear()
     RELEASE.clear()
+    stuck = threading.Event()  # B found the tick's lock taken, or B finished
+    flock = fcntl.flock
 
-    def run(fault_rate: float, tags: dict[str, str]) -> None:
-        settings = Settings(data_dir=data, fault_rate=fault_rate)
-        defs = build_definitions(settings)
-        job = Definitions(
-            assets=list(defs.assets or []),
-            asset_checks=list(defs.asset_checks or []),
-            jobs=[tick_job],
-            resources={
-                **resources_for(settings),
-                "lake_io_manager": PausingLake(data_dir=str(data)),
-            },
-        ).resolve_job_def("tick_job")
-        with DagsterInstance.ephemeral() as instance:
-            assert job.execute_in_process(
-                instance=instance, tags={**tick_tags(TICK), **tags}
-            ).success
+    def noting_flock(handle: object, operation: int) -> None:
+        try:
+            flock(handle, operation)
+        except BlockingIOError:
+            stuck.set()
+            raise
 
-    first = threading.Thread(target=run, args=(0.0, {"pause": "yes"}))
+    monkeypatch.setattr(fcntl, "flock", noting_flock)
+    failures: list[BaseException] = []
+
+    def run(fault_rate: float) -> None:
+        try:
+            settings = Settings(data_dir=data, fault_rate=fault_rate)
+            defs, resources = build_definitions(settings), resources_for(settings)
+            ticks = PausingTicks(lake=resources["lake"], tick_run=resources[TICK_RESOURCE])
+            job = Definitions(
+                assets=list(defs.assets or []),
+                asset_checks=list(defs.asset_checks or []),
+                jobs=[tick_job],
+                resources={**resources, "tick_io_manager": ticks},
+            ).resolve_job_def("tick_job")
+            with DagsterInstance.ephemeral() as instance:
+                assert job.execute_in_process(
+                    run_config=tick_run_config(TICK), instance=instance, tags=tick_tags(TICK)
+                ).success
+        except BaseException as error:  # a run that fails must fail the test, not vanish
+            failures.append(error)
+        finally:
+            stuck.set()
+
+    first = threading.Thread(target=run, args=(0.0,))
     first.start()
-    curated = data / object_key("curated", TICK)
-    while not curated.exists():
-        threading.Event().wait(0.05)
-    run(0.6, {})  # without the lock this finishes inside A's pause, and A then overwrites
+    assert PAUSED.wait(timeout=120), failures
+    second = threading.Thread(target=run, args=(0.6,))
+    second.start()
+    assert stuck.wait(timeout=120)
     RELEASE.set()
     first.join()
+    second.join()
+    assert failures == []
 
     raw = data / object_key("raw", TICK)
     again = Settings(data_dir=tmp_path / "again", provider="replay", source=str(raw))
@@ -295,4 +314,3 @@ def test_latest_prices_is_labelled_with_its_store(settings, aws_settings) -> Non
         return set(next(iter(spec)).kinds)
 
     assert (kinds(settings), kinds(aws_settings)) == ({"sqlite"}, {"dynamodb"})
-    assert datetime.now(UTC) > TICK
