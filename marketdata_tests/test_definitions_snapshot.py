@@ -127,3 +127,25 @@ def test_session_jobs_run_in_parallel_processes_and_the_tick_in_one() -> None:
 
     resolved = parallel_executor.config_schema.resolve_config({})
     assert resolved.value["config"]["max_concurrent"] == os.cpu_count()
+
+
+def test_private_dagster_imports_live_in_one_module() -> None:
+    import ast
+
+    import marketdata_assets
+
+    root = Path(marketdata_assets.__file__).parent
+    private = {}
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            if any(name.startswith("dagster._") for name in names):
+                private.setdefault(path.relative_to(root).as_posix(), []).append(names[0])
+    assert list(private) == ["defs/launch.py"]
+    assert len(private["defs/launch.py"]) == 6  # modules; seven names, each with why

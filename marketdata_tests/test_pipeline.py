@@ -171,3 +171,28 @@ def test_a_run_without_a_tick_tag_processes_its_creation_minute(settings) -> Non
     assert result.success and record is not None
     created = record.create_timestamp.replace(second=0, microsecond=0)
     assert lake_store(settings).keys("raw/") == [object_key("raw", created)]
+
+
+def test_the_run_config_minute_is_the_tick_and_a_tag_that_disagrees_is_refused(
+    settings, tick
+) -> None:
+    from dagster import DagsterInstance
+
+    from marketdata_assets.defs.tick import tick_run_config, tick_tags
+    from marketdata_assets.execution.tick import failure_line
+
+    job = build_definitions(settings).resolve_job_def("tick_job")
+    with DagsterInstance.ephemeral() as instance:
+        configured = job.execute_in_process(run_config=tick_run_config(tick), instance=instance)
+        assert configured.success
+        assert lake_store(settings).keys("raw/") == [object_key("raw", tick)]
+        later = tick + timedelta(minutes=1)
+        mixed = job.execute_in_process(
+            run_config=tick_run_config(later),
+            tags=tick_tags(tick),
+            instance=instance,
+            raise_on_error=False,
+        )
+    assert not mixed.success
+    assert "must equal the run's marketdata/tick tag 2026-11-25T14:31Z" in failure_line(mixed)
+    assert lake_store(settings).keys("raw/") == [object_key("raw", tick)]  # nothing written

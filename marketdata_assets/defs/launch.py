@@ -1,5 +1,11 @@
 """Run a job in this process as a run of the workspace's code location, so a persistent
-instance's UI lists it under the job and can re-execute it."""
+instance's UI lists it under the job and can re-execute it.
+
+The one module that imports Dagster's private API: Dagster 1.13 has no public way to create a
+run that carries a code location's origin (`execute_job` and `execute_in_process` create runs
+without one, which the UI lists under no job and cannot re-execute). Each private name below says
+what public API is missing.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +18,32 @@ from dagster import (
     JobDefinition,
     JobExecutionResult,
 )
+
+# Missing: a public "execute this in-memory JobDefinition for an already created run" (the public
+# `execute_job` reloads the job from a pointer, so a run would not use the CLI's settings).
 from dagster._core.definitions.job_base import InMemoryJob
+
+# Missing: a public code pointer to a module attribute (public `reconstructable` takes a job
+# function, not the `defs` attribute the code server loads).
 from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+# Missing: the public name of the repository a `Definitions` object becomes ("__repository__").
 from dagster._core.definitions.repository_definition.valid_definitions import (
     SINGLETON_REPOSITORY_NAME,
 )
+
+# Missing: a public way to execute a run created with `create_run_for_job` (see InMemoryJob).
 from dagster._core.execution.api import execute_run
+
+# Missing: public origins; `create_run_for_job` needs the job's remote origin for the UI to list
+# the run under the job, and these three are how a workspace.yaml entry names it.
 from dagster._core.remote_origin import (
     ManagedGrpcPythonEnvCodeLocationOrigin,
     RemoteJobOrigin,
     RemoteRepositoryOrigin,
 )
+
+# Missing: a public form of a workspace.yaml target (module + attribute) for the origin above.
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 # workspace.yaml's one code location, as `dagster dev -w workspace.yaml` loads it.

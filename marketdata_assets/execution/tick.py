@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dagster import AssetCheckSeverity, DagsterInstance, JobDefinition
+from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, JobDefinition
 
 from marketdata_assets import stores
 from marketdata_assets.definitions import build_definitions
@@ -204,6 +204,9 @@ def failure_line(result: RunResult) -> str:
             if error and error.cause:
                 message = error.cause.message.strip()
             return _one_line(f"step {event.step_key}: {message}")
+        if event.event_type == DagsterEventType.RESOURCE_INIT_FAILURE:
+            error = getattr(event.event_specific_data, "error", None)
+            return _one_line(f"the run's resources: {error.message if error else 'unknown error'}")
     return "the run did not succeed"
 
 
