@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from marketdata_assets.execution.tick import TickFailed, run_tick
-from marketdata_assets.lake import aws
+from marketdata_assets.lake import MINUTE_DATASETS, aws
 from marketdata_assets.lambda_handler import handler
 from marketdata_assets.settings import Settings
 from marketdata_tests.provider_server import ProviderServer, Reply, envelopes, serving
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TICK = datetime(2025, 11, 25, 14, 31, tzinfo=UTC)  # the recorded chart's minute
 EVENT = {"scheduled_time": "2025-11-25T14:31:00Z"}
 SYMBOLS = ["AAPL", "MSFT", "NVDA"]
-DATASETS = ("raw", "curated", "validated", "quarantine", "reference")
+DATASETS = MINUTE_DATASETS  # every object the tick graph lands
 
 # A fresh interpreter: notes when the `import dagster` and `import great_expectations` that
 # load them return (not the nested ones that find them half-loaded), runs the handler once,
