@@ -69,8 +69,8 @@ class S3ObjectStore:
         return [item for page in self._pages(prefix) for item in page.get("Contents", [])]
 
     def _pages(self, prefix: str, **options: str) -> list[dict[str, Any]]:
-        """ListObjectsV2's pages under `prefix` (pages are fetched as they are iterated, so
-        inside the `try`)."""
+        """ListObjectsV2's pages under `prefix`, every one fetched here: the paginator requests
+        a page as it is iterated, so a failure on any page is one LakeError too."""
         try:
             paginator = self.client.get_paginator("list_objects_v2")
             return list(paginator.paginate(Bucket=self.bucket, Prefix=prefix, **options))
