@@ -135,6 +135,28 @@ def test_a_failed_session_is_not_done_and_a_resume_finishes_it(
     assert [done_symbols(lake, session) for session in sessions] == [{"AAPL", "MSFT"}] * 2
 
 
+def test_sessions_materialised_by_dagster_alone_are_done_for_the_backfill(
+    history_settings: Settings,
+) -> None:
+    from marketdata_assets.definitions import build_definitions
+    from marketdata_assets.execution.batches import RANGE_END, RANGE_START
+
+    first, last = date(2025, 11, 24), date(2025, 11, 26)
+    job = build_definitions(history_settings).resolve_job_def("history_job")
+    ui_run = job.execute_in_process(  # as a backfill of the range launched from the UI runs
+        tags={RANGE_START: first.isoformat(), RANGE_END: last.isoformat()}
+    )
+    assert ui_run.success
+    landed = _objects(history_settings)
+
+    summary = _backfill(history_settings, first, last)
+    assert (summary.sessions, summary.already_done) == (0, 3)
+    assert _objects(history_settings) == landed
+    wider = _backfill(history_settings, first, last, symbols=["AAPL", "MSFT", "NVDA"])
+    assert (wider.sessions, wider.already_done) == (3, 0)  # NVDA was not done anywhere
+    assert wider.rows == 3 * 3 * 390  # each session's bars gate reads its whole raw
+
+
 def test_a_file_with_row_defects_quarantines_them_and_conserves_rows(
     history_settings: Settings, tmp_path: Path
 ) -> None:
