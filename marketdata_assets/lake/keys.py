@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from marketdata_assets.lake.datasets import DATASETS, dataset
-from marketdata_assets.lake.datasets import REGISTRY as REGISTRY  # the docs generator reads it
 
 if TYPE_CHECKING:
     from marketdata_assets.lake.objects import ObjectStore
