@@ -23,7 +23,6 @@ from marketdata_assets.lake import ObjectStore, day_key
 from marketdata_assets.lake.keys import day_of_key
 from marketdata_assets.market.calendar import EXCHANGE_TZ, sessions_in
 from marketdata_assets.market.records import BAR_SCHEMA
-from marketdata_assets.settings import StorageSettings
 
 MINUTE_COLUMNS = {
     "symbol": "str",
@@ -103,17 +102,10 @@ def panel_from_bars(minute_bars: pd.DataFrame, daily_bars: pd.DataFrame | None =
 
 
 def load_panel(
-    store: ObjectStore | StorageSettings,
-    symbols: Sequence[str] | None,
-    last: date | None,
-    sessions: int,
+    store: ObjectStore, symbols: Sequence[str] | None, last: date | None, sessions: int
 ) -> Panel:
     """The panel of `symbols` (None: every symbol) over the last `sessions` sessions up to `last`
     (None: the latest) whose `minute_bars` object the lake holds."""
-    if isinstance(store, StorageSettings):  # until the web reader passes its store (issue 19)
-        from marketdata_assets import stores
-
-        store = stores.lake_store(store)
     days = held_sessions(store, "minute_bars")
     held = [day for day in days if last is None or day <= last][-sessions:] if sessions else []
     only = None if symbols is None else [("symbol", "in", list(symbols))]

@@ -158,24 +158,29 @@ class Reader:
         )
 
     def forecast(self, symbol: str, horizon: str) -> dict[str, object]:
-        """`marketdata forecast --json`'s object plus its `verdict` in words; without enough
-        history, `served_model` null and a `message` naming the backfill to run."""
-        held = (self.sessions.held("minute_bars"), self.sessions.held("daily_bars"))
+        """`marketdata forecast --json`'s object plus its `verdict` in words; without a
+        materialised forecast, `served_model` null and a `message` naming what to run."""
+        held = tuple(
+            self.sessions.held(name)
+            for name in ("price_forecasts", "forecast_skill", "minute_bars")
+        )
         return self._forecasts.get(
             (symbol, horizon, held), partial(self._forecast, symbol, horizon)
         )
 
     def _forecast(self, symbol: str, horizon: str) -> dict[str, object]:
-        # The model libraries (seconds to import) load on the first forecast asked for.
-        from marketdata_assets.forecasting.evaluation import sessions_needed
-        from marketdata_assets.forecasting.panel import NotEnoughHistory, load_panel
-        from marketdata_assets.forecasting.serving import ORIGINS, forecast
+        # What price_forecasts and forecast_skill hold: no model library loads here.
+        from marketdata_assets.forecasting.panel import NotEnoughHistory
+        from marketdata_assets.forecasting.served import NotServed, read_forecast
 
         try:
-            panel = load_panel(self.lake, [symbol], None, sessions_needed(ORIGINS))
-            served = forecast(panel, symbol, horizon)
-        except NotEnoughHistory as error:
-            message = f"not enough history yet: {error}"
+            served = read_forecast(self.lake, symbol, horizon)
+        except (NotEnoughHistory, NotServed) as error:
+            message = (
+                f"not enough history yet: {error}"
+                if isinstance(error, NotEnoughHistory)
+                else str(error)
+            )
             return {"symbol": symbol, "horizon": horizon, "served_model": None, "message": message}
         return {**served, "verdict": views.forecast_verdict(served)}
 

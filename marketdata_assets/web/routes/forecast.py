@@ -24,6 +24,7 @@ def forecast(
     symbol: SymbolDep,
     horizon: Annotated[str, Query(description=f"one of {', '.join(HORIZONS)}")] = "5m",
 ) -> dict[str, Any]:
-    """`marketdata forecast SYMBOL --json` and its `verdict` in words; without enough
-    history `served_model` is null and `message` names the backfill to run."""
+    """`marketdata forecast SYMBOL --json` (with `as_of`, the session it was materialised for)
+    and its `verdict` in words; without a materialised forecast `served_model` is null and
+    `message` names what to run (the refresh, or the backfill when the history is too short)."""
     return reader.forecast(symbol, check_horizon(horizon))
