@@ -12,6 +12,7 @@ from marketdata_assets.defs.assets import (
     raw_ticks,
 )
 from marketdata_assets.defs.checks import tick_checks
+from marketdata_assets.defs.columns import with_column_schemas
 from marketdata_assets.defs.compaction import validated_daily
 from marketdata_assets.defs.forecasts import forecast_assets
 from marketdata_assets.defs.freshness import fresh_in_session
@@ -97,15 +98,17 @@ def lake_store(settings: Settings) -> ObjectStore:
 
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
-        assets=[
-            raw_ticks,
-            curated_ticks,
-            quality_gate,
-            latest_prices_asset(stores.latest_kind(settings)),
-            *history_assets,
-            validated_daily,
-            *forecast_assets,
-        ],
+        assets=with_column_schemas(
+            [
+                raw_ticks,
+                curated_ticks,
+                quality_gate,
+                latest_prices_asset(stores.latest_kind(settings)),
+                *history_assets,
+                validated_daily,
+                *forecast_assets,
+            ]
+        ),
         asset_checks=[*tick_checks(), fresh_in_session],
         jobs=[tick_job, history_job, forecast_job, freshness_job],
         schedules=[tick_schedule, compaction_schedule, freshness_schedule],

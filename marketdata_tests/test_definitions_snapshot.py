@@ -149,3 +149,19 @@ def test_private_dagster_imports_live_in_one_module() -> None:
                 private.setdefault(path.relative_to(root).as_posix(), []).append(names[0])
     assert list(private) == ["defs/launch.py"]
     assert len(private["defs/launch.py"]) == 6  # modules; seven names, each with why
+
+
+def test_every_asset_publishes_its_dataset_columns_from_the_registry() -> None:
+    from marketdata_assets.lake.datasets import dataset_columns, registry
+
+    defs = build_definitions(Settings())
+    specs = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
+    published = 0
+    for entry in registry():
+        if entry.asset is None:
+            continue
+        schema = specs[entry.asset].metadata.get("dagster/column_schema")
+        columns = [(c.name, c.type, c.description) for c in schema.columns] if schema else []
+        assert columns == dataset_columns(entry.name), entry.name
+        published += bool(columns)
+    assert published >= 8  # the tick's four tables and reference, the history's five
