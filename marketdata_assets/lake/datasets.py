@@ -3,7 +3,8 @@ contracts, the Dagster assets, the docs and Terraform (through the generated inf
 
 A dataset is its name (its key prefix), its grain (one object per tick minute or per NYSE
 session), its codec, its object's file name, the Dagster asset that writes it, the columns its
-objects are sorted by, its Arrow schema (tables only) and whether Athena catalogues it.
+objects are sorted by, its columns (tables only: `lake.schemas`, whence its Arrow schema, pandas
+dtypes and Glue types), whether Athena catalogues it, its role and a one-line description.
 
 Terraform reads it from infra/datasets.json, which `lake.terraform` writes: regenerate it after
 changing the registry with `python -m marketdata_assets.lake.terraform --write`.
