@@ -46,7 +46,7 @@ def test_the_workspace_origin_is_the_one_dagster_reads_from_workspace_yaml() -> 
     assert workspace_job_origin("tick_job").repository_origin.code_location_origin == location
 
 
-@pytest.mark.graph
+@pytest.mark.system  # a persistent instance tails its compute logs in a subprocess
 def test_a_tick_on_a_persistent_instance_is_a_run_of_the_workspace_tick_job(
     persistent: DagsterInstance, settings: Settings, tick, tmp_path: Path
 ) -> None:
@@ -67,7 +67,7 @@ def test_a_tick_on_a_persistent_instance_is_a_run_of_the_workspace_tick_job(
     assert summary == run_tick(Settings(data_dir=tmp_path / "ephemeral"), tick)
 
 
-@pytest.mark.graph
+@pytest.mark.system  # a persistent instance tails its compute logs in a subprocess
 def test_a_failed_tick_on_a_persistent_instance_names_its_failure(
     persistent: DagsterInstance, settings: Settings, tick, monkeypatch: pytest.MonkeyPatch
 ) -> None:
