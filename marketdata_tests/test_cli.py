@@ -94,15 +94,6 @@ def test_human_output_counts_quarantined_rows_by_reason(data_dir, capsys) -> Non
     assert "quarantined by reason: " in out and "price_invalid" in out
 
 
-@pytest.mark.system
-def test_starting_the_cli_or_loading_definitions_does_not_import_great_expectations() -> None:
-    code = (
-        "import sys, marketdata_assets.cli, marketdata_assets.definitions;"
-        "sys.exit('great_expectations' in sys.modules)"
-    )
-    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
-
-
 @pytest.mark.graph
 @pytest.mark.parametrize(
     ("args", "message"),

@@ -12,8 +12,6 @@ import io
 import json
 import math
 import re
-import subprocess
-import sys
 import tempfile
 from dataclasses import replace
 from datetime import date
@@ -542,37 +540,3 @@ def test_the_aws_profile_reads_the_same_rows_from_s3(
     code, out, err = run(capsys, "bars", "AAPL")
     assert code == 1 and out == ""
     assert err.startswith("marketdata: error: S3 ListObjectsV2 s3://no-lake/minute_bars/ failed")
-
-
-# Runs the CLI in a fresh interpreter, then reports which heavy packages it imported.
-PROBE = """
-import json, sys
-from marketdata_assets.cli import main
-code = main(sys.argv[1:])
-sys.stdout.flush()
-heavy = ("dagster", "great_expectations", "duckdb", "pyarrow", "pandas")
-print(json.dumps({"code": code, "imported": [m for m in heavy if m in sys.modules]}))
-"""
-
-
-def probe(root: Path, *args: str) -> tuple[int, list[str], list[str]]:
-    env = {"PATH": "/usr/bin:/bin", "MARKETDATA_DATA_DIR": str(root)}
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env
-    )
-    *printed, report = done.stdout.splitlines()
-    result = json.loads(report)
-    return result["code"], result["imported"], printed
-
-
-@pytest.mark.system
-def test_reads_import_neither_dagster_nor_great_expectations(lake) -> None:
-    root, _ = lake
-    code, imported, printed = probe(root, "bars", "AAPL", "--interval", "1h", "--json")
-    assert code == 0 and len(json.loads(printed[0])) == 4
-    assert "duckdb" in imported and not {"dagster", "great_expectations"} & set(imported)
-    code, imported, printed = probe(root, "analytics", "AAPL", "--json")
-    assert code == 0 and len(json.loads(printed[0])) == 5
-    assert not {"dagster", "great_expectations"} & set(imported)
-    code, imported, printed = probe(root, "bars", "AAPL", "--interval", "2m")
-    assert code == 2 and imported == [] and printed == []

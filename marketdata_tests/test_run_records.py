@@ -245,18 +245,6 @@ def test_status_sync_needs_dagster_home(cli_env, capsys) -> None:
     )
 
 
-@pytest.mark.system
-def test_status_imports_neither_dagster_nor_great_expectations(cli_env) -> None:
-    from marketdata_tests.test_cli_contract import clean_env, probe
-
-    tick = floor_minute(datetime.now(UTC)) - timedelta(minutes=1)
-    record = run_records.new_record(tick, RunOrigin("lambda", "r9"), "succeeded", validated=7)
-    run_records.write(LocalObjectStore(cli_env), record)
-    result = probe(clean_env(cli_env), "status", "--json")
-    assert (result.code, json.loads(result.out)) == (0, [run_records.status_row(record)])
-    assert not result.dagster and not result.great_expectations
-
-
 @pytest.fixture
 def lambda_aws(aws_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The Lambda's environment on moto, its provider replaying s3://lake/feed.jsonl."""
