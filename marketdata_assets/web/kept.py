@@ -53,9 +53,10 @@ class Kept:
 
 
 class KeptObjects:
-    """Decoded lake objects by key, each reused while its version (a file's time and size, an S3
-    ETag) is unchanged; the least recently used dropped beyond `capacity` bytes in all. A value
-    is computed once however many requests ask for it at the same time."""
+    """Decoded lake objects by key, each reused while its version (`ObjectStore.versions`: a
+    file's time, size and inode, an S3 ETag) is unchanged; the least recently used dropped
+    beyond `capacity` bytes in all. A value is computed once however many requests ask for it
+    at the same time."""
 
     def __init__(self, capacity: int):
         self.capacity = capacity
