@@ -106,9 +106,6 @@ REGISTRY: tuple[Dataset, ...] = (
     Dataset("price_forecasts", "day", "parquet", "part.parquet", "price_forecasts",
             ("symbol", "horizon"),
             description="The forecasts served per symbol and horizon, with their model's skill."),
-    # which symbols a backfill finished for each session (written last, by the backfill)
-    Dataset("history_done", "day", "json", "part.json", role="state",
-            description="Which symbols a backfill finished for each session."),
 )  # fmt: skip
 # The registry itself: every lookup reads it when called, so an entry added here is seen by the
 # keys, the codecs, the IO managers and the generated Terraform file alike.
