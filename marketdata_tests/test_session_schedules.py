@@ -67,7 +67,10 @@ def test_a_session_minute_requests_that_tick() -> None:
     request = tick_schedule(build_schedule_context(scheduled_execution_time=at("2026-11-25T09:31")))
     assert isinstance(request, RunRequest)
     assert request.run_key == "2026-11-25T14:31Z"
-    assert request.tags == {TICK_TAG: "2026-11-25T14:31Z"}
+    assert request.tags == {TICK_TAG: "2026-11-25T14:31Z"}  # for filtering runs
+    assert request.run_config == {  # the minute the run processes
+        "resources": {"tick_run": {"config": {"minute": "2026-11-25T14:31Z"}}}
+    }
 
 
 @pytest.mark.parametrize(
