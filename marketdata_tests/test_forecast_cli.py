@@ -22,7 +22,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance
 
 from marketdata_assets.cli import main
-from marketdata_assets.cli.forecast import FORECAST_HORIZONS, _forecast_text
+from marketdata_assets.cli.forecast import _forecast_text
 from marketdata_assets.execution import backfill
 from marketdata_assets.forecasting.evaluation import SKILL_FIELDS, sessions_needed
 from marketdata_assets.forecasting.horizons import HORIZONS
@@ -121,8 +121,18 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
 
 
 @pytest.mark.domain
-def test_the_command_offers_exactly_the_forecasting_horizons() -> None:
-    assert list(FORECAST_HORIZONS) == list(HORIZONS)
+def test_the_command_offers_exactly_the_forecasting_horizons(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MARKETDATA_DATA_DIR", str(tmp_path / "data"))
+    for horizon in HORIZONS:  # accepted: what stops it is the empty lake (exit 1, not 2)
+        assert main(["forecast", "AAPL", "--horizon", horizon]) == 1
+        assert " sessions of minute bars for AAPL" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["forecast", "--help"])
+    helped = " ".join(capsys.readouterr().out.split())
+    assert "--horizon HORIZON 1m, 5m, 15m or 1d (the next session's close" in helped
+    assert list(HORIZONS) == ["1m", "5m", "15m", "1d"]
 
 
 @pytest.mark.system

@@ -17,7 +17,7 @@ from marketdata_assets.settings import Settings, StorageSettings
 if TYPE_CHECKING:
     from marketdata_assets.lake import ObjectStore
 
-FORECAST_HORIZONS = tuple(HORIZONS)  # what --horizon takes, checked before pandas is imported
+*_FIRST, _LAST = HORIZONS  # --help names them as a sentence: "1m, 5m, 15m or 1d"
 
 
 def register(commands: Commands) -> None:
@@ -27,7 +27,9 @@ def register(commands: Commands) -> None:
     )
     forecast.add_argument("symbol", metavar="SYMBOL", help="a ticker symbol, e.g. AAPL")
     forecast.add_argument(
-        "--horizon", default="5m", help="1m, 5m, 15m or 1d (the next session's close; default: 5m)"
+        "--horizon",
+        default="5m",
+        help=f"{', '.join(_FIRST)} or {_LAST} (the next session's close; default: 5m)",
     )
     forecast.add_argument(
         "--refresh",
