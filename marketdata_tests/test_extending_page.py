@@ -86,11 +86,9 @@ def test_an_unregistered_page_is_not_served_nor_listed(tmp_path: Path) -> None:
 def test_every_registered_page_has_its_script_and_the_nav_names_the_dashboards_pages(
     tmp_path: Path,
 ) -> None:
-    assert [(page.path, page.nav) for page in PAGES if page.nav] == [
-        ("/", "Latest"),
-        ("/quality", "Quality"),
-        ("/ticks", "Ticks"),
-    ]
+    listed = [(page.path, page.nav) for page in PAGES if page.nav]
+    known = [("/", "Latest"), ("/quality", "Quality"), ("/ticks", "Ticks")]
+    assert [entry for entry in listed if entry in known] == known  # all three, in this order
     with TestClient(create_app(StorageSettings(data_dir=tmp_path))) as client:
         for page in PAGES:
             assert (STATIC / page.script).is_file(), page.script

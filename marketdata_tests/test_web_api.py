@@ -48,7 +48,8 @@ from marketdata_tests.web_data import (
 )
 
 PREVIOUS_SESSION = "2026-11-24"  # the session before the ticks' trading day, LAST_SESSION
-PAGES = ["/", "/quality", "/ticks", "/docs"]
+# Every page the app serves: the registered ones (a symbol page at AAPL) and the API's.
+PAGES = [page.path.replace("{symbol}", "AAPL") for page in pages.PAGES] + ["/docs"]
 LIST_ENDPOINTS = [
     "/api/latest",
     "/api/ticks",
@@ -490,7 +491,7 @@ def test_every_response_carries_the_strict_csp_nosniff_and_no_referrer(
     client: TestClient,
 ) -> None:
     assert "unsafe-inline" not in CSP and "script-src 'self';" in CSP
-    paths = [*PAGES, "/symbol/AAPL", "/static/common.js", "/favicon.ico", "/openapi.json"]
+    paths = [*PAGES, "/static/common.js", "/favicon.ico", "/openapi.json"]
     paths += ["/healthz", "/api/latest", "/api/bars/AAPL?interval=9m", "/no/such/page", "/docs"]
     for path in paths:
         answer = client.get(path)
@@ -506,14 +507,15 @@ def test_pages_are_the_shells_renderings_and_only_get_and_head_are_routed(
     static = Path(__file__).parents[1] / "marketdata_assets" / "web" / "static"
     served = {"/docs": (static / "docs.html").read_text()}
     served.update({page.path.replace("{symbol}", "AAPL"): render(page) for page in pages.PAGES})
-    assert sorted(served) == sorted([*PAGES, "/symbol/AAPL"])
+    assert sorted(served) == sorted(PAGES)
+    assert {"/", "/quality", "/ticks", "/symbol/AAPL", "/docs"} <= set(served)
     for path, text in served.items():
         answer = client.get(path)
         assert answer.status_code == 200
         assert answer.headers["content-type"].startswith("text/html")
         assert answer.text == text
         assert client.head(path).status_code == 200
-    for path in [*PAGES, "/symbol/AAPL", "/healthz", "/api/latest", "/static/common.js"]:
+    for path in [*PAGES, "/healthz", "/api/latest", "/static/common.js"]:
         for method in ("POST", "PUT", "DELETE", "PATCH"):
             assert client.request(method, path).status_code == 405, (method, path)
 
@@ -647,7 +649,7 @@ print(json.dumps({"codes": codes, "modules": sorted({m.split(".")[0] for m in sy
 def test_the_request_path_imports_neither_dagster_nor_great_expectations(
     web_data_dir: Path,
 ) -> None:
-    paths = [*PAGES, "/symbol/AAPL", "/static/common.js", "/healthz", "/docs", "/openapi.json"]
+    paths = [*PAGES, "/static/common.js", "/healthz", "/openapi.json"]
     paths += [
         *LIST_ENDPOINTS,
         f"/api/quarantine?tick={format_tick(FAULTY_TICK)}&reason=price_invalid",
