@@ -60,6 +60,7 @@ LEAK_COLUMNS = ("model", "symbol", "horizon", "origin", "trained_until", "inform
 
 
 def _bars_ins() -> dict[str, AssetIn]:
+    """minute_bars and daily_bars as inputs over the declared window."""
     return {name: AssetIn(partition_mapping=BARS_WINDOW) for name in ("minute_bars", "daily_bars")}
 
 
