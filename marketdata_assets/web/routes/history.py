@@ -23,6 +23,16 @@ def session_range(first: First = None, last: Last = None) -> tuple[date | None, 
 SessionRange = Annotated[tuple[date | None, date | None], Depends(session_range)]
 
 
+def bar_interval(
+    interval: Annotated[str, Query(description=f"one of {', '.join(INTERVALS)}")] = "1m",
+) -> str:
+    """The bars' interval, checked as the CLI checks --interval."""
+    return params.interval(interval, "interval")
+
+
+Interval = Annotated[str, Depends(bar_interval)]
+
+
 class Bar(Row):
     symbol: str
     start: str
@@ -45,10 +55,9 @@ def bars(
     reader: ReaderDep,
     symbol: SymbolDep,
     sessions: SessionRange,
-    interval: Annotated[str, Query(description=f"one of {', '.join(INTERVALS)}")] = "1m",
+    interval: Interval,
 ) -> Response:
     """`marketdata bars SYMBOL --json`: a symbol's bars in the sessions asked."""
-    params.interval(interval, "interval")
     return encoded(reader.bars_json(symbol, interval, *sessions))
 
 
