@@ -42,8 +42,8 @@ from marketdata_assets.forecasting.panel import Panel, panel_from_bars  # noqa: 
 from marketdata_assets.forecasting.registry import MODELS  # noqa: E402
 from marketdata_assets.market.calendar import sessions_in  # noqa: E402
 from marketdata_assets.market.records import BAR_SCHEMA  # noqa: E402
-from marketdata_assets.providers.history import make_history_source  # noqa: E402
 from marketdata_assets.providers.history_parse import parse_history  # noqa: E402
+from marketdata_assets.providers.stub.history import StubHistory  # noqa: E402
 
 LAST_SESSION = date(2026, 11, 25)
 SEED = 7
@@ -62,7 +62,7 @@ QUICK = Scale(symbols=10, origins=5)
 
 def session_bars(symbols: list[str], session: date) -> pd.DataFrame:
     """The stub's 1-minute bars of `symbols` in `session`, as minute_bars holds them."""
-    stub = make_history_source("stub", seed=SEED)
+    stub = StubHistory(seed=SEED)
     candidates = parse_history(stub.fetch(session, symbols), session).candidates
     assert candidates["problem"].isna().all(), f"{session}: the stub delivered a bad row"
     return candidates[list(BAR_SCHEMA)].astype(BAR_SCHEMA)

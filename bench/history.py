@@ -36,8 +36,8 @@ from _measure import machine  # noqa: E402
 
 from marketdata_assets.history.query import bars  # noqa: E402
 from marketdata_assets.market.calendar import session_bounds, sessions_in  # noqa: E402
-from marketdata_assets.providers.history import make_history_source  # noqa: E402
 from marketdata_assets.providers.history_parse import parse_history  # noqa: E402
+from marketdata_assets.providers.stub.history import StubHistory  # noqa: E402
 from marketdata_assets.settings import Settings  # noqa: E402
 from marketdata_assets.stores import lake_store  # noqa: E402
 
@@ -179,7 +179,7 @@ def generate(folder: Path, sessions: Sequence[date], symbols: Sequence[str]) -> 
 
 
 def _generate_session(folder: Path, symbols: Sequence[str], session: date) -> int:
-    stub = make_history_source("stub", seed=SEED)
+    stub = StubHistory(seed=SEED)
     candidates = parse_history(stub.fetch(session, symbols), session).candidates
     assert candidates["problem"].isna().all(), f"{session}: the stub delivered a bad row"
     frame = candidates[["symbol", "start", *BAR_COLUMNS]].astype({"volume": "int64"})

@@ -146,7 +146,7 @@ def plain_tick(symbols: tuple[str, ...], tick: datetime) -> int:
     from marketdata_assets.lake.s3 import S3ObjectStore
     from marketdata_assets.latest import prices_from_frame
     from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore
-    from marketdata_assets.providers.stub import StubProvider
+    from marketdata_assets.providers.stub.quotes import StubProvider
     from marketdata_assets.tick.curation import curate, split_lines
 
     s3 = client("s3")

@@ -50,8 +50,8 @@ from marketdata_assets.lake.codecs import encode  # noqa: E402
 from marketdata_assets.lake.keys import day_key  # noqa: E402
 from marketdata_assets.market.calendar import sessions_in  # noqa: E402
 from marketdata_assets.market.records import BAR_SCHEMA  # noqa: E402
-from marketdata_assets.providers.history import make_history_source  # noqa: E402
 from marketdata_assets.providers.history_parse import parse_history  # noqa: E402
+from marketdata_assets.providers.stub.history import StubHistory  # noqa: E402
 from marketdata_assets.settings import StorageSettings  # noqa: E402
 from marketdata_assets.web.reads import Reader  # noqa: E402
 
@@ -94,7 +94,7 @@ def build(data_dir: Path, sessions: Sequence[date]) -> None:
 
     from marketdata_assets.gate.routing import VALIDATED_COLUMNS
     from marketdata_assets.latest import prices_from_frame
-    from marketdata_assets.providers.stub import StubProvider
+    from marketdata_assets.providers.stub.quotes import StubProvider
     from marketdata_assets.tick.curation import curate
 
     payload = StubProvider(SYMBOLS, seed=SEED).fetch(TICK)
@@ -108,7 +108,7 @@ def build(data_dir: Path, sessions: Sequence[date]) -> None:
 
 def stub_bars(session: date, symbols: Sequence[str]) -> pd.DataFrame:
     """The stub's 1-minute bars of `symbols` in `session` (BAR_SCHEMA; it delivers no bad row)."""
-    stub = make_history_source("stub", seed=SEED)
+    stub = StubHistory(seed=SEED)
     candidates = parse_history(stub.fetch(session, symbols), session).candidates
     assert candidates["problem"].isna().all(), f"{session}: the stub delivered a bad row"
     frame = candidates[list(BAR_SCHEMA)].astype(BAR_SCHEMA)

@@ -39,30 +39,22 @@ from marketdata_assets.defs.tick import TICK_RESOURCE, TickRun
 from marketdata_assets.lake import ObjectStore
 from marketdata_assets.latest import LatestPriceStore
 from marketdata_assets.providers import Provider
-from marketdata_assets.providers.prefetch import ProviderSpec
+from marketdata_assets.providers.registry import build_provider
 from marketdata_assets.settings import Settings
 
 
 def resources_for(settings: Settings) -> dict[str, object]:
     """The resource set of the settings' profile."""
-    provider = ProviderResource.of(ProviderSpec.of(settings))
     gate_policy = GatePolicyResource(
         jump_threshold=settings.jump_threshold,
         jump_confirmations=settings.jump_confirmations,
         quarantine_warn_share=settings.quarantine_warn_share,
     )
-    from marketdata_assets.providers.history import HISTORY_PROVIDERS
-
-    history = HistorySourceResource(
-        provider=settings.provider if settings.provider in HISTORY_PROVIDERS else "stub",
-        symbols=list(settings.symbols),
-        seed=settings.seed,
-        daily_budget=settings.alphavantage_daily_budget,
-        budget_path=provider.budget_path,
-        budget_table=provider.budget_table,
-        key_param=settings.alphavantage_key_param,
-    )
-    shared = {"provider": provider, "gate_policy": gate_policy, "history": history}
+    shared = {
+        "provider": ProviderResource.of(settings),
+        "gate_policy": gate_policy,
+        "history": HistorySourceResource.of(settings),
+    }
     return shared | storage_resources(settings)
 
 
@@ -88,7 +80,7 @@ def latest_store(settings: Settings) -> LatestPriceStore:
 
 def configured_provider(settings: Settings) -> Provider:
     """The profile's provider, built (its key looked up) as a run builds it."""
-    return ProviderSpec.of(settings).build()
+    return build_provider(settings)
 
 
 def lake_store(settings: Settings) -> ObjectStore:

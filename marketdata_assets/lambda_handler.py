@@ -82,11 +82,11 @@ def _tick(
         }
         return skipped, {"first_request_id": earlier["request_id"]}
 
-    from marketdata_assets.providers.prefetch import ProviderSpec, prefetching
+    from marketdata_assets.providers.prefetch import prefetching
 
     # The fetch is I/O and needs neither Dagster nor Great Expectations: it runs while they
     # import (seconds on a cold start), and the run's raw_ticks takes its payload.
-    with prefetching(ProviderSpec.of(settings), tick):
+    with prefetching(settings, tick):
         import great_expectations  # noqa: F401  (the gate's import, done while the fetch runs)
 
         from marketdata_assets.execution.tick import run_tick

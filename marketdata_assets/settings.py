@@ -4,6 +4,11 @@ pydantic-settings parses and validates; a broken rule becomes one ConfigError li
 variable (or the CLI flag), the value and the rule. Two classes, so that a command reads only
 what it uses: `StorageSettings` says where the lake and the latest-price table live (all the
 read commands need), `Settings` adds what a tick needs (provider, symbols, gate policy…).
+
+Each vendor's own settings are a section, `Settings.providers.<vendor>`: the vendor's package
+declares its model (`operations.sections.ProviderSection`, each field's `validation_alias` its
+variable) and the provider registry registers it when the package is imported. So this module
+names no vendor and imports no provider: the registry composes the sections into it.
 """
 
 from __future__ import annotations
@@ -24,13 +29,18 @@ from pydantic_settings import (
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.market.symbols import SYMBOL_PATTERN, is_symbol
+from marketdata_assets.operations.sections import (
+    PREFIX,
+    ProviderSections,
+    section_values,
+    tick_providers,
+    validated_sections,
+)
 from marketdata_assets.operations.time_budget import FETCH_DEADLINE_S
-from marketdata_assets.providers import PROVIDERS
 
 DEFAULT_SYMBOLS = ("AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "META", "TSLA", "JPM", "V", "KO")
 PROFILES = ("local", "aws")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-PREFIX = "MARKETDATA_"
 
 
 def parse_symbols(text: str, source: str = "MARKETDATA_SYMBOLS") -> tuple[str, ...]:
@@ -50,6 +60,12 @@ def _symbols(value: str | Iterable[str]) -> tuple[str, ...]:
         if not is_symbol(symbol):
             raise ValueError(f"{symbol!r} is not a symbol (rule: {SYMBOL_PATTERN})")
     return symbols
+
+
+def secret(name: str, env: Mapping[str, str] | None = None) -> str:
+    """A secret from the environment (or `env`), stripped; "" when unset. Never a setting, so
+    never in a repr, a resource's configuration or a run's record."""
+    return (os.environ if env is None else env).get(name, "").strip()
 
 
 class _Environment(EnvSettingsSource):
@@ -128,7 +144,10 @@ class StorageSettings(BaseSettings):
 class Settings(StorageSettings):
     """Everything the platform reads from its environment (a tick reads all of it)."""
 
-    provider: str = Field("stub", description=f"one of {', '.join(PROVIDERS)}")
+    # Default: the first tick provider the registry lists.
+    provider: str = Field(
+        default_factory=lambda: tick_providers()[0], description="one of the registered providers"
+    )
     symbols: Annotated[tuple[str, ...], NoDecode] = Field(
         DEFAULT_SYMBOLS, description="a comma-separated symbol list"
     )
@@ -159,14 +178,11 @@ class Settings(StorageSettings):
     )
     # Lambda: tick even when NYSE is closed.
     always_open: bool = Field(False, description="1 or 0 (true/false, yes/no)")
-    # Requests a day (the free tier's quota).
-    alphavantage_daily_budget: int = Field(
-        25, ge=1, le=1_000_000, description="a whole number from 1 to 1000000"
-    )
+    # aws profile: the request budgets of providers with a daily quota.
     budget_table: str | None = Field(None, description="a DynamoDB table name")
-    # aws profile: the SSM SecureString holding the Alpha Vantage key.
-    alphavantage_key_param: str | None = Field(
-        None, validation_alias="ALPHAVANTAGE_API_KEY_PARAM", description="an SSM parameter name"
+    # Each vendor's own settings, as its package declares them (see `ProviderSection`).
+    providers: ProviderSections = Field(
+        default_factory=lambda: validated_sections({}), description="each vendor's section"
     )
 
     @field_validator("symbols", mode="before")
@@ -179,9 +195,14 @@ class Settings(StorageSettings):
     @field_validator("provider", mode="before")
     @classmethod
     def _known_provider(cls, value: object) -> object:
-        if value not in PROVIDERS:
-            raise ValueError(f"must be one of {', '.join(PROVIDERS)}")
+        if value not in tick_providers():
+            raise ValueError(f"must be one of {', '.join(tick_providers())}")
         return value
+
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _providervalidated_sections(cls, value: object) -> ProviderSections:
+        return validated_sections(value)
 
     @field_validator("source")
     @classmethod
@@ -206,10 +227,21 @@ class Settings(StorageSettings):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         env = os.environ if env is None else env
-        if env.get(f"{PREFIX}PROFILE", "local") != "aws":
-            # The SSM key is an AWS deployment's; locally the key comes from the environment.
-            env = {k: v for k, v in env.items() if k != "ALPHAVANTAGE_API_KEY_PARAM"}
-        return super().from_env(env)
+        values = _Environment(cls, env)()
+        values["providers"] = section_values(env, deployed=values.get("profile") == "aws")
+        return cls._validated(values, {})
+
+    def with_overrides(self, sources: Mapping[str, str] | None = None, **changes: Any) -> Self:
+        """As StorageSettings', and `providers={vendor: {field: value}}` changes those fields
+        of those sections only."""
+        sections = changes.pop("providers", None)
+        if sections is not None:
+            current = self.model_dump(exclude_unset=True).get("providers", {})
+            changes["providers"] = current | {
+                vendor: current.get(vendor, {}) | dict(fields)
+                for vendor, fields in sections.items()
+            }
+        return super().with_overrides(sources, **changes)
 
 
 def _one_line(
@@ -223,7 +255,7 @@ def _one_line(
     key = str(first["loc"][0]) if first["loc"] else None
     field = next((n for n, f in cls.model_fields.items() if key in (n, f.validation_alias)), None)
     cause = first.get("ctx", {}).get("error") if first["type"] == "value_error" else None
-    if key is None or field is None:  # a rule across fields: its message names them
+    if key is None or field is None or field == "providers":  # the message names them
         return str(cause or first["msg"])
     info = cls.model_fields[field]
     raw = values.get(field, values.get(str(info.validation_alias), first["input"]))

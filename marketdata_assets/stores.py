@@ -76,11 +76,12 @@ def latest_at(address: str) -> LatestPriceStore:
     return sqlite_latest(address)
 
 
-def request_budget(settings: Settings, provider: str) -> RequestBudget:
-    """The profile's daily request budget of `provider`: a local file, or a DynamoDB table."""
+def request_budget(settings: Settings, provider: str, limit: int) -> RequestBudget:
+    """The profile's daily request budget of `provider` (`limit` requests a day): a local
+    file, or a DynamoDB table."""
     if settings.profile == "aws":
-        return dynamo_budget(settings.budget_table, provider, settings.alphavantage_daily_budget)
-    return file_budget(settings.budget_path.resolve(), provider, settings.alphavantage_daily_budget)
+        return dynamo_budget(settings.budget_table, provider, limit)
+    return file_budget(settings.budget_path.resolve(), provider, limit)
 
 
 def latest_kind(settings: StorageSettings) -> str:
@@ -91,13 +92,6 @@ def latest_kind(settings: StorageSettings) -> str:
 def is_production(settings: StorageSettings) -> bool:
     """Whether the profile's lake is the production bucket, where the Lambda's ticks land."""
     return settings.profile == "aws"
-
-
-def budget_names(settings: Settings) -> tuple[str | None, str | None]:
-    """Where the profile keeps request budgets: (a local file, None) or (None, a table)."""
-    if settings.profile == "aws":
-        return None, settings.budget_table
-    return str(settings.budget_path.resolve()), None
 
 
 def check_writable(settings: StorageSettings) -> None:

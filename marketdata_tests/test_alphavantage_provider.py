@@ -13,9 +13,9 @@ import pytest
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.execution.tick import TickFailed, run_tick
 from marketdata_assets.market.ticks import floor_minute
-from marketdata_assets.providers.alphavantage import (
+from marketdata_assets.providers.alphavantage.keys import api_key
+from marketdata_assets.providers.alphavantage.quotes import (
     AlphaVantageProvider,
-    api_key,
     check_response,
     parse,
 )
@@ -26,6 +26,7 @@ from marketdata_assets.providers.budget import (
     RequestBudget,
 )
 from marketdata_assets.providers.fetching import Answer, FetchError, FetchPolicy
+from marketdata_assets.settings import Settings
 from marketdata_assets.tick.curation import curate, provider_errors, raw_records
 from marketdata_tests.conftest import TICK
 from marketdata_tests.provider_server import ProviderServer, envelopes, serving
@@ -46,7 +47,8 @@ DAY = date(2026, 11, 25)  # the budget day of providers built by `av`
 def av(
     symbols: list[str], budget: RequestBudget, policy: FetchPolicy = FAST
 ) -> AlphaVantageProvider:
-    return AlphaVantageProvider(symbols, KEY, budget, policy, today=lambda: DAY)
+    url = Settings.from_env().providers.alphavantage.url  # as a deployment's settings read it
+    return AlphaVantageProvider(symbols, KEY, budget, policy, base_url=url, today=lambda: DAY)
 
 
 def quote_for(symbol: str) -> str:
@@ -60,6 +62,12 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProviderServer]:
         monkeypatch.setenv("MARKETDATA_ALPHAVANTAGE_URL", provider.url)
         monkeypatch.setenv("ALPHAVANTAGE_API_KEY", KEY)
         yield provider
+
+
+@pytest.fixture
+def settings(tmp_path: Path, server: ProviderServer) -> Settings:
+    """The test folder's settings; the provider's URL read from the environment."""
+    return Settings(data_dir=tmp_path / "data", providers=Settings.from_env().providers)
 
 
 @pytest.fixture
@@ -262,7 +270,9 @@ def test_a_tick_over_the_budget_fails_with_the_reason_and_writes_nothing(
     from marketdata_assets.lake import object_key
 
     settings = settings.with_overrides(
-        provider="alphavantage", symbols=("IBM", "MSFT"), alphavantage_daily_budget=3
+        provider="alphavantage",
+        symbols=("IBM", "MSFT"),
+        providers={"alphavantage": {"daily_budget": 3}},
     )
     assert run_tick(settings, TICK).raw == 2
     with pytest.raises(TickFailed, match="needs 2 requests but 1 of 3 are left"):
@@ -322,13 +332,17 @@ def test_on_aws_the_key_comes_from_ssm_and_the_budget_from_dynamodb(
 
     monkeypatch.delenv("ALPHAVANTAGE_API_KEY")
     settings = aws_settings.with_overrides(
-        provider="alphavantage", symbols=("IBM", "MSFT"), alphavantage_daily_budget=3
+        provider="alphavantage",
+        symbols=("IBM", "MSFT"),
+        providers={"alphavantage": {"daily_budget": 3, "url": server.url}},
     )
     with pytest.raises(ConfigError, match=r"^MARKETDATA_BUDGET_TABLE: the alphavantage provider"):
         configured_provider(settings)
     create_budget_table("budget")
     boto3.client("ssm").put_parameter(Name="/md/av", Value=KEY, Type="SecureString")
-    settings = settings.with_overrides(budget_table="budget", alphavantage_key_param="/md/av")
+    settings = settings.with_overrides(
+        budget_table="budget", providers={"alphavantage": {"key_param": "/md/av"}}
+    )
 
     caplog.set_level(logging.DEBUG)
     assert run_tick(settings, TICK).raw == 2
@@ -343,8 +357,6 @@ def test_on_aws_the_key_comes_from_ssm_and_the_budget_from_dynamodb(
 
 @pytest.mark.domain
 def test_settings_read_the_budget_and_the_key_parameter() -> None:
-    from marketdata_assets.settings import Settings
-
     aws = {"MARKETDATA_PROFILE": "aws", "MARKETDATA_BUCKET": "b", "MARKETDATA_TABLE": "t"}
     read = Settings.from_env(
         aws
@@ -352,13 +364,14 @@ def test_settings_read_the_budget_and_the_key_parameter() -> None:
             "MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET": "75",
             "MARKETDATA_BUDGET_TABLE": "budget",
             "ALPHAVANTAGE_API_KEY_PARAM": "/md/av",
+            "MARKETDATA_ALPHAVANTAGE_URL": "http://127.0.0.1:9/av",
         }
     )
-    assert (read.alphavantage_daily_budget, read.budget_table) == (75, "budget")
-    assert read.alphavantage_key_param == "/md/av"
-    assert (
-        Settings.from_env({"ALPHAVANTAGE_API_KEY_PARAM": "/md/av"}).alphavantage_key_param is None
-    )
+    section = read.providers.alphavantage
+    assert (section.daily_budget, read.budget_table) == (75, "budget")
+    assert (section.key_param, section.url) == ("/md/av", "http://127.0.0.1:9/av")
+    local = Settings.from_env({"ALPHAVANTAGE_API_KEY_PARAM": "/md/av"})
+    assert local.providers.alphavantage.key_param is None  # an AWS deployment's only
     for bad in ("0", "2.5", "many"):
         with pytest.raises(ConfigError, match=f"MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET='{bad}'"):
             Settings.from_env({"MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET": bad})

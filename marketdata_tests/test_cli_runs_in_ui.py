@@ -20,7 +20,7 @@ from marketdata_assets.defs.launch import workspace_job_origin
 from marketdata_assets.execution.tick import TickFailed, run_tick
 from marketdata_assets.lake import object_key
 from marketdata_assets.market.ticks import TICK_TAG, format_tick
-from marketdata_assets.providers.stub import StubProvider
+from marketdata_assets.providers.stub.quotes import StubProvider
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store
 from marketdata_tests.conftest import TICK

@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 
 from marketdata_assets.market.records import Quote
-from marketdata_assets.providers import alphavantage, stub, yahoo
+from marketdata_assets.providers import flat
+from marketdata_assets.providers.alphavantage import quotes as alphavantage
+from marketdata_assets.providers.yahoo import quotes as yahoo
 from marketdata_assets.tick.contracts import curated_violations, dtype_violations
 from marketdata_assets.tick.curation import CURATED_SCHEMA, curate, flat_quote, split_lines
 from marketdata_tests.conftest import good, line
@@ -93,7 +95,7 @@ def test_every_provider_maps_onto_every_quote_field_exactly_once() -> None:
     ):
         assert record is not None and set(record) == QUOTE_FIELDS
     # Each table names each provider field once: no field feeds two Quote fields.
-    for table in (stub.QUOTE_FIELDS, yahoo.QUOTE_FIELDS, alphavantage.QUOTE_FIELDS):
+    for table in (flat.QUOTE_FIELDS, yahoo.QUOTE_FIELDS, alphavantage.QUOTE_FIELDS):
         assert set(table) <= QUOTE_FIELDS and len(set(table.values())) == len(table)
 
 

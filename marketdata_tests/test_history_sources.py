@@ -19,20 +19,20 @@ from hypothesis import strategies as st
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.market.calendar import session_bounds, session_minutes, sessions_in
-from marketdata_assets.providers.alphavantage_history import AlphaVantageHistory
+from marketdata_assets.providers.alphavantage.history import AlphaVantageHistory
 from marketdata_assets.providers.budget import FileRequestBudget
 from marketdata_assets.providers.fetching import FetchPolicy
-from marketdata_assets.providers.file_history import FileHistory
+from marketdata_assets.providers.file.history import FileHistory
 from marketdata_assets.providers.history import (
-    HISTORY_PROVIDERS,
     HistoryError,
     envelope,
     envelope_symbol,
-    make_history_source,
     payload,
 )
 from marketdata_assets.providers.history_parse import CANDIDATE_SCHEMA, parse_history, row_text
-from marketdata_assets.providers.yahoo_history import YahooHistory
+from marketdata_assets.providers.registry import build_history_source, history_sources
+from marketdata_assets.providers.yahoo.history import YahooHistory
+from marketdata_assets.settings import Settings
 from marketdata_tests.provider_server import ProviderServer, serving
 
 PAYLOADS = Path(__file__).with_name("payloads")
@@ -184,16 +184,16 @@ def test_an_alphavantage_refusal_in_a_body_is_an_error_not_a_row(body: str, kind
 
 
 def stub_bars(session: date, symbols: list[str], seed: int = 7) -> pd.DataFrame:
-    source = make_history_source("stub", seed=seed)
+    source = build_history_source(Settings(seed=seed), "stub")
     return parse_history(source.fetch(session, symbols), session).candidates
 
 
 @pytest.mark.domain
 def test_the_stub_is_deterministic_per_seed_and_symbol() -> None:
-    stub = make_history_source("stub", seed=7)
+    stub = build_history_source(Settings(seed=7), "stub")
     both = stub.fetch(WEDNESDAY, ["MSFT", "AAPL"])
-    assert both == make_history_source("stub", seed=7).fetch(WEDNESDAY, ["AAPL", "MSFT"])
-    assert both != make_history_source("stub", seed=8).fetch(WEDNESDAY, ["AAPL", "MSFT"])
+    assert both == build_history_source(Settings(seed=7), "stub").fetch(WEDNESDAY, ["AAPL", "MSFT"])
+    assert both != build_history_source(Settings(seed=8), "stub").fetch(WEDNESDAY, ["AAPL", "MSFT"])
     alone = stub.fetch(WEDNESDAY, ["AAPL"])
     assert both.splitlines()[0] == alone.splitlines()[0]  # AAPL's bars ignore the other symbols
     assert [envelope_symbol(line) for line in both.splitlines()] == ["AAPL", "MSFT"]
@@ -255,7 +255,7 @@ def test_stub_sessions_continue_from_the_previous_close_with_a_small_gap() -> No
 @pytest.mark.domain
 def test_sources_refuse_a_day_that_is_no_session() -> None:
     with pytest.raises(HistoryError, match="2026-11-26: not an NYSE session"):
-        make_history_source("stub").fetch(date(2026, 11, 26), ["AAPL"])
+        build_history_source(Settings(), "stub").fetch(date(2026, 11, 26), ["AAPL"])
 
 
 # --- files -------------------------------------------------------------------------------------
@@ -331,7 +331,7 @@ def test_a_file_that_is_no_bars_table_is_one_line_naming_it(
     path = tmp_path / "input.dat"
     path.write_bytes(content)
     with pytest.raises(HistoryError) as raised:
-        make_history_source("file", source=str(path))
+        build_history_source(Settings(), "file", source=str(path))
     assert rule in str(raised.value) and str(path) in str(raised.value)
     assert "\n" not in str(raised.value)
 
@@ -339,7 +339,7 @@ def test_a_file_that_is_no_bars_table_is_one_line_naming_it(
 @pytest.mark.domain
 def test_a_missing_file_is_a_history_error(tmp_path: Path) -> None:
     with pytest.raises(HistoryError, match="cannot read the file"):
-        make_history_source("file", source=str(tmp_path / "absent.csv"))
+        build_history_source(Settings(), "file", source=str(tmp_path / "absent.csv"))
 
 
 # --- the parser is total -----------------------------------------------------------------------
@@ -382,7 +382,7 @@ CSV_BODIES = st.lists(
 ).map(lambda rows: "\n".join(["symbol,ts,open,high,low,close,volume", *rows]))
 ENVELOPE_LINES = st.builds(
     lambda source, symbol, body, error: envelope(source, symbol, WEDNESDAY, body, error=error),
-    st.sampled_from([*HISTORY_PROVIDERS, "other"]),
+    st.sampled_from([*history_sources(), "other"]),
     st.text(max_size=5),
     st.one_of(
         st.none(),
@@ -445,13 +445,17 @@ def test_envelope_symbol_names_a_lines_symbol_or_none() -> None:
 
 
 @pytest.mark.domain
-def test_make_history_source_names_the_allowed_values() -> None:
-    with pytest.raises(ConfigError, match="stub, yahoo, alphavantage, file"):
-        make_history_source("bloomberg")
+def test_building_a_history_source_names_the_allowed_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert set(history_sources()) == {"stub", "yahoo", "alphavantage", "file"}
+    with pytest.raises(ConfigError, match="choose one of stub, alphavantage, yahoo, file"):
+        build_history_source(Settings(), "bloomberg")
     with pytest.raises(ConfigError, match="--source"):
-        make_history_source("file")
-    with pytest.raises(ConfigError, match="budget"):
-        make_history_source("alphavantage")
+        build_history_source(Settings(), "file")
+    monkeypatch.delenv("ALPHAVANTAGE_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match=r"^ALPHAVANTAGE_API_KEY: the alphavantage provider"):
+        build_history_source(Settings(), "alphavantage")
 
 
 # --- HTTP sources over a loopback provider -----------------------------------------------------

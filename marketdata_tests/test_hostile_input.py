@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 from marketdata_assets.lake.codecs import decode, encode
 from marketdata_assets.market.records import Quote
-from marketdata_assets.providers import alphavantage, stub, yahoo
+from marketdata_assets.providers import flat
+from marketdata_assets.providers.alphavantage import quotes as alphavantage
 from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import (
     REDACTED,
@@ -36,7 +37,8 @@ from marketdata_assets.providers.fetching import (
     fetch_all,
     redactor,
 )
-from marketdata_assets.providers.yahoo import YahooProvider
+from marketdata_assets.providers.yahoo import quotes as yahoo
+from marketdata_assets.providers.yahoo.quotes import YahooProvider
 from marketdata_assets.tick.contracts import dtype_violations
 from marketdata_assets.tick.curation import (
     CURATED_SCHEMA,
@@ -56,7 +58,7 @@ LAST_SECOND_AT_UTC_PLUS_14 = {
     "regularMarketTime": 253402300799,  # 9999-12-31T23:59:59Z: in year 10000 at Kiritimati
     "exchangeTimezoneName": "Pacific/Kiritimati",
 }
-FLAT_FIELDS = tuple(stub.QUOTE_FIELDS.values())  # what a flat record's fields are called
+FLAT_FIELDS = tuple(flat.QUOTE_FIELDS.values())  # what a flat record's fields are called
 DEEP = "[" * 50_000 + "]" * 50_000  # json.loads: RecursionError, not ValueError
 
 # Strings a parser or a standardiser might trip on, beside arbitrary text.

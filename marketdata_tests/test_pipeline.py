@@ -10,7 +10,7 @@ from marketdata_assets.definitions import build_definitions, lake_store, latest_
 from marketdata_assets.execution.tick import TickFailed, run_tick
 from marketdata_assets.lake import MINUTE_DATASETS, object_key
 from marketdata_assets.lake.codecs import decode
-from marketdata_assets.providers.stub import StubProvider
+from marketdata_assets.providers.stub.quotes import StubProvider
 from marketdata_assets.settings import Settings
 
 pytestmark = pytest.mark.graph
@@ -48,7 +48,7 @@ def test_a_tick_lands_every_dataset_under_its_minute_and_fills_the_table(setting
 
 
 def test_validated_rows_keep_the_day_volume_exchange_zone_and_trading_day(settings, tick) -> None:
-    from marketdata_assets.providers.stub import day_volume
+    from marketdata_assets.providers.stub.quotes import day_volume
     from marketdata_assets.tick.contracts import VALIDATED_SCHEMA, dtype_violations
 
     run_tick(settings, tick)

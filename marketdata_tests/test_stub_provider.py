@@ -1,14 +1,18 @@
 import itertools
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from marketdata_assets.market.calendar import sessions_in
 from marketdata_assets.market.ticks import parse_tick
-from marketdata_assets.providers.stub import StubProvider, day_volume, walk_price
+from marketdata_assets.providers.history_parse import parse_history
+from marketdata_assets.providers.stub.history import StubHistory
+from marketdata_assets.providers.stub.market import price_at
+from marketdata_assets.providers.stub.quotes import StubProvider, day_volume
 from marketdata_assets.settings import DEFAULT_SYMBOLS
 from marketdata_assets.tick.curation import curate, parse_line, split_lines
 
@@ -90,7 +94,7 @@ def test_a_symbols_price_does_not_depend_on_the_rest_of_the_list(tick) -> None:
 
 
 def test_prices_walk_in_small_steps_from_minute_to_minute(tick) -> None:
-    prices = [walk_price("AAPL", tick + timedelta(minutes=i), seed=7) for i in range(30)]
+    prices = [price_at("AAPL", tick + timedelta(minutes=i), seed=7) for i in range(30)]
     moves = [abs(b / a - 1) for a, b in itertools.pairwise(prices)]
     assert max(moves) < 0.01
     assert len(set(prices)) > 20
@@ -112,3 +116,50 @@ def test_fault_rate_zero_is_clean(tick) -> None:
     lines = split_lines(StubProvider([f"S{i}" for i in range(200)]).fetch(tick))
     assert len(lines) == 200
     assert all(parse_line(text) is not None for text in lines)
+
+
+# --- one seeded market: the tick's price is the history's close --------------------------------
+
+SESSIONS_2026 = sessions_in(date(2026, 1, 2), date(2026, 12, 31))
+
+
+def _bars(seed: int, session: date, symbol: str) -> dict[datetime, tuple[float, float]]:
+    """The stub history's (open, close) of each of `symbol`'s 1-minute bars, by start."""
+    candidates = parse_history(StubHistory(seed=seed).fetch(session, [symbol]), session).candidates
+    return {
+        start.to_pydatetime(): (opened, closed)
+        for start, opened, closed in zip(
+            candidates["start"], candidates["open"], candidates["close"], strict=True
+        )
+    }
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(SESSIONS_2026),
+    st.integers(0, 389),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["AAPL", "KO", "ZZZ"]),
+)
+def test_the_tick_price_at_a_minute_is_the_close_of_the_stub_history_bar_at_it(
+    session: date, minute: int, seed: int, symbol: str
+) -> None:
+    bars = _bars(seed, session, symbol)
+    tick = sorted(bars)[min(minute, len(bars) - 1)]
+    quoted = StubProvider([symbol], seed=seed).records(tick)[0]["price"]
+    assert quoted == bars[tick][1]
+
+
+def test_between_sessions_the_quotes_run_from_the_last_close_to_the_next_open() -> None:
+    wednesday, friday = date(2026, 11, 25), date(2026, 11, 27)  # Thanksgiving between them
+    last_close = _bars(7, wednesday, "AAPL")
+    next_open = _bars(7, friday, "AAPL")
+    closed_at = max(last_close) + timedelta(minutes=1)
+    opens_at = min(next_open)
+    assert price_at("AAPL", closed_at, seed=7) == last_close[max(last_close)][1]
+    span = int((opens_at - closed_at) / timedelta(minutes=1))  # the holiday's minutes too
+    quotes = [price_at("AAPL", closed_at + timedelta(minutes=m), 7) for m in range(span)]
+    moves = [abs(b / a - 1) for a, b in itertools.pairwise(quotes)]
+    assert max(moves) < 0.002 and len(set(quotes)) > 100
+    before_open = price_at("AAPL", opens_at - timedelta(minutes=1), seed=7)
+    assert abs(before_open / next_open[opens_at][0] - 1) < 0.005

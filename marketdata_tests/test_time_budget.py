@@ -111,7 +111,7 @@ def test_an_inconsistent_budget_file_is_one_line_naming_the_key(
 @pytest.mark.graph
 def test_the_configured_deadline_reaches_the_http_providers_fetch_policy() -> None:
     from marketdata_assets.definitions import configured_provider
-    from marketdata_assets.providers.yahoo import YahooProvider
+    from marketdata_assets.providers.yahoo.quotes import YahooProvider
 
     env = {"MARKETDATA_PROVIDER": "yahoo", "MARKETDATA_FETCH_DEADLINE_S": "12.5"}
     built = configured_provider(Settings.from_env(env))

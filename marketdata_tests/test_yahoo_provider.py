@@ -11,12 +11,13 @@ import pytest
 from marketdata_assets.execution.tick import TickFailed, run_tick
 from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import FetchPolicy, fetch_all
-from marketdata_assets.providers.yahoo import (
+from marketdata_assets.providers.yahoo.quotes import (
     YahooProvider,
     build_requests,
     check_response,
     parse,
 )
+from marketdata_assets.settings import Settings
 from marketdata_assets.tick.curation import curate, provider_errors, raw_records
 from marketdata_tests.conftest import TICK
 from marketdata_tests.provider_server import ProviderServer, envelopes, serving
@@ -37,6 +38,17 @@ def yahoo(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProviderServer]:
     with serving(server):
         monkeypatch.setenv("MARKETDATA_YAHOO_URL", server.url)
         yield server
+
+
+@pytest.fixture
+def settings(tmp_path, yahoo: ProviderServer) -> Settings:
+    """The test folder's settings; Yahoo's URL read from the environment, as a deployment's."""
+    return Settings(data_dir=tmp_path / "data", providers=Settings.from_env().providers)
+
+
+def url() -> str:
+    """Yahoo's URL as the settings read it from the environment."""
+    return str(Settings.from_env().providers.yahoo.url)
 
 
 @pytest.mark.domain
@@ -103,7 +115,7 @@ def test_curated_yahoo_rows_carry_the_exchange_zone_and_trading_day() -> None:
 
 @pytest.mark.system
 def test_clean_answers_land_verbatim_and_curate_to_one_row_each(yahoo: ProviderServer) -> None:
-    payload = YahooProvider(["AAPL", "MSFT"], FAST).fetch(TICK)
+    payload = YahooProvider(["AAPL", "MSFT"], FAST, base_url=url()).fetch(TICK)
     lines = envelopes(payload)
     assert lines["AAPL"]["body"] == CHART  # exactly as received
     assert lines["AAPL"]["fetch"] == {
@@ -119,7 +131,7 @@ def test_clean_answers_land_verbatim_and_curate_to_one_row_each(yahoo: ProviderS
 def test_rate_limits_and_server_errors_are_retried(yahoo: ProviderServer) -> None:
     yahoo.answers["AAPL"] = [(429, "slow down", 0, False), (503, "<html>busy</html>", 0, False),
                              (200, CHART, 0, False)]  # fmt: skip
-    lines = envelopes(YahooProvider(["AAPL"], FAST).fetch(TICK))
+    lines = envelopes(YahooProvider(["AAPL"], FAST, base_url=url()).fetch(TICK))
     assert yahoo.requests == ["AAPL"] * 3
     assert lines["AAPL"]["fetch"]["attempts"] == 3 and "error" not in lines["AAPL"]["fetch"]
 
@@ -141,7 +153,7 @@ def test_failures_become_typed_error_entries_retried_only_when_it_can_help(
     yahoo: ProviderServer, answer: tuple, kind: str, tries: int
 ) -> None:
     yahoo.answers["BAD"] = [answer]
-    payload = YahooProvider(["BAD", "AAPL"], FAST).fetch(TICK)
+    payload = YahooProvider(["BAD", "AAPL"], FAST, base_url=url()).fetch(TICK)
     lines = envelopes(payload)
     assert lines["BAD"]["fetch"]["error"].startswith(f"{kind}:")
     assert yahoo.requests.count("BAD") == lines["BAD"]["fetch"]["attempts"] == tries
@@ -159,7 +171,7 @@ def test_the_deadline_stops_fetching_and_every_symbol_is_still_accounted_for(
     policy = FetchPolicy(
         request_timeout_s=0.3, deadline_s=1.0, max_attempts=3, backoff_base_s=0.01, workers=1
     )
-    lines = envelopes(YahooProvider(symbols, policy).fetch(TICK))
+    lines = envelopes(YahooProvider(symbols, policy, base_url=url()).fetch(TICK))
     assert sorted(lines) == sorted(symbols)  # nothing lost
     assert all("error" in line["fetch"] for line in lines.values())
     late = [

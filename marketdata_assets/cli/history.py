@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from marketdata_assets.cli.common import QUIET, Commands, check_writable, instance, read
 from marketdata_assets.market import params
 from marketdata_assets.market.records import INTERVALS
+from marketdata_assets.providers import registry
 from marketdata_assets.settings import Settings, StorageSettings, parse_symbols
 
 if TYPE_CHECKING:
@@ -52,7 +53,8 @@ def register(commands: Commands) -> None:
     backfill.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
     backfill.add_argument("--symbols", help="comma-separated symbols (default: MARKETDATA_SYMBOLS)")
     backfill.add_argument(
-        "--provider", help="stub, yahoo, alphavantage or file (default: MARKETDATA_PROVIDER)"
+        "--provider",
+        help=f"{registry.choices(registry.history_sources())} (default: MARKETDATA_PROVIDER)",
     )
     backfill.add_argument("--source", help="file: a CSV or Parquet file of bars")
     backfill.add_argument(

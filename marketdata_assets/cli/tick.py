@@ -7,9 +7,9 @@ import json
 from datetime import UTC, datetime
 
 from marketdata_assets.cli.common import QUIET, Commands, check_writable, fail, instance
-from marketdata_assets.errors import ConfigError
 from marketdata_assets.market.ticks import floor_minute, parse_tick
 from marketdata_assets.operations.run_records import RunOrigin
+from marketdata_assets.providers import registry
 from marketdata_assets.settings import Settings
 
 # Settings a tick flag overrides -> the flag, so errors name what the user typed.
@@ -28,7 +28,8 @@ def register(commands: Commands) -> None:
     tick.add_argument("--at", help="the tick minute, ISO-8601 with offset (default: now)")
     tick.add_argument("--symbols", help="comma-separated symbols (default: MARKETDATA_SYMBOLS)")
     tick.add_argument(
-        "--provider", help="stub, replay, alphavantage or yahoo (default: MARKETDATA_PROVIDER)"
+        "--provider",
+        help=f"{registry.choices(registry.tick_providers())} (default: MARKETDATA_PROVIDER)",
     )
     tick.add_argument("--source", help="replay: a JSON Lines file or s3://bucket/key")
     # Flag values stay text here: Settings checks them by the same rules as the environment.
@@ -79,37 +80,6 @@ def _summary_line(summary: dict[str, object]) -> str:
 
 
 def _check_provider(settings: Settings) -> None:
-    """Build the provider as a run would (its key looked up), and check a replay source exists."""
-    from marketdata_assets import stores
-    from marketdata_assets.providers import make_provider
-
-    make_provider(
-        settings.provider,
-        settings.symbols,
-        seed=settings.seed,
-        fault_rate=settings.fault_rate,
-        source=settings.source,
-        budget=stores.request_budget(settings, settings.provider)
-        if settings.provider == "alphavantage"
-        else None,
-        key_param=settings.alphavantage_key_param,
-    )
-    if settings.provider == "replay" and settings.source and settings.source.startswith("s3://"):
-        _check_s3_object(settings.source)
-
-
-def _check_s3_object(uri: str) -> None:
-    """A replay source in S3 must exist (HeadObject), so a typo is bad input, not a failed run."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from marketdata_assets.lake.aws import client, describe
-
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    try:
-        client("s3").head_object(Bucket=bucket, Key=key)
-    except ClientError as error:
-        status = error.response.get("Error", {}).get("Code", "")
-        reason = "no such object" if status in ("404", "NoSuchKey") else describe(error)
-        raise ConfigError(f"--source {uri!r}: S3 HeadObject failed: {reason}") from None
-    except BotoCoreError as error:
-        raise ConfigError(f"--source {uri!r}: S3 HeadObject failed: {error}") from None
+    """Build the provider as a run would (its key looked up), and run its vendor's checks (a
+    replay source must exist)."""
+    registry.check_provider(settings)

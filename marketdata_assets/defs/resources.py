@@ -2,79 +2,58 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from dagster import ConfigurableResource
 
 from marketdata_assets import stores
 from marketdata_assets.latest import LatestPriceStore
-from marketdata_assets.operations.time_budget import FETCH_DEADLINE_S
-from marketdata_assets.providers import Provider, prefetch
-from marketdata_assets.providers.budget import RequestBudget
-from marketdata_assets.providers.prefetch import ProviderSpec, request_budget
+from marketdata_assets.providers import Provider, prefetch, registry
+from marketdata_assets.providers.prefetch import pinned
+from marketdata_assets.settings import Settings
 
 if TYPE_CHECKING:
     from marketdata_assets.providers.history import HistorySource
 
 
-class ProviderResource(ConfigurableResource):
-    """The price provider and its options (names only: an API key is never configuration)."""
+class _SettingsResource(ConfigurableResource):
+    """A resource built from the run's `Settings`, carried whole as JSON: one configuration
+    path, no field repeated (names only: an API key is never a setting)."""
 
-    name: str = "stub"
-    symbols: list[str]
-    seed: int = 7
-    fault_rate: float = 0.0
-    source: str | None = None
-    daily_budget: int = 25  # requests a day, for providers with a daily quota
-    budget_path: str | None = None  # local: the request-budget file
-    budget_table: str | None = None  # aws: the request-budget table
-    key_param: str | None = None  # aws: the SSM SecureString holding the API key
-    fetch_deadline_s: float = FETCH_DEADLINE_S  # the tick's fetching, for HTTP providers
+    settings_json: str
 
     @classmethod
-    def of(cls, spec: ProviderSpec) -> ProviderResource:
-        return cls(**{**asdict(spec), "symbols": list(spec.symbols)})
+    def of(cls, settings: Settings) -> Self:
+        return cls(settings_json=pinned(settings).model_dump_json())
 
-    def spec(self) -> ProviderSpec:
-        return ProviderSpec(**{**self.model_dump(), "symbols": tuple(self.symbols)})
+    def settings(self) -> Settings:
+        return Settings.model_validate_json(self.settings_json)
+
+
+class ProviderResource(_SettingsResource):
+    """The tick's price provider, as the settings configure it."""
+
+    @property
+    def name(self) -> str:
+        return self.settings().provider
 
     def provider(self) -> Provider:
         """The provider; its fetch already running when the Lambda started it (`prefetch`)."""
-        return prefetch.provider(self.spec())
-
-    def budget(self) -> RequestBudget:
-        return self.spec().budget()
+        return prefetch.provider(self.settings())
 
 
-class HistorySourceResource(ConfigurableResource):
+class HistorySourceResource(_SettingsResource):
     """Where history comes from by default; a run's config may name another source."""
 
-    provider: str = "stub"
-    symbols: list[str]
-    seed: int = 7
-    daily_budget: int = 25
-    budget_path: str | None = None
-    budget_table: str | None = None
-    key_param: str | None = None
+    @property
+    def symbols(self) -> list[str]:
+        return list(self.settings().symbols)
 
     def source(self, name: str, path: str, first_session: date) -> HistorySource:
         """The history source `name` (default: the configured one); `path` for a file."""
-        from marketdata_assets.providers.history import make_history_source
-
-        name = name or self.provider
-        return make_history_source(
-            name,
-            seed=self.seed,
-            source=path or None,
-            budget=(
-                request_budget(name, self.daily_budget, self.budget_path, self.budget_table)
-                if name == "alphavantage"
-                else None
-            ),
-            key_param=self.key_param,
-            first_session=first_session,
+        return registry.build_history_source(
+            self.settings(), name or None, source=path or None, first_session=first_session
         )
 
 

@@ -25,7 +25,9 @@ from marketdata_assets.execution.progress import Progress
 from marketdata_assets.execution.tick import instance_or_ephemeral
 from marketdata_assets.history.done import done_symbols
 from marketdata_assets.market.calendar import closed_days, sessions_in
-from marketdata_assets.providers.history import HistoryError, HistorySource, make_history_source
+from marketdata_assets.operations.sections import variable
+from marketdata_assets.providers import registry
+from marketdata_assets.providers.history import HistoryError, HistorySource
 from marketdata_assets.settings import Settings
 
 
@@ -156,16 +158,7 @@ def _last_partition() -> date:
 
 def _source(settings: Settings, provider: str, source: str | None, first: date) -> HistorySource:
     try:
-        return make_history_source(
-            provider,
-            seed=settings.seed,
-            source=source,
-            budget=stores.request_budget(settings, provider)
-            if provider == "alphavantage"
-            else None,
-            key_param=settings.alphavantage_key_param,
-            first_session=first,
-        )
+        return registry.build_history_source(settings, provider, source=source, first_session=first)
     except HistoryError as error:
         raise ConfigError(str(error)) from None
 
@@ -174,18 +167,16 @@ def _check_budget(
     settings: Settings, provider: str, history: HistorySource, todo: dict[date, list[str]]
 ) -> None:
     """Refuse a range the provider's daily request budget cannot pay for, before any request."""
-    if provider != "alphavantage" or not todo:
+    budget = registry.request_budget(settings, provider)
+    if budget is None or not todo:
         return
     symbols = sorted({symbol for wanted in todo.values() for symbol in wanted})
     needed = history.requests_needed(sorted(todo), symbols)
-    today = datetime.now(UTC).date()
-    left = settings.alphavantage_daily_budget - stores.request_budget(settings, provider).used(
-        today
-    )
+    left = budget.limit - budget.used(datetime.now(UTC).date())
     if needed > left:
         raise ConfigError(
-            f"--from/--to/--symbols: the range needs {needed} alphavantage requests, the daily "
-            f"budget has {left} left (MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET): narrow the range "
+            f"--from/--to/--symbols: the range needs {needed} {provider} requests, the daily "
+            f"budget has {left} left ({variable(provider, 'daily_budget')}): narrow the range "
             "or the symbols"
         )
 

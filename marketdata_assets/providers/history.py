@@ -16,20 +16,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from marketdata_assets.errors import ConfigError
 from marketdata_assets.market.calendar import is_session
 from marketdata_assets.providers.fetching import FetchPolicy, Request
 
-if TYPE_CHECKING:
-    from marketdata_assets.providers.budget import RequestBudget
-
-HISTORY_PROVIDERS = ("stub", "yahoo", "alphavantage", "file")
-
-# A backfill's session waits for its answers longer than a minute tick can: an Alpha Vantage
-# month of 1-minute bars is about a megabyte.
+# A backfill's session waits for its answers longer than a minute tick can: a month of
+# 1-minute bars is about a megabyte.
 HISTORY_FETCH_POLICY = FetchPolicy(request_timeout_s=30.0, deadline_s=300.0)
 
 
@@ -51,46 +45,6 @@ class HistorySource(Protocol):
     def fetch(self, session: date, symbols: Sequence[str]) -> bytes:
         """The session's raw_history payload for `symbols`."""
         ...
-
-
-def make_history_source(
-    name: str,
-    *,
-    seed: int = 7,
-    source: str | None = None,
-    budget: RequestBudget | None = None,
-    key_param: str | None = None,
-    first_session: date | None = None,
-) -> HistorySource:
-    """The history source called `name`; an unknown name is a ConfigError.
-
-    alphavantage needs a request `budget` and its key (ALPHAVANTAGE_API_KEY or the SSM parameter
-    `key_param`); file needs `source`, a local CSV or Parquet file, read and checked here.
-    """
-    if name == "stub":
-        from marketdata_assets.providers.stub_history import StubHistory
-
-        return StubHistory(seed=seed)
-    if name == "yahoo":
-        from marketdata_assets.providers.yahoo_history import YahooHistory
-
-        return YahooHistory()
-    if name == "alphavantage":
-        from marketdata_assets.providers.alphavantage import api_key
-        from marketdata_assets.providers.alphavantage_history import AlphaVantageHistory
-
-        if budget is None:
-            raise ConfigError("alphavantage: needs a request budget")
-        return AlphaVantageHistory(api_key(key_param), budget)
-    if name == "file":
-        from marketdata_assets.providers.file_history import FileHistory
-
-        if not source:
-            raise ConfigError("--source: the file history source needs a CSV or Parquet file")
-        return FileHistory(source, first_session=first_session)
-    raise ConfigError(
-        f"history provider {name!r}: unknown; choose one of {', '.join(HISTORY_PROVIDERS)}"
-    )
 
 
 def require_session(day: date) -> None:

@@ -4,15 +4,13 @@
 deduplicated: the bars gate judges them), the symbols the provider did not deliver (`errors`) and
 notes for the user. It is total: a line that is no envelope is one `unparseable` candidate, a
 body that cannot be read one `unparseable` candidate of its symbol (both with `item` WHOLE, so
-`row_text` gives the whole line or body). Bodies are read by their source's module: chart bodies
-(stub, yahoo) in `yahoo_history`, series (alphavantage) in `alphavantage_history`, CSV (file) in
-`file_history`.
+`row_text` gives the whole line or body). Bodies are read by the reader their source's spec
+registered (`registry.history_of`); a source the registry does not know is unreadable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -22,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 
 from marketdata_assets.market.records import BAR_CANDIDATE_SCHEMA
+from marketdata_assets.providers import registry
+from marketdata_assets.providers.bars import WHOLE, BodyReading, Rows, unreadable
 from marketdata_assets.providers.fetching import detail
 from marketdata_assets.providers.history import read_envelope
 
@@ -31,47 +31,6 @@ CANDIDATE_SCHEMA: dict[str, str] = {
     "item": "int64",
 }
 _NAT = np.iinfo(np.int64).min
-# The `item` of a candidate that is a whole line or body which could not be read.
-WHOLE = -1
-
-
-@dataclass
-class Rows:
-    """A body's candidate rows as columns; `start_us` holds epoch microseconds where `start_ok`.
-
-    `symbol` is one symbol for every row or a per-row object array; `problem` likewise (None:
-    no problem on any row).
-    """
-
-    item: np.ndarray
-    start_us: np.ndarray
-    start_ok: np.ndarray
-    open: np.ndarray
-    high: np.ndarray
-    low: np.ndarray
-    close: np.ndarray
-    volume: np.ndarray
-    interval: str | None  # None: rows that cannot be read
-    symbol: str | np.ndarray | None
-    problem: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.item)
-
-
-@dataclass
-class BodyReading:
-    """What a body reader found: rows, the provider's refusal (then no rows), notes."""
-
-    rows: Rows | None = None
-    error: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-# Reads one envelope's body: (body, symbol, session, envelope) -> its reading.
-BodyReader = Callable[[str, str, date, dict[str, Any]], BodyReading]
-# Gives one row's original text: (body, item) -> text.
-RowTexter = Callable[[str, int], str]
 
 
 @dataclass(frozen=True)
@@ -116,10 +75,10 @@ def row_text(payload: bytes, line: int, item: int) -> str:
     body = envelope.get("body") if envelope is not None else None
     if item == WHOLE:
         return body if isinstance(body, str) else raw.decode("utf-8", "replace")
-    texter = _texter(envelope["source"]) if envelope is not None else None
-    if texter is None or not isinstance(body, str):
+    history = registry.history_of(envelope["source"]) if envelope is not None else None
+    if history is None or not isinstance(body, str):
         raise IndexError(f"raw_history line {line} has no row {item}")
-    return texter(body, item)
+    return history.row_text(body, item)
 
 
 @lru_cache(maxsize=8)
@@ -132,42 +91,6 @@ def _line(payload: bytes, line: int) -> tuple[bytes, dict[str, Any] | None]:
     return lines[line], read_envelope(lines[line])
 
 
-def unreadable(symbol: str | None, items: np.ndarray | None = None) -> Rows:
-    """`unparseable` candidates, one per item (default: one, WHOLE), for what cannot be read."""
-    items = np.full(1, WHOLE, np.int64) if items is None else items.astype(np.int64)
-    count = len(items)
-    return Rows(
-        item=items,
-        start_us=np.zeros(count, np.int64),
-        start_ok=np.zeros(count, bool),
-        **{name: np.full(count, np.nan) for name in ("open", "high", "low", "close", "volume")},
-        interval=None,
-        symbol=symbol,
-        problem=np.full(count, "unparseable", dtype=object),
-    )
-
-
-def numbers(values: list[Any], kinds: set[type] | None = None) -> np.ndarray:
-    """JSON values as float64: numbers as they are, anything else (null, text, booleans) NaN.
-    `kinds`, the set of the values' types, when the caller has it."""
-    kinds = set(map(type, values)) if kinds is None else kinds
-    if kinds <= {float, int, type(None)}:
-        try:
-            return np.array(values, dtype=np.float64)
-        except OverflowError:  # an integer beyond float's range
-            pass
-    return np.array([_number(value) for value in values], dtype=np.float64)
-
-
-def _number(value: object) -> float:
-    if type(value) not in (float, int):
-        return np.nan
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except OverflowError:
-        return np.nan
-
-
 def _lines(payload: bytes) -> list[bytes]:
     lines = payload.split(b"\n")
     return lines[:-1] if lines and lines[-1] == b"" else lines
@@ -175,45 +98,13 @@ def _lines(payload: bytes) -> list[bytes]:
 
 def _read(envelope: dict[str, Any], session: date) -> BodyReading:
     symbol, body = envelope["symbol"], envelope.get("body")
-    reader = _reader(envelope["source"])
-    if reader is None or not isinstance(body, str):
+    history = registry.history_of(envelope["source"])
+    if history is None or not isinstance(body, str):
         return BodyReading(unreadable(symbol))
     try:
-        return reader(body, symbol, session, envelope)
+        return history.read(body, symbol, session, envelope)
     except Exception:  # totality: an unforeseen body costs its own row, never the session
         return BodyReading(unreadable(symbol))
-
-
-def _reader(source: str) -> BodyReader | None:
-    if source in ("stub", "yahoo"):
-        from marketdata_assets.providers.yahoo_history import read_chart
-
-        return read_chart
-    if source == "alphavantage":
-        from marketdata_assets.providers.alphavantage_history import read_series
-
-        return read_series
-    if source == "file":
-        from marketdata_assets.providers.file_history import read_csv
-
-        return read_csv
-    return None
-
-
-def _texter(source: str) -> RowTexter | None:
-    if source in ("stub", "yahoo"):
-        from marketdata_assets.providers.yahoo_history import chart_row_text
-
-        return chart_row_text
-    if source == "alphavantage":
-        from marketdata_assets.providers.alphavantage_history import series_row_text
-
-        return series_row_text
-    if source == "file":
-        from marketdata_assets.providers.file_history import csv_row_text
-
-        return csv_row_text
-    return None
 
 
 def _frame(parts: list[tuple[int, str | None, Rows]]) -> pd.DataFrame:

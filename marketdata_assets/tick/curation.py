@@ -8,8 +8,8 @@ and nothing raises. A string holding a lone surrogate is not text Parquet can st
 value that cannot be standardised, so it becomes null.
 
 Each column has one meaning whatever the provider (the fields of `records.Quote`); each provider
-maps its own fields onto them in one table, `QUOTE_FIELDS` of `providers/stub.py` (flat records,
-replayed files too), `providers/yahoo.py` and `providers/alphavantage.py`:
+maps its own fields onto them in one table, `QUOTE_FIELDS` of `providers/flat.py` (flat records)
+or of the provider's own package (the parser its spec registers for its envelope bodies):
 
 - `day_volume`: the shares traded in the trading day's session up to `event_ts` (cumulative,
   never one tick's or one minute's volume).
@@ -26,16 +26,15 @@ import json
 import logging
 import math
 import re
-import zoneinfo
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from functools import cache
 
 import pandas as pd
 
 from marketdata_assets.lake.datasets import DATASETS
-from marketdata_assets.providers import ENVELOPE_PARSERS
-from marketdata_assets.providers.stub import QUOTE_FIELDS as FLAT_RECORD_FIELDS
+from marketdata_assets.market.zones import standard_exchange_tz
+from marketdata_assets.providers import registry
+from marketdata_assets.providers.flat import QUOTE_FIELDS as FLAT_RECORD_FIELDS
 
 # Column -> dtype of the curated dataset, as the registry defines it (the contract compares too).
 CURATED_SCHEMA: dict[str, str] = DATASETS["curated"].dtypes
@@ -59,7 +58,7 @@ def envelope_of(record: dict[str, object] | None) -> dict[str, object] | None:
     """The fetch metadata when `record` is an HTTP provider's envelope, else None."""
     meta = record.get("fetch") if record else None
     if isinstance(meta, dict) and isinstance(provider := meta.get("provider"), str):
-        return meta if provider in ENVELOPE_PARSERS else None
+        return meta if registry.envelope_parser(provider) is not None else None
     return None
 
 
@@ -96,8 +95,10 @@ def _unwrap(number: int, body: object, meta: dict[str, object]) -> dict[str, obj
     if not isinstance(body, str):
         return None
     provider = str(meta["provider"])
+    parse = registry.envelope_parser(provider)
+    assert parse is not None  # `envelope_of` took only envelopes of a provider with a parser
     try:
-        record = ENVELOPE_PARSERS[provider](body, meta)
+        record = parse(body, meta)
     except Exception:
         log.exception("the %s parser failed on line %d: curated as unparseable", provider, number)
         return None
@@ -177,12 +178,6 @@ def standard_exchange(value: object) -> str | None:
     return text.strip()
 
 
-def standard_exchange_tz(value: object) -> str | None:
-    """An IANA zone name the tz database knows (`America/New_York`), stripped."""
-    text = _text(value)
-    return text.strip() if text is not None and text.strip() in _zones() else None
-
-
 def standard_trading_day(value: object) -> date | None:
     """A `YYYY-MM-DD` string as a date."""
     text = _text(value)
@@ -192,11 +187,6 @@ def standard_trading_day(value: object) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:  # 2026-02-30
         return None
-
-
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
 
 
 def _text(value: object) -> str | None:

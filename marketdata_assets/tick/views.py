@@ -16,6 +16,7 @@ from marketdata_assets.lake import DATASETS, ObjectStore, object_key, tick_prefi
 from marketdata_assets.lake.codecs import decode
 from marketdata_assets.latest import LatestPrice, LatestPriceStore
 from marketdata_assets.market.ticks import format_tick
+from marketdata_assets.providers import registry
 
 
 def _iso(moment: datetime) -> str:
@@ -82,8 +83,10 @@ def quarantine_object_records(body: bytes) -> list[dict[str, object]]:
 def replay_command(lake: ObjectStore, tick: datetime) -> str:
     """The command that reruns `tick` on its landed raw object, ready to paste into a shell."""
     source = lake.location(object_key("raw", tick))
+    provider = registry.replay_provider()
     return (
-        f"marketdata tick --provider replay --source {shlex.quote(source)} --at {format_tick(tick)}"
+        f"marketdata tick --provider {provider} --source {shlex.quote(source)} "
+        f"--at {format_tick(tick)}"
     )
 
 

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from marketdata_assets.market.calendar import EXCHANGE_TZ, FIRST_SESSION, sessions_in
+from marketdata_assets.providers.bars import BodyReading, Rows, unreadable
 from marketdata_assets.providers.history import HistoryError, envelope, payload, require_session
-from marketdata_assets.providers.history_parse import BodyReading, Rows, unreadable
 
 COLUMNS = ("symbol", "ts", "open", "high", "low", "close", "volume")
 _PRICES = ("open", "high", "low", "close", "volume")

@@ -37,3 +37,22 @@ def _read_s3(uri: str) -> bytes:
         raise ConfigError(f"--source {uri!r}: S3 GetObject failed: {error}") from None
     body: bytes = response["Body"].read()
     return body
+
+
+def check_source(uri: str) -> None:
+    """A source in S3 must exist (HeadObject), so a typo is bad input, not a failed run."""
+    if not uri.startswith("s3://"):
+        return  # a local file is checked when the provider is built
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from marketdata_assets.lake.aws import client, describe
+
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    try:
+        client("s3").head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        status = error.response.get("Error", {}).get("Code", "")
+        reason = "no such object" if status in ("404", "NoSuchKey") else describe(error)
+        raise ConfigError(f"--source {uri!r}: S3 HeadObject failed: {reason}") from None
+    except BotoCoreError as error:
+        raise ConfigError(f"--source {uri!r}: S3 HeadObject failed: {error}") from None

@@ -12,13 +12,13 @@ volumes of `indicators.quote` are another quantity and never stand in for it.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import httpx
 
+from marketdata_assets.market.zones import standard_exchange_tz
 from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import (
     Answer,
@@ -30,9 +30,6 @@ from marketdata_assets.providers.fetching import (
     fetch_all,
     json_body,
 )
-from marketdata_assets.tick.curation import standard_exchange_tz
-
-DEFAULT_URL = "https://query1.finance.yahoo.com"
 
 # Quote field -> the chart `meta` field holding it, as sent (curation types it). Derived from
 # `regularMarketTime` instead: `event_ts` and `trading_day`.
@@ -126,12 +123,10 @@ def _moment(epoch: object) -> datetime | None:
 class YahooProvider:
     name = "yahoo"
 
-    def __init__(
-        self, symbols: Sequence[str], policy: FetchPolicy | None = None, base_url: str | None = None
-    ):
+    def __init__(self, symbols: Sequence[str], policy: FetchPolicy | None = None, *, base_url: str):
         self.symbols = tuple(symbols)
         self.policy = policy or FetchPolicy()
-        self.base_url = base_url or os.environ.get("MARKETDATA_YAHOO_URL") or DEFAULT_URL
+        self.base_url = base_url
 
     def fetch(self, tick: datetime) -> bytes:
         client = httpx.Client(transport=transport(), headers={"User-Agent": "marketdata/0.1"})

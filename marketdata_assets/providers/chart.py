@@ -1,93 +1,34 @@
-"""Yahoo's chart API as a history source, and the reader of chart bodies (Yahoo's and the stub's).
-
-One request per symbol and session: `GET /v8/finance/chart/{symbol}?period1=<open>&period2=
-<close>&interval=1m&includePrePost=false`. Yahoo keeps 1-minute bars for 30 days only: an older
-session is asked for its daily bar (`interval=1d`), and the parse says so in a note.
+"""Chart-shaped history bodies: Yahoo's chart JSON, which the stub's history writes too.
 
 A chart body carries its bars as columns: `timestamp` (epoch seconds, the bar's start) and
 `indicators.quote[0]` {open, high, low, close, volume}. Row `i` of the body is position `i` of
-those lists. Yahoo fills a minute without trades with null in all five fields: such a row is no
-bar and becomes no candidate (it is counted nowhere); a row with only some fields null is a
-candidate, for the gate to judge.
+those lists. A minute without trades may be null in all five fields: such a row is no bar and
+becomes no candidate (it is counted nowhere); a row with only some fields null is a candidate,
+for the gate to judge.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import numpy as np
 
-from marketdata_assets.market.calendar import session_bounds
-from marketdata_assets.providers.deadlines import transport
-from marketdata_assets.providers.fetching import FetchPolicy, Request, fetch_all
-from marketdata_assets.providers.history import (
-    HISTORY_FETCH_POLICY,
-    fetched,
-    payload,
-    require_session,
-)
-from marketdata_assets.providers.history_parse import BodyReading, Rows, numbers
-from marketdata_assets.providers.yahoo import DEFAULT_URL, check_response
+from marketdata_assets.providers.bars import BodyReading, Rows, numbers
 
-MINUTE_BARS_KEPT_DAYS = 30
 _FIELDS = ("open", "high", "low", "close", "volume")
 # Epoch seconds a datetime can hold (years 1 to 9999).
 _EPOCH_RANGE = (-62_135_596_800, 253_402_300_799)
 
 
-class YahooHistory:
-    name = "yahoo"
-
-    def __init__(
-        self,
-        policy: FetchPolicy | None = None,
-        base_url: str | None = None,
-        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
-    ):
-        self.policy = policy or HISTORY_FETCH_POLICY
-        self.base_url = base_url or os.environ.get("MARKETDATA_YAHOO_URL") or DEFAULT_URL
-        self.today = today
-
-    def requests_needed(self, sessions: Sequence[date], symbols: Sequence[str]) -> int:
-        return len(set(sessions)) * len(set(symbols))
-
-    def symbols(self) -> None:
-        return None
-
-    def fetch(self, session: date, symbols: Sequence[str]) -> bytes:
-        require_session(session)
-        requests = self.requests(session, sorted(set(symbols)))
-        client = httpx.Client(transport=transport(), headers={"User-Agent": "marketdata/0.1"})
-        with client:
-            answers = fetch_all(self.name, requests, check_response, self.policy, client)
-        return payload([answer.line(self.name, session) for answer in fetched(requests, answers)])
-
-    def requests(self, session: date, symbols: Sequence[str]) -> list[Request]:
-        """Pure: one chart request per symbol for the session's regular hours."""
-        opens, closes = session_bounds(session)
-        recent = (self.today() - session).days < MINUTE_BARS_KEPT_DAYS
-        params = {
-            "period1": str(int(opens.timestamp())),
-            "period2": str(int(closes.timestamp())),
-            "interval": "1m" if recent else "1d",
-            "includePrePost": "false",
-        }
-        base = self.base_url.rstrip("/")
-        return [
-            Request(symbol, f"{base}/v8/finance/chart/{quote(symbol, safe='')}", params)
-            for symbol in symbols
-        ]
-
-
-def read_chart(body: str, symbol: str, session: date, envelope: dict[str, Any]) -> BodyReading:
-    """The candidates of a chart body; a chart `error` is the provider's refusal."""
+def read_chart(
+    body: str, symbol: str, session: date, envelope: dict[str, Any], daily_note: str = ""
+) -> BodyReading:
+    """The candidates of a chart body; a chart `error` is the provider's refusal. A body of
+    daily bars gets a note, saying why (`daily_note`) when the source knows."""
     chart = json.loads(body)["chart"]
     if chart.get("error"):
         said = chart["error"]
@@ -116,10 +57,8 @@ def read_chart(body: str, symbol: str, session: date, envelope: dict[str, Any]) 
     )
     notes = []
     if daily:
-        notes.append(
-            f"{symbol} {session.isoformat()}: daily bars only (Yahoo keeps 1-minute bars for "
-            f"{MINUTE_BARS_KEPT_DAYS} days)"
-        )
+        why = f" ({daily_note})" if daily_note else ""
+        notes.append(f"{symbol} {session.isoformat()}: daily bars only{why}")
     if not len(rows):
         notes.append(f"{symbol} {session.isoformat()}: no bars in the answer")
     return BodyReading(rows, notes=notes)

@@ -1,8 +1,7 @@
-"""A deterministic, seeded random-walk provider with optional realistic defects.
+"""The stub's tick: its seeded market's prices (`market`), with optional realistic defects.
 
-Its records are flat JSON objects, the format a replayed JSON Lines file has too. They map onto
-the Quote fields (`records.Quote`) by `QUOTE_FIELDS`; only `volume` is named otherwise, and it is
-the day's cumulative volume, never a per-tick amount. The stub is no exchange's feed: its
+Its records are flat records (`providers.flat`): `volume` is the day's cumulative volume, never
+a per-tick amount. The stub is no exchange's feed: its
 `exchange` is `STUB`, its zone New York, its trading day the New York date of the tick, and its
 day runs from New York midnight to midnight (it quotes around the clock).
 """
@@ -10,50 +9,18 @@ day runs from New York midnight to midnight (it quotes around the clock).
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-# Rough late-2026 price levels so the table looks familiar; unknown symbols get a hashed level.
-BASE_PRICES = {
-    "AAPL": 230.0, "MSFT": 420.0, "GOOGL": 175.0, "AMZN": 200.0, "NVDA": 140.0,
-    "META": 580.0, "TSLA": 250.0, "JPM": 220.0, "V": 290.0, "KO": 64.0,
-}  # fmt: skip
-MINUTE_VOLATILITY = 0.0008  # about 2 % a day, like a large cap
+from marketdata_assets.providers.stub.market import prices_at, symbol_key
+
 FAULTS = ("negative_price", "missing_price", "malformed_line", "duplicate", "stale_timestamp")
 EXCHANGE = "STUB"
 EXCHANGE_TZ = "America/New_York"
 _NEW_YORK = ZoneInfo(EXCHANGE_TZ)
-
-# Quote field -> the field of a flat record (the stub's, or a replayed file's) holding it.
-QUOTE_FIELDS = {
-    "symbol": "symbol",
-    "price": "price",
-    "event_ts": "event_ts",  # ISO 8601 with an offset
-    "currency": "currency",
-    "day_volume": "volume",  # cumulative for the trading day up to event_ts
-    "exchange": "exchange",
-    "exchange_tz": "exchange_tz",  # IANA name
-    "trading_day": "trading_day",  # YYYY-MM-DD
-}
-
-
-def _symbol_key(symbol: str) -> int:
-    return zlib.crc32(symbol.encode())
-
-
-def walk_price(symbol: str, tick: datetime, seed: int) -> float:
-    """The symbol's price at `tick`: a walk that starts each UTC day from a seeded open."""
-    day = tick.date().toordinal()
-    minute_of_day = tick.hour * 60 + tick.minute
-    rng = np.random.default_rng([seed, day, _symbol_key(symbol)])
-    level = BASE_PRICES.get(symbol, 10.0 + _symbol_key(symbol) % 490)
-    opening, *_ = rng.standard_normal(1) * 0.02
-    steps = rng.standard_normal(minute_of_day + 1) * MINUTE_VOLATILITY
-    return round(float(level * np.exp(opening + steps.sum())), 4)
 
 
 def day_volume(symbol: str, tick: datetime, seed: int) -> int:
@@ -62,7 +29,7 @@ def day_volume(symbol: str, tick: datetime, seed: int) -> int:
     day = tick.astimezone(_NEW_YORK).date()
     midnight = datetime.combine(day, time(0), _NEW_YORK)
     minutes = int((tick - midnight).total_seconds() // 60) + 1  # real minutes across DST too
-    rng = np.random.default_rng([seed, day.toordinal(), _symbol_key(symbol), 1])
+    rng = np.random.default_rng([seed, day.toordinal(), symbol_key(symbol), 1])
     return int(rng.integers(100, 50_000, size=minutes).sum())
 
 
@@ -85,10 +52,11 @@ class StubProvider:
         rng = np.random.default_rng([self.seed, int(tick.timestamp()) // 60])
         offsets_ms = rng.integers(0, 60_000, size=len(self.symbols))
         trading_day = tick.astimezone(_NEW_YORK).date().isoformat()
+        prices = prices_at(self.symbols, tick, self.seed)
         return [
             {
                 "symbol": symbol,
-                "price": walk_price(symbol, tick, self.seed),
+                "price": price,
                 "volume": day_volume(symbol, tick, self.seed),
                 "currency": "USD",
                 "event_ts": _iso(tick + timedelta(milliseconds=int(offset))),
@@ -96,7 +64,7 @@ class StubProvider:
                 "exchange_tz": EXCHANGE_TZ,
                 "trading_day": trading_day,
             }
-            for symbol, offset in zip(self.symbols, offsets_ms, strict=True)
+            for symbol, price, offset in zip(self.symbols, prices, offsets_ms, strict=True)
         ]
 
     def fetch(self, tick: datetime) -> bytes:

@@ -4,8 +4,8 @@ Alpha Vantage answers every error with HTTP 200 and a JSON body: `Error Message`
 key), `Note` (the per-minute limit), `Information` (the daily limit, the demo key, premium-only
 calls) and an empty `Global Quote` (an unknown symbol). Each becomes a typed error.
 
-The API key travels only in the query string the transport adds on the way out, so it is in no
-logged URL; a body that echoes it is redacted before it lands; errors never quote a URL.
+The API key (`keys`) travels only in the query string the transport adds on the way out, so it
+is in no logged URL; a body that echoes it is redacted before it lands; errors never quote a URL.
 
 GLOBAL_QUOTE carries the trading day, not a time: `event_ts` is the moment the answer was
 received, capped at 16:00 New York on the quote's trading day, so a quote from a closed session
@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from marketdata_assets.errors import ConfigError
+from marketdata_assets.providers.alphavantage.keys import KeyTransport
 from marketdata_assets.providers.budget import BudgetError, RequestBudget, refusal
 from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import (
@@ -45,15 +43,9 @@ from marketdata_assets.providers.fetching import (
 )
 
 NAME = "alphavantage"
-DEFAULT_URL = "https://www.alphavantage.co"
-KEY_VARIABLE = "ALPHAVANTAGE_API_KEY"
-KEY_PARAM_VARIABLE = "ALPHAVANTAGE_API_KEY_PARAM"
-# Real keys are 16 characters; a very short one would be redacted out of prices in the bodies.
-_KEY_SHAPE = re.compile(r"[A-Za-z0-9]{8,64}")
 _NEW_YORK = ZoneInfo("America/New_York")
 _SESSION_CLOSE = time(16, 0)
 _FOREIGN_LISTING = re.compile(r"\.[A-Z]{3}$")  # TSCO.LON, SHOP.TRT: not priced in USD
-_BUDGET_SETTING = "MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET"
 
 # Quote field -> the `Global Quote` field holding it, as sent (all strings; curation types them).
 # Derived instead: `currency`, `event_ts`; not in the body: `exchange`, `exchange_tz`.
@@ -133,78 +125,6 @@ def observed_at(received: object, trading_day: object) -> str | None:
         return None
 
 
-def api_key(key_param: str | None, env: Mapping[str, str] | None = None) -> str:
-    """The key from ALPHAVANTAGE_API_KEY, else from the SSM SecureString `key_param` names.
-
-    Errors name where the key was looked for, never the key.
-    """
-    env = os.environ if env is None else env
-    key = env.get(KEY_VARIABLE, "").strip()
-    source = KEY_VARIABLE
-    if not key and key_param:
-        key, source = _ssm_key(key_param), f"{KEY_PARAM_VARIABLE} {key_param!r}"
-    if not key:
-        raise ConfigError(
-            f"{KEY_VARIABLE}: the alphavantage provider needs an API key; set it, or "
-            f"{KEY_PARAM_VARIABLE} to an SSM SecureString name under MARKETDATA_PROFILE=aws"
-        )
-    if not _KEY_SHAPE.fullmatch(key):
-        raise ConfigError(f"{source}: an Alpha Vantage key is 8-64 letters and digits")
-    return key
-
-
-def _ssm_key(name: str) -> str:
-    from marketdata_assets.lake.aws import client, describe
-
-    try:
-        with _quiet(_BOTOCORE_BODY_LOGGERS):  # at DEBUG they would log the decrypted answer
-            answer = client("ssm").get_parameter(Name=name, WithDecryption=True)
-    except Exception as error:
-        raise ConfigError(
-            f"{KEY_PARAM_VARIABLE} {name!r}: SSM GetParameter failed: {describe(error)}"
-        ) from None
-    return str(answer["Parameter"]["Value"]).strip()
-
-
-# The botocore loggers that write response (parsers) or request (endpoint) bodies at DEBUG.
-_BOTOCORE_BODY_LOGGERS = ("botocore.parsers", "botocore.endpoint")
-
-
-@contextmanager
-def _quiet(names: Sequence[str]) -> Iterator[None]:
-    """Raise these loggers to INFO for the duration (their DEBUG records are dropped)."""
-    loggers = [logging.getLogger(name) for name in names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(max(logger.level, logging.INFO))
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
-
-
-class _KeyTransport(httpx.BaseTransport):
-    """Adds the key to each request's query on the way out. httpx logs and reports the URL it
-    was given, which never holds the key."""
-
-    def __init__(self, key: str, inner: httpx.BaseTransport):
-        self._key, self._inner = key, inner
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        keyed = httpx.Request(
-            request.method,
-            request.url.copy_add_param("apikey", self._key),
-            headers=request.headers,
-            stream=request.stream,
-            extensions=request.extensions,
-        )
-        return self._inner.handle_request(keyed)
-
-    def close(self) -> None:
-        self._inner.close()
-
-
 class AlphaVantageProvider:
     name = NAME
 
@@ -214,14 +134,17 @@ class AlphaVantageProvider:
         key: str,
         budget: RequestBudget,
         policy: FetchPolicy | None = None,
-        base_url: str | None = None,
+        *,
+        base_url: str,
+        budget_variable: str = "the daily budget",
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
     ):
         self.symbols = tuple(symbols)
         self._key = key
         self.budget = budget
         self.policy = policy or FetchPolicy()
-        self.base_url = base_url or os.environ.get("MARKETDATA_ALPHAVANTAGE_URL") or DEFAULT_URL
+        self.base_url = base_url
+        self.budget_variable = budget_variable  # the setting named when a tick is refused
         self.today = today
 
     def __repr__(self) -> str:  # the key stays out of reprs and tracebacks
@@ -230,7 +153,7 @@ class AlphaVantageProvider:
     def fetch(self, tick: datetime) -> bytes:
         day = self.today()
         if not self.budget.take(len(self.symbols), day):
-            raise refusal(self.name, len(self.symbols), self.budget, day, _BUDGET_SETTING)
+            raise refusal(self.name, len(self.symbols), self.budget, day, self.budget_variable)
 
         # Once requests are out, a budget store failure must not lose the tick's answers:
         # no retry without a request to spend, and a DailyLimit that cannot be recorded is
@@ -253,7 +176,7 @@ class AlphaVantageProvider:
                         log.warning("daily limit not recorded: %s", failure)
                 raise
 
-        keyed = _KeyTransport(self._key, transport())
+        keyed = KeyTransport(self._key, transport())
         with httpx.Client(transport=keyed, headers={"User-Agent": "marketdata/0.1"}) as client:
             return fetch_all(
                 self.name,

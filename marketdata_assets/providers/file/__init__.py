@@ -1,0 +1,40 @@
+"""A local CSV or Parquet file of 1-minute bars, as a history source (no quotes)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marketdata_assets.errors import ConfigError
+from marketdata_assets.providers.bars import BodyReading
+from marketdata_assets.providers.history import HistorySource
+from marketdata_assets.providers.spec import Build, History, VendorSpec
+
+NAME = "file"
+
+
+def _history(build: Build) -> HistorySource:
+    from marketdata_assets.providers.file.history import FileHistory
+
+    if not build.source:
+        raise ConfigError("--source: the file history source needs a CSV or Parquet file")
+    return FileHistory(build.source, first_session=build.first_session)
+
+
+def _read(body: str, symbol: str, session: date, envelope: dict[str, Any]) -> BodyReading:
+    from marketdata_assets.providers.file.history import read_csv
+
+    return read_csv(body, symbol, session, envelope)
+
+
+def _row_text(body: str, item: int) -> str:
+    from marketdata_assets.providers.file.history import csv_row_text
+
+    return csv_row_text(body, item)
+
+
+SPEC = VendorSpec(
+    name=NAME,
+    summary="a local CSV or Parquet file of 1-minute bars (--source)",
+    history=History(build=_history, read=_read, row_text=_row_text),
+)

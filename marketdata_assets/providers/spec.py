@@ -1,0 +1,68 @@
+"""What a vendor package exports: one `VendorSpec`, the registry's only view of the vendor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from marketdata_assets.operations.sections import ProviderSection
+
+if TYPE_CHECKING:
+    from marketdata_assets.providers import Provider
+    from marketdata_assets.providers.bars import BodyReader, RowTexter
+    from marketdata_assets.providers.budget import RequestBudget
+    from marketdata_assets.providers.history import HistorySource
+    from marketdata_assets.settings import Settings
+
+# Reads one envelope's body: (body text, fetch metadata) -> the Quote fields as sent, or None.
+EnvelopeParser = Callable[[str, Mapping[str, object]], "dict[str, object] | None"]
+
+
+@dataclass(frozen=True)
+class Build:
+    """What a builder gets: the settings, the vendor's request budget (when it charges one)
+    and, for history, the `--source` file and the backfill's first session."""
+
+    settings: Settings
+    budget: RequestBudget | None = None
+    source: str | None = None
+    first_session: date | None = None
+
+
+@dataclass(frozen=True)
+class Quotes:
+    """The tick capability: the provider, and the parser of its envelope bodies (None: its
+    lines are flat records, `providers.flat`)."""
+
+    build: Callable[[Build], Provider]
+    parse: EnvelopeParser | None = None
+    # What the CLI checks before a run beyond building (a replay source that must exist).
+    check: Callable[[Settings], None] | None = None
+    # It replays landed raw objects (`--source`): the provider a quarantined tick's replay
+    # command names.
+    replays_raw: bool = False
+
+
+@dataclass(frozen=True)
+class History:
+    """The history capability: the source, and the reader of the bodies its envelopes hold."""
+
+    build: Callable[[Build], HistorySource]
+    read: BodyReader
+    row_text: RowTexter
+
+
+@dataclass(frozen=True)
+class VendorSpec:
+    """A vendor: its name, capabilities, settings section and flags."""
+
+    name: str
+    summary: str  # one line: what it is, for help and docs
+    quotes: Quotes | None = None
+    history: History | None = None
+    settings: type[ProviderSection] = ProviderSection
+    needs_key: bool = False  # an API key, from the environment or an SSM SecureString
+    # A daily request budget (its section has `daily_budget`), taken before any request.
+    charges_budget: bool = False

@@ -1,0 +1,54 @@
+"""The stub: one seeded market (`market`), quoted every minute and kept as 1-minute history.
+
+Its settings are the platform's own MARKETDATA_SEED and MARKETDATA_FAULT_RATE (the CLI's
+--seed and --fault-rate), so its section has no fields.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marketdata_assets.errors import ConfigError
+from marketdata_assets.providers import Provider
+from marketdata_assets.providers.bars import BodyReading
+from marketdata_assets.providers.history import HistorySource
+from marketdata_assets.providers.spec import Build, History, Quotes, VendorSpec
+
+NAME = "stub"
+
+
+def _provider(build: Build) -> Provider:
+    from marketdata_assets.providers.stub.quotes import StubProvider
+
+    settings = build.settings
+    if not 0.0 <= settings.fault_rate <= 1.0:
+        raise ConfigError(f"fault rate {settings.fault_rate}: must be between 0 and 1")
+    return StubProvider(settings.symbols, seed=settings.seed, fault_rate=settings.fault_rate)
+
+
+def _history(build: Build) -> HistorySource:
+    from marketdata_assets.providers.stub.history import StubHistory
+
+    return StubHistory(seed=build.settings.seed)
+
+
+def _read(body: str, symbol: str, session: date, envelope: dict[str, Any]) -> BodyReading:
+    from marketdata_assets.providers.chart import read_chart
+
+    return read_chart(body, symbol, session, envelope)
+
+
+def _row_text(body: str, item: int) -> str:
+    from marketdata_assets.providers.chart import chart_row_text
+
+    return chart_row_text(body, item)
+
+
+# Its tick lines are flat records (`providers.flat`); its history bodies are chart-shaped.
+SPEC = VendorSpec(
+    name=NAME,
+    summary="a seeded random-walk market with optional defects (offline; the default)",
+    quotes=Quotes(build=_provider),
+    history=History(build=_history, read=_read, row_text=_row_text),
+)

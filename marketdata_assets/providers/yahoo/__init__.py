@@ -1,0 +1,71 @@
+"""Yahoo Finance's chart API: quotes for the tick and 1-minute (or daily) bars for history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from pydantic import Field
+
+from marketdata_assets.operations.sections import ProviderSection
+from marketdata_assets.providers import Provider
+from marketdata_assets.providers.bars import BodyReading
+from marketdata_assets.providers.history import HistorySource
+from marketdata_assets.providers.spec import Build, History, Quotes, VendorSpec
+
+NAME = "yahoo"
+DEFAULT_URL = "https://query1.finance.yahoo.com"
+
+
+class YahooSettings(ProviderSection):
+    """Yahoo: where its chart API answers."""
+
+    url: str = Field(
+        DEFAULT_URL,
+        validation_alias="MARKETDATA_YAHOO_URL",
+        description="an http(s) base URL",
+    )
+
+
+def _provider(build: Build) -> Provider:
+    from marketdata_assets.providers.fetching import FetchPolicy
+    from marketdata_assets.providers.yahoo.quotes import YahooProvider
+
+    settings = build.settings
+    policy = FetchPolicy(deadline_s=settings.fetch_deadline_s)
+    return YahooProvider(settings.symbols, policy, base_url=settings.providers.yahoo.url)
+
+
+def _parse(body: str, fetch: Mapping[str, object]) -> dict[str, object] | None:
+    from marketdata_assets.providers.yahoo.quotes import parse
+
+    return parse(body)
+
+
+def _history(build: Build) -> HistorySource:
+    from marketdata_assets.providers.yahoo.history import YahooHistory
+
+    return YahooHistory(None, build.settings.providers.yahoo.url)
+
+
+def _read(body: str, symbol: str, session: date, envelope: dict[str, Any]) -> BodyReading:
+    from marketdata_assets.providers.chart import read_chart
+    from marketdata_assets.providers.yahoo.history import DAILY_NOTE
+
+    return read_chart(body, symbol, session, envelope, daily_note=DAILY_NOTE)
+
+
+def _row_text(body: str, item: int) -> str:
+    from marketdata_assets.providers.chart import chart_row_text
+
+    return chart_row_text(body, item)
+
+
+SPEC = VendorSpec(
+    name=NAME,
+    summary="Yahoo Finance's chart API (no key)",
+    quotes=Quotes(build=_provider, parse=_parse),
+    history=History(build=_history, read=_read, row_text=_row_text),
+    settings=YahooSettings,
+)

@@ -1,0 +1,73 @@
+"""Yahoo's chart API as a history source (its bodies are read by `providers.chart`).
+
+One request per symbol and session: `GET /v8/finance/chart/{symbol}?period1=<open>&period2=
+<close>&interval=1m&includePrePost=false`. Yahoo keeps 1-minute bars for 30 days only: an older
+session is asked for its daily bar (`interval=1d`), and the parse says so in a note. Yahoo fills
+a minute without trades with null in all five fields: such a row is no bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from urllib.parse import quote
+
+import httpx
+
+from marketdata_assets.market.calendar import session_bounds
+from marketdata_assets.providers.deadlines import transport
+from marketdata_assets.providers.fetching import FetchPolicy, Request, fetch_all
+from marketdata_assets.providers.history import (
+    HISTORY_FETCH_POLICY,
+    fetched,
+    payload,
+    require_session,
+)
+from marketdata_assets.providers.yahoo.quotes import check_response
+
+MINUTE_BARS_KEPT_DAYS = 30
+DAILY_NOTE = f"Yahoo keeps 1-minute bars for {MINUTE_BARS_KEPT_DAYS} days"
+
+
+class YahooHistory:
+    name = "yahoo"
+
+    def __init__(
+        self,
+        policy: FetchPolicy | None,
+        base_url: str,
+        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+    ):
+        self.policy = policy or HISTORY_FETCH_POLICY
+        self.base_url = base_url
+        self.today = today
+
+    def requests_needed(self, sessions: Sequence[date], symbols: Sequence[str]) -> int:
+        return len(set(sessions)) * len(set(symbols))
+
+    def symbols(self) -> None:
+        return None
+
+    def fetch(self, session: date, symbols: Sequence[str]) -> bytes:
+        require_session(session)
+        requests = self.requests(session, sorted(set(symbols)))
+        client = httpx.Client(transport=transport(), headers={"User-Agent": "marketdata/0.1"})
+        with client:
+            answers = fetch_all(self.name, requests, check_response, self.policy, client)
+        return payload([answer.line(self.name, session) for answer in fetched(requests, answers)])
+
+    def requests(self, session: date, symbols: Sequence[str]) -> list[Request]:
+        """Pure: one chart request per symbol for the session's regular hours."""
+        opens, closes = session_bounds(session)
+        recent = (self.today() - session).days < MINUTE_BARS_KEPT_DAYS
+        params = {
+            "period1": str(int(opens.timestamp())),
+            "period2": str(int(closes.timestamp())),
+            "interval": "1m" if recent else "1d",
+            "includePrePost": "false",
+        }
+        base = self.base_url.rstrip("/")
+        return [
+            Request(symbol, f"{base}/v8/finance/chart/{quote(symbol, safe='')}", params)
+            for symbol in symbols
+        ]
