@@ -130,7 +130,10 @@ def _sections(
     for name, info in model.model_fields.items():
         inner = _model_of(info)
         if inner is not None:
-            nested.append((f"{prefix}{name.upper()}{delimiter}", inner))
+            # A model declaring no fields is composed at run time (the vendors' sections):
+            # `_vendor_sections` lists it from the provider registry.
+            if inner.model_fields:
+                nested.append((f"{prefix}{name.upper()}{delimiter}", inner))
             continue
         default = None if info.is_required() else info.get_default(call_default_factory=True)
         env = _env_name(name, info, prefix)
@@ -139,6 +142,44 @@ def _sections(
     yield model, rows
     for inner_prefix, inner in nested:
         yield from _sections(inner, inner_prefix, delimiter)
+
+
+def _vendor_sections(header: list[str]) -> list[str]:
+    """The provider registry's vendors, their capabilities, and each one's settings section."""
+    from marketdata_assets.operations.sections import variable
+    from marketdata_assets.providers.registry import VENDORS
+
+    yes = {True: "yes", False: "—"}
+    vendors = [
+        [
+            _cell(spec.name),
+            spec.summary,
+            yes[spec.quotes is not None],
+            yes[spec.history is not None],
+            yes[spec.needs_key],
+            yes[spec.charges_budget],
+        ]
+        for spec in VENDORS
+    ]
+    parts = [
+        "## Providers: `settings.providers.<vendor>`\n\n",
+        "The provider registry's vendors (`providers/registry.py`), each with its own section "
+        "of settings.\n\n",
+        _table(["vendor", "what it is", "ticks", "history", "needs a key", "budget"], vendors),
+        "\n",
+    ]
+    for spec in VENDORS:
+        fields = spec.settings.model_fields
+        if not fields:
+            continue
+        rows = []
+        for name, info in fields.items():
+            env = variable(spec.name, name)
+            meaning = info.title or SETTING_MEANINGS.get(env, "")
+            rows.append([_cell(env), _cell(info.get_default()), meaning, info.description or ""])
+        doc = (spec.settings.__doc__ or "").strip().splitlines()[0]
+        parts += [f"### `{spec.name}`\n\n{doc}\n\n", _table(header, rows), "\n"]
+    return parts
 
 
 def settings_page() -> str:
@@ -166,6 +207,7 @@ def settings_page() -> str:
         else:
             title = (model.__doc__ or model.__name__).strip().splitlines()[0]
             parts += [f"## {title}\n\n", _table(header, [row for _, row in rows]), "\n"]
+    parts += _vendor_sections(header)
     return "".join(parts).rstrip("\n") + "\n"
 
 
