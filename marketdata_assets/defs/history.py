@@ -78,8 +78,8 @@ def raw_history(
 ) -> Output[dict[str, bytes]]:
     """Each session's provider responses exactly as received (JSON Lines, one envelope per
     symbol). A rerun fetches only the symbols the session lacks, or failed, unless forced: it
-    merges into the session's earlier raw, read through the lake resource (Dagster cannot
-    declare an asset's dependency on its own partition)."""
+    merges into the session's earlier raw, read through the lake resource (a dependency on the
+    asset's own partition is a cycle: Dagster declares self-dependencies on earlier ones only)."""
     sessions = _sessions(context)
     source = history.source(config.provider, config.source, first_session=sessions[0])
     symbols = sorted(config.symbols or source.symbols() or history.symbols)
