@@ -233,3 +233,29 @@ def test_an_unknown_provider_is_one_line_naming_the_choices() -> None:
     assert registry.envelope_parser("stub") is None  # flat records, no envelope
     assert registry.envelope_parser("yahoo") is not None
     assert registry.choices(("a", "b", "c")) == "a, b or c"
+
+
+def test_a_vendors_spec_imports_nothing_heavy_until_it_is_used() -> None:
+    """Every entry point imports the registry (the package's `__init__`), so a vendor's
+    `__init__` imports at load only the spec's own light modules; its provider, parser and
+    reader (httpx, numpy, pandas) are imported when first called."""
+    light = {
+        "collections.abc",
+        "datetime",
+        "typing",
+        "pydantic",
+        "__future__",
+        "marketdata_assets.errors",
+        "marketdata_assets.operations.sections",
+        "marketdata_assets.providers.spec",
+    }
+    for spec in registry.VENDORS:
+        tree = ast.parse((PACKAGE / "providers" / spec.name / "__init__.py").read_text())
+        loaded = {
+            node.module or ""
+            for node in tree.body  # module level, outside `if TYPE_CHECKING:` and functions
+            if isinstance(node, ast.ImportFrom)
+        } | {
+            alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names
+        }
+        assert loaded <= light, (spec.name, loaded - light)

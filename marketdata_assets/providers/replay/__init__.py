@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.providers import Provider
 from marketdata_assets.providers.spec import Build, Quotes, VendorSpec
-from marketdata_assets.settings import Settings
+
+if TYPE_CHECKING:
+    from marketdata_assets.providers import Provider
+    from marketdata_assets.settings import Settings
 
 NAME = "replay"
 

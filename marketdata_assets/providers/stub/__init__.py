@@ -7,13 +7,15 @@ Its settings are the platform's own MARKETDATA_SEED and MARKETDATA_FAULT_RATE (t
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.providers import Provider
-from marketdata_assets.providers.bars import BodyReading
-from marketdata_assets.providers.history import HistorySource
 from marketdata_assets.providers.spec import Build, History, Quotes, VendorSpec
+
+if TYPE_CHECKING:
+    from marketdata_assets.providers import Provider
+    from marketdata_assets.providers.bars import BodyReading
+    from marketdata_assets.providers.history import HistorySource
 
 NAME = "stub"
 

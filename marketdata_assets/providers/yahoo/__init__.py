@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from marketdata_assets.operations.sections import ProviderSection
-from marketdata_assets.providers import Provider
-from marketdata_assets.providers.bars import BodyReading
-from marketdata_assets.providers.history import HistorySource
 from marketdata_assets.providers.spec import Build, History, Quotes, VendorSpec
+
+if TYPE_CHECKING:
+    from marketdata_assets.providers import Provider
+    from marketdata_assets.providers.bars import BodyReading
+    from marketdata_assets.providers.history import HistorySource
 
 NAME = "yahoo"
 DEFAULT_URL = "https://query1.finance.yahoo.com"
