@@ -42,4 +42,3 @@ def sessions_before(sessions: int) -> TimeWindowPartitionMapping:
         return TimeWindowPartitionMapping(
             start_offset=-sessions, allow_nonexistent_upstream_partitions=True
         )
-
