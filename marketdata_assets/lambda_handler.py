@@ -10,7 +10,6 @@ queue. Every run, and every closed-market skip, leaves a run record (see `run_re
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Mapping
@@ -24,7 +23,7 @@ from marketdata_assets.market.ticks import format_tick, parse_tick
 from marketdata_assets.operations import run_records
 from marketdata_assets.operations.run_records import RunOrigin
 from marketdata_assets.operations.time_budget import lambda_fetch_deadline_s
-from marketdata_assets.settings import Settings
+from marketdata_assets.settings import Settings, aws_variables
 
 METRIC_NAMESPACE = "MarketData"
 
@@ -158,5 +157,7 @@ def _count(fields: Mapping[str, object], name: str) -> int:
 
 def _function_name(context: Any) -> str:
     """The function's name (the metrics' dimension): the context's, else the runtime's variable."""
-    name = getattr(context, "function_name", None) or os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+    name = getattr(context, "function_name", None) or aws_variables().get(
+        "AWS_LAMBDA_FUNCTION_NAME"
+    )
     return str(name or "unknown")

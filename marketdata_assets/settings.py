@@ -62,6 +62,17 @@ def _symbols(value: str | Iterable[str]) -> tuple[str, ...]:
     return symbols
 
 
+def dagster_home() -> str | None:
+    """DAGSTER_HOME: the persistent Dagster instance's folder, or None (an ephemeral one)."""
+    return os.environ.get("DAGSTER_HOME") or None
+
+
+def aws_variables() -> dict[str, str]:
+    """The AWS_* variables as boto3 and the Lambda runtime set them (region, endpoint,
+    credentials, function name); boto3 reads them itself, so this says only what they are."""
+    return {name: value for name, value in os.environ.items() if name.startswith("AWS_")}
+
+
 def secret(name: str, env: Mapping[str, str] | None = None) -> str:
     """A secret from the environment (or `env`), stripped; "" when unset. Never a setting, so
     never in a repr, a resource's configuration or a run's record."""

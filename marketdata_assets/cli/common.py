@@ -4,13 +4,13 @@ Dagster instance and the data folder's check."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from marketdata_assets.errors import ConfigError
+from marketdata_assets.settings import dagster_home
 from marketdata_assets.stores import check_writable as check_writable  # a command's first check
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def read(read: Callable[[], T]) -> T | None:
 
 def instance() -> DagsterInstance | None:
     """The persistent instance when DAGSTER_HOME is set (runs show in `dagster dev`)."""
-    home = os.environ.get("DAGSTER_HOME")
+    home = dagster_home()
     if not home:
         return None
     if not Path(home).is_dir():

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 from marketdata_assets.cli.common import Commands, instance, read
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.market import params
-from marketdata_assets.settings import StorageSettings
+from marketdata_assets.settings import StorageSettings, dagster_home
 
 
 def register(commands: Commands) -> None:
@@ -38,7 +37,7 @@ def _status(args: argparse.Namespace) -> int:
 
     store = stores.lake_store(settings)
     if args.sync:
-        if not os.environ.get("DAGSTER_HOME"):
+        if not dagster_home():
             raise ConfigError(
                 "DAGSTER_HOME: must be set for --sync (the Dagster instance to report into)"
             )
@@ -50,7 +49,7 @@ def _status(args: argparse.Namespace) -> int:
         if reported is None:
             return 1
         plural = "" if reported == 1 else "s"
-        home = os.environ["DAGSTER_HOME"]
+        home = dagster_home()
         print(f"{reported} new run record{plural} reported to {home}", file=sys.stderr)
     records = read(lambda: run_records.recent(store, last))
     if records is None:

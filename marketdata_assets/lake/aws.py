@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from marketdata_assets.settings import aws_variables
 
 # Standard retry mode: exponential backoff with jitter on throttling and 5xx, bounded attempts.
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=16)
@@ -15,7 +16,7 @@ RETRIES = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_conne
 
 def region() -> str | None:
     """AWS_REGION (what Lambda sets), else boto3's own lookup (AWS_DEFAULT_REGION, config)."""
-    return os.environ.get("AWS_REGION") or None
+    return aws_variables().get("AWS_REGION") or None
 
 
 # One client per service per process (a cold process's first costs 0.1-1 s, and a Lambda's warm
@@ -30,7 +31,7 @@ def client(service: str) -> Any:
     """The process's client of `service`, configured the way boto3 reads the environment
     (AWS_REGION, AWS_ENDPOINT_URL, the credential chain), with standard retries."""
     global _environment
-    environment = frozenset((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))
+    environment = frozenset(aws_variables().items())
     with _building:
         if environment != _environment:
             _clients.clear()
