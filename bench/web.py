@@ -294,7 +294,7 @@ def main() -> None:
             f"{last} (built in {time.perf_counter() - began:.1f} s)"
         )
         settings = StorageSettings(data_dir=data_dir)
-        reader = Reader(settings)
+        reader = Reader(stores.lake_store(settings), stores.latest_store(settings))
         n = CLIENTS * scale.requests
         fresh = range(scale.requests + n)  # distinct requests: the 1 client's, then the 8's
         half = len(sessions) // 2
@@ -302,7 +302,7 @@ def main() -> None:
         endpoints = [
             Endpoint("/healthz", ["/healthz"], None, None, "-"),
             Endpoint(f"/api/latest ({len(SYMBOLS)} symbols)", ["/api/latest"],
-                     lambda: Reader(settings).latest_json(), reader.latest_json,
+                     lambda: Reader(reader.lake, reader.table).latest_json(), reader.latest_json,
                      "p50 <= 20, p95 <= 50"),
             Endpoint("/api/bars 1m, one session", [f"/api/bars/{SYMBOL}?{_one(last)}"],
                      lambda: query.bars(reader.lake, SYMBOL, "1m", last, last),

@@ -307,11 +307,11 @@ def test_kept_session_answers_stay_within_their_byte_bound_and_match_the_lakes(
 ) -> None:
     settings = StorageSettings(data_dir=web_data_dir)
     days = sessions_in(first_session(6), LAST_SESSION)
-    probe = Reader(settings)
+    probe = Reader(stores.lake_store(settings), stores.latest_store(settings))
     probe.bars_json("AAPL", "1m", days[0], days[0])
     one = probe.sessions.kept.held  # one session's 1-minute bars of every symbol
     bound = int(2.5 * one)
-    bounded = Reader(settings, session_bytes=bound)
+    bounded = Reader(stores.lake_store(settings), stores.latest_store(settings), bound)
     for symbol in SYMBOLS:
         for day in days:
             rows = json.loads(bounded.bars_json(symbol, "1m", day, day))

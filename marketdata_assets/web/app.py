@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from marketdata_assets import stores
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.settings import StorageSettings
 from marketdata_assets.web.pages import PAGES, Page
@@ -68,7 +69,8 @@ def create_app(settings: StorageSettings | None = None, pages: Sequence[Page] = 
         docs_url=None,
         redoc_url=None,
     )
-    app.state.reader = Reader(settings)
+    app.state.reader = Reader(stores.lake_store(settings), stores.latest_store(settings))
+    app.state.profile = settings.profile
     app.add_exception_handler(RequestValidationError, _one_line_422)
     app.add_exception_handler(ConfigError, _bad_parameter)
     app.add_exception_handler(RuntimeError, _storage_failed)

@@ -18,11 +18,9 @@ from functools import partial
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from marketdata_assets import stores
-from marketdata_assets.lake import object_key
+from marketdata_assets.lake import ObjectStore, object_key
 from marketdata_assets.lake.keys import date_prefix
 from marketdata_assets.market.calendar import EXCHANGE_TZ
-from marketdata_assets.settings import StorageSettings
 from marketdata_assets.tick import views
 from marketdata_assets.web import minutes
 from marketdata_assets.web.kept import Kept
@@ -30,6 +28,7 @@ from marketdata_assets.web.sessions import SessionObjects
 
 if TYPE_CHECKING:
     from marketdata_assets.history.query import History
+    from marketdata_assets.latest import LatestPriceStore
 
 LATEST_S = 1.0  # how long latest-price rows are reused (SQLite: less, when the file changes)
 LISTING_S = 5.0  # how long a listing (newest tick, recent minutes, sessions held) is reused
@@ -45,12 +44,14 @@ _NEW_YORK = ZoneInfo(EXCHANGE_TZ)
 
 
 class Reader:
-    """The dashboard's reads over `settings`' stores (built once, reused by every request)."""
+    """The dashboard's reads over a lake and a latest-price table (built once, reused by every
+    request)."""
 
-    def __init__(self, settings: StorageSettings, session_bytes: int = SESSION_BYTES):
-        self.settings = settings
-        self.lake = stores.lake_store(settings)
-        self.table = stores.latest_store(settings)
+    def __init__(
+        self, lake: ObjectStore, table: LatestPriceStore, session_bytes: int = SESSION_BYTES
+    ):
+        self.lake = lake
+        self.table = table
         self._listings = Kept(LISTING_S)
         self.sessions = SessionObjects(self.lake, self._listings, session_bytes)
         self._objects = Kept(OBJECT_S, 4096)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
-
-from marketdata_assets.web.deps import ReaderDep
 
 router = APIRouter()
 
@@ -16,6 +14,6 @@ class Health(BaseModel):
 
 
 @router.get("/healthz", response_model=Health)
-def healthz(reader: ReaderDep) -> dict[str, str]:
+def healthz(request: Request) -> dict[str, str]:
     """The app answers, and which profile it reads."""
-    return {"status": "ok", "profile": reader.settings.profile}
+    return {"status": "ok", "profile": request.app.state.profile}
