@@ -3,15 +3,15 @@ across threads: SQLite, and DynamoDB on moto's server (moto's in-process mock ap
 conditional writes without that atomicity, so it cannot judge this)."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 
 from marketdata_assets.lake.aws import client
-from marketdata_assets.latest import LatestPriceStore
+from marketdata_assets.latest import LatestPrice, LatestPriceStore
 from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore
 from marketdata_assets.latest.sqlite import SqliteLatestPriceStore
-from marketdata_tests.conftest import create_lake_and_table
-from marketdata_tests.test_latest_store import price
+from marketdata_tests.conftest import TICK, create_lake_and_table
 
 
 @pytest.fixture(
@@ -27,6 +27,10 @@ def store(request: pytest.FixtureRequest, tmp_path, monkeypatch) -> LatestPriceS
     monkeypatch.setenv("AWS_ENDPOINT_URL", request.getfixturevalue("moto_server"))
     create_lake_and_table("lake", "latest")
     return DynamoLatestPriceStore(client("dynamodb"), "latest")
+
+
+def price(symbol: str, value: float, micros: int) -> LatestPrice:
+    return LatestPrice(symbol, value, "USD", TICK + timedelta(microseconds=micros), TICK)
 
 
 def test_concurrent_writers_leave_the_newest_price(store: LatestPriceStore) -> None:
