@@ -4,12 +4,16 @@ iterating the registry rather than a hand-typed list."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from marketdata_assets.forecasting.evaluation import walk_forward
+from marketdata_assets.forecasting.panel import panel_from_bars
+from marketdata_assets.forecasting.serving import forecast, served_table
+from marketdata_assets.forecasting.windows import MIN_ORIGINS, MIN_TRAINING_SESSIONS
 from marketdata_assets.lake import terraform
 from marketdata_assets.lake.codecs import decode, encode
 from marketdata_assets.lake.datasets import DATASETS, dataset_columns, dataset_of_asset, registry
@@ -21,6 +25,8 @@ from marketdata_assets.lake.schemas import (
     glue_columns,
     pandas_dtypes,
 )
+from marketdata_assets.market.calendar import session_minutes, sessions_in
+from marketdata_assets.market.records import BAR_SCHEMA
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store
 
@@ -177,6 +183,35 @@ def test_catalogued_columns_have_the_athena_type_of_the_dtype_the_lake_writes() 
                 for name, dtype in d.dtypes.items()
             ]
             assert glue_columns(d.columns) == expected, d.name
+
+
+@pytest.mark.domain
+def test_the_forecast_tables_keep_their_schema_with_nothing_forecast_or_measured() -> None:
+    """A walk-forward that made no forecast (each session holds only its closing bar, so no
+    minute target lies inside one) still gives a typed skill table; a forecast served without a
+    skill row keeps `n` an integer (0 forecasts measured, coverage null); so does serving none."""
+    held = MIN_TRAINING_SESSIONS + MIN_ORIGINS  # the least a walk-forward evaluates
+    days = sessions_in(SESSION - timedelta(days=30), SESSION)[-held:]
+    closing = [session_minutes(day)[-1] for day in days]
+    bars = pd.DataFrame(
+        {"symbol": "AAPL", "start": closing, "interval": "1m", "volume": 100, "source": "test"}
+    ).assign(open=100.0, high=100.0, low=100.0, close=100.0)
+    panel = panel_from_bars(bars.astype(BAR_SCHEMA))
+    evaluation = walk_forward(panel, MIN_ORIGINS, ("1m", "5m", "15m"), models=["naive"])
+    assert evaluation.forecasts.empty and evaluation.skill.empty
+    served = served_table([forecast(panel, "AAPL", "5m", evaluation)], evaluation.skill)
+    assert served[["served_model", "n"]].to_dict("records") == [{"served_model": "naive", "n": 0}]
+    assert served["coverage"].isna().all()
+    tables = {
+        "forecast_skill": [evaluation.skill],
+        "price_forecasts": [served, served_table([], evaluation.skill)],
+    }
+    for name, frames in tables.items():
+        for frame in frames:
+            assert dtype_violations(frame, DATASETS[name].columns) == [], name
+            back = decode(name, encode(name, frame))
+            assert isinstance(back, pd.DataFrame) and len(back) == len(frame)
+            assert {c: str(t) for c, t in back.dtypes.items()} == DATASETS[name].dtypes, name
 
 
 @pytest.mark.graph

@@ -46,16 +46,6 @@ SHOWN = 10  # rows of a failing check shown in its metadata
 WINDOW = sessions_needed(ORIGINS)  # the sessions of bars a partition reads, its own included
 # A partition reads its own session and the WINDOW - 1 before it (sessions, not days).
 BARS_WINDOW = TimeWindowPartitionMapping(start_offset=-(WINDOW - 1), end_offset=0)
-SERVED_COLUMNS = (
-    "symbol",
-    "horizon",
-    "origin",
-    "served_model",
-    "reason",
-    "forecast",
-    "lower",
-    "upper",
-)
 LEAK_COLUMNS = ("model", "symbol", "horizon", "origin", "trained_until", "information_until")
 
 
@@ -209,7 +199,7 @@ def price_forecasts(
     from marketdata_assets.forecasting.evaluation import FORECAST_COLUMNS, Evaluation
     from marketdata_assets.forecasting.horizons import HORIZONS
     from marketdata_assets.forecasting.panel import NotEnoughHistory
-    from marketdata_assets.forecasting.serving import forecast
+    from marketdata_assets.forecasting.serving import forecast, served_table
 
     tables, unserved = {}, {}
     for key, panel in _panels(context, minute_bars, daily_bars):
@@ -221,7 +211,7 @@ def price_forecasts(
                 served += [forecast(alone, symbol, horizon, evaluated) for horizon in HORIZONS]
             except NotEnoughHistory as error:
                 unserved[f"{key} {symbol}"] = str(error)
-        tables[key] = _served_table(served, evaluated.skill)
+        tables[key] = served_table(served, evaluated.skill)
     served_all = pd.concat(tables.values(), ignore_index=True)
     measured = served_all.groupby("horizon")["n"].sum()
     coverage = _pooled_coverage(served_all)
@@ -255,19 +245,6 @@ def _by_symbol(panel: "Panel") -> Iterator[tuple[str, "Panel"]]:
     days = dict(iter(panel.daily.groupby("symbol", sort=True)))
     for symbol, minute in panel.minute.groupby("symbol", sort=True):
         yield str(symbol), Panel(minute.reset_index(drop=True), days[symbol].reset_index(drop=True))
-
-
-def _served_table(served: list[dict[str, object]], skill: pd.DataFrame) -> pd.DataFrame:
-    """The served forecasts as rows (SERVED_COLUMNS), each with its model's out-of-sample
-    coverage and the number of forecasts it was measured on."""
-    table = pd.DataFrame(
-        [{c: row[c] for c in SERVED_COLUMNS} for row in served], columns=list(SERVED_COLUMNS)
-    )
-    table["origin"] = pd.to_datetime(table["origin"], utc=True).astype("datetime64[us, UTC]")
-    measured = skill.rename(columns={"model": "served_model"})[
-        ["symbol", "horizon", "served_model", "n", "coverage"]
-    ]
-    return table.merge(measured, on=["symbol", "horizon", "served_model"], how="left")
 
 
 def _pooled_coverage(served: pd.DataFrame) -> dict[str, float]:

@@ -21,19 +21,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-SKILL_FIELDS = (
-    "model",
-    "mae",
-    "rmse",
-    "mase",
-    "relative_mae",
-    "directional_accuracy",
-    "directional_accuracy_se",
-    "dm_pvalue",
-    "coverage",
-)
+from marketdata_assets.lake.datasets import dataset
+
+# The skill table's columns and dtypes, as the registry's forecast_skill holds them.
+SKILL_DTYPES = dataset("forecast_skill").dtypes
+SKILL_COLUMNS = tuple(SKILL_DTYPES)
+# A skill row as a served forecast shows it (issue 12's JSON): the model and its metrics.
+SKILL_FIELDS = tuple(c for c in SKILL_COLUMNS if c not in ("horizon", "symbol", "n"))
 POOLED = "*"
-SKILL_COLUMNS = ("horizon", "symbol", "n", *SKILL_FIELDS)
 _READ = ("forecast", "actual", "last_price", "lower", "upper", "mase_scale")
 
 
@@ -65,14 +60,14 @@ def skill_table(forecasts: pd.DataFrame, order: tuple[str, ...] = ()) -> pd.Data
         )
         table["horizon"] = horizon
         tables.append(table)
-    if not tables:
-        return pd.DataFrame({c: [] for c in SKILL_COLUMNS})
+    if not tables:  # no forecast: typed all the same
+        return pd.DataFrame({c: [] for c in SKILL_COLUMNS}).astype(SKILL_DTYPES)
     table = pd.concat(tables, ignore_index=True)
     rank = {name: i for i, name in enumerate(("naive", *order))}
     table["_model"] = table["model"].map(lambda name: rank.get(name, len(rank)))
     table["_symbol"] = table["symbol"].ne(POOLED)
     table = table.sort_values(["horizon", "_symbol", "symbol", "_model"], ignore_index=True)
-    return table[list(SKILL_COLUMNS)].astype({"model": "str", "symbol": "str", "horizon": "str"})
+    return table[list(SKILL_COLUMNS)].astype(SKILL_DTYPES)
 
 
 def _horizon_table(

@@ -30,6 +30,7 @@ from marketdata_assets.forecasting.windows import (
 )
 from marketdata_assets.lake import ObjectStore, day_key, read_if_present
 from marketdata_assets.lake.codecs import decode
+from marketdata_assets.lake.datasets import DATASETS
 
 SERVED = "price_forecasts"
 SKILL = "forecast_skill"
@@ -80,10 +81,11 @@ def skill_rows(skill: pd.DataFrame, symbol: str, horizon: str) -> list[dict[str,
 
 
 def _table(store: ObjectStore, dataset: str, session: date | None) -> pd.DataFrame:
-    """The session's `dataset` table (empty when there is none)."""
+    """The session's `dataset` table (empty, of its registered dtypes, when there is none)."""
     body = None if session is None else read_if_present(store, day_key(dataset, session))
     if body is None:
-        return pd.DataFrame({"symbol": [], "horizon": []}, dtype="str")
+        dtypes = DATASETS[dataset].dtypes
+        return pd.DataFrame({c: [] for c in dtypes}).astype(dtypes)
     table = decode(dataset, body)
     assert isinstance(table, pd.DataFrame)
     return table

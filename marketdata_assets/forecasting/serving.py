@@ -33,11 +33,18 @@ from marketdata_assets.forecasting.windows import (
     TRAINING_SESSIONS,
     sessions_needed,
 )
+from marketdata_assets.lake.datasets import dataset
 
-__all__ = ["ORIGINS", "SIGNIFICANCE", "NotEnoughHistory", "choose", "forecast"]
+__all__ = ["ORIGINS", "SIGNIFICANCE", "NotEnoughHistory", "choose", "forecast", "served_table"]
 
 SIGNIFICANCE = 0.05
 MIN_FORECASTS = 50  # out-of-sample forecasts a served model was judged on, at least
+# The served table's columns and dtypes, as the registry's price_forecasts holds them: a served
+# forecast's own, then what the skill table measured of its model.
+SERVED_DTYPES = dataset("price_forecasts").dtypes
+_MEASURED = ("n", "coverage")
+SERVED_COLUMNS = tuple(c for c in SERVED_DTYPES if c not in _MEASURED)
+_KEYS = ["symbol", "horizon", "served_model"]
 
 
 def choose(skill: pd.DataFrame, symbol: str, horizon: str) -> tuple[str, str]:
@@ -113,6 +120,20 @@ def forecast(
         "upper": price * math.exp(change + high[row]),
         "skill": skill_rows(evaluation.skill, symbol, horizon),
     }
+
+
+def served_table(served: list[dict[str, object]], skill: pd.DataFrame) -> pd.DataFrame:
+    """`served` (answers of `forecast`) as price_forecasts rows, each with the number of
+    forecasts `skill` measured its model on for the symbol and horizon and their coverage (0 and
+    null where `skill` has no such row: the model was evaluated on no forecast there)."""
+    table = pd.DataFrame([{c: row[c] for c in SERVED_COLUMNS} for row in served])
+    table = table.reindex(columns=list(SERVED_COLUMNS))
+    table["origin"] = pd.to_datetime(table["origin"], utc=True)
+    table = table.astype({c: SERVED_DTYPES[c] for c in SERVED_COLUMNS})
+    measured = skill.rename(columns={"model": "served_model"})[[*_KEYS, *_MEASURED]]
+    measured = measured.astype({c: SERVED_DTYPES[c] for c in _KEYS})
+    table = table.merge(measured, how="left", on=_KEYS)
+    return table.fillna({"n": 0})[list(SERVED_DTYPES)].astype(SERVED_DTYPES)
 
 
 def _adjusted(skill: pd.DataFrame) -> tuple[pd.Series, int]:

@@ -101,10 +101,10 @@ REGISTRY: tuple[Dataset, ...] = (
             description="The minute tick's validated prices, compacted per NYSE session."),
     # forecasts: the walk-forward's skill table and the served forecasts, as of each session
     Dataset("forecast_skill", "day", "parquet", "part.parquet", "forecast_skill",
-            ("symbol", "horizon", "model"),
+            ("symbol", "horizon", "model"), schemas.FORECAST_SKILL, catalogued=True,
             description="Each model's out-of-sample skill per symbol and horizon."),
     Dataset("price_forecasts", "day", "parquet", "part.parquet", "price_forecasts",
-            ("symbol", "horizon"),
+            ("symbol", "horizon"), schemas.PRICE_FORECASTS, catalogued=True,
             description="The forecasts served per symbol and horizon, with their model's skill."),
 )  # fmt: skip
 # The registry itself: every lookup reads it when called, so an entry added here is seen by the

@@ -197,3 +197,48 @@ SESSION_ANALYTICS: Table = (
     column("close_vs_vwap", "double", "close / vwap - 1."),
     column("rolling_vol_20", "double", "Std of the last 20 close-to-close returns * sqrt(252)."),
 )
+
+# Forecasts: one object per NYSE session, as of its close (see `forecasting`).
+_HORIZON = column("horizon", "string", "The horizon: 1m, 5m, 15m or 1d (next session's close).")
+FORECAST_SKILL: Table = (
+    _HORIZON,
+    column("symbol", "string", 'The ticker, or "*" for every symbol\'s forecasts pooled.'),
+    required("n", "int64", "The out-of-sample forecasts the row is measured on."),
+    column("model", "string", "The model evaluated (naive among them)."),
+    column("mae", "double", "The mean absolute error, in price."),
+    column("rmse", "double", "The root mean squared error, in price."),
+    column("mase", "double", "mean(|error| / the symbol's in-sample one-step naive MAE)."),
+    column("relative_mae", "double", "MAE / naive's MAE on the same origins (skill = 1 - it)."),
+    column(
+        "directional_accuracy",
+        "double",
+        "The share of forecasts calling the actual's direction, where both moved; null for naive.",
+    ),
+    column(
+        "directional_accuracy_se",
+        "double",
+        "Its standard error, sqrt(p (1 - p) / the forecasts where both moved).",
+    ),
+    column(
+        "dm_pvalue",
+        "double",
+        "The Diebold-Mariano two-sided p-value against naive (absolute errors); null for naive.",
+    ),
+    column("coverage", "double", "The share of actuals inside the 80 % interval."),
+)
+PRICE_FORECASTS: Table = (
+    column("symbol", "string", "The ticker."),
+    _HORIZON,
+    column("origin", UTC_TIME, "The instant forecast from: the end of the symbol's last bar."),
+    column("served_model", "string", "The model served: the best if it beats naive, else naive."),
+    column("reason", "string", "Why that model is served, in words."),
+    column("forecast", "double", "The forecast price at the horizon."),
+    column("lower", "double", "The 80 % interval's lower bound."),
+    column("upper", "double", "The 80 % interval's upper bound."),
+    required(
+        "n",
+        "int64",
+        "The forecasts the served model was evaluated on for the symbol and horizon (0: none).",
+    ),
+    column("coverage", "double", "Their share inside its 80 % interval; null when n is 0."),
+)
