@@ -198,9 +198,12 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Chromium for the session's browser tests (see `browser.py`)."""
+    """One headless Chromium per module of browser tests (see `browser.py`). Not one per
+    session: Playwright's sync API keeps an asyncio loop running in the main thread while it is
+    open, and every later test calling `asyncio.run` (Dagster's automation-condition evaluation)
+    would fail with "cannot be called from a running event loop"."""
     from marketdata_tests.browser import chromium
 
     with chromium() as launched:
