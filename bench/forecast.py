@@ -40,8 +40,8 @@ from marketdata_assets.forecasting.horizons import HORIZONS  # noqa: E402
 from marketdata_assets.forecasting.metrics import POOLED  # noqa: E402
 from marketdata_assets.forecasting.panel import Panel, panel_from_bars  # noqa: E402
 from marketdata_assets.forecasting.registry import MODELS  # noqa: E402
+from marketdata_assets.lake.schemas import BAR_SCHEMA  # noqa: E402
 from marketdata_assets.market.calendar import sessions_in  # noqa: E402
-from marketdata_assets.market.records import BAR_SCHEMA  # noqa: E402
 from marketdata_assets.providers.history_parse import parse_history  # noqa: E402
 from marketdata_assets.providers.stub.history import StubHistory  # noqa: E402
 

@@ -48,8 +48,8 @@ from marketdata_assets.history.daily import daily_bars  # noqa: E402
 from marketdata_assets.lake import object_key  # noqa: E402
 from marketdata_assets.lake.codecs import encode  # noqa: E402
 from marketdata_assets.lake.keys import day_key  # noqa: E402
+from marketdata_assets.lake.schemas import BAR_SCHEMA  # noqa: E402
 from marketdata_assets.market.calendar import sessions_in  # noqa: E402
-from marketdata_assets.market.records import BAR_SCHEMA  # noqa: E402
 from marketdata_assets.providers.history_parse import parse_history  # noqa: E402
 from marketdata_assets.providers.stub.history import StubHistory  # noqa: E402
 from marketdata_assets.settings import StorageSettings  # noqa: E402

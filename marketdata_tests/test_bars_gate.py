@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from marketdata_assets.gate.expectations import SUITE_PATHS, suite_definition
 from marketdata_assets.history.gate import BAR_REASONS, gate_bars
-from marketdata_assets.market.records import BAR_CANDIDATE_SCHEMA, BAR_SCHEMA
+from marketdata_assets.lake.schemas import BAR_CANDIDATE_SCHEMA, BAR_SCHEMA
 from marketdata_assets.market.symbols import SYMBOL_PATTERN
 
 pytestmark = pytest.mark.domain

@@ -19,6 +19,7 @@ from marketdata_assets.lake.codecs import decode, encode
 from marketdata_assets.lake.datasets import DATASETS, dataset_columns, dataset_of_asset, registry
 from marketdata_assets.lake.keys import day_key, object_key
 from marketdata_assets.lake.schemas import (
+    BAR_SCHEMA,
     Table,
     arrow_schema,
     dtype_violations,
@@ -26,7 +27,6 @@ from marketdata_assets.lake.schemas import (
     pandas_dtypes,
 )
 from marketdata_assets.market.calendar import session_minutes, sessions_in
-from marketdata_assets.market.records import BAR_SCHEMA
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store
 

@@ -33,8 +33,8 @@ from marketdata_assets.forecasting.serving import (
 )
 from marketdata_assets.lake import day_key
 from marketdata_assets.lake.codecs import encode
+from marketdata_assets.lake.schemas import BAR_SCHEMA
 from marketdata_assets.market.calendar import session_bounds, session_minutes, sessions_in
-from marketdata_assets.market.records import BAR_SCHEMA
 from marketdata_assets.settings import Settings
 
 pytestmark = pytest.mark.domain

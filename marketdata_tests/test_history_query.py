@@ -32,8 +32,8 @@ from marketdata_assets.history.intervals import ANALYTICS_FIELDS, BAR_FIELDS
 from marketdata_assets.history.query import analytics, bars, bars_table
 from marketdata_assets.lake import day_key
 from marketdata_assets.lake.codecs import encode
+from marketdata_assets.lake.schemas import BAR_SCHEMA, DAILY_BAR_SCHEMA, SESSION_ANALYTICS_SCHEMA
 from marketdata_assets.market.calendar import session_bounds, session_minutes
-from marketdata_assets.market.records import BAR_SCHEMA, DAILY_BAR_SCHEMA, SESSION_ANALYTICS_SCHEMA
 from marketdata_assets.stores import local_lake
 
 SYMBOLS = ("AAPL", "MSFT")

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from marketdata_assets.history.analytics import session_analytics
 from marketdata_assets.history.daily import daily_bars
+from marketdata_assets.lake.schemas import BAR_SCHEMA, DAILY_BAR_SCHEMA, SESSION_ANALYTICS_SCHEMA
 from marketdata_assets.market.calendar import session_minutes, sessions_in
-from marketdata_assets.market.records import BAR_SCHEMA, DAILY_BAR_SCHEMA, SESSION_ANALYTICS_SCHEMA
 
 pytestmark = pytest.mark.domain
 

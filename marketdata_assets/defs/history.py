@@ -37,7 +37,7 @@ from marketdata_assets.defs.partitions import (
 )
 from marketdata_assets.defs.resources import HistorySourceResource
 from marketdata_assets.history.raw import delivered, merge_raw
-from marketdata_assets.market.records import BAR_SCHEMA
+from marketdata_assets.lake.schemas import BAR_SCHEMA, DAILY_BAR_SCHEMA
 
 GROUP = "history"
 LAKE = "lake_io_manager"
@@ -260,8 +260,6 @@ def _empty_bars() -> pd.DataFrame:
 
 
 def _empty_daily() -> pd.DataFrame:
-    from marketdata_assets.market.records import DAILY_BAR_SCHEMA
-
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in DAILY_BAR_SCHEMA.items()})
 
 

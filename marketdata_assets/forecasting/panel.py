@@ -21,8 +21,8 @@ import pyarrow.parquet as pq
 from marketdata_assets.history.daily import US_PER_DAY, session_days, symbol_session_keys
 from marketdata_assets.lake import ObjectStore, day_key
 from marketdata_assets.lake.keys import day_of_key
+from marketdata_assets.lake.schemas import BAR_SCHEMA
 from marketdata_assets.market.calendar import EXCHANGE_TZ, sessions_in
-from marketdata_assets.market.records import BAR_SCHEMA
 
 MINUTE_COLUMNS = {
     "symbol": "str",

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from marketdata_assets.history.daily import key_parts, session_days, symbol_session_keys
+from marketdata_assets.lake.schemas import SESSION_ANALYTICS_SCHEMA
 from marketdata_assets.market.calendar import session_bounds, sessions_in
-from marketdata_assets.market.records import SESSION_ANALYTICS_SCHEMA
 
 TRADING_DAYS = 252
 WINDOW = 20

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from marketdata_assets.lake.schemas import DAILY_BAR_SCHEMA
 from marketdata_assets.market.calendar import EXCHANGE_TZ
-from marketdata_assets.market.records import DAILY_BAR_SCHEMA
 
 US_PER_DAY = 86_400 * 1_000_000
 _DAY_BITS = 20  # epoch days below 2**20: until the year 4840

@@ -242,3 +242,10 @@ PRICE_FORECASTS: Table = (
     ),
     column("coverage", "double", "Their share inside its 80 % interval; null when n is 0."),
 )
+
+# The tables as pandas dtypes (column -> dtype), as the code frames their rows.
+BAR_SCHEMA: dict[str, str] = pandas_dtypes(MINUTE_BARS)  # `minute_bars`
+# What a history source's parser yields before the bars gate.
+BAR_CANDIDATE_SCHEMA: dict[str, str] = pandas_dtypes(BAR_CANDIDATES)
+DAILY_BAR_SCHEMA: dict[str, str] = pandas_dtypes(DAILY_BARS)  # `daily_bars`
+SESSION_ANALYTICS_SCHEMA: dict[str, str] = pandas_dtypes(SESSION_ANALYTICS)

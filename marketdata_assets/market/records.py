@@ -11,14 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from marketdata_assets.lake.schemas import (
-    BAR_CANDIDATES,
-    DAILY_BARS,
-    MINUTE_BARS,
-    SESSION_ANALYTICS,
-    pandas_dtypes,
-)
-
 INTERVALS = ("1m", "5m", "15m", "1h", "1d")
 
 
@@ -45,13 +37,3 @@ class Bar:
     close: float
     volume: int  # traded within this bar only
     source: str  # the provider (or "file") it came from
-
-
-# The tables as pandas dtypes (column -> dtype), from the registry's schemas (`lake.schemas`).
-BAR_SCHEMA: dict[str, str] = pandas_dtypes(MINUTE_BARS)  # `minute_bars`
-# What a history source's parser yields before the bars gate (see `lake.schemas`).
-BAR_CANDIDATE_SCHEMA: dict[str, str] = pandas_dtypes(BAR_CANDIDATES)
-# `bars_quarantine`: every candidate column, plus its reason codes (a list of strings).
-BARS_QUARANTINE_COLUMNS = (*BAR_CANDIDATE_SCHEMA, "reasons")
-DAILY_BAR_SCHEMA: dict[str, str] = pandas_dtypes(DAILY_BARS)  # `daily_bars`
-SESSION_ANALYTICS_SCHEMA: dict[str, str] = pandas_dtypes(SESSION_ANALYTICS)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from marketdata_assets.market.records import BAR_CANDIDATE_SCHEMA
+from marketdata_assets.lake.schemas import BAR_CANDIDATE_SCHEMA
 from marketdata_assets.providers import registry
 from marketdata_assets.providers.bars import WHOLE, BodyReading, Rows, unreadable
 from marketdata_assets.providers.fetching import detail
