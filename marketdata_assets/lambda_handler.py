@@ -22,7 +22,7 @@ from marketdata_assets.lake import ObjectStore
 from marketdata_assets.market.ticks import format_tick, parse_tick
 from marketdata_assets.operations import run_records
 from marketdata_assets.operations.run_records import RunOrigin
-from marketdata_assets.operations.time_budget import lambda_fetch_deadline_s
+from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S, lambda_fetch_deadline_s
 from marketdata_assets.settings import Settings, aws_variables
 
 METRIC_NAMESPACE = "MarketData"
@@ -33,7 +33,7 @@ def scheduled_tick(event: Mapping[str, Any]) -> datetime:
     event (`time`)."""
     for field in ("scheduled_time", "time"):
         if isinstance(event.get(field), str):
-            return parse_tick(event[field], source=f"event field {field}")
+            return parse_tick(event[field], source=f"event field {field}", window_s=FUTURE_WINDOW_S)
     raise ConfigError("event: needs a scheduled_time (Scheduler) or time (EventBridge) field")
 
 

@@ -18,6 +18,7 @@ from marketdata_assets.lambda_handler import handler, scheduled_tick
 from marketdata_assets.latest import LatestPrice
 from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore, StoreError
 from marketdata_assets.market.ticks import parse_tick
+from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 from marketdata_assets.settings import Settings
 from marketdata_tests.conftest import create_lake_and_table
 
@@ -196,7 +197,9 @@ def test_handler_skips_closed_market_minutes_leaving_only_their_run_records(lamb
         }
     lake = lake_store(Settings.from_env())
     keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket="lake")["Contents"]]
-    assert keys == sorted(object_key("runs", parse_tick(moment)) for moment in closed)
+    assert keys == sorted(
+        object_key("runs", parse_tick(moment, window_s=FUTURE_WINDOW_S)) for moment in closed
+    )
     records = [json.loads(lake.get(key)) for key in keys]
     assert {(r["outcome"], r["reason"], r["source"]) for r in records} == {
         ("skipped", "market closed", "lambda")
@@ -217,7 +220,9 @@ def test_a_redelivered_event_of_a_succeeded_tick_is_skipped_and_keeps_the_first_
     assert lake_state(Settings.from_env()) == state
     assert latest_store(Settings.from_env()).all() == table
     record = json.loads(
-        lake_store(Settings.from_env()).get(object_key("runs", parse_tick(event["time"])))
+        lake_store(Settings.from_env()).get(
+            object_key("runs", parse_tick(event["time"], window_s=FUTURE_WINDOW_S))
+        )
     )
     assert (record["outcome"], record["request_id"]) == ("succeeded", "first-delivery")
     logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

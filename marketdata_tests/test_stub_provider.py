@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from marketdata_assets.market.calendar import sessions_in
 from marketdata_assets.market.ticks import parse_tick
+from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 from marketdata_assets.providers.history_parse import parse_history
 from marketdata_assets.providers.stub.history import StubHistory
 from marketdata_assets.providers.stub.market import price_at
@@ -34,7 +35,7 @@ def test_clean_stub_gives_one_quote_per_symbol_inside_the_tick_minute(tick) -> N
     records = [json.loads(text) for text in split_lines(payload)]
     assert [r["symbol"] for r in records] == list(DEFAULT_SYMBOLS)
     for record in records:
-        moment = parse_tick(record["event_ts"], "event_ts")
+        moment = parse_tick(record["event_ts"], "event_ts", window_s=FUTURE_WINDOW_S)
         assert moment == tick  # floored to the tick minute
         assert record["price"] > 0 and record["volume"] >= 0 and record["currency"] == "USD"
 

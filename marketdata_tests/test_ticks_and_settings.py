@@ -4,7 +4,8 @@ import pytest
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.lambda_handler import scheduled_tick
-from marketdata_assets.market.ticks import FUTURE_WINDOW_S, format_tick, parse_tick
+from marketdata_assets.market.ticks import format_tick, parse_tick
+from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 from marketdata_assets.settings import DEFAULT_SYMBOLS, Settings, StorageSettings, parse_symbols
 
 pytestmark = pytest.mark.domain
@@ -19,17 +20,20 @@ pytestmark = pytest.mark.domain
     ],
 )
 def test_tick_is_the_utc_minute_containing_the_time(text: str, expected: datetime) -> None:
-    assert parse_tick(text) == expected
+    assert parse_tick(text, window_s=FUTURE_WINDOW_S) == expected
 
 
 @pytest.mark.parametrize("text", ["2026-11-25T14:31", "yesterday", "", "2026-13-01T00:00Z"])
 def test_bad_tick_names_the_input_and_the_rule(text: str) -> None:
     with pytest.raises(ConfigError, match=r"--at .*(offset|ISO-8601)"):
-        parse_tick(text)
+        parse_tick(text, window_s=FUTURE_WINDOW_S)
 
 
 def test_tick_formats_as_an_iso_minute() -> None:
-    assert format_tick(parse_tick("2026-11-25T09:31-05:00")) == "2026-11-25T14:31Z"
+    assert (
+        format_tick(parse_tick("2026-11-25T09:31-05:00", window_s=FUTURE_WINDOW_S))
+        == "2026-11-25T14:31Z"
+    )
 
 
 def test_settings_default_to_the_local_stub_with_ten_symbols() -> None:
@@ -169,11 +173,12 @@ NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
 
 def test_a_tick_may_be_at_most_the_future_window_after_now() -> None:
     assert FUTURE_WINDOW_S == 60
-    assert parse_tick("2026-11-25T14:31Z", now=NOW) == NOW + timedelta(minutes=1)
+    ahead = parse_tick("2026-11-25T14:31Z", now=NOW, window_s=FUTURE_WINDOW_S)
+    assert ahead == NOW + timedelta(minutes=1)
     with pytest.raises(ConfigError, match=r"^--at '2026-11-25T14:31Z': must be a minute from"):
-        parse_tick("2026-11-25T14:31Z", now=NOW - timedelta(seconds=1))
+        parse_tick("2026-11-25T14:31Z", now=NOW - timedelta(seconds=1), window_s=FUTURE_WINDOW_S)
     with pytest.raises(ConfigError, match="at most 60 s after the current time"):
-        parse_tick("2099-01-01T00:00Z")
+        parse_tick("2099-01-01T00:00Z", window_s=FUTURE_WINDOW_S)
 
 
 @pytest.mark.parametrize(
@@ -188,12 +193,13 @@ def test_a_tick_may_be_at_most_the_future_window_after_now() -> None:
 )
 def test_ticks_outside_1970_to_now_are_bad_input_not_tracebacks(text: str) -> None:
     with pytest.raises(ConfigError) as raised:
-        parse_tick(text)
+        parse_tick(text, window_s=FUTURE_WINDOW_S)
     assert str(raised.value).startswith(f"--at '{text}': must be a minute from 1970-01-01T00:00Z")
 
 
 def test_the_epoch_is_the_earliest_tick() -> None:
-    assert parse_tick("1970-01-01T00:00:59+00:00") == datetime(1970, 1, 1, tzinfo=UTC)
+    earliest = parse_tick("1970-01-01T00:00:59+00:00", window_s=FUTURE_WINDOW_S)
+    assert earliest == datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def test_lambda_refuses_a_scheduled_time_in_the_future_by_the_same_rule() -> None:

@@ -8,10 +8,10 @@ import pytest
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.gate.expectations import suite_definition
-from marketdata_assets.market.ticks import FUTURE_WINDOW_S
 from marketdata_assets.operations import time_budget
 from marketdata_assets.operations.time_budget import (
     FETCH_DEADLINE_S,
+    FUTURE_WINDOW_S,
     LAMBDA_TIMEOUT_S,
     MARGIN_S,
     REST_OF_TICK_S,

@@ -7,6 +7,7 @@ import json
 
 from marketdata_assets.cli.common import Commands, read
 from marketdata_assets.market.ticks import parse_tick
+from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 from marketdata_assets.settings import StorageSettings
 
 
@@ -39,7 +40,7 @@ def _quarantine(args: argparse.Namespace) -> int:
     from marketdata_assets.stores import lake_store
     from marketdata_assets.tick.views import quarantine_records, quarantine_table
 
-    tick = parse_tick(args.tick, "--tick") if args.tick else None
+    tick = parse_tick(args.tick, "--tick", window_s=FUTURE_WINDOW_S) if args.tick else None
     records = read(lambda: quarantine_records(lake_store(settings), tick))
     if records is None:
         return 1

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from marketdata_assets.cli.common import QUIET, Commands, check_writable, fail, instance
 from marketdata_assets.market.ticks import floor_minute, parse_tick
 from marketdata_assets.operations.run_records import RunOrigin
+from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 from marketdata_assets.providers import registry
 from marketdata_assets.settings import Settings
 
@@ -44,7 +45,11 @@ def _tick(args: argparse.Namespace) -> int:
     # before anything is written.
     settings = Settings.from_env()
     origin = RunOrigin("cli")
-    tick = parse_tick(args.at) if args.at else floor_minute(datetime.now(UTC))
+    tick = (
+        parse_tick(args.at, window_s=FUTURE_WINDOW_S)
+        if args.at
+        else floor_minute(datetime.now(UTC))
+    )
     flags = {field: getattr(args, field) for field in TICK_FLAGS}
     settings = settings.with_overrides(TICK_FLAGS, **flags)
     if "log_level" not in settings.model_fields_set:

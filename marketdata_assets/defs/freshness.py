@@ -16,6 +16,7 @@ from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeve
 from marketdata_assets.defs.resources import LatestPricesResource
 from marketdata_assets.market.calendar import EXCHANGE_TZ, nyse_open, session_bounds
 from marketdata_assets.market.ticks import floor_minute, format_tick, parse_tick
+from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 
 MAX_AGE = timedelta(minutes=3)
 # The minute a freshness run judges: its schedule's minute (a run launched without it judges
@@ -42,7 +43,7 @@ def judge(last_update: datetime | None, now: datetime) -> tuple[bool, dict[str, 
 def as_of(tags: Mapping[str, str]) -> datetime:
     """The minute a run judges: its AS_OF_TAG, else now."""
     if AS_OF_TAG in tags:
-        return parse_tick(tags[AS_OF_TAG], source=f"run tag {AS_OF_TAG}")
+        return parse_tick(tags[AS_OF_TAG], source=f"run tag {AS_OF_TAG}", window_s=FUTURE_WINDOW_S)
     return datetime.now(UTC)
 
 

@@ -15,6 +15,7 @@ from pydantic import Field, PrivateAttr
 
 from marketdata_assets.defs.lake import LakeResource
 from marketdata_assets.market.ticks import TICK_TAG, floor_minute, format_tick, parse_tick
+from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 
 TICK_RESOURCE = "tick_run"
 
@@ -46,7 +47,9 @@ class TickRun(ConfigurableResource):
         tags = context.run.tags if context.run else {}
         tagged = tags.get(TICK_TAG)
         if self.minute:
-            tick = parse_tick(self.minute, source=f"run config {TICK_RESOURCE}.minute")
+            tick = parse_tick(
+                self.minute, source=f"run config {TICK_RESOURCE}.minute", window_s=FUTURE_WINDOW_S
+            )
             if tagged is not None and tagged != format_tick(tick):
                 raise ValueError(
                     f"run config {TICK_RESOURCE}.minute {format_tick(tick)}: must equal the run's "
@@ -54,7 +57,7 @@ class TickRun(ConfigurableResource):
                 )
             return tick
         if tagged is not None:
-            return parse_tick(tagged, source=f"run tag {TICK_TAG}")
+            return parse_tick(tagged, source=f"run tag {TICK_TAG}", window_s=FUTURE_WINDOW_S)
         record = (
             context.instance.get_run_record_by_id(context.run.run_id)
             if context.instance and context.run

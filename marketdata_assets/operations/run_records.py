@@ -24,7 +24,8 @@ from typing import Any, Literal
 
 from marketdata_assets.lake import ObjectStore, object_key, read_if_present
 from marketdata_assets.lake.keys import date_prefix, day_of_key
-from marketdata_assets.market.ticks import FUTURE_WINDOW_S, format_tick
+from marketdata_assets.market.ticks import format_tick
+from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 
 DATASET = "runs"
 MARKET_CLOSED = "market closed"

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from marketdata_assets.gate.routing import REASONS
 from marketdata_assets.market import params
 from marketdata_assets.market.ticks import parse_tick
+from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 from marketdata_assets.web.deps import MAX_LIMIT, Empty, ReaderDep, Row, rows_or_empty
 
 router = APIRouter()
@@ -31,7 +32,7 @@ def quarantine(
 ) -> list[dict[str, Any]] | Empty:
     """`marketdata quarantine --json` records, newest tick first, each with the command that
     replays its tick; without `tick`, from the newest days holding quarantined rows."""
-    minute = parse_tick(tick, "tick") if tick is not None else None
+    minute = parse_tick(tick, "tick", window_s=FUTURE_WINDOW_S) if tick is not None else None
     if reason is not None:
         params.one_of(reason, REASONS, "reason")
     return rows_or_empty(reader.quarantine(minute, reason, limit), NOTHING_QUARANTINED)
