@@ -83,9 +83,11 @@ docs: install
 test: lint docs $(CHECKOV) browser
 	CHECKOV=$(CURDIR)/$(CHECKOV) $(BIN)/pytest
 
-# The inner loop: the domain and graph tiers (see the markers in pyproject.toml).
+# The inner loop: the domain and graph tiers (see the markers in pyproject.toml), one worker per
+# core (pytest-xdist). `make test` stays serial: its servers, Terraform and browser are what CI
+# must not race.
 test-fast: install
-	$(BIN)/pytest -m "domain or graph"
+	$(BIN)/pytest -m "domain or graph" -n auto
 
 bench: install
 	$(BIN)/python bench/gate.py
