@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from marketdata_assets.lake.locks import TickLock
     from marketdata_assets.lake.s3 import S3ObjectStore
     from marketdata_assets.latest import LatestPriceStore
-    from marketdata_assets.providers.budget import RequestBudget
+    from marketdata_assets.operations.request_budget import RequestBudget
 
 
 def lake_store(settings: StorageSettings) -> ObjectStore:
@@ -134,13 +134,13 @@ def dynamo_latest(table: str) -> LatestPriceStore:
 
 
 def file_budget(path: Path, provider: str, limit: int) -> RequestBudget:
-    from marketdata_assets.providers.budget import FileRequestBudget
+    from marketdata_assets.operations.request_budget import FileRequestBudget
 
     return FileRequestBudget(path, provider, limit)
 
 
 def dynamo_budget(table: str | None, provider: str, limit: int) -> RequestBudget:
-    from marketdata_assets.providers.budget import DynamoRequestBudget
+    from marketdata_assets.operations.request_budget import DynamoRequestBudget
 
     if not table:
         raise ConfigError(

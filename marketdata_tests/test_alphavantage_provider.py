@@ -13,17 +13,17 @@ import pytest
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.execution.tick import TickFailed, run_tick
 from marketdata_assets.market.ticks import floor_minute
+from marketdata_assets.operations.request_budget import (
+    BudgetError,
+    BudgetExhausted,
+    FileRequestBudget,
+    RequestBudget,
+)
 from marketdata_assets.providers.alphavantage.keys import api_key
 from marketdata_assets.providers.alphavantage.quotes import (
     AlphaVantageProvider,
     check_response,
     parse,
-)
-from marketdata_assets.providers.budget import (
-    BudgetError,
-    BudgetExhausted,
-    FileRequestBudget,
-    RequestBudget,
 )
 from marketdata_assets.providers.fetching import Answer, FetchError, FetchPolicy
 from marketdata_assets.settings import Settings
@@ -327,7 +327,7 @@ def test_on_aws_the_key_comes_from_ssm_and_the_budget_from_dynamodb(
     import boto3
 
     from marketdata_assets.definitions import configured_provider
-    from marketdata_assets.providers.budget import DynamoRequestBudget
+    from marketdata_assets.operations.request_budget import DynamoRequestBudget
     from marketdata_tests.conftest import create_budget_table
 
     monkeypatch.delenv("ALPHAVANTAGE_API_KEY")

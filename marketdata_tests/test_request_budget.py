@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marketdata_assets.providers.budget import (
+from marketdata_assets.operations.request_budget import (
     BudgetError,
     DynamoRequestBudget,
     FileRequestBudget,

@@ -1,1 +1,1 @@
-"""Running the platform: time budgets and run records."""
+"""Running the platform: time budgets, request budgets and run records."""

@@ -16,7 +16,7 @@ from marketdata_assets.providers import Provider, alphavantage, file, replay, st
 from marketdata_assets.providers.spec import Build, EnvelopeParser, History, VendorSpec
 
 if TYPE_CHECKING:
-    from marketdata_assets.providers.budget import RequestBudget
+    from marketdata_assets.operations.request_budget import RequestBudget
     from marketdata_assets.providers.history import HistorySource
     from marketdata_assets.settings import Settings
 

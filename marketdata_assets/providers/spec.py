@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 from marketdata_assets.operations.sections import ProviderSection
 
 if TYPE_CHECKING:
+    from marketdata_assets.operations.request_budget import RequestBudget
     from marketdata_assets.providers import Provider
     from marketdata_assets.providers.bars import BodyReader, RowTexter
-    from marketdata_assets.providers.budget import RequestBudget
     from marketdata_assets.providers.history import HistorySource
     from marketdata_assets.settings import Settings
 

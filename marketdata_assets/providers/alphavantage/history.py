@@ -24,9 +24,9 @@ from datetime import UTC, date, datetime
 
 import httpx
 
+from marketdata_assets.operations.request_budget import BudgetError, RequestBudget
 from marketdata_assets.providers.alphavantage.keys import KeyTransport
 from marketdata_assets.providers.alphavantage.series import DAILY, INTRADAY, refusal
-from marketdata_assets.providers.budget import BudgetError, RequestBudget
 from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import (
     Answer,

@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from marketdata_assets.operations.request_budget import BudgetError, RequestBudget, refusal
 from marketdata_assets.providers.alphavantage.keys import KeyTransport
-from marketdata_assets.providers.budget import BudgetError, RequestBudget, refusal
 from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import (
     Answer,
