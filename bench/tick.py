@@ -140,18 +140,18 @@ def plain_tick(symbols: tuple[str, ...], tick: datetime) -> int:
     from marketdata_assets.gate.reference import reference_frame, reference_from_frame
     from marketdata_assets.gate.routing import judge, validated_rows
     from marketdata_assets.lake import latest_key_before, object_key
-    from marketdata_assets.lake.aws import client
     from marketdata_assets.lake.codecs import decode, encode
     from marketdata_assets.lake.locks import S3TickLock
     from marketdata_assets.lake.s3 import S3ObjectStore
     from marketdata_assets.latest import prices_from_frame
     from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore
     from marketdata_assets.providers.stub.quotes import StubProvider
+    from marketdata_assets.stores import aws_client
     from marketdata_assets.tick.curation import curate, split_lines
 
-    s3 = client("s3")
+    s3 = aws_client("s3")
     lake = S3ObjectStore(s3, ENV["MARKETDATA_BUCKET"])
-    latest = DynamoLatestPriceStore(client("dynamodb"), ENV["MARKETDATA_TABLE"])
+    latest = DynamoLatestPriceStore(aws_client("dynamodb"), ENV["MARKETDATA_TABLE"])
     payload = StubProvider(symbols).fetch(tick)
     with S3TickLock(s3, ENV["MARKETDATA_BUCKET"]).hold(tick, "bench"):
         lake.put(object_key("raw", tick), payload)

@@ -1,18 +1,20 @@
 """The read/write API over the lake, the latest-price table and the request budget, per profile.
 
 No Dagster here: the read commands use these directly, and the Dagster resources and IO
-managers wrap them. AWS backends import boto3 only when they are built.
+managers wrap them. AWS backends import boto3 only when they are built, each on the process's
+one client per service (`aws_client`).
 """
 
 from __future__ import annotations
 
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.lake import LocalObjectStore, ObjectStore
-from marketdata_assets.settings import Settings, StorageSettings
+from marketdata_assets.settings import Settings, StorageSettings, aws_variables
 
 if TYPE_CHECKING:
     from marketdata_assets.lake.locks import TickLock
@@ -65,7 +67,7 @@ def tick_lock_at(address: str) -> TickLock:
     from marketdata_assets.lake.locks import LocalTickLock, S3TickLock
 
     if address.startswith(_S3):
-        return S3TickLock(_client("s3"), address.removeprefix(_S3))
+        return S3TickLock(aws_client("s3"), address.removeprefix(_S3))
     return LocalTickLock(address)
 
 
@@ -118,7 +120,7 @@ def s3_lake(bucket: str, client: Any = None) -> S3ObjectStore:
     """The lake in `bucket`, through `client` (default: one from the environment)."""
     from marketdata_assets.lake.s3 import S3ObjectStore
 
-    return S3ObjectStore(client if client is not None else _client("s3"), bucket)
+    return S3ObjectStore(client if client is not None else aws_client("s3"), bucket)
 
 
 def sqlite_latest(path: Path | str) -> LatestPriceStore:
@@ -130,7 +132,7 @@ def sqlite_latest(path: Path | str) -> LatestPriceStore:
 def dynamo_latest(table: str) -> LatestPriceStore:
     from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore
 
-    return DynamoLatestPriceStore(_client("dynamodb"), table)
+    return DynamoLatestPriceStore(aws_client("dynamodb"), table)
 
 
 def file_budget(path: Path, provider: str, limit: int) -> RequestBudget:
@@ -147,10 +149,41 @@ def dynamo_budget(table: str | None, provider: str, limit: int) -> RequestBudget
             f"MARKETDATA_BUDGET_TABLE: the {provider} provider needs a request-budget table "
             "under MARKETDATA_PROFILE=aws"
         )
-    return DynamoRequestBudget(_client("dynamodb"), table, provider, limit)
+    return DynamoRequestBudget(aws_client("dynamodb"), table, provider, limit)
 
 
-def _client(service: str) -> Any:
-    from marketdata_assets.lake.aws import client
+# One client per service per process (a cold process's first costs 0.1-1 s, and a Lambda's warm
+# ticks keep their connections), rebuilt when the AWS_* environment changes (tests point boto3
+# at another endpoint). Clients are thread-safe; building them on boto3's shared session is not.
+_clients: dict[str, Any] = {}
+_environment: frozenset[tuple[str, str]] = frozenset()
+_building = threading.Lock()
 
-    return client(service)
+
+def aws_client(service: str) -> Any:
+    """The process's boto3 client of `service`, configured the way boto3 reads the environment
+    (AWS_REGION, AWS_ENDPOINT_URL, the credential chain), with standard retries."""
+    global _environment
+    environment = frozenset(aws_variables().items())
+    with _building:
+        if environment != _environment:
+            _clients.clear()
+            _environment = environment
+        if service not in _clients:
+            import boto3
+            from botocore.config import Config
+
+            # Standard retry mode: exponential backoff with jitter on throttling and 5xx,
+            # bounded attempts.
+            retries = Config(
+                retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=16
+            )
+            _clients[service] = boto3.client(  # type: ignore[call-overload]
+                service, region_name=_region(), config=retries
+            )
+        return _clients[service]
+
+
+def _region() -> str | None:
+    """AWS_REGION (what Lambda sets), else boto3's own lookup (AWS_DEFAULT_REGION, config)."""
+    return aws_variables().get("AWS_REGION") or None

@@ -12,7 +12,6 @@ from marketdata_assets.definitions import lake_store, latest_store
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.execution.tick import TickFailed, run_tick
 from marketdata_assets.lake import MINUTE_DATASETS, object_key
-from marketdata_assets.lake.aws import client
 from marketdata_assets.lake.s3 import LakeError, S3ObjectStore
 from marketdata_assets.lambda_handler import handler, scheduled_tick
 from marketdata_assets.latest import LatestPrice
@@ -20,6 +19,7 @@ from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore, StoreError
 from marketdata_assets.market.ticks import parse_tick
 from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 from marketdata_assets.settings import Settings
+from marketdata_assets.stores import aws_client
 from marketdata_tests.conftest import create_lake_and_table
 
 
@@ -55,11 +55,11 @@ def test_aws_profile_needs_bucket_and_table_named_by_their_variables() -> None:
 
 @pytest.mark.graph
 def test_s3_errors_name_the_operation_and_the_key(aws_settings, tick) -> None:
-    store = S3ObjectStore(client("s3"), "no-such-bucket")
+    store = S3ObjectStore(aws_client("s3"), "no-such-bucket")
     with pytest.raises(LakeError, match=r"^S3 PutObject s3://no-such-bucket/raw/x failed: NoSuch"):
         store.put("raw/x", b"1")
     with pytest.raises(LakeError, match=r"^S3 GetObject s3://lake/raw/missing failed: NoSuchKey"):
-        S3ObjectStore(client("s3"), "lake").get("raw/missing")
+        S3ObjectStore(aws_client("s3"), "lake").get("raw/missing")
     missing = aws_settings.with_overrides(bucket="no-such-bucket")
     with pytest.raises(
         TickFailed,
@@ -70,7 +70,7 @@ def test_s3_errors_name_the_operation_and_the_key(aws_settings, tick) -> None:
 
 @pytest.mark.domain
 def test_dynamodb_errors_name_the_operation_and_the_table(aws_settings, tick) -> None:
-    store = DynamoLatestPriceStore(client("dynamodb"), "no-such-table")
+    store = DynamoLatestPriceStore(aws_client("dynamodb"), "no-such-table")
     with pytest.raises(StoreError, match=r"^DynamoDB UpdateItem no-such-table symbol='A' failed"):
         store.upsert([LatestPrice("A", 1.0, "USD", tick, tick)])
 
@@ -84,7 +84,7 @@ def test_throttled_writes_are_retried_until_they_succeed(
     one that updates the row."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     create_lake_and_table("lake", "latest")
-    dynamodb = client("dynamodb")
+    dynamodb = aws_client("dynamodb")
     throttled = []
 
     def throttle(request, **_: object) -> AWSResponse | None:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from marketdata_assets import stores
 from marketdata_assets.execution.tick import TickFailed, run_tick
-from marketdata_assets.lake import MINUTE_DATASETS, aws
+from marketdata_assets.lake import MINUTE_DATASETS
 from marketdata_assets.lambda_handler import handler
 from marketdata_assets.settings import Settings
 from marketdata_tests.provider_server import ProviderServer, Reply, envelopes, serving
@@ -149,10 +150,10 @@ def test_one_boto3_client_per_service_until_the_aws_environment_changes(
 ) -> None:
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
-    s3 = aws.client("s3")
-    assert aws.client("s3") is s3 and aws.client("dynamodb") is not s3
+    s3 = stores.aws_client("s3")
+    assert stores.aws_client("s3") is s3 and stores.aws_client("dynamodb") is not s3
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:2")
-    moved = aws.client("s3")
+    moved = stores.aws_client("s3")
     assert moved is not s3 and moved.meta.endpoint_url == "http://127.0.0.1:2"
 
 

@@ -31,12 +31,12 @@ def new_store(request: pytest.FixtureRequest) -> Iterator[StoreFactory]:
     request.getfixturevalue("aws_credentials")
     from moto import mock_aws
 
-    from marketdata_assets.lake.aws import client
+    from marketdata_assets.stores import aws_client
 
     def dynamo_store() -> LatestPriceStore:
         name = f"latest-{next(counter)}"
         create_lake_and_table(f"bucket-{name}", name)
-        return DynamoLatestPriceStore(client("dynamodb"), name)
+        return DynamoLatestPriceStore(aws_client("dynamodb"), name)
 
     with mock_aws():
         yield dynamo_store

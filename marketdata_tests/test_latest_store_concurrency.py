@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from marketdata_assets.lake.aws import client
 from marketdata_assets.latest import LatestPrice, LatestPriceStore
 from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore
 from marketdata_assets.latest.sqlite import SqliteLatestPriceStore
+from marketdata_assets.stores import aws_client
 from marketdata_tests.conftest import TICK, create_lake_and_table
 
 
@@ -26,7 +26,7 @@ def store(request: pytest.FixtureRequest, tmp_path, monkeypatch) -> LatestPriceS
     request.getfixturevalue("aws_credentials")
     monkeypatch.setenv("AWS_ENDPOINT_URL", request.getfixturevalue("moto_server"))
     create_lake_and_table("lake", "latest")
-    return DynamoLatestPriceStore(client("dynamodb"), "latest")
+    return DynamoLatestPriceStore(aws_client("dynamodb"), "latest")
 
 
 def price(symbol: str, value: float, micros: int) -> LatestPrice:

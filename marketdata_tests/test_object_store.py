@@ -50,11 +50,14 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
     request.getfixturevalue("aws_credentials")
     from moto import mock_aws
 
-    from marketdata_assets.lake.aws import client
+    from marketdata_assets.stores import aws_client
 
     with mock_aws():
-        client("s3").create_bucket(Bucket=BUCKET)
-        yield S3ObjectStore(client("s3"), BUCKET), S3ObjectStore(client("s3"), "no-such-bucket")
+        aws_client("s3").create_bucket(Bucket=BUCKET)
+        yield (
+            S3ObjectStore(aws_client("s3"), BUCKET),
+            S3ObjectStore(aws_client("s3"), "no-such-bucket"),
+        )
 
 
 @pytest.fixture
@@ -188,14 +191,14 @@ class _Gauge:
 def test_s3_gets_many_objects_fetchers_at_a_time(aws_credentials: None) -> None:
     from moto import mock_aws
 
-    from marketdata_assets.lake.aws import client
+    from marketdata_assets.stores import aws_client
 
     with mock_aws():
-        client("s3").create_bucket(Bucket=BUCKET)
+        aws_client("s3").create_bucket(Bucket=BUCKET)
         keys = [f"raw/date=2026-11-25/minute={1400 + n}/ticks.jsonl" for n in range(2 * FETCHERS)]
         for key in keys:
-            client("s3").put_object(Bucket=BUCKET, Key=key, Body=key.encode())
-        gauge = _Gauge(client("s3"))
+            aws_client("s3").put_object(Bucket=BUCKET, Key=key, Body=key.encode())
+        gauge = _Gauge(aws_client("s3"))
         assert S3ObjectStore(gauge, BUCKET).get_many(keys) == [key.encode() for key in keys]
     assert gauge.most == FETCHERS == 8
 

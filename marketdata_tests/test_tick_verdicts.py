@@ -284,9 +284,9 @@ def _hold_and_note(lock: LocalTickLock, order: list[str]) -> None:
 
 @pytest.mark.domain
 def test_an_s3_tick_lock_waits_takes_over_a_dead_lease_and_releases(aws_settings) -> None:
-    from marketdata_assets.lake.aws import client
+    from marketdata_assets.stores import aws_client
 
-    s3, now = client("s3"), [1000.0]
+    s3, now = aws_client("s3"), [1000.0]
     lock = S3TickLock(s3, "lake", wait_s=0.3, lease_s=60, clock=lambda: now[0])
     with lock.hold(TICK, "run a"):
         lease = json.loads(s3.get_object(Bucket="lake", Key=lock_key(TICK))["Body"].read())

@@ -43,11 +43,12 @@ def api_key(key_param: str | None, env: Mapping[str, str] | None = None) -> str:
 
 
 def _ssm_key(name: str) -> str:
-    from marketdata_assets.lake.aws import client, describe
+    from marketdata_assets.lake.aws import describe
+    from marketdata_assets.stores import aws_client
 
     try:
         with _quiet(_BOTOCORE_BODY_LOGGERS):  # at DEBUG they would log the decrypted answer
-            answer = client("ssm").get_parameter(Name=name, WithDecryption=True)
+            answer = aws_client("ssm").get_parameter(Name=name, WithDecryption=True)
     except Exception as error:
         raise ConfigError(
             f"{KEY_PARAM_VARIABLE} {name!r}: SSM GetParameter failed: {describe(error)}"

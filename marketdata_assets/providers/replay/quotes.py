@@ -45,11 +45,12 @@ def check_source(uri: str) -> None:
         return  # a local file is checked when the provider is built
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from marketdata_assets.lake.aws import client, describe
+    from marketdata_assets.lake.aws import describe
+    from marketdata_assets.stores import aws_client
 
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     try:
-        client("s3").head_object(Bucket=bucket, Key=key)
+        aws_client("s3").head_object(Bucket=bucket, Key=key)
     except ClientError as error:
         status = error.response.get("Error", {}).get("Code", "")
         reason = "no such object" if status in ("404", "NoSuchKey") else describe(error)
