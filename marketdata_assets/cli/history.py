@@ -95,6 +95,7 @@ def _backfill(args: argparse.Namespace) -> int:
     if "log_level" not in settings.model_fields_set:
         settings = settings.with_overrides(log_level=QUIET)
     provider = args.provider or settings.provider
+    registry.check_history_options(provider, source=args.source)  # before the folder is made
     check_writable(settings)
     dagster_instance = instance()
 

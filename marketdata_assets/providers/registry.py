@@ -115,6 +115,27 @@ def default_history_source(settings: Settings) -> str:
     return settings.provider if settings.provider in sources else sources[0]
 
 
+def check_history_options(name: str, **given: str | None) -> None:
+    """Refuse an option (`source="x.csv"`) the history source `name` does not read: a
+    ConfigError of one line naming the flag and the provider. Options left empty are not
+    given; a name without history is left to `build_history_source`."""
+    found = _SPECS.get(name)
+    if found is None or found.history is None:
+        return
+    for option, value in given.items():
+        if not value or option in found.history.options:
+            continue
+        readers = tuple(
+            vendor
+            for vendor, other in _SPECS.items()
+            if other.history is not None and option in other.history.options
+        )
+        instead = f"; only --provider {choices(readers)} reads one" if readers else ""
+        raise ConfigError(
+            f"--{option} {value!r}: the {name} provider does not use --{option}{instead}"
+        )
+
+
 def build_history_source(
     settings: Settings,
     name: str | None = None,
@@ -123,12 +144,14 @@ def build_history_source(
     first_session: date | None = None,
 ) -> HistorySource:
     """The history source `name` (default: `default_history_source`); `source` is a file for
-    a vendor that reads one. ConfigError for a name without history."""
+    a vendor that reads one. ConfigError for a name without history, or an option it does not
+    use (`check_history_options`)."""
     name = name or default_history_source(settings)
     found = _SPECS.get(name)
     if found is None or found.history is None:
         raise ConfigError(
             f"history provider {name!r}: unknown; choose one of {', '.join(history_sources())}"
         )
+    check_history_options(name, source=source)
     budget = request_budget(settings, name)
     return found.history.build(Build(settings, budget, source, first_session))

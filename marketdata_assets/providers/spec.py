@@ -52,6 +52,9 @@ class History:
     build: Callable[[Build], HistorySource]
     read: BodyReader
     row_text: RowTexter
+    # The backfill options its source reads beyond the range and the symbols (`Build` fields,
+    # each the flag `--<option>`): any other one given is refused, not ignored.
+    options: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -38,5 +38,5 @@ def _row_text(body: str, item: int) -> str:
 SPEC = VendorSpec(
     name=NAME,
     summary="a local CSV or Parquet file of 1-minute bars (--source)",
-    history=History(build=_history, read=_read, row_text=_row_text),
+    history=History(build=_history, read=_read, row_text=_row_text, options=frozenset({"source"})),
 )
