@@ -86,7 +86,8 @@ def _table(store: ObjectStore, dataset: str, session: date | None) -> pd.DataFra
     if body is None:
         dtypes = DATASETS[dataset].dtypes
         return pd.DataFrame({c: [] for c in dtypes}).astype(dtypes)
-    table = decode(dataset, body)
+    assert session is not None
+    table = decode(dataset, body, day_key(dataset, session))
     assert isinstance(table, pd.DataFrame)
     return table
 

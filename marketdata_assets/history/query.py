@@ -7,7 +7,6 @@ files in place when the store has them as files, or over Arrow tables of the obj
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,11 +17,11 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from marketdata_assets.history.held import bounds, days_held, sessions_held, span
 from marketdata_assets.history.intervals import ANALYTICS, NUM_MACRO, Query, bars_query
-from marketdata_assets.lake import ObjectStore
+from marketdata_assets.lake import LakeError, ObjectStore
+from marketdata_assets.lake.codecs import parquet_table
 from marketdata_assets.market.calendar import EXCHANGE_TZ
 
 
@@ -126,10 +125,13 @@ def _read(
         table = pa.concat_tables(parts, promote_options="none" if same else "default")
         rows = table.combine_chunks().to_pylist()
         return History(symbol, first, last, rows)
-    with _database().cursor() as con:
-        con.register("sessions", bounds(days))
-        con.register("src", _source(con, lake, keys, symbol))
-        found = con.execute(query.sql_for(symbol), query.params(symbol)).fetchall()
+    try:
+        with _database().cursor() as con:
+            con.register("sessions", bounds(days))
+            con.register("src", _source(con, lake, keys, symbol))
+            found = con.execute(query.sql_for(symbol), query.params(symbol)).fetchall()
+    except (duckdb.InvalidInputException, duckdb.IOException) as error:
+        raise _unreadable_file(lake, keys, error) from None
     return History(
         symbol, first, last, [dict(zip(query.fields, row, strict=True)) for row in found]
     )
@@ -145,8 +147,23 @@ def _source(
     if len(files) == len(keys):
         return con.read_parquet(files)
     only = None if symbol is None else pc.field("symbol") == symbol
-    tables = [pq.read_table(io.BytesIO(body), filters=only) for body in lake.get_many(keys)]
+    bodies = lake.get_many(keys)
+    tables = [parquet_table(key, body, only) for key, body in zip(keys, bodies, strict=True)]
     return pa.concat_tables(tables, promote_options="default")
+
+
+def _unreadable_file(lake: ObjectStore, keys: list[str], error: Exception) -> Exception:
+    """The LakeError naming the first of the files at `keys` that is no readable Parquet (DuckDB
+    failed scanning them in place); `error` itself when every file reads (not the lake's fault)."""
+    for key in keys:
+        path = lake.local_path(key)
+        if path is None:
+            continue
+        try:
+            parquet_table(key, path.read_bytes())  # the bytes: the line names no server path
+        except LakeError as unread:
+            return unread
+    return error
 
 
 def _session_answer(query: Query, day: date, source: pa.Table) -> pa.Table:

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from marketdata_assets.lake.datasets import dataset
+from marketdata_assets.lake.objects import LakeError
 from marketdata_assets.lake.schemas import dtype_violations
 
 ROW_GROUP_ROWS = 8192
@@ -47,11 +48,27 @@ def encode(name: str, value: object) -> bytes:
     return sink.getvalue()
 
 
-def decode(name: str, body: bytes) -> object:
-    """The value one stored `name` object holds (tables as they were written)."""
+def decode(name: str, body: bytes, key: str | None = None) -> object:
+    """The value one stored `name` object holds (tables as they were written); a table that is
+    no readable Parquet is a LakeError naming `key` (or the dataset)."""
     spec = dataset(name)
     if spec.codec == "bytes":
         return body
     if spec.codec == "json":
         return json.loads(body)
-    return pq.read_table(io.BytesIO(body)).to_pandas()
+    return parquet_table(key or f"a {name} object", body).to_pandas()
+
+
+def parquet_table(key: str, body: bytes, filters: object = None) -> pa.Table:
+    """The table the Parquet object at `key` holds; a corrupt, truncated or empty object is a
+    LakeError naming `key` (one line: exit 1 on the CLI, 503 on the API), not a traceback."""
+    try:
+        return pq.read_table(io.BytesIO(body), filters=filters)
+    except (pa.ArrowException, OSError) as error:
+        raise unreadable(key, error) from None
+
+
+def unreadable(key: str, error: BaseException) -> LakeError:
+    """The one line of an object at `key` that is no readable Parquet."""
+    cause = " ".join(str(error).split())
+    return LakeError(f"read {key} failed: not a readable Parquet object ({cause})")

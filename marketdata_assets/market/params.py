@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from marketdata_assets.errors import ConfigError
+from marketdata_assets.market.calendar import FIRST_SESSION
 from marketdata_assets.market.records import INTERVALS
 from marketdata_assets.market.symbols import SYMBOL_PATTERN, check_symbol, is_symbol
 
@@ -43,8 +44,15 @@ def session_day(text: str | None, name: str) -> date | None:
 def session_range(
     first: str | None, last: str | None, names: tuple[str, str]
 ) -> tuple[date | None, date | None]:
-    """The first and last session days asked for (each optional), first on or before last."""
+    """The first and last session days asked for (each optional), first on or before last,
+    each from the first session the history holds (FIRST_SESSION) on: an earlier day holds no
+    session, and reading back from it would leave the calendar's dates."""
     start, end = session_day(first, names[0]), session_day(last, names[1])
+    for text, day, name in ((first, start, names[0]), (last, end, names[1])):
+        if day is not None and day < FIRST_SESSION:
+            raise ConfigError(
+                f"{name} {text!r}: must be a day from {FIRST_SESSION} (the first session) on"
+            )
     if start and end and start > end:
         raise ConfigError(f"{names[0]} {first!r}: must be on or before {names[1]} {last!r}")
     return start, end

@@ -56,14 +56,14 @@ def quarantine_records(lake: ObjectStore, tick: datetime | None) -> list[dict[st
     records: list[dict[str, object]] = []
     for key in lake.keys(prefix):
         if key.endswith(DATASETS["quarantine"].file):
-            records += quarantine_object_records(lake.get(key))
+            records += quarantine_object_records(lake.get(key), key)
     return records
 
 
-def quarantine_object_records(body: bytes) -> list[dict[str, object]]:
+def quarantine_object_records(body: bytes, key: str | None = None) -> list[dict[str, object]]:
     """The records of one quarantine object: tick, line, reasons, and the source record as
     JSON (`record`) or, when it was no JSON object, its text (`raw`)."""
-    frame = decode("quarantine", body)
+    frame = decode("quarantine", body, key)
     assert isinstance(frame, pd.DataFrame)
     records: list[dict[str, object]] = []
     for row in frame.itertuples(index=False):

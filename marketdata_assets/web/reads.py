@@ -212,7 +212,7 @@ class Reader:
         replay = views.replay_command(self.lake, tick)
         return [
             {**record, "replay": replay}
-            for record in views.quarantine_object_records(self.lake.get(key))
+            for record in views.quarantine_object_records(self.lake.get(key), key)
         ]
 
 

@@ -4,14 +4,13 @@ unchanged, and one symbol's rows are sliced out of it (objects are sorted by sym
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Hashable, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from marketdata_assets.lake import ObjectStore
+from marketdata_assets.lake.codecs import parquet_table
 from marketdata_assets.web.kept import Kept, KeptObjects
 
 # Session objects fetched at once (S3: concurrently): bounds the bytes held undecoded.
@@ -55,7 +54,7 @@ class SessionObjects:
                 def computed(
                     key: str = key, body: bytes = body
                 ) -> tuple[pa.Table, dict[str, tuple[int, int]] | None]:
-                    answer = compute(key, pq.read_table(io.BytesIO(body))).combine_chunks()
+                    answer = compute(key, parquet_table(key, body)).combine_chunks()
                     return answer, _runs(answer.column("symbol"))
 
                 fetched[key] = self.kept.get((key, kind), versions.get(key), computed, _table_bytes)
