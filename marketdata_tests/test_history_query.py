@@ -42,6 +42,10 @@ GAPPED = date(2026, 11, 24)  # no 09:30-09:36 minutes, no 11:00-11:04 minutes
 QUIET = date(2026, 11, 25)  # AAPL trades nothing 10:00-10:04
 SESSIONS = (date(2026, 11, 23), GAPPED, QUIET, EARLY_CLOSE)
 DAILY_ONLY = date(2026, 11, 20)  # daily_bars and session_analytics, no minute bars
+DAILY_ONLY_NOTE = (
+    "marketdata: note: 1 session(s) held only as daily bars, not in this answer: "
+    "2026-11-20 (--interval 1d reads them)\n"
+)
 NEW_YORK = "America/New_York"
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00Z$")
 
@@ -175,9 +179,12 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def read_json(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, object]]:
+def read_json(
+    capsys: pytest.CaptureFixture[str], *args: str, note: str = ""
+) -> list[dict[str, object]]:
+    """The rows `args --json` prints, with exit 0 and `note` (default: nothing) on stderr."""
     code, out, err = run(capsys, *args, "--json")
-    assert code == 0 and err == "", err
+    assert code == 0 and err == note, err
     rows: list[dict[str, object]] = json.loads(out)
     return rows
 
@@ -521,7 +528,12 @@ def test_the_aws_profile_reads_the_same_rows_from_s3(
         ["bars", "MSFT"],
         ["analytics", "AAPL"],
     ]
-    expected = [read_json(capsys, *command) for command in commands]
+    # The 5m range holds DAILY_ONLY: both profiles name it, on stderr.
+    notes = [DAILY_ONLY_NOTE, "", "", ""]
+    expected = [
+        read_json(capsys, *command, note=note)
+        for command, note in zip(commands, notes, strict=True)
+    ]
     for name, value in moto_env(moto_server).items():
         monkeypatch.setenv(name, value)
     s3 = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
@@ -533,10 +545,92 @@ def test_the_aws_profile_reads_the_same_rows_from_s3(
     monkeypatch.setenv("MARKETDATA_BUCKET", "lake")
     monkeypatch.setenv("MARKETDATA_TABLE", "latest")
     monkeypatch.setenv("MARKETDATA_DATA_DIR", str(root / "unused"))
-    for command, rows in zip(commands, expected, strict=True):
+    for command, rows, note in zip(commands, expected, notes, strict=True):
         assert rows
-        assert_same_rows(read_json(capsys, *command), rows)
+        assert_same_rows(read_json(capsys, *command, note=note), rows)
     monkeypatch.setenv("MARKETDATA_BUCKET", "no-lake")
     code, out, err = run(capsys, "bars", "AAPL")
     assert code == 1 and out == ""
     assert err.startswith("marketdata: error: S3 ListObjectsV2 s3://no-lake/minute_bars/ failed")
+
+
+@pytest.mark.domain
+@pytest.mark.parametrize("interval", ["1m", "5m", "15m", "1h"])
+def test_intraday_bars_answer_minute_sessions_only_and_name_the_daily_only_ones(
+    lake, local, capsys, interval: str
+) -> None:
+    # DAILY_ONLY holds AAPL's daily bar and no minute bars; SESSIONS hold minute bars.
+    root, _ = lake
+    span = ["--from", "2026-11-19", "--to", "2026-11-24"]
+    code, out, err = run(capsys, "bars", "AAPL", "--interval", interval, *span, "--json")
+    assert code == 0
+    rows = json.loads(out)  # the CLI's --json stays a bare list
+    assert {str(r["start"])[:10] for r in rows} == {"2026-11-23", "2026-11-24"}
+    assert err == DAILY_ONLY_NOTE
+    history = bars(local_lake(root), "AAPL", interval, date(2026, 11, 19), date(2026, 11, 24))
+    assert history.daily_only == [DAILY_ONLY]
+    daily = bars(local_lake(root), "AAPL", "1d", date(2026, 11, 19), date(2026, 11, 24))
+    assert [str(r["start"])[:10] for r in daily.rows] == ["2026-11-20", "2026-11-23", "2026-11-24"]
+    assert daily.daily_only == []
+    # The API (its cached fast path) says the same: the rows, and the daily-only sessions.
+    from marketdata_assets.web.reads import Reader
+
+    reader = Reader(local_lake(root), None)  # type: ignore[arg-type]
+    for _ in range(2):
+        answer = json.loads(
+            reader.bars_json("AAPL", interval, date(2026, 11, 19), date(2026, 11, 24))
+        )
+        assert answer["rows"] == rows and answer["daily_only"] == ["2026-11-20"]
+    # Only the daily-only session: no minute bars, named; MSFT has no daily bar there.
+    code, out, err = run(
+        capsys, "bars", "AAPL", "--interval", interval, "--from", "2026-11-20", "--to", "2026-11-20"
+    )
+    assert code == 0 and out.startswith(
+        "no minute bars for AAPL in 2026-11-20..2026-11-20: 1 session"
+    )
+    assert "2026-11-20" in err
+    code, out, err = run(capsys, "bars", "MSFT", "--interval", interval, *span)
+    assert code == 0 and err == "" and "2026-11-20" not in out
+
+
+@pytest.mark.domain
+def test_a_providers_daily_bar_kept_in_minute_bars_is_not_a_minute_bar(tmp_path: Path) -> None:
+    store = local_lake(tmp_path)
+    day = date(2026, 11, 23)
+    minutes = minute_bars(day, "MSFT", 3)
+    opened, _ = session_bounds(day)
+    daily_bar = minutes.iloc[:1].assign(symbol="AAPL", interval="1d", start=pd.Timestamp(opened))
+    frame = pd.concat([daily_bar, minutes], ignore_index=True).astype(BAR_SCHEMA)
+    store.put(day_key("minute_bars", day), encode("minute_bars", frame))
+    store.put(day_key("daily_bars", day), encode("daily_bars", daily_rows(frame, day)))
+    aapl = bars(store, "AAPL", "1m", day, day)
+    assert aapl.rows == [] and aapl.daily_only == [day]
+    msft = bars(store, "MSFT", "5m", day, day)
+    assert msft.rows and msft.daily_only == []
+    assert all(r["symbol"] == "MSFT" for r in bars(store, None, "1m", day, day).rows)
+
+
+@pytest.mark.graph
+def test_the_api_names_the_daily_only_sessions_as_the_cli_does(lake, local, capsys) -> None:
+    from fastapi.testclient import TestClient
+
+    from marketdata_assets.settings import StorageSettings
+    from marketdata_assets.web.app import create_app
+
+    root, _ = lake
+    span = {"from": "2026-11-19", "to": "2026-11-24"}
+    with TestClient(create_app(StorageSettings(data_dir=root))) as client:
+        for interval in ("1m", "1h"):
+            cli = read_json(
+                capsys, "bars", "AAPL", "--interval", interval, "--from", span["from"],
+                "--to", span["to"], note=DAILY_ONLY_NOTE,
+            )  # fmt: skip
+            answer = client.get("/api/bars/AAPL", params={**span, "interval": interval})
+            assert answer.status_code == 200
+            body = answer.json()
+            assert body["rows"] == cli and body["daily_only"] == ["2026-11-20"]
+            assert "2026-11-20" in body["message"]
+        daily = client.get("/api/bars/AAPL", params={**span, "interval": "1d"}).json()
+        assert [row["start"][:10] for row in daily] == ["2026-11-20", "2026-11-23", "2026-11-24"]
+        msft = client.get("/api/bars/MSFT", params={**span, "interval": "5m"}).json()
+        assert isinstance(msft, list) and msft  # every MSFT session holds minutes: a bare list

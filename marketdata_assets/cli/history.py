@@ -72,6 +72,9 @@ def _bars(args: argparse.Namespace) -> int:
     from marketdata_assets.stores import lake_store
 
     history = read(lambda: query.bars(lake_store(settings), symbol, args.interval, first, last))
+    # Sessions held only as daily bars: named on stderr (stdout keeps the table or the JSON list).
+    if history is not None and (note := query.daily_only_note(history)):
+        print(f"marketdata: note: {note}", file=sys.stderr)
     return _print_history(args, history, query.bars_table)
 
 

@@ -25,9 +25,12 @@ DEFAULT_SESSIONS = 5
 # are handled as µs since the epoch, so no time zone setting can shift them; `num` turns NaN
 # into null, as JSON needs.
 NUM_MACRO = "CREATE MACRO num(x) AS CASE WHEN isnan(x) THEN NULL ELSE x END"
+# Intraday answers hold 1-minute bars only: a provider's daily bar kept in minute_bars (a session
+# it has no minutes of) is a daily bar, read at 1d (`query.bars` names such sessions).
 _IN_SESSIONS = """
 FROM src AS b JOIN sessions AS s ON s.day = epoch_us(b.start) // 86400000000
-WHERE {only} AND epoch_us(b.start) >= s.open_us AND epoch_us(b.start) < s.close_us
+WHERE {only} AND b."interval" = '1m'
+  AND epoch_us(b.start) >= s.open_us AND epoch_us(b.start) < s.close_us
 """
 _MINUTE_SQL = f"""
 SELECT b.symbol, strftime(make_timestamp(epoch_us(b.start)), '%Y-%m-%dT%H:%M:%SZ'),

@@ -8,7 +8,7 @@ files in place when the store has them as files, or over Arrow tables of the obj
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
 from typing import Protocol
@@ -28,12 +28,15 @@ from marketdata_assets.market.calendar import EXCHANGE_TZ
 @dataclass(frozen=True)
 class History:
     """The rows read for `symbol` (None: every symbol) from `first` to `last` (the range asked,
-    defaults applied), ordered by symbol then time."""
+    defaults applied), ordered by symbol then time; at an intraday interval, `daily_only` holds
+    the sessions of the range held only as daily bars (a provider without their minutes), which
+    the rows omit."""
 
     symbol: str | None
     first: date
     last: date
     rows: list[dict[str, object]]
+    daily_only: list[date] = field(default_factory=list)
 
 
 class Sessions(Protocol):
@@ -67,8 +70,42 @@ def bars(
     or from `sessions` when given.
 
     Defaults: `last` is the latest session the table holds; `first` is `last` for intraday
-    intervals and the `DEFAULT_SESSIONS`th session up to `last` for 1d."""
-    return _read(lake, bars_query(interval), symbol, first, last, sessions)
+    intervals and the `DEFAULT_SESSIONS`th session up to `last` for 1d.
+
+    Intraday intervals answer 1-minute bars only: the sessions of the range where `symbol` (None:
+    any symbol) has a daily bar but no minute bar are named in `daily_only`, not answered."""
+    history = _read(lake, bars_query(interval), symbol, first, last, sessions)
+    if interval == "1d":
+        return history
+    return replace(history, daily_only=_daily_only(lake, history, sessions))
+
+
+def _daily_only(lake: ObjectStore, history: History, sessions: Sessions | None) -> list[date]:
+    """The sessions of `history`'s range where its symbol has a daily bar and no minute bar
+    (a session's bars start on its UTC date: NYSE hours never cross midnight UTC)."""
+    with_minutes = {str(row["start"])[:10] for row in history.rows}
+    held = days_held("daily_bars", _keys(lake, "daily_bars", sessions))
+    candidates = [
+        day
+        for day in held
+        if history.first <= day <= history.last and day.isoformat() not in with_minutes
+    ]
+    if not candidates:
+        return []
+    daily = _read(lake, bars_query("1d"), history.symbol, candidates[0], candidates[-1], sessions)
+    with_daily = {str(row["start"])[:10] for row in daily.rows}
+    return [day for day in candidates if day.isoformat() in with_daily]
+
+
+def daily_only_note(history: History) -> str | None:
+    """What an intraday read says of the sessions it held only as daily bars; None: none."""
+    if not history.daily_only:
+        return None
+    days = ", ".join(day.isoformat() for day in history.daily_only)
+    return (
+        f"{len(history.daily_only)} session(s) held only as daily bars, not in this answer: "
+        f"{days} (--interval 1d reads them)"
+    )
 
 
 def analytics(
@@ -234,6 +271,9 @@ def what_to_run(history: History) -> str:
 
 def _hint(history: History) -> str:
     span = f"--from {history.first} --to {history.last}"
+    if note := daily_only_note(history):
+        whose = "" if history.symbol is None else f" for {history.symbol}"
+        return f"no minute bars{whose} in {history.first}..{history.last}: {note}"
     if history.symbol is None:
         return f"no history in {history.first}..{history.last}: run `marketdata backfill {span}`"
     return (

@@ -141,9 +141,11 @@ class Reader:
         while the sessions held are unchanged."""
         from marketdata_assets.history import query
 
-        dataset = "daily_bars" if interval == "1d" else "minute_bars"
+        # An intraday answer also names the sessions held only as daily bars: it reads both.
+        datasets = ("daily_bars",) if interval == "1d" else ("minute_bars", "daily_bars")
+        held = tuple(self.sessions.held(name) for name in datasets)
         return self._history.get(
-            ("bars", symbol, interval, first, last, self.sessions.held(dataset)),
+            ("bars", symbol, interval, first, last, held),
             lambda: history_json(
                 query.bars(self.lake, symbol, interval, first, last, self.sessions)
             ),
@@ -224,7 +226,18 @@ def answer_json(rows: list[dict[str, object]], message: str) -> bytes:
 
 
 def history_json(history: History) -> bytes:
-    """A history read's API answer: its rows, or the backfill that fills its range."""
-    from marketdata_assets.history.query import what_to_run
+    """A history read's API answer: its rows, or the backfill that fills its range. An intraday
+    read with sessions held only as daily bars answers the object `{"rows": [...], "message":
+    ..., "daily_only": ["YYYY-MM-DD", ...]}` (the shape of the empty answer, which clients read
+    already), so a bare list always means every session of the range had minute bars."""
+    from marketdata_assets.history.query import daily_only_note, what_to_run
 
-    return answer_json(history.rows, what_to_run(history))
+    note = daily_only_note(history)
+    if note is None:
+        return answer_json(history.rows, what_to_run(history))
+    content = {
+        "rows": history.rows,
+        "message": what_to_run(history) if not history.rows else note,
+        "daily_only": [day.isoformat() for day in history.daily_only],
+    }
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()

@@ -44,20 +44,28 @@ class Bar(Row):
     vwap: float | None
 
 
+class DailyOnly(Empty):
+    """An intraday answer whose range holds sessions known only as daily bars: the minute
+    sessions' `rows`, a `message` naming the others, and those sessions in `daily_only`."""
+
+    daily_only: list[str]
+
+
 class SessionAnalytics(Row):
     symbol: str
     session: str
 
 
 # The history's answers are pre-encoded and kept (bench/web.py: a year of bars in ~20 ms).
-@router.get("/api/bars/{symbol}", response_model=list[Bar] | Empty)
+@router.get("/api/bars/{symbol}", response_model=list[Bar] | DailyOnly | Empty)
 def bars(
     reader: ReaderDep,
     symbol: SymbolDep,
     sessions: SessionRange,
     interval: Interval,
 ) -> Response:
-    """`marketdata bars SYMBOL --json`: a symbol's bars in the sessions asked."""
+    """`marketdata bars SYMBOL --json`: a symbol's bars in the sessions asked; at 1m to 1h, with
+    sessions held only as daily bars in the range, the object naming them (`daily_only`)."""
     return encoded(reader.bars_json(symbol, interval, *sessions))
 
 
