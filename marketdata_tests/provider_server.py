@@ -1,5 +1,6 @@
 """A scripted HTTP price provider on a loopback port, for the real HTTP client's tests."""
 
+import base64
 import json
 import threading
 import time
@@ -27,6 +28,19 @@ ECHOES: dict[str, Callable[[str], str]] = {
     "{apikey:any-mix}": lambda key: "".join(
         (c, f"%{ord(c):02x}", f"\\u{ord(c):04X}")[i % 3] for i, c in enumerate(key)
     ),
+    # The key inside a longer base64 payload, starting 0, 1 or 2 bytes into a 3-byte group.
+    **{
+        f"{{apikey:base64-{align}}}": (
+            lambda key, align=align: base64.b64encode(
+                b"#" * align + b'{"apikey":"' + key.encode() + b'"}'
+            ).decode()
+        )
+        for align in range(3)
+    },
+    "{apikey:base64url}": lambda key: base64.urlsafe_b64encode(b"?k=" + key.encode()).decode(),
+    "{apikey:hex}": lambda key: key.encode().hex().upper(),
+    "{apikey:lower}": lambda key: key.lower(),
+    "{apikey:html}": lambda key: "".join(f"&#{ord(c)}" for c in key),  # no `;`
 }
 
 

@@ -30,6 +30,7 @@ from marketdata_assets.settings import Settings
 from marketdata_assets.tick.curation import curate, provider_errors, raw_records
 from marketdata_tests.conftest import TICK
 from marketdata_tests.provider_server import ProviderServer, envelopes, serving
+from marketdata_tests.spellings import reveals
 
 PAYLOADS = Path(__file__).with_name("payloads")
 QUOTE = (PAYLOADS / "alphavantage_global_quote_IBM.json").read_text()
@@ -544,3 +545,33 @@ def test_an_odd_answer_for_one_symbol_costs_only_that_symbol(
     curated = curate(payload, TICK)
     assert len(curated) == 3 - provider_errors(payload)
     assert curated.loc[curated["line"] != 2, "symbol"].tolist() == ["IBM", "MSFT"]
+
+
+@pytest.mark.system
+def test_the_key_echoed_in_base64_hex_or_another_case_never_lands_in_the_raw_object(
+    server: ProviderServer, settings
+) -> None:
+    """Bodies echo the key base64-encoded at each alignment inside a longer payload (standard
+    and URL-safe), in hex, lower-cased and as HTML references without `;`: the raw object the
+    tick lands holds none of it, in any decoding, and the rest of each body is as received."""
+    spellings = ["base64-0", "base64-1", "base64-2", "base64url", "hex", "lower", "html"]
+    symbols = [f"B{i}" for i in range(len(spellings))]
+    for symbol, spelling in zip(symbols, spellings, strict=True):
+        field = f'"11. echo": "token {{apikey:{spelling}}}.", '
+        echo = quote_for(symbol).replace('"10. change percent"', field + '"10. change percent"')
+        server.answers[symbol] = [(200, echo, 0, False)]
+    settings = settings.with_overrides(provider="alphavantage", symbols=("IBM", *symbols))
+    summary = run_tick(settings, TICK)
+    assert summary.raw == 1 + len(symbols) and summary.provider_errors == 0
+    raw = [path for path in settings.data_dir.rglob("*.jsonl") if "raw" in path.parts]
+    assert len(raw) == 1
+    payload = raw[0].read_bytes()
+    assert not reveals(payload.decode(), KEY)
+    lines = envelopes(payload)
+    for symbol in symbols:
+        assert lines[symbol]["fetch"]["redacted"] is True
+        quote = json.loads(lines[symbol]["body"])["Global Quote"]
+        echoed = quote.pop("11. echo")
+        assert echoed.startswith("token ") and "[REDACTED]" in echoed and echoed.endswith(".")
+        assert quote == json.loads(quote_for(symbol))["Global Quote"]
+    assert "redacted" not in lines["IBM"]["fetch"] and lines["IBM"]["body"] == QUOTE
