@@ -21,7 +21,7 @@ import {
 const SYMBOL = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "").toUpperCase();
 const API = (what) => `/api/${what}/${encodeURIComponent(SYMBOL)}`;
 // "All" daily candles: every session held (the calendar reaches 20 years back).
-const ALL_FROM = "2000-01-01";
+const ALL_FROM = "2010-01-04"; // the first session the history holds (earlier is refused)
 // What a forecast is for: minute horizons count trading minutes (from a close, into the next session).
 const TARGET = {
   "1m": "1 minute of trading later",
