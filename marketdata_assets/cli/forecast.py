@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from marketdata_assets.cli.common import QUIET, Commands, fail, instance, read
 from marketdata_assets.forecasting.horizons import HORIZONS, check_horizon, horizon_words
+from marketdata_assets.market import params
 from marketdata_assets.market.calendar import EXCHANGE_TZ
-from marketdata_assets.market.symbols import check_symbol
 from marketdata_assets.settings import Settings, StorageSettings
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def register(commands: Commands) -> None:
 
 def _forecast(args: argparse.Namespace) -> int:
     # Every input is checked before pandas, the lake or Dagster is touched.
-    symbol = check_symbol(args.symbol.strip().upper(), "SYMBOL")
+    symbol = params.typed_symbol(args.symbol, "SYMBOL")
     horizon = check_horizon(args.horizon, "--horizon")
     settings = Settings.from_env() if args.refresh else StorageSettings.from_env()
     from marketdata_assets import stores
