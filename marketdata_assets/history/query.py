@@ -120,17 +120,15 @@ def analytics(
     return _read(lake, ANALYTICS, symbol, first, last, sessions)
 
 
-def closes_before(
-    lake: ObjectStore, day: date, sessions: Sessions | None = None
-) -> tuple[date | None, dict[str, float]]:
-    """The last session before `day` that `daily_bars` holds, and each symbol's close in it
-    (one read for every symbol, from `sessions` when given); (None, {}) when it holds none."""
-    held = [s for s in days_held("daily_bars", _keys(lake, "daily_bars", sessions)) if s < day]
-    if not held:
-        return None, {}
-    rows = bars(lake, None, "1d", held[-1], held[-1], sessions).rows
-    closes = {str(r["symbol"]): r["close"] for r in rows if isinstance(r["close"], float)}
-    return held[-1], closes
+def closes_on(
+    lake: ObjectStore, session: date, sessions: Sessions | None = None
+) -> dict[str, float]:
+    """Each symbol's close in `session` from `daily_bars` (one read for every symbol, from
+    `sessions` when given); empty when the lake holds no daily bars of the session."""
+    if session not in days_held("daily_bars", _keys(lake, "daily_bars", sessions)):
+        return {}
+    rows = bars(lake, None, "1d", session, session, sessions).rows
+    return {str(r["symbol"]): r["close"] for r in rows if isinstance(r["close"], float)}
 
 
 def _read(

@@ -51,6 +51,34 @@ def is_session(day: date) -> bool:
     return sessions_in(day, day) == [day]
 
 
+def session_of(moment: datetime) -> date | None:
+    """The session a price observed at `moment` belongs to: its New York day when that is a
+    session (before the open too), else the last session before it; None before the calendar."""
+    import pandas as pd
+
+    calendar = _nyse()
+    day = pd.Timestamp(moment.astimezone(_new_york()).date())
+    if day < calendar.first_session:
+        return None
+    if day > calendar.last_session:
+        return calendar.last_session.date()
+    return calendar.date_to_session(day, direction="previous").date()
+
+
+def previous_session(day: date) -> date | None:
+    """The NYSE session before the session `day`; None when the calendar holds none before it."""
+    calendar = _nyse()
+    if day <= calendar.first_session.date():
+        return None
+    return calendar.previous_session(day.isoformat()).date()
+
+
+def _new_york() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(EXCHANGE_TZ)
+
+
 def last_known_day() -> date:
     """The last day the calendar knows (about a year ahead): beyond it nothing is a session."""
     return _nyse().last_session.date()

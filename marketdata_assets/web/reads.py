@@ -18,6 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from marketdata_assets.history.change import change_of
 from marketdata_assets.lake import ObjectStore, object_key
 from marketdata_assets.lake.keys import date_prefix
 from marketdata_assets.market.calendar import EXCHANGE_TZ
@@ -81,19 +82,10 @@ class Reader:
         if not prices:
             return []
         newest = max([self.newest_tick(), *(price.tick for price in prices)])
-        days = {price.event_ts.astimezone(_NEW_YORK).date() for price in prices}
-        closes = {day: self._closes_before(day) for day in days}
         rows = []
         for price in prices:
-            previous = closes[price.event_ts.astimezone(_NEW_YORK).date()].get(price.symbol)
-            change = None if previous is None else price.price - previous
-            row = {
-                **views.latest_row(price),
-                "previous_close": previous,
-                "change": change,
-                "change_pct": None if change is None or not previous else 100 * change / previous,
-                "stale": price.tick < newest,
-            }
+            change = change_of(price.symbol, price.price, price.event_ts, self._closes_on)
+            row = {**views.latest_row(price), **change.fields(), "stale": price.tick < newest}
             encoded = json.dumps(row, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
             rows.append((price.event_ts.timestamp() * 1e6, f'{encoded[:-1]},"age_s":'))
         return rows
@@ -187,11 +179,11 @@ class Reader:
             return {"symbol": symbol, "horizon": horizon, "served_model": None, "message": message}
         return {**served, "verdict": views.forecast_verdict(served)}
 
-    def _closes_before(self, day: date) -> dict[str, float]:
-        from marketdata_assets.history.query import closes_before
+    def _closes_on(self, session: date) -> dict[str, float]:
+        from marketdata_assets.history.query import closes_on
 
         return self._listings.get(
-            ("closes", day), lambda: closes_before(self.lake, day, self.sessions)[1]
+            ("closes", session), lambda: closes_on(self.lake, session, self.sessions)
         )
 
     def _quarantine_keys(self, tick: datetime | None) -> list[str]:

@@ -20,13 +20,16 @@ class LatestRow(Row):
     previous_close: float | None
     change: float | None
     change_pct: float | None
+    change_basis: str | None
+    change_note: str | None
     age_s: float
     stale: bool
 
 
 @router.get("/api/latest", response_model=list[LatestRow] | Empty)
 def latest(reader: ReaderDep) -> Response:
-    """The latest price of every symbol, with the change since the previous session's close
-    (null without history), its age in seconds, and `stale` when a newer tick has run."""
+    """The latest price of every symbol, with its change against the symbol's own close in the
+    NYSE session before the price's (`change_basis`; null, with `change_note` saying why, when
+    the lake holds no such close), its age in seconds, and `stale` when a newer tick has run."""
     # Pre-encoded (bench/web.py: encoding 500 rows costs more than reading them).
     return encoded_or_empty(reader.latest_json(), NO_TICKS)

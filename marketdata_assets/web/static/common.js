@@ -129,7 +129,11 @@ export function fillTable(tbody, rows, columns, rowClass) {
       const tr = el("tr", { className: rowClass ? rowClass(row) : undefined });
       for (const column of columns) {
         const value = column.format ? column.format(row) : row[column.key];
-        const td = el("td", { text: value ?? "–", className: column.numeric ? "num" : column.wrap ? "wrap" : undefined });
+        const td = el("td", {
+          text: value ?? "–",
+          className: column.numeric ? "num" : column.wrap ? "wrap" : undefined,
+          title: column.title ? column.title(row) : undefined,
+        });
         if (column.cls) {
           const extra = column.cls(row);
           if (extra) td.classList.add(extra);

@@ -26,18 +26,24 @@ const COLUMNS = [
   { key: "symbol", label: "Symbol" },
   { key: "price", label: "Price", numeric: true, format: (r) => num(r.price, 2) },
   { key: "currency", label: "Ccy" },
-  { key: "change", label: "Change", numeric: true, format: (r) => signed(r.change, 2), cls: direction("change") },
+  { key: "change", label: "Change", numeric: true, format: (r) => signed(r.change, 2), cls: direction("change"), title: basis },
   {
     key: "change_pct",
     label: "Change %",
     numeric: true,
     format: (r) => (r.change_pct === null || r.change_pct === undefined ? "–" : `${signed(r.change_pct, 2)} %`),
     cls: direction("change_pct"),
+    title: basis,
   },
   { key: "event_ts", label: "Event time (ET)", format: (r) => nyTime(r.event_ts, { seconds: true }) },
   { key: "age_s", label: "Age", numeric: true, format: (r) => age(r.age_s) },
   { key: "stale", label: "Status", format: (r) => (r.stale ? "stale" : "current"), cls: (r) => (r.stale ? "stale-tag" : "") },
 ];
+
+// What a change is measured against, or why there is none (shown on hover).
+function basis(row) {
+  return row.change_basis ? `against the close of ${row.change_basis}` : row.change_note ?? undefined;
+}
 
 function direction(key) {
   return (row) => (row[key] > 0 ? "up" : row[key] < 0 ? "down" : "");
