@@ -37,6 +37,7 @@ def test_tick_json_prints_exactly_one_summary_object(data_dir, capsys) -> None:
         "latest_updated": 2,
         "latest_stale": 0,
         "provider_errors": 0,
+        "market": "open",
     }
     code, out, _ = run(capsys, "latest", "--json")
     rows = json.loads(out)
@@ -45,6 +46,23 @@ def test_tick_json_prints_exactly_one_summary_object(data_dir, capsys) -> None:
     assert rows[0]["tick"] == "2026-11-25T14:31Z" and rows[0]["event_ts"].startswith(
         "2026-11-25T14:31:"
     )
+
+
+@pytest.mark.graph
+@pytest.mark.parametrize(
+    "minute",
+    ["2026-11-29T17:00Z", "2026-11-26T15:00Z", "2026-11-27T18:00Z", "2026-11-25T14:29Z"],
+    ids=["sunday", "thanksgiving", "after-the-early-close", "before-the-open"],
+)
+def test_a_tick_on_a_closed_market_runs_and_says_the_market_is_closed(
+    data_dir, capsys, minute: str
+) -> None:
+    code, out, _ = run(capsys, "tick", "--at", minute, "--symbols", "AAPL", "--json")
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["market"] == "closed" and summary["validated"] == 1
+    code, out, _ = run(capsys, "tick", "--at", minute, "--symbols", "AAPL")
+    assert code == 0 and out.rstrip().endswith("; the market is closed at this minute")
 
 
 @pytest.mark.graph

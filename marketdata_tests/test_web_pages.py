@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -43,13 +43,16 @@ ATTRIBUTION = "footer a[href='https://www.tradingview.com/']"
 
 @pytest.fixture(scope="module")
 def site(web_data_dir: Path) -> Iterator[str]:
-    with serve(create_app(StorageSettings(data_dir=web_data_dir))) as base:
+    # The dashboard's clock: a minute after the last prepared tick, in the session.
+    now = datetime(2026, 11, 25, 14, 34, 20, tzinfo=UTC)
+    with serve(create_app(StorageSettings(data_dir=web_data_dir), clock=lambda: now)) as base:
         yield base
 
 
 @pytest.fixture(scope="module")
 def empty_site(empty_data_dir: Path) -> Iterator[str]:
-    with serve(create_app(StorageSettings(data_dir=empty_data_dir))) as base:
+    sunday = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)  # the dashboard's clock: a closed market
+    with serve(create_app(StorageSettings(data_dir=empty_data_dir), clock=lambda: sunday)) as base:
         yield base
 
 
@@ -81,7 +84,34 @@ def test_latest_page_shows_a_row_per_symbol_and_flags_stale_prices_in_words(
     assert sorted(texts(watch, f"{body} tr td:first-child")) == sorted(web_prepared["symbols"])
     assert sorted(texts(watch, f"{body} tr.stale td:first-child")) == stale
     assert set(texts(watch, f"{body} tr.stale td:last-child")) == {"stale"}
-    assert set(texts(watch, f"{body} tr:not(.stale) td:last-child")) == {"current"}
+    # Hovering a change names the session it is measured against.
+    hints = watch.page.locator(f"{body} tr td:nth-child(4)").evaluate_all(
+        "cells => cells.map(cell => cell.title)"
+    )
+    by_symbol = {row["symbol"]: row for row in rows}
+    shown_symbols = texts(watch, f"{body} tr td:first-child")
+    assert hints == [
+        f"against the close of {by_symbol[symbol]['change_basis']}" for symbol in shown_symbols
+    ]
+    # The others say whether the market trades now (the API's word, on the server's clock).
+    fresh = {row["status"] for row in rows if not row["stale"]}
+    market = watch.answer("/api/market")
+    assert fresh == {"current" if market["open"] else "closed"}
+    assert set(texts(watch, f"{body} tr:not(.stale) td:last-child")) == fresh
+    watch.page.wait_for_function("document.getElementById('market').textContent !== ''")
+    shown = watch.page.locator("#market").inner_text()
+    if market["open"]:
+        closes = datetime.fromisoformat(market["closes_at"].replace("Z", "+00:00"))
+        assert (
+            shown
+            == f"Market open · closes {closes.astimezone(ZoneInfo('America/New_York')):%H:%M} ET"
+        )
+    else:
+        last = datetime.fromisoformat(market["last_close"].replace("Z", "+00:00"))
+        assert (
+            shown
+            == f"Market closed · as of {last.astimezone(ZoneInfo('America/New_York')):%a %H:%M} ET"
+        )
     last_tick = watch.page.locator("#last-tick").inner_text()
     assert et(web_prepared["hostile_tick"]) in last_tick
     assert series_pixels(watch, "#share-chart", [SHARE])[0] > 100
@@ -213,6 +243,10 @@ def test_every_page_on_an_empty_data_dir_says_what_to_run(
 ) -> None:
     watch = open_latest(browser, empty_site)
     assert texts(watch, "#latest p.empty") == ["no ticks yet: run marketdata tick"]
+    # Friday 2026-11-27 closed early, at 13:00 New York; the next open is Monday's.
+    watch.page.wait_for_function("document.getElementById('market').textContent !== ''")
+    assert watch.page.locator("#market").inner_text() == "Market closed · as of Fri 13:00 ET"
+    assert watch.page.locator("#market").get_attribute("title") == "next open Mon 09:30 ET"
     assert texts(watch, "#last-tick p.empty") == ["no ticks yet: run marketdata tick"]
     finish(watch, tmp_path / "latest.png")
 

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 
 from marketdata_assets.cli.common import QUIET, Commands, check_writable, fail, instance
+from marketdata_assets.market.calendar import nyse_open
 from marketdata_assets.market.ticks import floor_minute, parse_tick
 from marketdata_assets.operations.run_records import RunOrigin
 from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
@@ -64,10 +65,11 @@ def _tick(args: argparse.Namespace) -> int:
         summary = run_tick(settings, tick, dagster_instance, origin)
     except TickFailed as error:
         return fail(error, 1)
+    shown = summary.as_dict() | {"market": "open" if nyse_open(tick) else "closed"}
     if args.json:
-        print(json.dumps(summary.as_dict()))
+        print(json.dumps(shown))
     else:
-        print(_summary_line(summary.as_dict()))
+        print(_summary_line(shown))
         if summary.reasons:
             reasons = ", ".join(f"{code} {count}" for code, count in summary.reasons.items())
             print(f"quarantined by reason: {reasons} (see `marketdata quarantine`)")
@@ -81,6 +83,7 @@ def _summary_line(summary: dict[str, object]) -> str:
         f"{summary['quarantined']} quarantined, {summary['latest_updated']} latest prices updated"
         + (f" ({stale} stale: the table already held these or newer prices)" if stale else "")
         + (f", {summary['provider_errors']} provider errors" if summary["provider_errors"] else "")
+        + ("; the market is closed at this minute" if summary["market"] == "closed" else "")
     )
 
 

@@ -8,7 +8,8 @@ naming the parameter and the rule.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -55,9 +56,18 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(settings: StorageSettings | None = None, pages: Sequence[Page] = PAGES) -> FastAPI:
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: StorageSettings | None = None,
+    pages: Sequence[Page] = PAGES,
+    clock: Callable[[], datetime] = _now,
+) -> FastAPI:
     """The dashboard over `settings`' stores (None: `StorageSettings.from_env()`), serving
-    `pages` (default: the registered ones)."""
+    `pages` (default: the registered ones), telling the time by `clock` (the market's state,
+    a price's age)."""
     from marketdata_assets.web.reads import Reader
     from marketdata_assets.web.routes import ROUTERS
     from marketdata_assets.web.routes.pages import page_router
@@ -71,6 +81,7 @@ def create_app(settings: StorageSettings | None = None, pages: Sequence[Page] = 
     )
     app.state.reader = Reader(stores.lake_store(settings), stores.latest_store(settings))
     app.state.profile = settings.profile
+    app.state.clock = clock
     app.add_exception_handler(RequestValidationError, _one_line_422)
     app.add_exception_handler(ConfigError, _bad_parameter)
     app.add_exception_handler(RuntimeError, _storage_failed)

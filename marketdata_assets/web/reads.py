@@ -11,7 +11,6 @@ listed every few seconds), so a new symbol or range is answered from memory.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Hashable
 from datetime import date, datetime
 from functools import partial
@@ -21,7 +20,7 @@ from zoneinfo import ZoneInfo
 from marketdata_assets.history.change import change_of
 from marketdata_assets.lake import ObjectStore, object_key
 from marketdata_assets.lake.keys import date_prefix
-from marketdata_assets.market.calendar import EXCHANGE_TZ
+from marketdata_assets.market.calendar import EXCHANGE_TZ, nyse_open
 from marketdata_assets.tick import views
 from marketdata_assets.web import minutes
 from marketdata_assets.web.kept import Kept
@@ -60,24 +59,28 @@ class Reader:
         self._history = Kept(HISTORY_S, 256)
         self._forecasts = Kept(FORECAST_S, 256)
 
-    def latest_json(self) -> bytes | None:
-        """The latest-price rows (`marketdata latest --json`) with the previous session's close,
-        the change since it, whether a newer tick has run since (`stale`), and the price's age
-        now (`age_s`), as a JSON list; None when the table is empty.
+    def latest_json(self, now: datetime) -> bytes | None:
+        """The latest-price rows (`marketdata latest --json`) with the change against each
+        symbol's previous session (`history.change`), whether a newer tick has run since
+        (`stale`), the price's age at `now` (`age_s`) and its `status` (`stale`, else `closed`
+        while the market is closed at `now`, else `current`), as a JSON list; None when the
+        table is empty.
 
         Encoding 500 rows costs more than reading them: each row is kept encoded but for its
-        age, which is appended per request."""
+        age and status, which are appended per request."""
         rows = self._latest.get(self._table_state(), self._latest_rows)
         if not rows:
             return None
-        now_us = time.time() * 1e6
+        now_us = now.timestamp() * 1e6
+        trading = nyse_open(now)
         encoded = ",".join(
-            f"{row}{round((now_us - event_us) / 1e6, 3)}}}" for event_us, row in rows
+            f'{row}{round((now_us - event_us) / 1e6, 3)},"status":"{_status(stale, trading)}"}}'
+            for event_us, stale, row in rows
         )
         return f"[{encoded}]".encode()
 
-    def _latest_rows(self) -> list[tuple[float, str]]:
-        """(event time in µs, the row's JSON up to its age's value) of every symbol."""
+    def _latest_rows(self) -> list[tuple[float, bool, str]]:
+        """(event time in µs, stale, the row's JSON up to its age's value) of every symbol."""
         prices = self.table.all()
         if not prices:
             return []
@@ -85,9 +88,10 @@ class Reader:
         rows = []
         for price in prices:
             change = change_of(price.symbol, price.price, price.event_ts, self._closes_on)
-            row = {**views.latest_row(price), **change.fields(), "stale": price.tick < newest}
+            stale = price.tick < newest
+            row = {**views.latest_row(price), **change.fields(), "stale": stale}
             encoded = json.dumps(row, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-            rows.append((price.event_ts.timestamp() * 1e6, f'{encoded[:-1]},"age_s":'))
+            rows.append((price.event_ts.timestamp() * 1e6, stale, f'{encoded[:-1]},"age_s":'))
         return rows
 
     def _table_state(self) -> Hashable:
@@ -233,3 +237,7 @@ def history_json(history: History) -> bytes:
         "daily_only": [day.isoformat() for day in history.daily_only],
     }
     return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _status(stale: bool, trading: bool) -> str:
+    return "stale" if stale else "current" if trading else "closed"

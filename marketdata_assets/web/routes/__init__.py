@@ -1,10 +1,19 @@
 """The API's routers, one module per resource, each with a module-level `router`."""
 
-from marketdata_assets.web.routes import forecast, health, history, latest, quarantine, ticks
+from marketdata_assets.web.routes import (
+    forecast,
+    health,
+    history,
+    latest,
+    market,
+    quarantine,
+    ticks,
+)
 
 # In the order /openapi.json lists their paths.
 ROUTERS = (
     health.router,
+    market.router,
     latest.router,
     ticks.router,
     history.router,

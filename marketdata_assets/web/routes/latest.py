@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from marketdata_assets.web.deps import Empty, ReaderDep, Row, encoded_or_empty
@@ -24,12 +24,14 @@ class LatestRow(Row):
     change_note: str | None
     age_s: float
     stale: bool
+    status: str
 
 
 @router.get("/api/latest", response_model=list[LatestRow] | Empty)
-def latest(reader: ReaderDep) -> Response:
+def latest(reader: ReaderDep, request: Request) -> Response:
     """The latest price of every symbol, with its change against the symbol's own close in the
     NYSE session before the price's (`change_basis`; null, with `change_note` saying why, when
-    the lake holds no such close), its age in seconds, and `stale` when a newer tick has run."""
+    the lake holds no such close), its age in seconds, `stale` when a newer tick has run, and
+    `status`: `stale`, else `closed` while the market is closed, else `current`."""
     # Pre-encoded (bench/web.py: encoding 500 rows costs more than reading them).
-    return encoded_or_empty(reader.latest_json(), NO_TICKS)
+    return encoded_or_empty(reader.latest_json(request.app.state.clock()), NO_TICKS)

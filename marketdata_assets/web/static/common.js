@@ -132,7 +132,7 @@ export function fillTable(tbody, rows, columns, rowClass) {
         const td = el("td", {
           text: value ?? "–",
           className: column.numeric ? "num" : column.wrap ? "wrap" : undefined,
-          title: column.title ? column.title(row) : undefined,
+          title: column.hint ? column.hint(row) : undefined,
         });
         if (column.cls) {
           const extra = column.cls(row);
@@ -193,8 +193,42 @@ export function chartTimeLabel(time) {
 }
 
 /** Wire the header's "open a symbol" form. */
+const weekday = new Intl.DateTimeFormat("en-US", { timeZone: ZONE, weekday: "short" });
+
+/** "Fri 16:00 ET": an instant's New York weekday and wall clock. */
+export function nyWeekdayTime(iso) {
+  const p = parts(new Date(iso));
+  return `${weekday.format(new Date(iso))} ${p.hour}:${p.minute} ET`;
+}
+
+/** The header's words for GET /api/market: "Market open · closes 16:00 ET", "Market closed ·
+ * as of Fri 16:00 ET". */
+export function marketText(market) {
+  if (market.open) {
+    const p = parts(new Date(market.closes_at));
+    return `Market open · closes ${p.hour}:${p.minute} ET`;
+  }
+  return market.last_close ? `Market closed · as of ${nyWeekdayTime(market.last_close)}` : "Market closed";
+}
+
+async function showMarket() {
+  const box = document.getElementById("market");
+  if (!box) return;
+  try {
+    const market = await getJSON("/api/market");
+    box.textContent = marketText(market);
+    box.title = market.next_open ? `next open ${nyWeekdayTime(market.next_open)}` : "";
+    box.className = market.open ? "market open" : "market closed";
+  } catch (error) {
+    box.textContent = "Market state unknown";
+    box.title = String(error.message ?? error);
+  }
+}
+
 export function initHeader() {
   markNav();
+  showMarket();
+  setInterval(showMarket, 60_000);
   const form = document.getElementById("goto");
   if (!form) return;
   form.addEventListener("submit", (event) => {

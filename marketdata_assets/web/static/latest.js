@@ -26,19 +26,31 @@ const COLUMNS = [
   { key: "symbol", label: "Symbol" },
   { key: "price", label: "Price", numeric: true, format: (r) => num(r.price, 2) },
   { key: "currency", label: "Ccy" },
-  { key: "change", label: "Change", numeric: true, format: (r) => signed(r.change, 2), cls: direction("change"), title: basis },
+  { key: "change", label: "Change", numeric: true, format: (r) => signed(r.change, 2), cls: direction("change"), hint: basis },
   {
     key: "change_pct",
     label: "Change %",
     numeric: true,
     format: (r) => (r.change_pct === null || r.change_pct === undefined ? "–" : `${signed(r.change_pct, 2)} %`),
     cls: direction("change_pct"),
-    title: basis,
+    hint: basis,
   },
   { key: "event_ts", label: "Event time (ET)", format: (r) => nyTime(r.event_ts, { seconds: true }) },
   { key: "age_s", label: "Age", numeric: true, format: (r) => age(r.age_s) },
-  { key: "stale", label: "Status", format: (r) => (r.stale ? "stale" : "current"), cls: (r) => (r.stale ? "stale-tag" : "") },
+  {
+    key: "status",
+    label: "Status",
+    format: (r) => r.status,
+    cls: (r) => (r.stale ? "stale-tag" : ""),
+    hint: (r) => STATUS[r.status],
+  },
 ];
+
+const STATUS = {
+  current: "written by the last tick, while the market trades",
+  stale: "older than the last tick: the last tick did not refresh it",
+  closed: "the market is closed: the price is the last one seen",
+};
 
 // What a change is measured against, or why there is none (shown on hover).
 function basis(row) {
