@@ -446,7 +446,6 @@ def test_a_hostile_raw_line_is_returned_as_json_text(client: TestClient) -> None
         ("/api/quarantine?tick=yesterday", "tick 'yesterday': not an ISO-8601 time"),
         ("/api/quarantine?tick=2026-11-25T14:31", "tick '2026-11-25T14:31': needs a UTC offset"),
         ("/api/quarantine?reason=bad", "reason 'bad': must be one of unparseable, "),
-        ("/symbol/aapl", "symbol 'aapl': not a symbol (rule: "),
     ],
 )
 def test_bad_parameters_are_422_naming_the_parameter_and_the_rule(

@@ -8,14 +8,15 @@ naming the parameter and the rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marketdata_assets import stores
@@ -85,12 +86,36 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _one_line_422)
     app.add_exception_handler(ConfigError, _bad_parameter)
     app.add_exception_handler(RuntimeError, _storage_failed)
+    app.add_exception_handler(StarletteHTTPException, _not_found_page(pages))
     app.add_middleware(SecurityHeaders)
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(page_router(pages))
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     return app
+
+
+# Paths that answer JSON (or files) whatever happens: everything else is a page.
+_NOT_PAGES = ("/api/", "/static/", "/openapi.json")
+
+
+def _not_found_page(
+    pages: Sequence[Page],
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """Starlette's errors as JSON under the API, as an HTML page with the nav for a page not
+    found (a 405 stays JSON: only GET and HEAD are routed)."""
+    from fastapi.exception_handlers import http_exception_handler
+
+    from marketdata_assets.web.routes.pages import not_found_page
+
+    async def handler(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        path = request.url.path
+        if error.status_code == 404 and not path.startswith(_NOT_PAGES):
+            return not_found_page(path, pages)
+        return await http_exception_handler(request, error)
+
+    return handler
 
 
 async def _one_line_422(request: Request, error: Exception) -> JSONResponse:

@@ -45,6 +45,16 @@ PAGES: tuple[Page, ...] = (
 )
 
 
+def render_message(title: str, message: str, pages: Sequence[Page] = PAGES) -> str:
+    """A page that says one thing (`title`, then `message`, both text), in the shell with its
+    nav: what an HTML route answers for a page not found or a symbol that breaks the rule."""
+    body = (
+        f'  <main class="stack message">\n    <h1>{escape(title)}</h1>\n'
+        f'    <p>{escape(message)}</p>\n    <p><a href="/">Latest prices</a></p>\n  </main>\n'
+    )
+    return render(Page("", title, "message.js", body=body), pages)
+
+
 def render(page: Page, pages: Sequence[Page] = PAGES) -> str:
     """`page` in the shell, its nav listing every page of `pages` that names a nav label."""
     scripts = f'  <script src="{CHARTS}" defer></script>\n' if page.charts else ""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from marketdata_assets.web.deps import SymbolDep
-from marketdata_assets.web.pages import Page, render
+from marketdata_assets.errors import ConfigError
+from marketdata_assets.market import params
+from marketdata_assets.web.pages import Page, render, render_message
 
 STATIC = Path(__file__).parents[1] / "static"
 PAGE_METHODS = ["GET", "HEAD"]  # the API answers GET alone; nothing answers a write
@@ -21,11 +23,17 @@ def page_router(pages: Sequence[Page]) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     for page in pages:
         html = render(page, pages)
-        handler = _symbol_page(html) if "{symbol}" in page.path else _page(html)
+        handler = _symbol_page(html, pages) if "{symbol}" in page.path else _page(html)
         router.add_api_route(page.path, handler, methods=PAGE_METHODS)
     router.add_api_route("/docs", _file("docs.html"), methods=PAGE_METHODS)
     router.add_api_route("/favicon.ico", _file("favicon.svg"), methods=PAGE_METHODS)
     return router
+
+
+def not_found_page(path: str, pages: Sequence[Page]) -> HTMLResponse:
+    """The HTML 404: what was asked, and the nav to go on from."""
+    message = f"{path}: no such page. The pages are listed above."
+    return HTMLResponse(render_message("Page not found", message, pages), status_code=404)
 
 
 def _page(html: str) -> Callable[[], HTMLResponse]:
@@ -35,8 +43,20 @@ def _page(html: str) -> Callable[[], HTMLResponse]:
     return page
 
 
-def _symbol_page(html: str) -> Callable[[str], HTMLResponse]:
-    def page(symbol: SymbolDep) -> HTMLResponse:  # a bad symbol is 422 before the page
+def _symbol_page(html: str, pages: Sequence[Page]) -> Callable[[str], Response]:
+    def page(symbol: str) -> Response:
+        """The page of a symbol as the API writes it; a symbol typed in lower case is sent to
+        its upper-case page, and one that breaks the rule gets an HTML page naming the rule."""
+        try:
+            params.symbol(symbol, "symbol")
+        except ConfigError as error:
+            try:
+                typed = params.typed_symbol(symbol, "symbol")
+            except ConfigError:
+                return HTMLResponse(
+                    render_message("Not a symbol", str(error), pages), status_code=422
+                )
+            return RedirectResponse(f"/symbol/{quote(typed, safe='')}", status_code=308)
         return HTMLResponse(html)
 
     return page
