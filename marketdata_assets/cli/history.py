@@ -102,7 +102,7 @@ def _backfill(args: argparse.Namespace) -> int:
     check_writable(settings)
     dagster_instance = instance()
 
-    from marketdata_assets.execution import backfill
+    from marketdata_assets.execution import backfill, downstream
 
     plan = backfill.plan(settings, first, last, symbols, provider, args.source, args.force)
     if plan.sessions and not plan.todo:
@@ -118,6 +118,8 @@ def _backfill(args: argparse.Namespace) -> int:
             print(f"marketdata: note: {note}", file=sys.stderr)
     else:
         print(backfill.summary_text(summary, plan))
+        if line := downstream.refreshed_line(summary.refreshed):
+            print(line)
     return 1 if summary.failed else 0
 
 

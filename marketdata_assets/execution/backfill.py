@@ -20,6 +20,7 @@ from dagster import DagsterInstance
 from marketdata_assets import stores
 from marketdata_assets.defs.partitions import SESSIONS_PER_RUN, trading_sessions
 from marketdata_assets.errors import ConfigError
+from marketdata_assets.execution import downstream
 from marketdata_assets.execution.batches import BatchOutcome, execute_batch, history_job
 from marketdata_assets.execution.progress import Progress
 from marketdata_assets.execution.tick import instance_or_ephemeral
@@ -43,6 +44,7 @@ class BackfillSummary:
     already_done: int = 0  # sessions with every requested symbol done before this run
     notes: list[str] = field(default_factory=list)  # what the source could not give, in words
     reasons: dict[str, int] = field(default_factory=dict)  # quarantined bars per reason code
+    refreshed: list[str] = field(default_factory=list)  # later sessions re-materialised
 
     def as_dict(self) -> dict[str, object]:
         summary = asdict(self)
@@ -99,21 +101,29 @@ def run(
     progress: IO[str] | None = None,
     force: bool = False,
 ) -> BackfillSummary:
-    """Run history_job over the plan's sessions, a batch of consecutive sessions per run."""
+    """Run history_job over the plan's sessions, a batch of consecutive sessions per run; then
+    re-materialise the later partitions the lake holds whose declared windows read a session
+    written (`downstream`), so the lake does not depend on the order of backfills."""
     summary = BackfillSummary(
         skipped=[day.isoformat() for day in plan.skipped],
         already_done=len(plan.sessions) - len(plan.todo),
     )
     bar = Progress(len(plan.todo), progress)
     job = history_job(settings)
+    written: list[date] = []  # sessions whose run succeeded
     with instance_or_ephemeral(instance) as active:
         for batch in _batches(plan):
             symbols = sorted({symbol for session in batch for symbol in plan.todo[session]})
             request = {"provider": plan.provider, "symbols": symbols, "source": plan.source}
             outcome = execute_batch(job, settings, batch, request | {"force": force}, active)
             _record(outcome, batch, summary)
+            written += batch if outcome.error is None else []
             bar.advance(len(batch), summary.rows)
-    bar.close()
+        bar.close()
+        # The later partitions whose declared windows read what the batches wrote.
+        refreshed = downstream.refresh_after(settings, job.name, written, active, progress)
+    summary.refreshed = refreshed.sessions
+    summary.failed += refreshed.failed
     return summary
 
 
