@@ -19,10 +19,20 @@ COMMAND_MODULES = (tick, latest, history, forecast, status, serve)
 def parser() -> argparse.ArgumentParser:
     """The `marketdata` parser, each command added by its module."""
     root = Parser(prog="marketdata", description=__doc__)
+    root.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = root.add_subparsers(dest="command", required=True, parser_class=Parser)
     for module in COMMAND_MODULES:
         module.register(commands)
     return root
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("marketdata")
+    except PackageNotFoundError:  # run from a source tree without installing it
+        return "(not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

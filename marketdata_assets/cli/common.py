@@ -31,6 +31,18 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def command(commands: Commands, name: str, summary: str, example: str) -> argparse.ArgumentParser:
+    """A subcommand: `summary` is its line in `marketdata --help` and the description of its own
+    `--help`, which ends with `example` (a command that works as written)."""
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=f"{summary[0].upper()}{summary[1:]}.",
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def fail(error: Exception, code: int) -> int:
     """Print `error` as one line on stderr and return the exit code."""
     message = " ".join(str(error).split())  # one line, whatever the cause's text held

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from marketdata_assets.cli.common import QUIET, Commands, fail, instance, read
+from marketdata_assets.cli.common import QUIET, Commands, command, fail, instance, read
 from marketdata_assets.forecasting.horizons import HORIZONS, check_horizon, horizon_words
 from marketdata_assets.market import params
 from marketdata_assets.market.calendar import EXCHANGE_TZ
@@ -22,8 +22,11 @@ if TYPE_CHECKING:
 
 def register(commands: Commands) -> None:
     """Add the `forecast` command."""
-    forecast = commands.add_parser(
-        "forecast", help="forecast a symbol's price, judged out of sample against naive"
+    forecast = command(
+        commands,
+        "forecast",
+        "forecast a symbol's price, judged out of sample against naive",
+        "marketdata forecast AAPL --horizon 1d --refresh",
     )
     forecast.add_argument("symbol", metavar="SYMBOL", help="a ticker symbol, e.g. AAPL")
     forecast.add_argument(

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from marketdata_assets.cli.common import QUIET, Commands, check_writable, instance, read
+from marketdata_assets.cli.common import QUIET, Commands, check_writable, command, instance, read
 from marketdata_assets.market import params
 from marketdata_assets.market.records import INTERVALS
 from marketdata_assets.providers import registry
@@ -21,33 +21,46 @@ if TYPE_CHECKING:
 
 def register(commands: Commands) -> None:
     """Add the `bars`, `analytics` and `backfill` commands."""
-    bars = commands.add_parser("bars", help="show a symbol's bars from the history")
+    bars = command(
+        commands,
+        "bars",
+        "show a symbol's bars from the history",
+        "marketdata bars AAPL --interval 5m --from 2026-11-20 --to 2026-11-20",
+    )
     bars.add_argument(
         "--interval", default="1m", help=f"one of {', '.join(INTERVALS)} (default: 1m)"
     )
     bars.set_defaults(handler=_bars)
-    analytics = commands.add_parser("analytics", help="show a symbol's session analytics")
+    analytics = command(
+        commands,
+        "analytics",
+        "show a symbol's session analytics",
+        "marketdata analytics AAPL --from 2026-11-16 --to 2026-11-20",
+    )
     analytics.set_defaults(handler=_analytics)
     first_default = {
         bars: "--to; at 1d the 5th session up to --to",
         analytics: "the 5th session up to --to",
     }
-    for command, default in first_default.items():
+    for reader, default in first_default.items():
         # Values stay text here: checked by the platform's rules, one error line each.
-        command.add_argument("symbol", metavar="SYMBOL", help="a ticker symbol, e.g. AAPL")
-        command.add_argument(
+        reader.add_argument("symbol", metavar="SYMBOL", help="a ticker symbol, e.g. AAPL")
+        reader.add_argument(
             "--from", dest="first", metavar="YYYY-MM-DD", help=f"first session (default: {default})"
         )
-        command.add_argument(
+        reader.add_argument(
             "--to",
             dest="last",
             metavar="YYYY-MM-DD",
             help="last session (default: the latest held)",
         )
-        command.add_argument("--json", action="store_true", help="print a JSON list")
+        reader.add_argument("--json", action="store_true", help="print a JSON list")
 
-    backfill = commands.add_parser(
-        "backfill", help="run the history over the NYSE sessions of a range (resumable)"
+    backfill = command(
+        commands,
+        "backfill",
+        "run the history over the NYSE sessions of a range (resumable)",
+        "marketdata backfill --from 2026-11-16 --to 2026-11-20 --symbols AAPL,MSFT",
     )
     backfill.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
     backfill.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")

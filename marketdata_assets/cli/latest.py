@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from marketdata_assets.cli.common import Commands, read
+from marketdata_assets.cli.common import Commands, command, read
 from marketdata_assets.market.ticks import parse_tick
 from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 from marketdata_assets.settings import StorageSettings
@@ -13,11 +13,16 @@ from marketdata_assets.settings import StorageSettings
 
 def register(commands: Commands) -> None:
     """Add the `latest` and `quarantine` commands."""
-    latest = commands.add_parser("latest", help="show the latest-price table")
+    latest = command(commands, "latest", "show the latest-price table", "marketdata latest --json")
     latest.add_argument("--json", action="store_true", help="print a JSON list")
     latest.set_defaults(handler=_latest)
 
-    quarantine = commands.add_parser("quarantine", help="list quarantined rows")
+    quarantine = command(
+        commands,
+        "quarantine",
+        "list quarantined rows",
+        "marketdata quarantine --tick 2026-11-25T14:31Z --json",
+    )
     quarantine.add_argument("--tick", help="only this tick minute")
     quarantine.add_argument("--json", action="store_true", help="print a JSON list")
     quarantine.set_defaults(handler=_quarantine)

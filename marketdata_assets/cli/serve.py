@@ -7,14 +7,19 @@ import contextlib
 import socket
 import sys
 
-from marketdata_assets.cli.common import Commands, fail
+from marketdata_assets.cli.common import Commands, command, fail
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.settings import StorageSettings
 
 
 def register(commands: Commands) -> None:
     """Add the `serve` command."""
-    serve = commands.add_parser("serve", help="serve the dashboard (read-only) over HTTP")
+    serve = command(
+        commands,
+        "serve",
+        "serve the dashboard (read-only) over HTTP",
+        "marketdata serve --port 8000",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     serve.add_argument("--port", default="8000", help="port to bind, 1 to 65535 (default: 8000)")
     serve.set_defaults(handler=_serve)

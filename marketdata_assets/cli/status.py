@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from marketdata_assets.cli.common import Commands, instance, read
+from marketdata_assets.cli.common import Commands, command, instance, read
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.market import params
 from marketdata_assets.settings import StorageSettings, dagster_home
@@ -14,8 +14,11 @@ from marketdata_assets.settings import StorageSettings, dagster_home
 
 def register(commands: Commands) -> None:
     """Add the `status` command."""
-    status = commands.add_parser(
-        "status", help="list recent ticks (Lambda and CLI) from their run records"
+    status = command(
+        commands,
+        "status",
+        "list recent ticks (Lambda and CLI) from their run records",
+        "marketdata status --last 5 --json",
     )
     status.add_argument("--last", default="20", help="how many ticks, newest first (default: 20)")
     status.add_argument(

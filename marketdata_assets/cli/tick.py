@@ -6,7 +6,7 @@ import argparse
 import json
 from datetime import UTC, datetime
 
-from marketdata_assets.cli.common import QUIET, Commands, check_writable, fail, instance
+from marketdata_assets.cli.common import QUIET, Commands, check_writable, command, fail, instance
 from marketdata_assets.market.calendar import nyse_open
 from marketdata_assets.market.ticks import floor_minute, parse_tick
 from marketdata_assets.operations.run_records import RunOrigin
@@ -26,7 +26,12 @@ TICK_FLAGS = {
 
 def register(commands: Commands) -> None:
     """Add the `tick` command."""
-    tick = commands.add_parser("tick", help="materialise one tick of tick_job in-process")
+    tick = command(
+        commands,
+        "tick",
+        "materialise one tick of tick_job in-process",
+        "marketdata tick --symbols AAPL,MSFT --json",
+    )
     tick.add_argument("--at", help="the tick minute, ISO-8601 with offset (default: now)")
     tick.add_argument("--symbols", help="comma-separated symbols (default: MARKETDATA_SYMBOLS)")
     tick.add_argument(
