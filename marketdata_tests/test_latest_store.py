@@ -111,3 +111,16 @@ def test_any_order_of_writes_ends_with_the_newest_event_per_symbol(
             p for batch in batches for s, m, p in batch if s == symbol and m == newest[symbol]
         )
         assert row.price == first
+
+
+def test_remove_deletes_one_symbols_row_and_says_whether_it_held_one(
+    new_store: StoreFactory,
+) -> None:
+    store = new_store()
+    assert store.remove("AAPL") is False  # an empty (or not yet created) table
+    store.upsert([price("AAPL", 1.0, 10), price("ZZZZ", 2.0, 10)])
+    assert store.remove("ZZZZ") is True
+    assert [row.symbol for row in store.all()] == ["AAPL"]
+    assert store.remove("ZZZZ") is False
+    store.upsert([price("ZZZZ", 3.0, 5)])  # an older price than the one removed lands again
+    assert [(row.symbol, row.price) for row in store.all()] == [("AAPL", 1.0), ("ZZZZ", 3.0)]

@@ -36,6 +36,10 @@ class LatestPriceStore(Protocol):
         """Every row, ordered by symbol."""
         ...
 
+    def remove(self, symbol: str) -> bool:
+        """Delete `symbol`'s row; False when the table holds none."""
+        ...
+
     def version(self) -> Hashable:
         """A token that changes whenever the table does, or None when the store cannot tell
         without reading it (a reader then keeps its rows for a fixed time)."""

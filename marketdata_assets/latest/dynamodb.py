@@ -75,6 +75,15 @@ class DynamoLatestPriceStore:
         updated = sum(written)
         return UpsertResult(updated=updated, stale=len(rows) - updated)
 
+    def remove(self, symbol: str) -> bool:
+        try:
+            answer = self.client.delete_item(
+                TableName=self.table, Key={"symbol": {"S": symbol}}, ReturnValues="ALL_OLD"
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise self._fail("DeleteItem", symbol, error) from error
+        return bool(answer.get("Attributes"))
+
     def version(self) -> Hashable:
         return None  # nothing cheaper to look at than the rows themselves
 

@@ -86,6 +86,16 @@ class SqliteLatestPriceStore:
             connection.close()
         return UpsertResult(updated=updated, stale=len(rows) - updated)
 
+    def remove(self, symbol: str) -> bool:
+        if not self.path.is_file():
+            return False
+        connection = self._connect()
+        try:
+            removed = connection.execute("DELETE FROM latest_prices WHERE symbol = ?", (symbol,))
+            return removed.rowcount > 0
+        finally:
+            connection.close()
+
     def version(self) -> Hashable:
         """The time and size of the file and of its write-ahead log (a commit changes one)."""
         return tuple(

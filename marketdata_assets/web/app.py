@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marketdata_assets import stores
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.settings import StorageSettings
+from marketdata_assets.settings import Settings, StorageSettings
 from marketdata_assets.web.pages import PAGES, Page
 
 STATIC = Path(__file__).parent / "static"
@@ -61,6 +61,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _configured(settings: StorageSettings) -> tuple[str, ...]:
+    """The configured symbols (MARKETDATA_SYMBOLS); none when the tick's settings do not load
+    (a reader never stops on them)."""
+    if isinstance(settings, Settings):
+        return settings.symbols
+    try:
+        return Settings.from_env().symbols
+    except ConfigError:
+        return ()
+
+
 def create_app(
     settings: StorageSettings | None = None,
     pages: Sequence[Page] = PAGES,
@@ -83,6 +94,7 @@ def create_app(
     app.state.reader = Reader(stores.lake_store(settings), stores.latest_store(settings))
     app.state.profile = settings.profile
     app.state.clock = clock
+    app.state.configured = _configured(settings)
     app.add_exception_handler(RequestValidationError, _one_line_422)
     app.add_exception_handler(ConfigError, _bad_parameter)
     app.add_exception_handler(RuntimeError, _storage_failed)

@@ -183,6 +183,14 @@ class Reader:
             return {"symbol": symbol, "horizon": horizon, "served_model": None, "message": message}
         return {**served, "verdict": views.forecast_verdict(served)}
 
+    def symbols(self, configured: tuple[str, ...]) -> list[dict[str, object]]:
+        """The known symbols (`marketdata symbols --json`), listed every few seconds."""
+        from marketdata_assets.history.symbols import known_symbols
+
+        return self._listings.get(
+            ("symbols", configured), lambda: known_symbols(configured, self.table, self.lake)
+        )
+
     def _closes_on(self, session: date) -> dict[str, float]:
         from marketdata_assets.history.query import closes_on
 

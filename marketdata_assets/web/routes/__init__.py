@@ -7,6 +7,7 @@ from marketdata_assets.web.routes import (
     latest,
     market,
     quarantine,
+    symbols,
     ticks,
 )
 
@@ -15,6 +16,7 @@ ROUTERS = (
     health.router,
     market.router,
     latest.router,
+    symbols.router,
     ticks.router,
     history.router,
     forecast.router,

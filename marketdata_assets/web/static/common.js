@@ -225,9 +225,24 @@ async function showMarket() {
   }
 }
 
+// The symbol search suggests the known symbols (configured, in the latest table, in history).
+async function suggestSymbols() {
+  const list = document.getElementById("known-symbols");
+  if (!list) return;
+  const known = await getJSON("/api/symbols").catch(() => []);
+  list.replaceChildren(
+    ...known.map((row) => {
+      const option = document.createElement("option");
+      option.value = row.symbol;
+      return option;
+    }),
+  );
+}
+
 export function initHeader() {
   markNav();
   showMarket();
+  suggestSymbols();
   setInterval(showMarket, 60_000);
   const form = document.getElementById("goto");
   if (!form) return;
