@@ -29,6 +29,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from marketdata_assets.defs.history_run import HistoryRun
 from marketdata_assets.defs.lake import LakeResource
 from marketdata_assets.defs.partitions import (
     history_backfill_policy,
@@ -75,12 +76,15 @@ def raw_history(
     config: HistoryRequest,
     history: HistorySourceResource,
     lake: LakeResource,
+    history_run: HistoryRun,
 ) -> Output[dict[str, bytes]]:
     """Each session's provider responses exactly as received (JSON Lines, one envelope per
     symbol). A rerun fetches only the symbols the session lacks, or failed, unless forced: it
     merges into the session's earlier raw, read through the lake resource (a dependency on the
-    asset's own partition is a cycle: Dagster declares self-dependencies on earlier ones only)."""
+    asset's own partition is a cycle: Dagster declares self-dependencies on earlier ones only).
+    The run holds its sessions' locks from before that read to its end (`history_run`)."""
     sessions = _sessions(context)
+    history_run.hold(sessions)
     source = history.source(config.provider, config.source, first_session=sessions[0])
     symbols = sorted(config.symbols or source.symbols() or history.symbols)
     landed = lake.load_days("raw_history", sessions)
