@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from marketdata_assets.lake import LakeError, LocalObjectStore, ObjectStore, read_if_present
-from marketdata_assets.lake.s3 import FETCHERS, S3ObjectStore
 from marketdata_assets.lake.locks import tick_claim
+from marketdata_assets.lake.s3 import FETCHERS, S3ObjectStore
 from marketdata_assets.settings import StorageSettings
 from marketdata_assets.stores import (
     is_production,

@@ -6,11 +6,11 @@ its age as the store tells it, the response's `Date` minus the object's `Last-Mo
 stamped by S3, so a runner whose clock is minutes off judges the same), and how long the lease's
 generation (its etag, which every renewal changes) has stayed the same while it watched (a
 duration on its own monotonic clock: no absolute time is compared across machines). A lease is
-live while both are under the `lease_s` its body declares; a body that declares no finite `lease_s` in
-(0, MAX_LEASE_S] (NaN, infinity, text, null, missing, an older lock's `expires_at`) is no lease
-and is taken over (`If-Match` on its etag). The holder renews its lease from a daemon thread
-every `renew_s` (`If-Match` on its own etag, which a renewal changes); a renewal answered 412 means
-another run took it over: logged, and this run no longer holds it. Release deletes the lease
+live while both are under the `lease_s` its body declares; a body that declares no finite
+`lease_s` in (0, MAX_LEASE_S] (NaN, infinity, text, null, missing, an older lock's
+`expires_at`) is no lease and is taken over (`If-Match` on its etag). The holder renews its
+lease from a daemon thread every `renew_s` (`If-Match` on its own etag, which a renewal changes); a renewal answered 412
+means another run took it over: logged, and this run no longer holds it. Release deletes the lease
 if it is still ours.
 """
 
@@ -143,9 +143,10 @@ class S3Lease:
 def declared_lease_s(lease: dict[str, Any]) -> float:
     """The lease's own duration; 0 (expired) when the body declares none that is valid."""
     value = lease.get("lease_s")
-    if type(value) not in (int, float) or not math.isfinite(value) or not 0 < value <= MAX_LEASE_S:
+    if not isinstance(value, int | float) or isinstance(value, bool):  # text, null, missing
         return 0.0
-    return float(value)
+    seconds = float(value)
+    return seconds if math.isfinite(seconds) and 0 < seconds <= MAX_LEASE_S else 0.0
 
 
 def store_age_s(answer: dict[str, Any]) -> float:
