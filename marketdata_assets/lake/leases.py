@@ -9,9 +9,9 @@ duration on its own monotonic clock: no absolute time is compared across machine
 live while both are under the `lease_s` its body declares; a body that declares no finite
 `lease_s` in (0, MAX_LEASE_S] (NaN, infinity, text, null, missing, an older lock's
 `expires_at`) is no lease and is taken over (`If-Match` on its etag). The holder renews its
-lease from a daemon thread every `renew_s` (`If-Match` on its own etag, which a renewal changes); a renewal answered 412
-means another run took it over: logged, and this run no longer holds it. Release deletes the lease
-if it is still ours.
+lease from a daemon thread every `renew_s` (`If-Match` on its own etag, which a renewal
+changes); a renewal answered 412 means another run took it over: logged, and this run no longer
+holds it. Release deletes the lease if it is still ours.
 """
 
 from __future__ import annotations
@@ -30,7 +30,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from marketdata_assets.lake.aws import describe
-from marketdata_assets.lake.locks import POLL_S, WAIT_S, Claim, Remaining, busy, waited_enough
+from marketdata_assets.lake.locks import (
+    POLL_S,
+    WAIT_S,
+    Claim,
+    Remaining,
+    busy,
+    note_waiting,
+    waited_enough,
+)
 from marketdata_assets.lake.objects import LakeError
 
 LEASE_S = 120.0  # a lease not renewed for this long belongs to a run that died
@@ -97,6 +105,8 @@ class S3Lease:
             current = self._current(key)
             if current is not None:
                 lease, etag, age_s = current
+                if holder == "unknown":
+                    note_waiting(claim, str(lease.get("owner", "unknown")), self.wait_s)
                 holder = str(lease.get("owner", "unknown"))
                 if etag != seen:
                     seen, seen_at = etag, time.monotonic()

@@ -10,6 +10,7 @@ is a lease object (`leases.S3Lease`), judged by the store's clock and renewed wh
 from __future__ import annotations
 
 import fcntl
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -23,6 +24,7 @@ from marketdata_assets.market.ticks import format_tick
 WAIT_S = 120.0  # how long a tick run waits for another run of its tick
 HISTORY_WAIT_S = 600.0  # how long a history run waits for another batch (up to 10 sessions)
 POLL_S = 0.2
+log = logging.getLogger(__name__)
 
 # The time an invocation has left, in seconds (None: unbounded but for the lock's wait).
 Remaining = Callable[[], float] | None
@@ -67,6 +69,11 @@ def busy(claim: Claim, holder: str, waited_s: float, out_of_time: bool) -> LockB
     )
 
 
+def note_waiting(claim: Claim, holder: str, wait_s: float) -> None:
+    """Say once, on stderr through logging, that this run waits (so a long wait is explained)."""
+    log.warning("%s: held by another run (%s); waiting up to %g s", claim.label, holder, wait_s)
+
+
 def waited_enough(started: float, wait_s: float, remaining_s: Remaining) -> tuple[bool, bool]:
     """(stop waiting, because the invocation is out of time)."""
     if remaining_s is not None and remaining_s() <= POLL_S:
@@ -108,15 +115,18 @@ class LocalLock:
         path = self.folder / f"{claim.local}.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a+") as handle:
-            started = time.monotonic()
+            started, noted = time.monotonic(), False
             while True:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
+                    holder = path.read_text().strip() or "another process"
+                    if not noted:
+                        note_waiting(claim, holder, self.wait_s)
+                        noted = True
                     stop, out_of_time = waited_enough(started, self.wait_s, remaining_s)
                     if stop:
-                        holder = path.read_text().strip() or "another process"
                         raise busy(claim, holder, time.monotonic() - started, out_of_time) from None
                     time.sleep(POLL_S)
             try:
