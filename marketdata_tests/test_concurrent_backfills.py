@@ -117,27 +117,16 @@ def test_two_backfills_of_one_session_on_the_local_lake_leave_the_union(
     ids=["different symbols", "same symbols"],
 )
 def test_two_backfills_of_one_session_on_s3_leave_the_union(
-    moto_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    first: str, second: str, union: set[str],
+    aws_credentials: None, moto_server: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, first: str, second: str, union: set[str],
 ) -> None:  # fmt: skip
     import boto3
 
-    aws = {
-        "AWS_ENDPOINT_URL": moto_server,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1").create_bucket(
-        Bucket="lake"
-    )
-    env = {**_local(tmp_path)[0], **aws, "MARKETDATA_PROFILE": "aws",
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="lake")
+    env = {**_local(tmp_path)[0], "MARKETDATA_PROFILE": "aws",
            "MARKETDATA_BUCKET": "lake", "MARKETDATA_TABLE": "latest"}  # fmt: skip
-    env.pop("AWS_PROFILE", None)
     _interleaved(env, tmp_path, first, second)
-    for name, value in aws.items():
-        monkeypatch.setenv(name, value)
     _assert_union(lake_at("s3://lake"), union)
-    s3 = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
     assert s3.list_objects_v2(Bucket="lake", Prefix="locks/")["KeyCount"] == 0  # released
