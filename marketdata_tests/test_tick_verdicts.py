@@ -320,3 +320,24 @@ def test_latest_prices_is_labelled_with_its_store(settings, aws_settings) -> Non
         return set(next(iter(spec)).kinds)
 
     assert (kinds(settings), kinds(aws_settings)) == ({"sqlite"}, {"dynamodb"})
+
+
+@pytest.mark.graph
+def test_a_tick_waits_for_its_lock_only_within_the_invocations_time(tmp_path) -> None:
+    """A Lambda tick whose minute another run holds stops waiting when its invocation is out of
+    time (one line naming the tick), instead of waiting the lock's 120 s inside 50."""
+    import time
+
+    from marketdata_assets.execution.tick import TickFailed
+    from marketdata_assets.operations.time_budget import MARGIN_S
+
+    plain = Settings(data_dir=tmp_path / "data")
+    ends_ms = int(time.time() * 1000 + MARGIN_S * 1000)  # nothing left beyond the margin
+    with LocalLock(plain.data_dir).hold(CLAIM, "run a"):
+        refused = pytest.raises(
+            TickFailed, match=r"tick 2026-11-25T14:31Z: another run \(run a\) holds it \(the "
+            "invocation's time ran out\\)",
+        )  # fmt: skip
+        with refused:
+            run_tick(plain, TICK, deadline_ms=ends_ms)
+    assert not (plain.data_dir / object_key("raw", TICK)).exists()  # nothing written
