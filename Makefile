@@ -93,6 +93,7 @@ bench: install
 	$(BIN)/python bench/gate.py
 	$(BIN)/python bench/tick.py
 	$(BIN)/python bench/history.py
+	$(BIN)/python bench/locks.py
 	$(BIN)/python bench/forecast.py
 	$(BIN)/python bench/web.py
 

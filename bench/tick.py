@@ -141,7 +141,8 @@ def plain_tick(symbols: tuple[str, ...], tick: datetime) -> int:
     from marketdata_assets.gate.routing import judge, validated_rows
     from marketdata_assets.lake import latest_key_before, object_key
     from marketdata_assets.lake.codecs import decode, encode
-    from marketdata_assets.lake.locks import S3TickLock
+    from marketdata_assets.lake.leases import S3Lease
+    from marketdata_assets.lake.locks import tick_claim
     from marketdata_assets.lake.s3 import S3ObjectStore
     from marketdata_assets.latest import prices_from_frame
     from marketdata_assets.latest.dynamodb import DynamoLatestPriceStore
@@ -153,7 +154,7 @@ def plain_tick(symbols: tuple[str, ...], tick: datetime) -> int:
     lake = S3ObjectStore(s3, ENV["MARKETDATA_BUCKET"])
     latest = DynamoLatestPriceStore(aws_client("dynamodb"), ENV["MARKETDATA_TABLE"])
     payload = StubProvider(symbols).fetch(tick)
-    with S3TickLock(s3, ENV["MARKETDATA_BUCKET"]).hold(tick, "bench"):
+    with S3Lease(s3, ENV["MARKETDATA_BUCKET"]).hold(tick_claim(tick), "bench"):
         lake.put(object_key("raw", tick), payload)
         curated = curate(payload, tick)
         lake.put(object_key("curated", tick), encode("curated", curated))

@@ -17,6 +17,7 @@ from marketdata_assets.defs.compaction import validated_daily
 from marketdata_assets.defs.forecasts import forecast_assets
 from marketdata_assets.defs.freshness import fresh_in_session
 from marketdata_assets.defs.history import history_assets
+from marketdata_assets.defs.history_run import HISTORY_RUN_RESOURCE, HistoryRun
 from marketdata_assets.defs.io_managers import LakeIOManager, TickIOManager
 from marketdata_assets.defs.lake import LakeResource
 from marketdata_assets.defs.resources import (
@@ -60,7 +61,7 @@ def resources_for(settings: Settings) -> dict[str, object]:
 
 def storage_resources(settings: Settings) -> dict[str, object]:
     """The profile's lake (as a resource and behind both IO managers), the tick run's minute
-    (run config) and the latest-price table."""
+    (run config), the history run's hold on its sessions and the latest-price table."""
     lake = LakeResource(address=stores.lake_address(settings))
     latest = LatestPricesResource(address=stores.latest_address(settings))
     tick_run = TickRun.configure_at_launch(lake=lake)
@@ -69,6 +70,7 @@ def storage_resources(settings: Settings) -> dict[str, object]:
         "lake_io_manager": LakeIOManager(lake=lake),
         "tick_io_manager": TickIOManager(lake=lake, tick_run=tick_run),
         TICK_RESOURCE: tick_run,
+        HISTORY_RUN_RESOURCE: HistoryRun(lake=lake),
         "latest_store": latest,
     }
 
@@ -107,7 +109,7 @@ def build_definitions(settings: Settings) -> Definitions:
         sensors=[production_ticks_sensor(running=stores.is_production(settings))],
         resources=resources_for(settings),
         # Each job names its executor; a run of assets picked in the UI runs in one process,
-        # so a tick materialised that way also holds its minute's lock to its end.
+        # so a tick (or a history session) materialised that way also holds its lock to its end.
         executor=in_process_executor,
     )
 

@@ -45,10 +45,15 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, object]:
         fields["tick"] = format_tick(tick)
         settings = Settings.from_env()
         remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+        deadline_ms = 0
         if remaining_ms is not None:  # fetch only in what the invocation has left (time_budget)
-            deadline_s = lambda_fetch_deadline_s(remaining_ms(), settings.fetch_deadline_s)
+            left_ms = remaining_ms()
+            deadline_s = lambda_fetch_deadline_s(left_ms, settings.fetch_deadline_s)
             settings = settings.with_overrides(fetch_deadline_s=deadline_s)
-        result, extra = _tick(settings, tick, origin)
+            # the invocation's end by this runner's clock, as the context counts it: the wait
+            # for the tick's lock ends before it
+            deadline_ms = int(time.time() * 1000) + left_ms
+        result, extra = _tick(settings, tick, origin, deadline_ms)
     except Exception as error:
         counts = getattr(error, "counts", None) or {}  # a failed run's counts so far
         cause = " ".join(str(error).split())
@@ -60,7 +65,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, object]:
 
 
 def _tick(
-    settings: Settings, tick: datetime, origin: RunOrigin
+    settings: Settings, tick: datetime, origin: RunOrigin, deadline_ms: int = 0
 ) -> tuple[dict[str, object], dict[str, object]]:
     """Skip a closed-market minute (recorded) or a duplicate delivery (not recorded: the first
     delivery's record stays), else run the tick: its result, and what only the log gets."""
@@ -92,7 +97,7 @@ def _tick(
 
         # An ephemeral, in-memory instance with telemetry off: nothing is written to the
         # read-only HOME, and a redelivered event needs no run history to be the same tick.
-        summary = run_tick(settings, tick, origin=origin)
+        summary = run_tick(settings, tick, origin=origin, deadline_ms=deadline_ms)
     return summary.as_dict(), {"reasons": summary.reasons}
 
 

@@ -17,7 +17,7 @@ from marketdata_assets.lake import LocalObjectStore, ObjectStore
 from marketdata_assets.settings import Settings, StorageSettings, aws_variables
 
 if TYPE_CHECKING:
-    from marketdata_assets.lake.locks import TickLock
+    from marketdata_assets.lake.locks import Lock
     from marketdata_assets.lake.s3 import S3ObjectStore
     from marketdata_assets.latest import LatestPriceStore
     from marketdata_assets.operations.request_budget import RequestBudget
@@ -61,14 +61,30 @@ def lake_at(address: str) -> ObjectStore:
     return local_lake(address)
 
 
-def tick_lock_at(address: str) -> TickLock:
-    """The tick lock of the lake at `address`: a lease object in the bucket, or a `flock` on a
-    file under the folder."""
-    from marketdata_assets.lake.locks import LocalTickLock, S3TickLock
+def lock_at(address: str, wait_s: float) -> Lock:
+    """The lock of the lake at `address`, waiting at most `wait_s` for another holder: a lease
+    object per claim in the bucket, or a `flock` on a file per claim under the folder."""
+    from marketdata_assets.lake.leases import S3Lease
+    from marketdata_assets.lake.locks import LocalLock
 
     if address.startswith(_S3):
-        return S3TickLock(aws_client("s3"), address.removeprefix(_S3))
-    return LocalTickLock(address)
+        return S3Lease(aws_client("s3"), address.removeprefix(_S3), wait_s=wait_s)
+    return LocalLock(address, wait_s=wait_s)
+
+
+def tick_lock_at(address: str) -> Lock:
+    """The lock a tick run holds its minute with (it waits up to `locks.WAIT_S`)."""
+    from marketdata_assets.lake.locks import WAIT_S
+
+    return lock_at(address, WAIT_S)
+
+
+def history_lock_at(address: str) -> Lock:
+    """The lock a history run holds its sessions with (it waits up to `locks.HISTORY_WAIT_S`,
+    long enough for another batch to end)."""
+    from marketdata_assets.lake.locks import HISTORY_WAIT_S
+
+    return lock_at(address, HISTORY_WAIT_S)
 
 
 def latest_at(address: str) -> LatestPriceStore:

@@ -168,6 +168,52 @@ def aws_settings(aws_credentials: None, tmp_path: Path) -> Iterator[Settings]:
         yield Settings(profile="aws", bucket="lake", table="latest", data_dir=tmp_path / "unused")
 
 
+class StoreClock:
+    """moto's clock (its S3 objects' Last-Modified and its responses' Date), set by the test."""
+
+    def __init__(self) -> None:
+        import datetime
+
+        self.now = datetime.datetime(2026, 11, 25, 14, 31)  # naive UTC, as moto keeps it
+
+    def __call__(self) -> object:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        import datetime
+
+        self.now += datetime.timedelta(seconds=seconds)
+
+    def s3(self) -> Any:
+        """A boto3 S3 client of its own (not the process's shared one) whose answers carry the
+        Date header real S3 sends on every answer (moto's in-process GetObject leaves it out),
+        from this clock."""
+        from email.utils import format_datetime
+
+        import boto3
+
+        client = boto3.client("s3")
+
+        def dated(parsed: dict[str, Any], **_: Any) -> None:
+            headers = parsed.setdefault("ResponseMetadata", {}).setdefault("HTTPHeaders", {})
+            headers.setdefault("date", format_datetime(self.now.replace(tzinfo=UTC), usegmt=True))
+
+        client.meta.events.register("after-call.s3.GetObject", dated)
+        return client
+
+
+@pytest.fixture
+def store_clock(monkeypatch: pytest.MonkeyPatch) -> StoreClock:
+    """The in-process S3's clock, moved only by the test (`advance`)."""
+    import moto.core.responses
+    import moto.s3.models
+
+    clock = StoreClock()
+    monkeypatch.setattr(moto.s3.models, "utcnow", clock)
+    monkeypatch.setattr(moto.core.responses, "utcnow", clock)
+    return clock
+
+
 def free_port() -> int:
     """A free TCP port on the loopback interface, for servers the tests start."""
     import socket

@@ -294,3 +294,27 @@ def test_replay_of_a_missing_s3_object_names_the_uri(aws_settings, tick) -> None
     replay = aws_settings.with_overrides(provider="replay", source="s3://lake/raw/nothing.jsonl")
     with pytest.raises(TickFailed, match=r"--source 's3://lake/raw/nothing.jsonl': S3 GetObject"):
         run_tick(replay, tick)
+
+
+class _EndingContext(Context):
+    """A context whose invocation has only the margin left."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        from marketdata_assets.operations.time_budget import MARGIN_S
+
+        return MARGIN_S * 1000
+
+
+@pytest.mark.graph
+def test_a_handler_waiting_for_a_held_tick_stops_when_its_invocation_ends(lambda_env) -> None:
+    """Another run holds the minute's lease: the handler stops waiting within its invocation's
+    remaining time (not the lock's 120 s), in one line naming the tick and the holder."""
+    from marketdata_assets.lake.leases import S3Lease
+    from marketdata_assets.lake.locks import tick_claim
+
+    tick = parse_tick("2026-11-25T14:31Z", window_s=FUTURE_WINDOW_S)
+    with S3Lease(aws_client("s3"), "lake").hold(tick_claim(tick), "run a"):
+        named = r"tick 2026-11-25T14:31Z: another run \(run a\) holds it \(the invocation's time"
+        with pytest.raises(TickFailed, match=named):
+            handler({"time": "2026-11-25T14:31:00Z"}, _EndingContext("late"))
+    assert list(lake_store(Settings.from_env()).keys("raw/")) == []  # nothing written

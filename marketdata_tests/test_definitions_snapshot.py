@@ -118,10 +118,11 @@ def test_definitions_match_the_committed_snapshot(tmp_path: Path) -> None:
     assert current == committed(), "Definitions changed: if meant, rerun with UPDATE_SNAPSHOTS=1"
 
 
-def test_session_jobs_run_in_parallel_processes_and_the_tick_in_one() -> None:
+def test_lock_holding_jobs_run_in_one_process_and_the_others_in_parallel() -> None:
     jobs = definitions_snapshot(build_definitions(Settings()))["jobs"]
-    assert jobs["tick_job"]["executor"] == "in_process"
-    for name in ("history_job", "forecast_job", "compaction_job"):
+    # the tick and the history hold their locks in a resource to the run's end
+    assert jobs["tick_job"]["executor"] == jobs["history_job"]["executor"] == "in_process"
+    for name in ("forecast_job", "compaction_job"):
         assert jobs[name]["executor"] == "parallel_executor"
     from marketdata_assets.defs.schedules import parallel_executor
 

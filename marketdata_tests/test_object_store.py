@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from marketdata_assets.lake import LakeError, LocalObjectStore, ObjectStore, read_if_present
+from marketdata_assets.lake.locks import tick_claim
 from marketdata_assets.lake.s3 import FETCHERS, S3ObjectStore
 from marketdata_assets.settings import StorageSettings
 from marketdata_assets.stores import (
@@ -220,5 +221,5 @@ def test_a_stores_address_names_the_same_lake_and_table_again(
     lake_at(lake_address(settings)).put(KEYS[0], b"through the address")
     assert lake.get(KEYS[0]) == lake_store(settings).get(KEYS[0]) == b"through the address"
     tick = datetime(2026, 11, 25, 14, 31, tzinfo=UTC)
-    with tick_lock_at(lake_address(settings)).hold(tick, "run-1"):
+    with tick_lock_at(lake_address(settings)).hold(tick_claim(tick), "run-1"):
         pass  # taken and released in the lake the address names

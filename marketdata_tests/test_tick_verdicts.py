@@ -18,7 +18,8 @@ from marketdata_assets.defs.io_managers import TickIOManager
 from marketdata_assets.defs.tick import TICK_RESOURCE, tick_run_config, tick_tags
 from marketdata_assets.execution.tick import run_tick
 from marketdata_assets.lake import MINUTE_DATASETS, object_key
-from marketdata_assets.lake.locks import LocalTickLock, S3TickLock, TickBusy, lock_key
+from marketdata_assets.lake.leases import S3Lease, lease_key
+from marketdata_assets.lake.locks import LocalLock, LockBusy, tick_claim
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store, latest_store
 from marketdata_tests.conftest import TICK, good, line
@@ -264,11 +265,11 @@ def test_a_run_overtaking_a_paused_run_of_its_tick_waits_for_it(tmp_path, monkey
 
 @pytest.mark.domain
 def test_a_local_tick_lock_makes_a_second_holder_wait(tmp_path) -> None:
-    first, second = LocalTickLock(tmp_path, wait_s=0.3), LocalTickLock(tmp_path, wait_s=5)
+    first, second = LocalLock(tmp_path, wait_s=0.3), LocalLock(tmp_path, wait_s=5)
     order: list[str] = []
-    with first.hold(TICK, "run a"):
-        busy = pytest.raises(TickBusy, match="tick 2026-11-25T14:31Z: another run")
-        with busy, LocalTickLock(tmp_path, wait_s=0.3).hold(TICK, "run b"):
+    with first.hold(CLAIM, "run a"):
+        busy = pytest.raises(LockBusy, match=r"tick 2026-11-25T14:31Z: another run \(run a\)")
+        with busy, LocalLock(tmp_path, wait_s=0.3).hold(CLAIM, "run b"):
             pass
         waiter = threading.Thread(target=lambda: _hold_and_note(second, order))
         waiter.start()
@@ -277,30 +278,35 @@ def test_a_local_tick_lock_makes_a_second_holder_wait(tmp_path) -> None:
     assert order == ["a done", "b held"]
 
 
-def _hold_and_note(lock: LocalTickLock, order: list[str]) -> None:
-    with lock.hold(TICK, "run b"):
+CLAIM = tick_claim(TICK)
+
+
+def _hold_and_note(lock: LocalLock, order: list[str]) -> None:
+    with lock.hold(CLAIM, "run b"):
         order.append("b held")
 
 
 @pytest.mark.domain
-def test_an_s3_tick_lock_waits_takes_over_a_dead_lease_and_releases(aws_settings) -> None:
-    from marketdata_assets.stores import aws_client
-
-    s3, now = aws_client("s3"), [1000.0]
-    lock = S3TickLock(s3, "lake", wait_s=0.3, lease_s=60, clock=lambda: now[0])
-    with lock.hold(TICK, "run a"):
-        lease = json.loads(s3.get_object(Bucket="lake", Key=lock_key(TICK))["Body"].read())
-        assert lease == {"owner": "run a", "expires_at": 1060.0}
-        with pytest.raises(TickBusy, match=r"another run \(run a\)"), lock.hold(TICK, "run b"):
+def test_an_s3_tick_lock_waits_takes_over_a_dead_lease_and_releases(
+    aws_settings, store_clock
+) -> None:
+    s3 = store_clock.s3()
+    lock = S3Lease(s3, "lake", wait_s=0.3, lease_s=60)
+    key = lease_key(CLAIM)
+    assert key == "locks/date=2026-11-25/minute=1431/lock.json"
+    with lock.hold(CLAIM, "run a"):
+        lease = json.loads(s3.get_object(Bucket="lake", Key=key)["Body"].read())
+        assert (lease["owner"], lease["lease_s"]) == ("run a", 60)
+        with pytest.raises(LockBusy, match=r"another run \(run a\)"), lock.hold(CLAIM, "run b"):
             pass
     assert "Contents" not in s3.list_objects_v2(Bucket="lake", Prefix="locks/")
 
-    dead = S3TickLock(s3, "lake", lease_s=60, clock=lambda: now[0])
-    held = dead.hold(TICK, "run that dies")
+    dead = S3Lease(s3, "lake", lease_s=60, renew_s=3600)  # never renews before it "dies"
+    held = dead.hold(CLAIM, "run that dies")
     held.__enter__()  # never released: its process died
-    now[0] += 61
-    with lock.hold(TICK, "run c"):
-        lease = json.loads(s3.get_object(Bucket="lake", Key=lock_key(TICK))["Body"].read())
+    store_clock.advance(61)
+    with lock.hold(CLAIM, "run c"):
+        lease = json.loads(s3.get_object(Bucket="lake", Key=key)["Body"].read())
         assert lease["owner"] == "run c"
         held.__exit__(None, None, None)  # the dead run's release must not free run c's lock
         assert s3.list_objects_v2(Bucket="lake", Prefix="locks/")["KeyCount"] == 1
@@ -314,3 +320,24 @@ def test_latest_prices_is_labelled_with_its_store(settings, aws_settings) -> Non
         return set(next(iter(spec)).kinds)
 
     assert (kinds(settings), kinds(aws_settings)) == ({"sqlite"}, {"dynamodb"})
+
+
+@pytest.mark.graph
+def test_a_tick_waits_for_its_lock_only_within_the_invocations_time(tmp_path) -> None:
+    """A Lambda tick whose minute another run holds stops waiting when its invocation is out of
+    time (one line naming the tick), instead of waiting the lock's 120 s inside 50."""
+    import time
+
+    from marketdata_assets.execution.tick import TickFailed
+    from marketdata_assets.operations.time_budget import MARGIN_S
+
+    plain = Settings(data_dir=tmp_path / "data")
+    ends_ms = int(time.time() * 1000 + MARGIN_S * 1000)  # nothing left beyond the margin
+    with LocalLock(plain.data_dir).hold(CLAIM, "run a"):
+        refused = pytest.raises(
+            TickFailed, match=r"tick 2026-11-25T14:31Z: another run \(run a\) holds it \(the "
+            "invocation's time ran out\\)",
+        )  # fmt: skip
+        with refused:
+            run_tick(plain, TICK, deadline_ms=ends_ms)
+    assert not (plain.data_dir / object_key("raw", TICK)).exists()  # nothing written

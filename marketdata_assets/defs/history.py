@@ -29,6 +29,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from marketdata_assets.defs.history_run import HistoryRun
 from marketdata_assets.defs.lake import LakeResource
 from marketdata_assets.defs.partitions import (
     history_backfill_policy,
@@ -75,12 +76,15 @@ def raw_history(
     config: HistoryRequest,
     history: HistorySourceResource,
     lake: LakeResource,
+    history_run: HistoryRun,
 ) -> Output[dict[str, bytes]]:
     """Each session's provider responses exactly as received (JSON Lines, one envelope per
     symbol). A rerun fetches only the symbols the session lacks, or failed, unless forced: it
     merges into the session's earlier raw, read through the lake resource (a dependency on the
-    asset's own partition is a cycle: Dagster declares self-dependencies on earlier ones only)."""
+    asset's own partition is a cycle: Dagster declares self-dependencies on earlier ones only).
+    The run holds its sessions' locks from before that read to its end (`history_run`)."""
     sessions = _sessions(context)
+    history_run.hold(sessions)
     source = history.source(config.provider, config.source, first_session=sessions[0])
     symbols = sorted(config.symbols or source.symbols() or history.symbols)
     landed = lake.load_days("raw_history", sessions)
@@ -218,10 +222,13 @@ def _by_session(frame: pd.DataFrame, column: str, sessions: list[date]) -> dict[
     kinds={"parquet"},
 )
 def daily_bars(
-    context: AssetExecutionContext, minute_bars: dict[str, pd.DataFrame]
+    context: AssetExecutionContext,
+    minute_bars: dict[str, pd.DataFrame],
+    history_run: HistoryRun,
 ) -> Output[dict[str, pd.DataFrame]]:
     """Per symbol and session: open, high, low, close, volume, VWAP, minutes present, first and
     last minute."""
+    history_run.hold(_sessions(context))  # held already when the run began at raw_history
     from marketdata_assets.history.daily import daily_bars as summarise
 
     days = {key: summarise(minute_bars.get(key, _empty_bars())) for key in context.partition_keys}
@@ -240,6 +247,7 @@ def session_analytics(
     context: AssetExecutionContext,
     daily_bars: dict[str, pd.DataFrame],
     minute_bars: dict[str, pd.DataFrame],
+    history_run: HistoryRun,
 ) -> Output[dict[str, pd.DataFrame]]:
     """Per symbol and session: close-to-close and overnight log returns, realised volatility
     from 5-minute returns, range, close versus VWAP and 20-session rolling volatility (its
@@ -247,6 +255,7 @@ def session_analytics(
     from marketdata_assets.history.analytics import session_analytics as analyse
 
     sessions = _sessions(context)
+    history_run.hold(sessions)  # a refresh of later sessions runs this asset alone
     frames = [frame for frame in daily_bars.values() if len(frame)]
     daily = pd.concat(frames, ignore_index=True) if frames else _empty_daily()
     bars = pd.concat([_empty_bars(), *minute_bars.values()], ignore_index=True)

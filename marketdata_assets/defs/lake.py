@@ -19,7 +19,7 @@ from marketdata_assets import stores
 from marketdata_assets.gate.reference import PriceState, reference_from_frame
 from marketdata_assets.lake import ObjectStore, day_key, latest_key_before, read_if_present
 from marketdata_assets.lake.codecs import decode
-from marketdata_assets.lake.locks import TickLock
+from marketdata_assets.lake.locks import Lock
 
 
 class LakeResource(ConfigurableResource):
@@ -31,8 +31,11 @@ class LakeResource(ConfigurableResource):
     def store(self) -> ObjectStore:
         return stores.lake_at(self.address)
 
-    def tick_lock(self) -> TickLock:
+    def tick_lock(self) -> Lock:
         return stores.tick_lock_at(self.address)
+
+    def history_lock(self) -> Lock:
+        return stores.history_lock_at(self.address)
 
     def load_days(self, name: str, sessions: Iterable[date]) -> dict[str, object]:
         """The daily dataset's objects of `sessions` that exist, {session key: value}."""

@@ -2,9 +2,11 @@
 history and the forecasts over sessions, and the daily compaction of the tick stream after each
 close.
 
-The tick runs every step in one process, so its run holds its minute's lock from its first write
-to its end (`defs.tick`); the session jobs hold no lock and run their steps in parallel
-processes, one per core.
+The tick and the history run every step in one process, so a tick run holds its minute's lock
+from its first write to its end (`defs.tick`) and a history run its sessions' locks from its
+first read of their raw to its end (`defs.history_run`; its steps are a chain, so one process
+loses no parallelism); the forecasts and the compaction hold no lock and run their steps in
+parallel processes, one per core.
 """
 
 import os
@@ -88,7 +90,7 @@ history_job = define_asset_job(
     selection=AssetSelection.groups("history") - AssetSelection.assets("validated_daily"),
     partitions_def=trading_sessions,
     description="History over NYSE sessions: raw responses, bars gate, daily bars, analytics.",
-    executor_def=parallel_executor,
+    executor_def=in_process_executor,
 )
 forecast_job = define_asset_job(
     "forecast_job",

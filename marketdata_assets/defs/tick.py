@@ -6,7 +6,8 @@ tick job runs every step in one process (`in_process_executor`), so the lock tak
 run's first write is held until the run ends: two runs of one minute never mix their objects.
 """
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 
@@ -14,8 +15,9 @@ from dagster import ConfigurableResource, InitResourceContext, ResourceDependenc
 from pydantic import Field, PrivateAttr
 
 from marketdata_assets.defs.lake import LakeResource
+from marketdata_assets.lake.locks import tick_claim
 from marketdata_assets.market.ticks import TICK_TAG, floor_minute, format_tick, parse_tick
-from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
+from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S, MARGIN_S
 
 TICK_RESOURCE = "tick_run"
 
@@ -25,6 +27,11 @@ class TickRun(ConfigurableResource):
     the minute the run was created (a run launched from the UI without either)."""
 
     minute: str = Field(default="", description="The tick's UTC minute, e.g. 2026-11-25T14:31Z.")
+    deadline_ms: int = Field(
+        default=0,
+        description="When the invocation running the tick ends (epoch ms, as Lambda's context "
+        "counts it; 0: none): the wait for the tick's lock ends before it.",
+    )
     lake: ResourceDependency[LakeResource]
 
     _tick: datetime | None = PrivateAttr(default=None)
@@ -74,14 +81,28 @@ class TickRun(ConfigurableResource):
     def hold(self) -> None:
         """Take the tick's lock for the rest of the run (once; before the run's first write)."""
         if self._held is not None and not self._holding:
-            self._held.enter_context(self.lake.tick_lock().hold(self.tick, f"run {self._run_id}"))
+            hold = self.lake.tick_lock().hold(
+                tick_claim(self.tick), f"run {self._run_id}", self._remaining_s()
+            )
+            self._held.enter_context(hold)
             self._holding = True
+
+    def _remaining_s(self) -> Callable[[], float] | None:
+        """The time the invocation has left for writing, by its own clock (Lambda's context
+        counts the same way), less the margin; None outside an invocation."""
+        if not self.deadline_ms:
+            return None
+        deadline_s = self.deadline_ms / 1000 - MARGIN_S
+        return lambda: deadline_s - time.time()
 
 
 def tick_tags(tick: datetime) -> dict[str, str]:
     return {TICK_TAG: format_tick(tick)}
 
 
-def tick_run_config(tick: datetime) -> dict[str, object]:
-    """The run config of a tick run for `tick`."""
-    return {"resources": {TICK_RESOURCE: {"config": {"minute": format_tick(tick)}}}}
+def tick_run_config(tick: datetime, deadline_ms: int = 0) -> dict[str, object]:
+    """The run config of a tick run for `tick`, in an invocation ending at `deadline_ms`."""
+    config: dict[str, object] = {"minute": format_tick(tick)}
+    if deadline_ms:
+        config["deadline_ms"] = deadline_ms
+    return {"resources": {TICK_RESOURCE: {"config": config}}}

@@ -52,16 +52,18 @@ def run_tick(
     tick: datetime,
     instance: DagsterInstance | None = None,
     origin: RunOrigin | None = None,
+    deadline_ms: int = 0,
 ) -> TickSummary:
     """Materialise the tick graph for `tick`; raise TickFailed when any step fails. Given the
-    `origin` (the CLI or the Lambda), the tick's run record is written, succeeded or failed."""
+    `origin` (the CLI or the Lambda), the tick's run record is written, succeeded or failed;
+    given `deadline_ms` (when the invocation ends), the wait for the tick's lock ends before."""
     job = build_definitions(settings).resolve_job_def("tick_job")
     with instance_or_ephemeral(instance) as active:
         result = execute_job_in_process(
             job,
             active,
             run_config={
-                **tick_run_config(tick),
+                **tick_run_config(tick, deadline_ms),
                 "loggers": {"console": {"config": {"log_level": settings.log_level}}},
             },
             tags=tick_tags(tick),
