@@ -69,10 +69,12 @@ def _check(check: object) -> None:
         raise _Bad(f"a check entry is {_kind(check)}, not an object")
     _pattern(check, "asset", _ASSET)
     _pattern(check, "check", _NAME)
-    if _field(check, "evaluated", bool):
+    if _field(check, "evaluated", bool):  # what the sensor reports of an evaluated check
         _field(check, "passed", bool)
         _choice(check, "severity", SEVERITIES)
-    _field(check, "metadata", dict)
+        _field(check, "metadata", dict)
+    else:
+        _optional(check, "metadata", dict)
 
 
 def _field(record: Mapping[str, Any], name: str, kind: type) -> Any:
