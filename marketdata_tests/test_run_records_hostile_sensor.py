@@ -100,7 +100,10 @@ def test_status_sync_reports_past_a_malformed_record_once_with_one_warning(
     warning, reported = err.splitlines()
     assert warning.startswith(f"marketdata: warning: run record {BAD_KEY} skipped: ")
     assert reported == f"3 new run records reported to {home}"
-    assert [row["tick"] for row in json.loads(out)] == [format_tick(TICKS[2]), format_tick(TICKS[0])]
+    assert [row["tick"] for row in json.loads(out)] == [
+        format_tick(TICKS[2]),
+        format_tick(TICKS[0]),
+    ]
     assert main(["status", "--sync", "--json"]) == 0  # the cursor is past it: nothing jams
     reported_again, listed = capsys.readouterr().err.splitlines()
     assert reported_again == f"0 new run records reported to {home}"
