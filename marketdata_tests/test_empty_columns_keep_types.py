@@ -98,7 +98,10 @@ def test_old_null_typed_reasons_read_across_sessions_with_a_good_one(tmp_path) -
         ["non_positive_price", "high_below_low"]
     ]
     found = duckdb.sql("SELECT symbol, unnest(reasons) AS reason FROM sessions ORDER BY reason")
-    assert found.fetchall() == [("AAPL", "high_below_low"), ("AAPL", "non_positive_price")]
+    assert found is not None and found.fetchall() == [
+        ("AAPL", "high_below_low"),
+        ("AAPL", "non_positive_price"),
+    ]
     # Written by the registry's types, the folder reads as one dataset again.
     store.put(old, encode("bars_quarantine", empty("bars_quarantine")))
     assert pq.read_table(tmp_path / "bars_quarantine").column("reasons").to_pylist() == [
