@@ -335,6 +335,7 @@ def test_a_tick_failed_by_a_provider_echoing_the_key_records_no_key(
     args = ["tick", "--at", format_tick(TICK), "--provider", "alphavantage"]
     assert main([*args, "--symbols", "IBM,DOWN"]) == 1
     body = LocalObjectStore(cli_env).get(run_records.record_key(TICK))
-    record = run_records.load(body)
+    record = run_records.parse(run_records.record_key(TICK), body)
+    assert isinstance(record, dict)
     assert record["outcome"] == "failed" and "IBM" in record["cause"]
     assert KEY not in body.decode() and KEY not in capsys.readouterr().err

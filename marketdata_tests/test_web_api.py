@@ -549,7 +549,7 @@ def test_aws_profile_answers_latest_and_bars_as_the_local_profile_does_and_503_w
 
 @pytest.mark.domain
 def test_a_value_asked_for_by_many_requests_at_once_is_computed_once() -> None:
-    kept: Kept = Kept(seconds=60)
+    kept: Kept = Kept(seconds=60, capacity=2**20)
     computed = []
     release = threading.Event()
 

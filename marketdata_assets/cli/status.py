@@ -32,13 +32,21 @@ def register(commands: Commands) -> None:
 
 def _status(args: argparse.Namespace) -> int:
     """Recent ticks from their run records; with --sync, new records reported to Dagster first
-    (through the sensor's code). Without --sync neither Dagster nor GE is imported."""
+    (through the sensor's code). Without --sync neither Dagster nor GE is imported. An object
+    that is no record is one warning line on stderr naming its key, and left out of the list."""
     settings = StorageSettings.from_env()
     last = params.at_least_one(args.last, "--last")
     from marketdata_assets import stores
     from marketdata_assets.operations import run_records
 
     store = stores.lake_store(settings)
+    warned: set[str] = set()
+
+    def warn_once(skipped: run_records.Skipped) -> None:  # --sync and the listing: one line
+        if skipped.key not in warned:
+            warned.add(skipped.key)
+            run_records.warn(skipped)
+
     if args.sync:
         if not dagster_home():
             raise ConfigError(
@@ -48,13 +56,13 @@ def _status(args: argparse.Namespace) -> int:
         assert dagster_instance is not None  # DAGSTER_HOME is set
         from marketdata_assets.defs.sensors import sync
 
-        reported = read(lambda: sync(dagster_instance, store))
+        reported = read(lambda: sync(dagster_instance, store, on_skip=warn_once))
         if reported is None:
             return 1
         plural = "" if reported == 1 else "s"
         home = dagster_home()
         print(f"{reported} new run record{plural} reported to {home}", file=sys.stderr)
-    records = read(lambda: run_records.recent(store, last))
+    records = read(lambda: run_records.recent(store, last, on_skip=warn_once))
     if records is None:
         return 1
     if args.json:

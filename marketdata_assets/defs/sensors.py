@@ -5,8 +5,11 @@ A succeeded tick gives an AssetMaterialization per asset and an AssetCheckEvalua
 A failed tick gives the materialisations it made, the checks it evaluated as they were, and every
 check it never reached as a failed evaluation carrying the cause (Dagster's external API cannot
 report a failed materialisation). A skipped tick (market closed, duplicate delivery) reports
-nothing: `marketdata status` lists it. The cursor is the last reported record's key: a record
-written later at an earlier key (a rerun of an old tick) is not reported again.
+nothing: `marketdata status` lists it. An object under `runs/` that is no run record (not JSON,
+a field of the wrong type: `run_records.parse`) fails every check of the tick graph, each
+evaluation naming its key and the problem, and is passed over. The cursor is the last record
+key read, a malformed one included: a record written later at an earlier key (a rerun of an old
+tick) is not reported again, and no object jams the sensor.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from dagster import (
     AssetCheckEvaluation,
+    AssetCheckKey,
     AssetCheckSeverity,
     AssetKey,
     AssetMaterialization,
@@ -31,7 +36,9 @@ from dagster import (
 
 from marketdata_assets.defs.lake import LakeResource
 from marketdata_assets.lake import ObjectStore
+from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.operations import run_records
+from marketdata_assets.operations.run_records import OnSkip, Skipped
 
 # Records reported per evaluation: a sensor that fell behind catches up in bounded steps.
 RECORDS_PER_EVALUATION = 60
@@ -55,11 +62,55 @@ def records_after(
     cursor: str | None,
     now: datetime | None = None,
     limit: int = RECORDS_PER_EVALUATION,
+    on_skip: OnSkip = run_records.warn,
 ) -> Report:
-    """The events of up to `limit` records after `cursor` (a record key), oldest first."""
+    """The events of up to `limit` records after `cursor` (a record key), oldest first; an
+    object that is no record gives failed checks (`malformed_events`) and goes to `on_skip`."""
     keys = run_records.keys_after(store, cursor, limit, now)
-    events = [event for key in keys for event in tick_events(run_records.load(store.get(key)))]
+    events: list[TickEvent] = []
+    for key in keys:
+        found = run_records.parse(key, store.get(key))
+        if isinstance(found, Skipped):
+            on_skip(found)
+            events += malformed_events(found)
+        else:
+            events += tick_events(found)
     return Report(events, keys[-1] if keys else cursor, len(keys))
+
+
+@cache
+def tick_checks() -> tuple[AssetCheckKey, ...]:
+    """Every check of the tick graph (what `tick_job` runs), from the tick assets' own specs."""
+    from marketdata_assets.defs import assets, checks
+
+    defined = [
+        assets.raw_ticks,
+        assets.curated_ticks,
+        assets.quality_gate,
+        assets.latest_prices_asset("sqlite"),
+        *checks.tick_checks(),
+    ]
+    return tuple(sorted({key for d in defined for key in d.check_keys}, key=str))
+
+
+def malformed_events(skipped: Skipped) -> list[AssetCheckEvaluation]:
+    """A malformed record's events: every check of the tick graph failed, naming its key and
+    its problem (what the tick did is unknown; a failed tick's unreached checks look alike)."""
+    minute = run_records.minute_of_key(skipped.key)
+    tick = None if minute is None else format_tick(minute)
+    about = {"key": skipped.key, "problem": skipped.problem, **({"tick": tick} if tick else {})}
+    return [
+        AssetCheckEvaluation(
+            asset_key=check.asset_key,
+            check_name=check.name,
+            passed=False,
+            severity=AssetCheckSeverity.ERROR,
+            metadata=about,
+            description=f"production tick {tick or '?'}: its run record {skipped.key} is "
+            f"malformed: {skipped.problem}",
+        )
+        for check in tick_checks()
+    ]
 
 
 def tick_events(record: Mapping[str, Any]) -> list[TickEvent]:
@@ -136,20 +187,29 @@ def production_ticks_sensor(running: bool) -> SensorDefinition:
         "checks.",
     )
     def _sensor(context: SensorEvaluationContext, lake: LakeResource) -> SensorResult:
-        report = records_after(lake.store(), context.cursor)
+        def logged(skipped: Skipped) -> None:
+            context.log.warning(skipped.warning)
+
+        report = records_after(lake.store(), context.cursor, on_skip=logged)
         return SensorResult(asset_events=report.events, cursor=report.cursor)
 
     return _sensor
 
 
-def sync(instance: DagsterInstance, store: ObjectStore, now: datetime | None = None) -> int:
+def sync(
+    instance: DagsterInstance,
+    store: ObjectStore,
+    now: datetime | None = None,
+    on_skip: OnSkip = run_records.warn,
+) -> int:
     """Report every record after the instance's sync cursor into `instance`, through the
-    sensor's own code; the number of records reported."""
+    sensor's own code (a malformed one as failed checks, and to `on_skip`); the number of
+    records (and malformed objects) reported."""
     storage = instance.run_storage
     cursor = storage.get_cursor_values({SYNC_CURSOR}).get(SYNC_CURSOR)
     now, reported = now or datetime.now(UTC), 0
     while True:
-        report = records_after(store, cursor, now)
+        report = records_after(store, cursor, now, on_skip=on_skip)
         if not report.records:
             return reported
         for event in report.events:

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from marketdata_assets.history.held import bounds, days_held, sessions_held, span
 from marketdata_assets.history.intervals import ANALYTICS, NUM_MACRO, Query, bars_query
 from marketdata_assets.lake import LakeError, ObjectStore
-from marketdata_assets.lake.codecs import parquet_table
+from marketdata_assets.lake.codecs import parquet_table, typed_table
 from marketdata_assets.market.calendar import EXCHANGE_TZ
 
 
@@ -183,7 +183,10 @@ def _source(
         return con.read_parquet(files)
     only = None if symbol is None else pc.field("symbol") == symbol
     bodies = lake.get_many(keys)
-    tables = [parquet_table(key, body, only) for key, body in zip(keys, bodies, strict=True)]
+    tables = [
+        typed_table(key.partition("/")[0], key, body, only)
+        for key, body in zip(keys, bodies, strict=True)
+    ]
     return pa.concat_tables(tables, promote_options="default")
 
 

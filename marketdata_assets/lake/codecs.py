@@ -2,7 +2,9 @@
 tables become Parquet (daily ones sorted by symbol then time), manifests become JSON.
 
 A table is written only when it holds exactly its registered schema's columns and dtypes, so
-no object of another schema lands under a dataset's prefix."""
+no object of another schema lands under a dataset's prefix; a column pandas cannot type (an
+empty list column) is written as its registered type, and read as it by `table`, also from
+objects written before (whose `reasons` in a session without rejected rows is typed null)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import pyarrow.parquet as pq
 
 from marketdata_assets.lake.datasets import dataset
 from marketdata_assets.lake.objects import LakeError
-from marketdata_assets.lake.schemas import dtype_violations
+from marketdata_assets.lake.schemas import conform, dtype_violations
 
 ROW_GROUP_ROWS = 8192
 
@@ -38,7 +40,7 @@ def encode(name: str, value: object) -> bytes:
         value = value.sort_values(list(spec.sort_by), kind="stable", ignore_index=True)
     sink = io.BytesIO()
     pq.write_table(
-        pa.Table.from_pandas(value, preserve_index=False),
+        conform(pa.Table.from_pandas(value, preserve_index=False), spec.columns),
         sink,
         compression="zstd",
         # Sorted by symbol, small row groups let a reader of one symbol skip the others' by
@@ -56,7 +58,13 @@ def decode(name: str, body: bytes, key: str | None = None) -> object:
         return body
     if spec.codec == "json":
         return json.loads(body)
-    return parquet_table(key or f"a {name} object", body).to_pandas()
+    return typed_table(name, key or f"a {name} object", body).to_pandas()
+
+
+def typed_table(name: str, key: str, body: bytes, filters: object = None) -> pa.Table:
+    """The table of the `name` object at `key` (`parquet_table`), each column its registered
+    type where Arrow typed it null."""
+    return conform(parquet_table(key, body, filters), dataset(name).columns)
 
 
 def parquet_table(key: str, body: bytes, filters: object = None) -> pa.Table:

@@ -90,6 +90,28 @@ def arrow_schema(table: Table, described: bool = True) -> pa.Schema:
     )
 
 
+def conform(table: pa.Table, columns: Table) -> pa.Table:
+    """`table` with each column that Arrow typed `null` (all-null or empty: pandas holds a
+    list column as objects, whose type an empty frame does not tell) cast to its registered
+    type, so an object keeps its schema whatever rows it holds; other columns as they are."""
+    import pyarrow as pa
+
+    schema = arrow_schema(columns, described=False)
+    for index, found in enumerate(table.schema):
+        if found.name in schema.names and _holds_null_type(found.type):
+            wanted = schema.field(found.name).type
+            table = table.set_column(
+                index, pa.field(found.name, wanted), table.column(index).cast(wanted)
+            )
+    return table
+
+
+def _holds_null_type(kind: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_null(kind) or (pa.types.is_list(kind) and pa.types.is_null(kind.value_type))
+
+
 def dtype_violations(frame: pd.DataFrame, schema: Table | Mapping[str, str]) -> list[str]:
     """Columns missing, unexpected or of another dtype than `schema` (or column -> dtype)."""
     expected = schema if isinstance(schema, Mapping) else pandas_dtypes(schema)

@@ -10,14 +10,19 @@ One record per tick: a rerun replaces its tick's record. A skip never replaces a
 redelivered Lambda event whose tick already succeeded is a duplicate delivery, logged and not
 run again, and its first delivery's record stays. No Dagster here: the Lambda's skip path,
 `marketdata status` and the sensor read and write records through the lake store.
+
+Every reader reads through `parse`, which is total: an object is a record (`record_shape`), or
+it is `Skipped` with the one line saying why (not JSON, nested too deep, a field of the wrong
+type...), which readers print as a warning naming its key and otherwise leave out.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -25,6 +30,7 @@ from typing import Any, Literal
 from marketdata_assets.lake import ObjectStore, object_key, read_if_present
 from marketdata_assets.lake.keys import date_prefix, day_of_key
 from marketdata_assets.market.ticks import format_tick
+from marketdata_assets.operations import record_shape
 from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 
 DATASET = "runs"
@@ -112,14 +118,71 @@ def write_unless_recorded(store: ObjectStore, record: Mapping[str, Any]) -> bool
     return True
 
 
-def read(store: ObjectStore, tick: datetime) -> dict[str, Any] | None:
-    body = read_if_present(store, record_key(tick))
-    return None if body is None else load(body)
+@dataclass(frozen=True)
+class Skipped:
+    """An object under `runs/` that is no run record: its key and why not (one line)."""
+
+    key: str
+    problem: str
+
+    @property
+    def warning(self) -> str:
+        line = f"marketdata: warning: run record {self.key} skipped: {self.problem}"
+        return " ".join(line.split())
 
 
-def load(body: bytes) -> dict[str, Any]:
-    record: dict[str, Any] = json.loads(body)
+OnSkip = Callable[[Skipped], None]
+
+
+def warn(skipped: Skipped) -> None:
+    """Print `skipped`'s one-line warning on stderr."""
+    print(skipped.warning, file=sys.stderr)
+
+
+def read(store: ObjectStore, tick: datetime, on_skip: OnSkip = warn) -> dict[str, Any] | None:
+    """The tick's record; None when it has none, or when its object is no record (`on_skip`)."""
+    key = record_key(tick)
+    body = read_if_present(store, key)
+    return None if body is None else _valid(parse(key, body), on_skip)
+
+
+def parse(key: str, body: bytes) -> dict[str, Any] | Skipped:
+    """The record stored at `key`, or Skipped saying why the object is none (never raises)."""
+    try:
+        value = json.loads(body, parse_constant=_no_constant)
+    except RecursionError:
+        return Skipped(key, "not JSON a reader can read (nested too deep)")
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
+        return Skipped(key, f"not JSON ({' '.join(str(error).split())[:120]})")
+    minute = minute_of_key(key)
+    problem = record_shape.problem(value, COUNTS, None if minute is None else format_tick(minute))
+    if problem is not None:
+        return Skipped(key, problem)
+    record: dict[str, Any] = value
     return record
+
+
+def minute_of_key(key: str) -> datetime | None:
+    """The tick minute a record key names (`runs/date=YYYY-MM-DD/minute=HHMM/run.json`)."""
+    parts = key.split("/")
+    if len(parts) != 4 or not parts[1].startswith("date=") or not parts[2].startswith("minute="):
+        return None
+    try:
+        minute = datetime.strptime(f"{parts[1][5:]} {parts[2][7:]}", "%Y-%m-%d %H%M")
+    except ValueError:
+        return None
+    return minute.replace(tzinfo=UTC)
+
+
+def _valid(found: dict[str, Any] | Skipped, on_skip: OnSkip) -> dict[str, Any] | None:
+    if isinstance(found, Skipped):
+        on_skip(found)
+        return None
+    return found
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def keys_after(
@@ -141,15 +204,18 @@ def recent(
     last: int,
     now: datetime | None = None,
     lookback_days: int = STATUS_LOOKBACK_DAYS,
+    on_skip: OnSkip = warn,
 ) -> list[dict[str, Any]]:
-    """The newest `last` records within `lookback_days` of today, newest first."""
+    """The newest `last` records within `lookback_days` of today, newest first; an object of
+    theirs that is no record is left out and given to `on_skip`."""
     today = _today(now)
     keys: list[str] = []
     for back in range(lookback_days + 1):
         keys += reversed(_day_keys(store, today - timedelta(days=back)))
         if len(keys) >= last:
             break
-    return [load(store.get(key)) for key in keys[:last]]
+    found = [_valid(parse(key, store.get(key)), on_skip) for key in keys[:last]]
+    return [record for record in found if record is not None]
 
 
 def status_rows(store: ObjectStore, last: int, now: datetime | None = None) -> list[dict[str, Any]]:

@@ -1,7 +1,11 @@
-"""Small thread-safe caches for the dashboard's reads: by age, and decoded objects by version."""
+"""Thread-safe caches for the dashboard's reads, each bounded in bytes: by age, and decoded
+objects by version. Every entry is sized when kept (`footprint`: a table's or frame's buffers,
+bytes, and Python containers walked), and the least recently used are dropped beyond the
+cache's capacity, so the process holds at most the sum of its caches' capacities in answers."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -11,13 +15,43 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-class Kept:
-    """A small thread-safe cache: a value is reused for `seconds` after it was computed, and
-    computed once however many requests ask for it at the same time."""
+def footprint(value: object) -> int:
+    """The bytes `value` holds: an Arrow table's buffers, a frame's deep memory usage, and any
+    other object's size with its containers' items (each object counted once)."""
+    import pandas as pd
+    import pyarrow as pa
 
-    def __init__(self, seconds: float, size: int = 1024):
-        self.seconds, self.size = seconds, size
-        self._values: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+    seen: set[int] = set()
+    total, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, pa.Table | pa.RecordBatch | pa.Array | pa.ChunkedArray):
+            total += item.nbytes
+        elif isinstance(item, pd.DataFrame | pd.Series):
+            total += int(item.memory_usage(deep=True, index=True).sum())
+        else:
+            total += sys.getsizeof(item)
+            if isinstance(item, dict):
+                stack += [*item.keys(), *item.values()]
+            elif isinstance(item, list | tuple | set | frozenset):
+                stack += list(item)
+    return total
+
+
+class Kept:
+    """A thread-safe cache: a value is reused for `seconds` after it was computed, and computed
+    once however many requests ask for it at the same time; the least recently used values are
+    dropped beyond `capacity` bytes in all (`size`: a value's bytes, with its key's)."""
+
+    def __init__(
+        self, seconds: float, capacity: int, size: Callable[[object], int] = footprint
+    ) -> None:
+        self.seconds, self.capacity, self._size = seconds, capacity, size
+        self.held = 0  # bytes of the keys and values kept
+        self._values: OrderedDict[Hashable, tuple[float, Any, int]] = OrderedDict()
         self._computing: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -38,16 +72,23 @@ class Kept:
             finally:
                 with self._lock:
                     self._computing.pop(key, None)
+            size = self._size(key) + self._size(computed)
             with self._lock:
-                self._values[key] = (started, computed)
-                self._values.move_to_end(key)
-                while len(self._values) > self.size:
-                    self._values.popitem(last=False)
+                replaced = self._values.pop(key, None)
+                if replaced is not None:
+                    self.held -= replaced[2]
+                if size <= self.capacity:  # larger than the bound: served, never kept
+                    self._values[key] = (started, computed, size)
+                    self.held += size
+                while self.held > self.capacity:
+                    _, (_, _, dropped) = self._values.popitem(last=False)
+                    self.held -= dropped
         return computed
 
     def _fresh(self, key: Hashable) -> tuple[bool, Any]:
         held = self._values.get(key)
         if held is not None and time.monotonic() - held[0] < self.seconds:
+            self._values.move_to_end(key)
             return True, held[1]
         return False, None
 

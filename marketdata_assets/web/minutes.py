@@ -48,11 +48,17 @@ def recent_minutes(lake: ObjectStore, limit: int) -> list[tuple[datetime, dict[s
     return found[:limit]
 
 
-def tick_row(lake: ObjectStore, tick: datetime, keys: dict[str, str]) -> dict[str, object]:
-    """One tick's row: from its run record when it has one, else from its objects."""
+def tick_row(lake: ObjectStore, tick: datetime, keys: dict[str, str]) -> dict[str, object] | None:
+    """One tick's row: from its run record when it has one, else from its objects; None when
+    its only object is a run record that is no record (a warning on stderr names its key)."""
     reasons = _reasons(lake, keys["quarantine"]) if "quarantine" in keys else {}
-    if "runs" in keys:
-        record = run_records.load(lake.get(keys["runs"]))
+    found = run_records.parse(keys["runs"], lake.get(keys["runs"])) if "runs" in keys else None
+    if isinstance(found, run_records.Skipped):
+        run_records.warn(found)
+        if "raw" not in keys:
+            return None
+    elif found is not None:
+        record = found
         row = run_records.status_row(record)
         row["raw"] = record.get("raw")
         row["reasons"] = reasons

@@ -5,7 +5,9 @@ the data changes once a minute: the latest-price rows are kept a second (on SQLi
 file changes), listings a few seconds, a minute's objects by the set of objects the minute holds
 (a rerun rewrites identical bytes), history reads and forecasts by the sessions held. The
 history's session objects are kept decoded while unchanged (a file's time and size, an S3 ETag,
-listed every few seconds), so a new symbol or range is answered from memory.
+listed every few seconds), so a new symbol or range is answered from memory. Every cache is
+bounded in bytes (the least recently used dropped first): the reader holds at most
+READER_BYTES of answers, however many distinct ranges, symbols or limits are asked.
 """
 
 from __future__ import annotations
@@ -38,6 +40,18 @@ FORECAST_S = 3600.0  # how long a forecast is reused while the history it read i
 # Session answers kept, in all: 500 symbols' 1-minute bars of a session are about 15 MB, their
 # 5-minute bars 3 MB, a session's daily bars 40 KB.
 SESSION_BYTES = 256 * 2**20
+# The other caches' bounds, in bytes (each entry sized by `kept.footprint`): encoded history
+# answers (a symbol's year of 1-minute bars is about 15 MB of JSON), forecasts, a minute's rows
+# and quarantined records, listings, latest-price rows. With SESSION_BYTES, what the reader
+# holds in all is at most READER_BYTES.
+HISTORY_BYTES = 64 * 2**20
+FORECAST_BYTES = 8 * 2**20
+OBJECT_BYTES = 32 * 2**20
+LISTING_BYTES = 16 * 2**20
+LATEST_BYTES = 8 * 2**20
+READER_BYTES = (
+    SESSION_BYTES + HISTORY_BYTES + FORECAST_BYTES + OBJECT_BYTES + LISTING_BYTES + LATEST_BYTES
+)
 # Without a tick, the reason filter searches the newest days holding quarantined rows.
 QUARANTINE_SEARCH_DAYS = 7
 _NEW_YORK = ZoneInfo(EXCHANGE_TZ)
@@ -52,12 +66,12 @@ class Reader:
     ):
         self.lake = lake
         self.table = table
-        self._listings = Kept(LISTING_S)
+        self._listings = Kept(LISTING_S, LISTING_BYTES)
         self.sessions = SessionObjects(self.lake, self._listings, session_bytes)
-        self._objects = Kept(OBJECT_S, 4096)
-        self._latest = Kept(LATEST_S, 4)
-        self._history = Kept(HISTORY_S, 256)
-        self._forecasts = Kept(FORECAST_S, 256)
+        self._objects = Kept(OBJECT_S, OBJECT_BYTES)
+        self._latest = Kept(LATEST_S, LATEST_BYTES)
+        self._history = Kept(HISTORY_S, HISTORY_BYTES)
+        self._forecasts = Kept(FORECAST_S, FORECAST_BYTES)
 
     def latest_json(self, now: datetime) -> bytes | None:
         """The latest-price rows (`marketdata latest --json`) with the change against each
@@ -105,17 +119,19 @@ class Reader:
 
     def ticks(self, limit: int) -> list[dict[str, object]]:
         """The newest `limit` ticks, newest first, in the status shape plus `raw`, `reasons` and
-        (from a run record) `checks`."""
+        (from a run record) `checks`. A minute whose only object is a malformed run record is
+        left out (a warning line on stderr names its key)."""
         recent = self._listings.get(
             ("minutes", limit), partial(minutes.recent_minutes, self.lake, limit)
         )
-        return [
+        rows = [
             self._objects.get(
                 ("tick", tick, frozenset(keys.items())),
                 partial(minutes.tick_row, self.lake, tick, keys),
             )
             for tick, keys in recent
         ]
+        return [row for row in rows if row is not None]
 
     def quarantine(
         self, tick: datetime | None, reason: str | None, limit: int

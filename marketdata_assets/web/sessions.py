@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from marketdata_assets.lake import ObjectStore
-from marketdata_assets.lake.codecs import parquet_table
+from marketdata_assets.lake.codecs import typed_table
 from marketdata_assets.web.kept import Kept, KeptObjects
 
 # Session objects fetched at once (S3: concurrently): bounds the bytes held undecoded.
@@ -54,7 +54,8 @@ class SessionObjects:
                 def computed(
                     key: str = key, body: bytes = body
                 ) -> tuple[pa.Table, dict[str, tuple[int, int]] | None]:
-                    answer = compute(key, parquet_table(key, body)).combine_chunks()
+                    answer = compute(key, typed_table(key.partition("/")[0], key, body))
+                    answer = answer.combine_chunks()
                     return answer, _runs(answer.column("symbol"))
 
                 fetched[key] = self.kept.get((key, kind), versions.get(key), computed, _table_bytes)
