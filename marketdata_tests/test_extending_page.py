@@ -69,9 +69,11 @@ def test_a_registered_page_is_served_in_the_shell_and_listed_in_every_pages_nav(
         for page in pages:
             assert nav_of(client.get(served(page)).text) == expected, page.path
         assert client.get("/compare/MSFT").status_code == 200
-        bad = client.get("/compare/msft")
-        assert bad.status_code == 422
-        assert bad.json()["detail"].startswith("symbol 'msft': not a symbol (rule: ")
+        typed = client.get("/compare/msft", follow_redirects=False)
+        assert typed.status_code == 308 and typed.headers["location"] == "/compare/MSFT"
+        bad = client.get("/compare/%3Cb%3E")
+        assert bad.status_code == 422 and bad.headers["content-type"].startswith("text/html")
+        assert "symbol &#x27;&lt;b&gt;&#x27;: not a symbol (rule: " in bad.text
 
 
 @pytest.mark.domain

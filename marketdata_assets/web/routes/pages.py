@@ -23,7 +23,7 @@ def page_router(pages: Sequence[Page]) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     for page in pages:
         html = render(page, pages)
-        handler = _symbol_page(html, pages) if "{symbol}" in page.path else _page(html)
+        handler = _symbol_page(page.path, html, pages) if "{symbol}" in page.path else _page(html)
         router.add_api_route(page.path, handler, methods=PAGE_METHODS)
     router.add_api_route("/docs", _file("docs.html"), methods=PAGE_METHODS)
     router.add_api_route("/favicon.ico", _file("favicon.svg"), methods=PAGE_METHODS)
@@ -43,7 +43,7 @@ def _page(html: str) -> Callable[[], HTMLResponse]:
     return page
 
 
-def _symbol_page(html: str, pages: Sequence[Page]) -> Callable[[str], Response]:
+def _symbol_page(path: str, html: str, pages: Sequence[Page]) -> Callable[[str], Response]:
     def page(symbol: str) -> Response:
         """The page of a symbol as the API writes it; a symbol typed in lower case is sent to
         its upper-case page, and one that breaks the rule gets an HTML page naming the rule."""
@@ -56,7 +56,9 @@ def _symbol_page(html: str, pages: Sequence[Page]) -> Callable[[str], Response]:
                 return HTMLResponse(
                     render_message("Not a symbol", str(error), pages), status_code=422
                 )
-            return RedirectResponse(f"/symbol/{quote(typed, safe='')}", status_code=308)
+            return RedirectResponse(
+                path.replace("{symbol}", quote(typed, safe="")), status_code=308
+            )
         return HTMLResponse(html)
 
     return page
