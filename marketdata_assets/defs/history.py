@@ -191,7 +191,10 @@ def bars_gate(context: AssetExecutionContext, raw_history: dict[str, bytes]) -> 
     )
     accounted = len(verdict.bars) + len(verdict.quarantine)
     # Every row once, in total and in its own session's objects (a row split off no session).
-    each = all(day["rows"] == day["validated"] + day["quarantined"] for day in summary.values())
+    each = all(
+        len(bars_by[key]) + len(quarantine_by[key]) == len(frame)
+        for key, frame in zip(summary, frames, strict=True)
+    )
     yield AssetCheckResult(
         check_name="bars_conservation",
         asset_key="minute_bars",
