@@ -137,7 +137,7 @@ def body_text(table: FileTable, rows: np.ndarray) -> str:
     columns = [cell_texts(part.column(name)) for name in COLUMNS]
     lines = [
         json.dumps(list(COLUMNS)),
-        *(json.dumps(list(row)) for row in zip(*columns, strict=True)),
+        *(_json(row) for row in zip(*columns, strict=True)),
     ]
     return "".join(f"{line}\n" for line in lines)
 
@@ -235,3 +235,7 @@ def _empty(symbol: str, session: date, envelope: dict[str, Any], items: list[int
     if items:
         return []
     return [f"{symbol} {session.isoformat()}: no rows in {envelope.get('request')} on this day"]
+
+
+def _json(cells: tuple[str, ...]) -> str:
+    return json.dumps(list(cells), separators=(",", ":"))

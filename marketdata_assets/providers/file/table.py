@@ -249,10 +249,24 @@ def _parquet_starts(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cell_texts(column: pa.ChunkedArray | pa.Array) -> list[str]:
-    """A Parquet column's values as text: numbers as Python writes them (exact), instants in
-    ISO-8601 (with the offset when the column has a time zone), null as empty."""
-    values = column.to_pylist()
-    return ["" if value is None else _text(value) for value in values]
+    """A Parquet column's values as text, null and NaN as empty: numbers in their shortest
+    exact form, instants with a time zone in ISO-8601 UTC ("…Z"), a naive one without an offset;
+    cast by Arrow (no Python object per cell but the text)."""
+    kind = column.type
+    if pa.types.is_timestamp(kind) and kind.tz is not None:
+        column = pc.cast(column, pa.timestamp(kind.unit, "UTC"))
+    if pa.types.is_floating(kind):
+        column = pc.if_else(pc.is_nan(column), None, column)
+    if (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_timestamp(kind)
+    ):
+        texts: list[str] = pc.cast(column, pa.large_string()).fill_null("").to_pylist()
+        return texts
+    return ["" if value is None else _text(value) for value in column.to_pylist()]
 
 
 def _text(value: object) -> str:
