@@ -86,6 +86,12 @@ BAR_REASONS = {
     "volume_invalid": "missing, negative, fractional or beyond 2^53",
     "outside_session": "a 1m bar not on one of its session's minutes (early closes "
     "included), or a 1d bar not on its session's New York date",
+    "no_session": "on another day than its session's, and that day (New York date) is no "
+    "NYSE session: a file's rows of weekends and holidays land in the backfill's first session",
+    "before_first_session": "on a day before 2010-01-04, the first session the history holds "
+    "(any year from 0001 on)",
+    "not_ended": "on a later session than its own, or a day beyond the calendar: a file's rows "
+    "of sessions not ended when the backfill ran land in its first session",
     "duplicate": "the same symbol, start and interval as an earlier valid bar; the first is kept",
 }
 

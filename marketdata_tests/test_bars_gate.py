@@ -126,9 +126,20 @@ CASES: dict[str, list[dict[str, object]]] = {
         candidate(start="2026-11-25T21:00:00Z"),  # 16:00: the close, not a bar's minute
         candidate(start="2026-11-25T14:31:30Z"),  # not on a minute
         candidate(start="2026-11-24T14:31:00Z"),  # a minute of another session
-        candidate(start="2026-11-26T14:31:00Z"),  # Thanksgiving
         candidate(interval="1d", start="2026-11-25T04:59:00Z"),  # 23:59 on the 24th, New York
+    ],
+    "no_session": [
+        candidate(start="2026-11-26T14:31:00Z"),  # Thanksgiving
+        candidate(start="2026-11-22T15:00:00Z"),  # a Sunday
         candidate(interval="1d", start="2026-11-26T05:00:00Z"),  # New York midnight of the 26th
+    ],
+    "before_first_session": [
+        candidate(start="2009-12-31T15:00:00Z"),
+        candidate(start="0001-01-01T00:00:00Z"),  # beyond pandas' nanoseconds: no overflow
+    ],
+    "not_ended": [
+        candidate(start="2026-11-27T15:00:00Z"),  # a later session (Black Friday)
+        candidate(start="9999-12-31T10:00:00Z"),  # beyond the calendar
     ],
 }
 
@@ -294,7 +305,8 @@ def test_bars_suite_names_known_reasons_and_shares_the_symbol_rule() -> None:
     suite = json.loads(SUITE_PATHS["bars"].read_text())
     assert suite["meta"]["suite_version"]
     reasons = {e["meta"]["reason"] for e in suite["expectations"]}
-    assert reasons == set(BAR_REASONS) - {"outside_session", "duplicate"}
+    context = {"outside_session", "no_session", "before_first_session", "not_ended", "duplicate"}
+    assert reasons == set(BAR_REASONS) - context
     rules = [e["meta"]["rule"] for e in suite["expectations"]]
     assert len(rules) == len(set(rules))
     symbol_rule = next(e for e in suite["expectations"] if e["meta"]["rule"] == "symbol_shape")

@@ -61,6 +61,9 @@ class HistoryRequest(Config):
     )  # default: the configured symbols (a file: the symbols it holds)
     source: str = ""  # file: the CSV or Parquet file
     force: bool = False  # fetch again symbols the session's raw already holds
+    # The backfill's first session (YYYY-MM-DD), where a file's rows of no session land; the
+    # same for every run of a backfill (default: the run's first session).
+    first_session: str = ""
 
 
 def _sessions(context: AssetExecutionContext) -> list[date]:
@@ -85,7 +88,7 @@ def raw_history(
     The run holds its sessions' locks from before that read to its end (`history_run`)."""
     sessions = _sessions(context)
     history_run.hold(sessions)
-    source = history.source(config.provider, config.source, first_session=sessions[0])
+    source = history.source(config.provider, config.source, first_session=_first(config, sessions))
     symbols = sorted(config.symbols or source.symbols() or history.symbols)
     landed = lake.load_days("raw_history", sessions)
     payloads: dict[str, bytes] = {}
@@ -102,6 +105,10 @@ def raw_history(
         payloads,
         metadata={"provider": source.name, "symbols": len(symbols), "symbols_fetched": fetched},
     )
+
+
+def _first(config: HistoryRequest, sessions: list[date]) -> date:
+    return date.fromisoformat(config.first_session) if config.first_session else sessions[0]
 
 
 @multi_asset(
@@ -139,13 +146,17 @@ def raw_history(
         ),
     ],
 )
-def bars_gate(context: AssetExecutionContext, raw_history: dict[str, bytes]) -> Iterator[object]:
+def bars_gate(
+    context: AssetExecutionContext, raw_history: dict[str, bytes], history_run: HistoryRun
+) -> Iterator[object]:
     """Parse every session's raw responses into candidate bars and route each through the
-    bars suite (Great Expectations) and the session rules."""
+    bars suite (Great Expectations) and the session rules (holding the sessions' locks, as
+    every history step does, so a run started here cannot race a backfill)."""
     from marketdata_assets.history.gate import gate_bars
     from marketdata_assets.providers.history_parse import parse_history, row_text
 
     sessions = _sessions(context)
+    history_run.hold(sessions)
     frames, summary = [], {}
     for session in sessions:
         key = session.isoformat()
@@ -187,10 +198,15 @@ def bars_gate(context: AssetExecutionContext, raw_history: dict[str, bytes]) -> 
         },
     )
     accounted = len(verdict.bars) + len(verdict.quarantine)
+    # Every row once, in total and in its own session's objects (a row split off no session).
+    each = all(
+        len(bars_by[key]) + len(quarantine_by[key]) == len(frame)
+        for key, frame in zip(summary, frames, strict=True)
+    )
     yield AssetCheckResult(
         check_name="bars_conservation",
         asset_key="minute_bars",
-        passed=accounted == len(candidates),
+        passed=accounted == len(candidates) and each,
         severity=AssetCheckSeverity.ERROR,
         metadata={"source_rows": len(candidates), "accounted": accounted, "sessions": summary},
     )

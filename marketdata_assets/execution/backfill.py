@@ -28,7 +28,7 @@ from marketdata_assets.history.done import done_symbols
 from marketdata_assets.market.calendar import closed_days, sessions_in
 from marketdata_assets.operations.sections import variable
 from marketdata_assets.providers import registry
-from marketdata_assets.providers.history import HistoryError, HistorySource
+from marketdata_assets.providers.history import HistoryError, HistorySource, RangedSource
 from marketdata_assets.settings import Settings
 
 
@@ -44,6 +44,9 @@ class BackfillSummary:
     already_done: int = 0  # sessions with every requested symbol done before this run
     notes: list[str] = field(default_factory=list)  # what the source could not give, in words
     reasons: dict[str, int] = field(default_factory=dict)  # quarantined bars per reason code
+    # Source rows on sessions outside the range (a file's): counted in `rows`, never landed.
+    # Always rows == validated + quarantined + outside_range, or the backfill failed.
+    outside_range: int = 0
     refreshed: list[str] = field(default_factory=list)  # later sessions re-materialised
 
     def as_dict(self) -> dict[str, object]:
@@ -60,6 +63,7 @@ class Plan:
     sessions: list[date]  # every session in the range
     todo: dict[date, list[str]]  # session -> symbols to run (sessions with none are left out)
     skipped: list[date]
+    outside_range: int = 0  # the source's rows on sessions outside the range (a file's)
 
 
 def plan(
@@ -91,7 +95,8 @@ def plan(
         if missing:
             todo[session] = missing
     _check_budget(settings, provider, history, todo)
-    return Plan(provider, source or "", wanted, sessions, todo, closed_days(first, last))
+    outside = history.outside_range(first, last, wanted) if isinstance(history, RangedSource) else 0
+    return Plan(provider, source or "", wanted, sessions, todo, closed_days(first, last), outside)
 
 
 def run(
@@ -107,6 +112,8 @@ def run(
     summary = BackfillSummary(
         skipped=[day.isoformat() for day in plan.skipped],
         already_done=len(plan.sessions) - len(plan.todo),
+        rows=plan.outside_range,
+        outside_range=plan.outside_range,
     )
     bar = Progress(len(plan.todo), progress)
     job = history_job(settings)
@@ -115,6 +122,7 @@ def run(
         for batch in _batches(plan):
             symbols = sorted({symbol for session in batch for symbol in plan.todo[session]})
             request = {"provider": plan.provider, "symbols": symbols, "source": plan.source}
+            request["first_session"] = plan.sessions[0].isoformat()  # every batch: one home
             outcome = execute_batch(job, settings, batch, request | {"force": force}, active)
             _record(outcome, batch, summary)
             written += batch if outcome.error is None else []
@@ -128,12 +136,22 @@ def run(
 
 
 def _record(outcome: BatchOutcome, batch: list[date], summary: BackfillSummary) -> None:
-    """Count a batch's run (its sessions' counts only when the run succeeded)."""
+    """Count a batch's run (its sessions' counts only when the run succeeded). A session whose
+    rows are not each validated or quarantined exactly once fails the backfill: conservation,
+    `rows == validated + quarantined + outside_range`, is a blocking check."""
     if outcome.error is not None:
         summary.failed += [{"session": s.isoformat(), "error": outcome.error} for s in batch]
         return
     for session in batch:
         counts = outcome.sessions[session.isoformat()]
+        if counts["rows"] != counts["validated"] + counts["quarantined"]:
+            summary.failed.append(
+                {
+                    "session": session.isoformat(),
+                    "error": f"conservation: {counts['rows']} source rows, "
+                    f"{counts['validated']} validated + {counts['quarantined']} quarantined",
+                }
+            )
         errors = dict(counts["provider_errors"])
         summary.sessions += 1
         summary.rows += counts["rows"]
@@ -208,6 +226,7 @@ def summary_text(summary: BackfillSummary, plan: Plan) -> str:
         f"{_count(len(plan.symbols), 'symbol')}): {_count(summary.sessions, 'session')} run, "
         f"{summary.already_done} already done; {summary.rows:,} rows, "
         f"{summary.validated:,} validated, {summary.quarantined:,} quarantined"
+        + (f", {summary.outside_range:,} outside the range" if summary.outside_range else "")
         + (f", {summary.provider_errors} provider errors" if summary.provider_errors else "")
     ]
     if summary.skipped:

@@ -6,6 +6,9 @@ minutes, early closes included; a 1d bar starts on its session's New York date) 
 (per symbol, start and interval the first valid candidate, by session then `row`, is kept; a
 1d bar is the session's, so two 1d bars of one symbol and session are duplicates whatever their
 starts).
+A row on another day than its session's that no session can hold carries `no_session` (its New
+York date is no NYSE session), `before_first_session` (before 2010-01-04) or `not_ended` (a
+later session the call does not gate, or a day beyond the calendar) instead of `outside_session`.
 A row the parser could not read at all (`problem` other than `unparseable_ts`) carries that one
 reason only. Conservation: every candidate is in exactly one of the two outputs.
 """
@@ -23,7 +26,14 @@ import pandas as pd
 from marketdata_assets.gate.expectations import validate
 from marketdata_assets.lake.datasets import DATASETS
 from marketdata_assets.lake.schemas import BAR_CANDIDATES, pandas_dtypes
-from marketdata_assets.market.calendar import EXCHANGE_TZ, session_minutes
+from marketdata_assets.market.calendar import (
+    EXCHANGE_TZ,
+    FIRST_SESSION,
+    last_known_day,
+    new_york_days,
+    session_minutes,
+    sessions_in,
+)
 
 # Every reason code, in the order a quarantined row lists them.
 BAR_REASONS = (
@@ -35,8 +45,15 @@ BAR_REASONS = (
     "ohlc_inconsistent",
     "volume_invalid",
     "outside_session",
+    "no_session",
+    "before_first_session",
+    "not_ended",
     "duplicate",
 )
+# A row whose start's New York date is not its session's, and which no session can hold: it
+# carries one of these instead of `outside_session` (a file's rows of no backfillable session
+# land in the backfill's first session with them).
+_NO_SESSION = ("no_session", "before_first_session", "not_ended")
 
 # Given the quarantined candidates (every input column, `session`, `line` and `item` included,
 # in quarantine order), their raw text, one per row: called once per gate call, only when a
@@ -51,6 +68,7 @@ _QUARANTINE = DATASETS["bars_quarantine"].dtypes
 _INPUT = [c for c in _CANDIDATES if c != "raw"]
 _SUITE_READS = ["problem", "symbol", "start", "interval", "open", "high", "low", "close", "volume"]
 _US_PER_MINUTE = 60_000_000
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 @dataclass(frozen=True)
@@ -108,6 +126,9 @@ def _flags(
     for outcome in validate(_judged_frame(rows), suite="bars"):
         flags[outcome.reason][outcome.unexpected] = True
     flags["outside_session"] = _outside_session(rows, tuple(sorted(set(sessions))))
+    for reason, flagged in _no_session(rows, sessions).items():
+        flags[reason] = flagged
+        flags["outside_session"] &= ~flagged
     unparseable = flags["unparseable"]
     for reason in BAR_REASONS[1:]:
         flags[reason] &= ~unparseable
@@ -176,6 +197,44 @@ def _outside_session(rows: pd.DataFrame, sessions: tuple[date, ...]) -> np.ndarr
         local = rows["start"].iloc[day_bar].dt.tz_convert(EXCHANGE_TZ).dt.tz_localize(None)
         outside[day_bar] = local.to_numpy("datetime64[D]").astype(np.int64) != day[day_bar]
     return outside
+
+
+def _no_session(rows: pd.DataFrame, sessions: Sequence[date]) -> dict[str, np.ndarray]:
+    """Which rows, on another New York date than their session, no gated session can hold: by
+    kind (a later session not gated: one that had not ended when the source placed it)."""
+    start = rows["start"].array
+    ok = ~start.isna()
+    days = new_york_days(np.where(ok, start.asi8, 0), ok)
+    session = rows["session"].array.asi8 // (86_400 * 1_000_000)
+    elsewhere = ok & (days != session)
+    first, last = (_epoch_day(day) for day in (FIRST_SESSION, last_known_day()))
+    before = elsewhere & (days < first)
+    beyond = elsewhere & (days > last)
+    known = elsewhere & ~before & ~beyond
+    candidates = np.unique(days[known])
+    open_days = (
+        np.array(
+            [_epoch_day(d) for d in sessions_in(_date(candidates[0]), _date(candidates[-1]))],
+            dtype=np.int64,
+        )
+        if len(candidates)
+        else np.zeros(0, np.int64)
+    )
+    real = known & np.isin(days, open_days)
+    gated = np.isin(days, np.array([_epoch_day(day) for day in sessions], dtype=np.int64))
+    return {
+        "no_session": known & ~real,
+        "before_first_session": before,
+        "not_ended": beyond | (real & (days > session) & ~gated),
+    }
+
+
+def _epoch_day(day: date) -> int:
+    return day.toordinal() - _EPOCH_ORDINAL
+
+
+def _date(number: int) -> date:
+    return date.fromordinal(int(number) + _EPOCH_ORDINAL)
 
 
 def _bars(rows: pd.DataFrame, passed: np.ndarray, symbols: np.ndarray) -> pd.DataFrame:

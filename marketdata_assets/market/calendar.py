@@ -6,9 +6,10 @@ closes included. No Dagster here.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 # The first session the history's partitions offer (the calendar knows 20 years back).
 FIRST_SESSION = date(2010, 1, 4)
 EXCHANGE_TZ = "America/New_York"
+_DAY_US = 86_400_000_000
+_ZONED = (-2_208_988_800_000_000, 7_258_118_400_000_000)  # 1900-01-01 and 2200-01-01, in us
 
 
 @cache
@@ -82,6 +85,32 @@ def _new_york() -> Any:
 def last_known_day() -> date:
     """The last day the calendar knows (about a year ahead): beyond it nothing is a session."""
     return _nyse().last_session.date()
+
+
+def last_ended_session(now: datetime | None = None) -> date:
+    """The newest session whose New York day is over at `now` (default: the present): the
+    last one a backfill can run (a history partition exists once its day has ended)."""
+    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(EXCHANGE_TZ)).date()
+    for back in range(1, 15):
+        if is_session(today - timedelta(days=back)):
+            return today - timedelta(days=back)
+    return FIRST_SESSION
+
+
+def new_york_days(start_us: Any, ok: Any) -> Any:
+    """Each start (epoch microseconds, where `ok`) as its New York date in epoch days (0 where
+    there is no start); any year 0001-9999, through the time zone from 1900 to 2200 (beyond,
+    the UTC date: far from any session, as good)."""
+    import numpy as np
+    import pandas as pd
+
+    days = np.floor_divide(start_us, _DAY_US)
+    zoned = ok & (start_us >= _ZONED[0]) & (start_us < _ZONED[1])
+    if zoned.any():
+        local = pd.DatetimeIndex(start_us[zoned].astype("datetime64[us]"), tz="UTC")
+        naive = local.tz_convert(EXCHANGE_TZ).tz_localize(None).normalize()
+        days[zoned] = naive.to_numpy("datetime64[D]").astype(np.int64)
+    return np.where(ok, days, 0)
 
 
 def closed_days(start: date, end: date) -> list[date]:

@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlencode
 
 from marketdata_assets.market.calendar import is_session
@@ -44,6 +44,16 @@ class HistorySource(Protocol):
 
     def fetch(self, session: date, symbols: Sequence[str]) -> bytes:
         """The session's raw_history payload for `symbols`."""
+        ...
+
+
+@runtime_checkable
+class RangedSource(HistorySource, Protocol):
+    """A source that holds rows of sessions outside a backfill's range (a file): it counts
+    them, so the backfill accounts for every row it holds."""
+
+    def outside_range(self, first: date, last: date, symbols: Sequence[str]) -> int:
+        """The rows of `symbols` on sessions a backfill can run outside `first`..`last`."""
         ...
 
 

@@ -24,15 +24,15 @@ def _history(build: Build) -> HistorySource:
 
 
 def _read(body: str, symbol: str, session: date, envelope: dict[str, Any]) -> BodyReading:
-    from marketdata_assets.providers.file.history import read_csv
+    from marketdata_assets.providers.file.history import read_body
 
-    return read_csv(body, symbol, session, envelope)
+    return read_body(body, symbol, session, envelope)
 
 
 def _row_text(body: str, item: int) -> str:
-    from marketdata_assets.providers.file.history import csv_row_text
+    from marketdata_assets.providers.file.history import body_row_text
 
-    return csv_row_text(body, item)
+    return body_row_text(body, item)
 
 
 SPEC = VendorSpec(
