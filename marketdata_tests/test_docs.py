@@ -37,3 +37,13 @@ def test_readme_stays_a_front_page() -> None:
     assert len(lines) <= README_LINES, (
         f"README.md has {len(lines)} lines (at most {README_LINES}): move detail into docs/"
     )
+
+
+@pytest.mark.domain
+def test_the_reliability_page_names_only_tests_that_exist() -> None:
+    import re
+
+    page = (ROOT / "docs" / "reliability.md").read_text()
+    named = set(re.findall(r"`(test_\w+\.py)`", page))
+    assert len(named) >= 15
+    assert sorted(n for n in named if not (ROOT / "marketdata_tests" / n).is_file()) == []
