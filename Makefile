@@ -62,8 +62,10 @@ run: install
 serve: install
 	$(BIN)/marketdata serve
 
+# The CLI's instance too (DAGSTER_HOME unset: .dagster_home beside data/), so its runs show here.
 dev: install
 	mkdir -p .dagster_home
+	test -e .dagster_home/dagster.yaml || cp marketdata_assets/dagster.yaml .dagster_home/
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 lint: install

@@ -62,9 +62,21 @@ def _symbols(value: str | Iterable[str]) -> tuple[str, ...]:
     return symbols
 
 
-def dagster_home() -> str | None:
-    """DAGSTER_HOME: the persistent Dagster instance's folder, or None (an ephemeral one)."""
-    return os.environ.get("DAGSTER_HOME") or None
+# The Dagster instance's folder beside the data folder when DAGSTER_HOME is unset: with the
+# default data folder (`data`), `.dagster_home` at the project root, the one `make dev` uses.
+DEFAULT_DAGSTER_HOME = ".dagster_home"
+
+
+def dagster_home(data_dir: Path) -> Path:
+    """The persistent Dagster instance's folder: DAGSTER_HOME when set, else `.dagster_home`
+    beside the data folder (`make dev`'s, so the CLI's runs show there)."""
+    given = os.environ.get("DAGSTER_HOME")
+    return Path(given).expanduser() if given else data_dir.absolute().parent / DEFAULT_DAGSTER_HOME
+
+
+def dagster_home_given() -> bool:
+    """Whether DAGSTER_HOME names the folder (else the default is made when missing)."""
+    return bool(os.environ.get("DAGSTER_HOME"))
 
 
 def aws_variables() -> dict[str, str]:

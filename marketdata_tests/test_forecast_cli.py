@@ -31,6 +31,7 @@ from marketdata_assets.forecasting.serving import ORIGINS
 from marketdata_assets.history.query import bars
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import local_lake
+from marketdata_assets.tick.views import fallback_line
 
 SYMBOLS = ["AAPL", "MSFT"]
 FIRST, LAST = date(2026, 11, 12), date(2026, 11, 25)  # 10 sessions
@@ -172,6 +173,7 @@ def test_on_a_random_walk_naive_is_served_with_every_model_s_skill(
     assert served["as_of"] == LAST.isoformat()  # the session the forecasts were materialised for
     assert (served["symbol"], served["horizon"], served["served_model"]) == ("AAPL", "5m", "naive")
     assert served["reason"].startswith("no model beats naive")
+    assert fallback_line(served) is None  # minute fits: the models forecast, naive still wins
     # from the end of the last bar held (15:59 New York), naive's forecast is that bar's close
     assert served["origin"] == "2026-11-25T21:00:00Z"
     closes = bars(local_lake(stub_lake), "AAPL", "1m", LAST, LAST).rows
@@ -190,9 +192,20 @@ def test_the_table_says_in_words_first_whether_a_model_beats_naive(
     stub_lake: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MARKETDATA_DATA_DIR", str(stub_lake))
-    first, why, made, header, *rows = run(["forecast", "MSFT", "--horizon", "1d"]).splitlines()
+    said = run(["forecast", "MSFT", "--horizon", "1d"]).splitlines()
+    first, why, fell_back, made, header, *rows = said
     assert first == "no model beats naive for MSFT at the next session's close: serving naive"
     assert why.startswith("why: ") and "for MSFT at the next session's close" in why
+    # 10 sessions give no 1d fit: the fitted models forecast as naive, and one line says why.
+    assert fell_back == (
+        "ets, arima, ridge and lightgbm fell back to naive: too little history for their fits "
+        "at 1d (ETS and ARIMA need 50 session returns before an origin, across the symbols "
+        "held; ridge and LightGBM 30 training rows): backfill more sessions"
+    )
+    naive = rows[0].split()[1:6]  # MAE to SKILL
+    assert [row.split()[0] for row in rows if row.split()[1:6] == naive][1:] == [
+        *("ets", "arima", "ridge", "lightgbm")
+    ]
     assert made.startswith("naive forecast made at 2026-11-25 16:00 ET for the next session's")
     assert header.split()[:2] == ["MODEL", "MAE"]
     assert [row.split()[0] for row in rows] == list(MODELS)

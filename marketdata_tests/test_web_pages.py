@@ -251,9 +251,13 @@ def test_every_page_on_an_empty_data_dir_says_what_to_run(
     finish(watch, tmp_path / "latest.png")
 
     watch = open_symbol(browser, empty_site, "AAPL")
+    said = {}
     for holder in ("#intraday-chart", "#daily-chart", "#analytics", "#forecast"):
         sentence = texts(watch, f"{holder} p.empty")
         assert len(sentence) == 1 and "run marketdata backfill --from" in sentence[0], holder
+        said[holder] = sentence[0]
+    # One range for the history panels: the analytics answer's, a range `backfill` accepts.
+    assert said["#intraday-chart"] == said["#daily-chart"] == said["#analytics"]
     assert watch.page.locator("canvas").count() == 0
     finish(watch, tmp_path / "symbol.png")
 

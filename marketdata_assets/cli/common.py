@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
+from importlib import resources
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.settings import dagster_home
+from marketdata_assets.settings import StorageSettings, dagster_home, dagster_home_given
 from marketdata_assets.stores import check_writable as check_writable  # a command's first check
 
 if TYPE_CHECKING:
@@ -65,13 +65,18 @@ def read(read: Callable[[], T]) -> T | None:
         return None
 
 
-def instance() -> DagsterInstance | None:
-    """The persistent instance when DAGSTER_HOME is set (runs show in `dagster dev`)."""
-    home = dagster_home()
-    if not home:
-        return None
-    if not Path(home).is_dir():
-        raise ConfigError(f"DAGSTER_HOME {home!r}: not a folder; create it or unset it")
+def instance(settings: StorageSettings) -> DagsterInstance:
+    """The persistent Dagster instance the CLI's runs are recorded in: DAGSTER_HOME's, else
+    `.dagster_home` beside the data folder (made when missing), the one `make dev` shows. A
+    folder without a dagster.yaml gets the project's (telemetry off), so Dagster warns of none."""
+    home = dagster_home(settings.data_dir)
+    if dagster_home_given() and not home.is_dir():
+        raise ConfigError(f"DAGSTER_HOME {str(home)!r}: not a folder; create it or unset it")
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_bytes((resources.files("marketdata_assets") / "dagster.yaml").read_bytes())
     from dagster import DagsterInstance
 
-    return DagsterInstance.get()
+    # from_config: DagsterInstance.get() would read DAGSTER_HOME itself, and it may be unset.
+    return DagsterInstance.from_config(str(home.resolve()))

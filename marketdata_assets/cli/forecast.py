@@ -81,21 +81,23 @@ def _refresh(settings: Settings, lake: ObjectStore, symbol: str) -> str | None:
     # Imported here: only a refresh runs Dagster; the read above never does.
     from marketdata_assets.execution.forecasts import materialise_forecasts
 
-    return materialise_forecasts(settings, session, instance())
+    return materialise_forecasts(settings, session, instance(settings))
 
 
 def _forecast_text(served: dict[str, Any]) -> str:
     """The verdict in words, the forecast, then each model's out-of-sample skill (naive first)."""
-    from marketdata_assets.tick.views import forecast_verdict, p_value_text
+    from marketdata_assets.tick.views import fallback_line, forecast_verdict, p_value_text
 
     model, ahead = served["served_model"], horizon_words(served["horizon"])
     verdict = forecast_verdict(served)
     origin = datetime.fromisoformat(served["origin"]).astimezone(ZoneInfo(EXCHANGE_TZ))
     # Minute horizons count trading minutes: from a close they reach into the next session.
     target = ahead if served["horizon"] == "1d" else f"{ahead} of trading later"
+    fell_back = fallback_line(served)
     lines = [
         verdict,
         f"why: {served['reason']}",
+        *([fell_back] if fell_back else []),
         f"{model} forecast made at {origin:%Y-%m-%d %H:%M} ET for {target}: "
         f"{served['forecast']:.4f} (80 % interval {served['lower']:.4f} to {served['upper']:.4f})",
         f"{'MODEL':<15}{'MAE':>9}{'RMSE':>9}{'MASE':>7}{'REL.MAE':>9}{'SKILL':>8}"

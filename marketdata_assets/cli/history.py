@@ -113,7 +113,7 @@ def _backfill(args: argparse.Namespace) -> int:
     provider = args.provider or settings.provider
     registry.check_history_options(provider, source=args.source)  # before the folder is made
     check_writable(settings)
-    dagster_instance = instance()
+    dagster_instance = instance(settings)
 
     from marketdata_assets.execution import backfill, downstream
 

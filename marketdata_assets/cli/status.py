@@ -7,7 +7,6 @@ import json
 import sys
 
 from marketdata_assets.cli.common import Commands, command, instance, read
-from marketdata_assets.errors import ConfigError
 from marketdata_assets.market import params
 from marketdata_assets.settings import StorageSettings, dagster_home
 
@@ -24,7 +23,8 @@ def register(commands: Commands) -> None:
     status.add_argument(
         "--sync",
         action="store_true",
-        help="first report the records not yet reported into the Dagster instance at DAGSTER_HOME",
+        help="first report the records not yet reported into the Dagster instance (DAGSTER_HOME, "
+        "else .dagster_home beside the data folder)",
     )
     status.add_argument("--json", action="store_true", help="print a JSON list")
     status.set_defaults(handler=_status)
@@ -48,19 +48,14 @@ def _status(args: argparse.Namespace) -> int:
             run_records.warn(skipped)
 
     if args.sync:
-        if not dagster_home():
-            raise ConfigError(
-                "DAGSTER_HOME: must be set for --sync (the Dagster instance to report into)"
-            )
-        dagster_instance = instance()
-        assert dagster_instance is not None  # DAGSTER_HOME is set
+        dagster_instance = instance(settings)
         from marketdata_assets.defs.sensors import sync
 
         reported = read(lambda: sync(dagster_instance, store, on_skip=warn_once))
         if reported is None:
             return 1
         plural = "" if reported == 1 else "s"
-        home = dagster_home()
+        home = dagster_home(settings.data_dir)
         print(f"{reported} new run record{plural} reported to {home}", file=sys.stderr)
     records = read(lambda: run_records.recent(store, last, on_skip=warn_once))
     if records is None:

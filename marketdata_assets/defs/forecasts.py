@@ -33,6 +33,7 @@ from pydantic import Field
 
 from marketdata_assets.defs.partitions import trading_sessions
 from marketdata_assets.forecasting.windows import MIN_ORIGINS, ORIGINS, sessions_needed
+from marketdata_assets.market.backfill_range import suggested
 from marketdata_assets.market.calendar import sessions_in
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def _panels(
         if key not in minute_bars or not len(minute_bars[key]):
             raise ValueError(
                 f"{context.asset_key.to_user_string()} {key}: the session has no minute_bars; "
-                f"run `marketdata backfill --from {key} --to {key}` first"
+                f"run `{suggested(date.fromisoformat(key), date.fromisoformat(key))}` first"
             )
         days = [day for day in calendar if day <= key][-sessions:]
         held = [daily_bars[d] for d in days if d in daily_bars]

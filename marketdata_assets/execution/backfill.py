@@ -25,6 +25,7 @@ from marketdata_assets.execution.batches import BatchOutcome, execute_batch, his
 from marketdata_assets.execution.progress import Progress
 from marketdata_assets.execution.tick import instance_or_ephemeral
 from marketdata_assets.history.done import done_symbols
+from marketdata_assets.market.backfill_range import refusal
 from marketdata_assets.market.calendar import closed_days, sessions_in
 from marketdata_assets.operations.sections import variable
 from marketdata_assets.providers import registry
@@ -76,14 +77,13 @@ def plan(
     force: bool,
 ) -> Plan:
     """What a backfill of `first`..`last` would run; bad input is a ConfigError (exit 2)."""
-    if first > last:
-        raise ConfigError(f"--from {first} is after --to {last}: the range must not be empty")
+    if (why := refusal(first, last)) is not None:  # before the first session, closed, ahead
+        raise ConfigError(why)
     completed = _last_partition()
     sessions = [s for s in sessions_in(first, last) if s <= completed]
-    if not sessions:
+    if not sessions:  # the partitions' clock is a moment behind the calendar's
         raise ConfigError(
-            f"--from {first} --to {last}: no NYSE session in the range has ended "
-            f"(sessions up to {completed} can be backfilled)"
+            f"--from {first} --to {last}: after the last session that has ended, {completed}"
         )
     history = _source(settings, provider, source, sessions[0])
     wanted = sorted(symbols or history.symbols() or settings.symbols)

@@ -18,6 +18,7 @@ import numpy as np
 
 from marketdata_assets.forecasting.baselines import Naive
 from marketdata_assets.forecasting.models import NOTHING, Fitted, Task
+from marketdata_assets.forecasting.windows import MIN_ROWS  # fewer rows: naive
 
 RIDGE_ALPHA = 1.0  # on standardised features
 LIGHTGBM_ROWS = 30_000
@@ -38,7 +39,6 @@ LIGHTGBM_PARAMS: dict[str, Any] = {
 LIGHTGBM_TREES = 200
 VALIDATION_SHARE = 5  # the window's last fifth of sessions (at least one) decides the trees
 LIGHTGBM_PATIENCE = 20
-MIN_ROWS = 30  # fewer training rows: no fit, the model forecasts as naive
 
 
 @dataclass

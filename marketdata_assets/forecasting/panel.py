@@ -9,9 +9,8 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -22,7 +21,8 @@ from marketdata_assets.history.daily import US_PER_DAY, session_days, symbol_ses
 from marketdata_assets.lake import ObjectStore, day_key
 from marketdata_assets.lake.keys import day_of_key
 from marketdata_assets.lake.schemas import BAR_SCHEMA
-from marketdata_assets.market.calendar import EXCHANGE_TZ, sessions_in
+from marketdata_assets.market.backfill_range import suggested
+from marketdata_assets.market.calendar import last_ended_session, sessions_in
 
 MINUTE_COLUMNS = {
     "symbol": "str",
@@ -130,13 +130,13 @@ def not_enough_history(
 ) -> NotEnoughHistory:
     """The error for `held` sessions of history where `needed` are needed, naming the backfill of
     the `needed` sessions up to `last` (default: the latest session that has ended)."""
-    last = last or _latest_ended_session()
+    last = min(last or last_ended_session(), last_ended_session())
     span = sessions_in(last - timedelta(days=2 * needed + 14), last)[-needed:]
     first = span[0] if span else last
-    names = ",".join(symbols) if symbols else "<SYMBOLS>"
+    names = ",".join(symbols) if symbols else "the symbols"
     return NotEnoughHistory(
         f"{held} sessions of minute bars for {names} in the lake, {needed} needed: run "
-        f"`marketdata backfill --from {first} --to {last} --symbols {names}` first"
+        f"`{suggested(first, last, symbols)}` first"
     )
 
 
@@ -147,9 +147,3 @@ def _day(dataset: str, key: str) -> date | None:
     except (StopIteration, ValueError):
         return None
     return day if day_key(dataset, day) == key else None
-
-
-def _latest_ended_session() -> date:
-    today = datetime.now(ZoneInfo(EXCHANGE_TZ)).date()
-    recent = sessions_in(today - timedelta(days=14), today - timedelta(days=1))
-    return recent[-1] if recent else today

@@ -25,11 +25,11 @@ import numpy as np
 
 from marketdata_assets.forecasting.baselines import Naive
 from marketdata_assets.forecasting.models import NOTHING, Fitted, Task
+from marketdata_assets.forecasting.windows import MIN_FIT_POINTS
 
 ETS_POINTS = 2_500  # returns per ETS fit (a fit costs ~0.15 s)
 ARIMA_POINTS = 20_000  # returns per ARIMA fit (~0.1 s)
 ARIMA_ORDER = 2
-MIN_FIT_POINTS = 50
 _ETS_PARAMS = ("smoothing_level", "smoothing_trend", "damping_trend")
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from marketdata_assets.market.backfill_range import suggested
 from marketdata_assets.market.calendar import previous_session, session_of
 
 
@@ -51,7 +52,7 @@ def change_of(
         day = basis.isoformat()
         missing = (
             f"no close of {symbol} on {day} (the session before the price's) is held: run "
-            f"`marketdata backfill --from {day} --to {day} --symbols {symbol}`"
+            f"`{suggested(basis, basis, [symbol])}`"
         )
         return Change(None, None, None, None, missing)
     change = price - previous

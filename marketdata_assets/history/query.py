@@ -22,6 +22,7 @@ from marketdata_assets.history.held import bounds, days_held, sessions_held, spa
 from marketdata_assets.history.intervals import ANALYTICS, NUM_MACRO, Query, bars_query
 from marketdata_assets.lake import LakeError, ObjectStore
 from marketdata_assets.lake.codecs import parquet_table, typed_table
+from marketdata_assets.market.backfill_range import suggested
 from marketdata_assets.market.calendar import EXCHANGE_TZ
 
 
@@ -271,16 +272,14 @@ def what_to_run(history: History) -> str:
 
 
 def _hint(history: History) -> str:
-    span = f"--from {history.first} --to {history.last}"
+    symbols = () if history.symbol is None else (history.symbol,)
+    command = suggested(history.first, history.last, symbols)
     if note := daily_only_note(history):
         whose = "" if history.symbol is None else f" for {history.symbol}"
         return f"no minute bars{whose} in {history.first}..{history.last}: {note}"
     if history.symbol is None:
-        return f"no history in {history.first}..{history.last}: run `marketdata backfill {span}`"
-    return (
-        f"no history for {history.symbol} in {history.first}..{history.last}: "
-        f"run `marketdata backfill {span} --symbols {history.symbol}`"
-    )
+        return f"no history in {history.first}..{history.last}: run `{command}`"
+    return f"no history for {history.symbol} in {history.first}..{history.last}: run `{command}`"
 
 
 def _new_york(iso: str) -> str:

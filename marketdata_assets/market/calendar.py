@@ -135,3 +135,12 @@ def session_bounds(day: date) -> tuple[pd.Timestamp, pd.Timestamp]:
 def session_minutes(day: date) -> pd.DatetimeIndex:
     """The start of every 1-minute bar of the session, in UTC (390; 210 on an early close)."""
     return _nyse().session_minutes(day.isoformat())
+
+
+def closed_reason(day: date) -> str:
+    """Why NYSE does not trade on `day`, a day that is not a session: the holiday's name
+    ("Thanksgiving"), "a Saturday"/"a Sunday", or "a special closure" (a day of mourning…)."""
+    if day.weekday() >= 5:
+        return f"a {day:%A}"
+    names = _nyse().regular_holidays.holidays(day.isoformat(), day.isoformat(), return_name=True)
+    return str(names.iloc[0]) if len(names) else "a special closure"

@@ -107,6 +107,28 @@ def forecast_verdict(served: dict[str, object]) -> str:
     return f"{model} beats naive for {symbol} at {ahead} ({evidence}): serving {model}"
 
 
+def fallback_line(served: dict[str, object]) -> str | None:
+    """One line naming the models that forecast exactly as naive (their errors are naive's: too
+    little history for their fits, so each fell back to naive) and why, else None."""
+    from marketdata_assets.forecasting.windows import MIN_FIT_POINTS, MIN_ROWS
+
+    skill = served["skill"]
+    assert isinstance(skill, list)
+    naive, *models = skill
+    same = [
+        row["model"] for row in models if (row["mae"], row["rmse"]) == (naive["mae"], naive["rmse"])
+    ]
+    if not same:
+        return None
+    names = ", ".join(same[:-1]) + (" and " if len(same) > 1 else "") + same[-1]
+    unit = "session returns" if served["horizon"] == "1d" else "one-minute returns"
+    return (
+        f"{names} fell back to naive: too little history for their fits at {served['horizon']} "
+        f"(ETS and ARIMA need {MIN_FIT_POINTS} {unit} before an origin, across the symbols "
+        f"held; ridge and LightGBM {MIN_ROWS} training rows): backfill more sessions"
+    )
+
+
 def p_value_text(p: float | None) -> str:
     """A p-value as shown to people: three decimals, `<0.001` below that, `-` when undefined."""
     return "-" if p is None else "<0.001" if p < 0.001 else f"{p:.3f}"

@@ -30,12 +30,9 @@ const TARGET = {
   "1d": "the next session's close",
 };
 
-/** The backfill to run when the lake holds nothing for the symbol (about 30 sessions). */
-function backfillHint() {
-  const to = nyDay(new Date().toISOString());
-  const from = nyDay(new Date(Date.now() - 42 * 86400_000).toISOString());
-  return `no history for ${SYMBOL} yet: run \`marketdata backfill --from ${from} --to ${to} --symbols ${SYMBOL}\``;
-}
+// The page's one backfill hint: the server's sentence for the analytics read (its recent sessions,
+// a range `backfill` accepts), shown by every history panel that is empty.
+let pageHint = `no history for ${SYMBOL} yet`;
 
 function replaceWithEmpty(chartId, text) {
   const holder = document.getElementById(chartId);
@@ -60,7 +57,7 @@ function cumulativeVwap(bars) {
 
 function drawIntraday(bars) {
   if (!Array.isArray(bars) || bars.length === 0) {
-    replaceWithEmpty("intraday-chart", emptyMessage(bars, backfillHint()));
+    replaceWithEmpty("intraday-chart", pageHint);
     return;
   }
   const first = bars[0].start;
@@ -93,7 +90,7 @@ function drawIntraday(bars) {
 function drawDaily(bars) {
   if (!Array.isArray(bars) || bars.length === 0) {
     // Not the API's sentence: it would name the first day asked for (ALL_FROM), not a useful range.
-    replaceWithEmpty("daily-chart", backfillHint());
+    replaceWithEmpty("daily-chart", pageHint);
     document.getElementById("ranges").hidden = true;
     return;
   }
@@ -149,7 +146,7 @@ const ANALYTICS = [
 function showAnalytics(rows) {
   const holder = document.getElementById("analytics");
   if (!Array.isArray(rows) || rows.length === 0) {
-    showEmpty(holder, emptyMessage(rows, backfillHint()));
+    showEmpty(holder, pageHint);
     return;
   }
   const table = document.getElementById("analytics-table");
@@ -212,7 +209,7 @@ async function loadForecast(horizon) {
 function showForecast(body, horizon) {
   const holder = document.getElementById("forecast");
   if (!body.served_model) {
-    showEmpty(holder, body.message || body.reason || backfillHint());
+    showEmpty(holder, body.message || body.reason || pageHint);
     return;
   }
   const parts = [];
@@ -257,14 +254,17 @@ async function main() {
   document.title = `${SYMBOL} · Market data`;
   document.getElementById("symbol-title").textContent = SYMBOL;
   initHorizons();
-  const intraday = getJSON(`${API("bars")}?interval=1m`)
-    .then(drawIntraday)
+  const rows = getJSON(API("analytics"));
+  // Every panel waits for the analytics answer: when it is empty, its message is the page's hint.
+  const hinted = rows.then((body) => (pageHint = emptyMessage(body, pageHint))).catch(() => {});
+  const intraday = Promise.all([getJSON(`${API("bars")}?interval=1m`), hinted])
+    .then(([bars]) => drawIntraday(bars))
     .catch((error) => showError(document.getElementById("intraday-chart"), error));
-  const daily = getJSON(`${API("bars")}?interval=1d&from=${ALL_FROM}`)
-    .then(drawDaily)
+  const daily = Promise.all([getJSON(`${API("bars")}?interval=1d&from=${ALL_FROM}`), hinted])
+    .then(([bars]) => drawDaily(bars))
     .catch((error) => showError(document.getElementById("daily-chart"), error));
-  const analytics = getJSON(API("analytics"))
-    .then(showAnalytics)
+  const analytics = Promise.all([rows, hinted])
+    .then(([body]) => showAnalytics(body))
     .catch((error) => showError(document.getElementById("analytics"), error));
   await Promise.all([intraday, daily, analytics]);
   // For tests and timings: the charts (or their empty states) are painted once this is set.
