@@ -236,14 +236,13 @@ def test_status_last_must_be_a_whole_number_of_at_least_1(cli_env, capsys, last:
     )
 
 
-@pytest.mark.domain
-def test_status_sync_needs_dagster_home(cli_env, capsys) -> None:
-    assert main(["status", "--sync"]) == 2
-    out, err = capsys.readouterr()
-    assert out == "" and err == (
-        "marketdata: error: DAGSTER_HOME: must be set for --sync "
-        "(the Dagster instance to report into)\n"
-    )
+@pytest.mark.graph
+def test_status_sync_without_dagster_home_reports_to_the_default_instance(cli_env, capsys) -> None:
+    # DAGSTER_HOME unset: `.dagster_home` beside the data folder, the one `make dev` shows.
+    assert main(["status", "--sync"]) == 0
+    home = cli_env.parent / ".dagster_home"
+    assert capsys.readouterr().err == f"0 new run records reported to {home}\n"
+    assert (home / "dagster.yaml").is_file()
 
 
 @pytest.fixture

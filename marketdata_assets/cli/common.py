@@ -72,10 +72,17 @@ def instance(settings: StorageSettings) -> DagsterInstance:
     home = dagster_home(settings.data_dir)
     if dagster_home_given() and not home.is_dir():
         raise ConfigError(f"DAGSTER_HOME {str(home)!r}: not a folder; create it or unset it")
-    home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_bytes((resources.files("marketdata_assets") / "dagster.yaml").read_bytes())
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        if not config.exists():
+            project = resources.files("marketdata_assets") / "dagster.yaml"
+            config.write_bytes(project.read_bytes())
+    except OSError as error:
+        raise ConfigError(
+            f"Dagster instance folder {str(home)!r}: not writable ({error.strerror}); "
+            "set DAGSTER_HOME to a folder that is"
+        ) from None
     from dagster import DagsterInstance
 
     # from_config: DagsterInstance.get() would read DAGSTER_HOME itself, and it may be unset.

@@ -10,7 +10,9 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from marketdata_assets.cli.common import QUIET, Commands, check_writable, command, instance, read
+from marketdata_assets.errors import ConfigError
 from marketdata_assets.market import params
+from marketdata_assets.market.backfill_range import refusal
 from marketdata_assets.market.records import INTERVALS
 from marketdata_assets.providers import registry
 from marketdata_assets.settings import Settings, StorageSettings, parse_symbols
@@ -107,17 +109,19 @@ def _backfill(args: argparse.Namespace) -> int:
     first = params.session_day(args.first, "--from")
     last = params.session_day(args.last, "--to")
     assert first and last  # both flags are required
+    if (why := refusal(first, last)) is not None:  # before the first session, closed, ahead
+        raise ConfigError(why)
     symbols = list(parse_symbols(args.symbols, "--symbols")) if args.symbols else None
     if "log_level" not in settings.model_fields_set:
         settings = settings.with_overrides(log_level=QUIET)
     provider = args.provider or settings.provider
     registry.check_history_options(provider, source=args.source)  # before the folder is made
     check_writable(settings)
-    dagster_instance = instance(settings)
 
     from marketdata_assets.execution import backfill, downstream
 
     plan = backfill.plan(settings, first, last, symbols, provider, args.source, args.force)
+    dagster_instance = instance(settings)  # made (with its dagster.yaml) once the plan holds
     if plan.sessions and not plan.todo:
         print(
             f"all {len(plan.sessions)} sessions are done for {', '.join(plan.symbols)}: "

@@ -61,8 +61,8 @@ def _tick(args: argparse.Namespace) -> int:
     if "log_level" not in settings.model_fields_set:
         settings = settings.with_overrides(log_level=QUIET)
     _check_provider(settings)
-    dagster_instance = instance(settings)
     check_writable(settings)
+    dagster_instance = instance(settings)
 
     from marketdata_assets.execution.tick import TickFailed, run_tick
 
