@@ -199,8 +199,9 @@ def settings_page() -> str:
         "Every variable is read in one place, `marketdata_assets/settings.py`, and checked "
         "there; an empty variable counts as unset, and a value that breaks its rule is one "
         "line naming the variable, the value and the rule (exit 2). Besides these, boto3 "
-        "reads the standard AWS variables itself, and `DAGSTER_HOME`, when set, makes CLI "
-        "ticks runs in that Dagster instance.\n\n",
+        "reads the standard AWS variables itself, and `DAGSTER_HOME` names the Dagster "
+        "instance the CLI records its runs in (unset: `.dagster_home` beside the data folder, "
+        "the one `make dev` uses).\n\n",
     ]
     header = ["variable", "default", "meaning", "rule"]
     for model, rows in _sections(Settings, PREFIX, delimiter):

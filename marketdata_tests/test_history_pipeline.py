@@ -192,7 +192,7 @@ def test_bad_ranges_and_files_are_refused_before_anything_is_written(
         backfill.plan(
             history_settings, date(2026, 11, 25), date(2026, 11, 2), None, "stub", None, False
         )
-    with pytest.raises(ConfigError, match="^2026-11-26 is not an NYSE session: Thanksgiving$"):
+    with pytest.raises(ConfigError, match=r"^2026-11-26 is not an NYSE session: Thanksgiving$"):
         backfill.plan(
             history_settings, date(2026, 11, 26), date(2026, 11, 26), None, "stub", None, False
         )
