@@ -1,6 +1,6 @@
 """A CLI tick on a shared DAGSTER_HOME is a run of the workspace's `tick_job`: listed in the
-job's Runs tab and re-executed from the UI as the same tick; without DAGSTER_HOME the tick runs
-as before, in an ephemeral instance."""
+job's Runs tab and re-executed from the UI as the same tick; `run_tick` given no instance (the
+Lambda's way) runs it in an ephemeral one."""
 
 import json
 import time
