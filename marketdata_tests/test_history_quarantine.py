@@ -57,19 +57,24 @@ def run(data_dir: Path, *args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir after `marketdata backfill --provider file` of a CSV holding bad rows."""
+def backfilled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A data dir after `marketdata backfill --provider file` of a CSV holding bad rows, and
+    what the backfill printed."""
     folder = tmp_path_factory.mktemp("quarantined")
     source = folder / "bars.csv"
     lines = ["symbol,ts,open,high,low,close,volume", *GOOD, *BAD]
     source.write_text("\n".join(lines) + "\n")
     data = folder / "data"
     code, out, err = run(data, "backfill", "--from", str(MONDAY), "--to", str(WEDNESDAY),
-                         "--provider", "file", "--source", str(source), "--json")  # fmt: skip
+                         "--provider", "file", "--source", str(source))  # fmt: skip
     assert code == 0, err
-    summary = json.loads(out)
-    assert (summary["validated"], summary["quarantined"]) == (len(GOOD), len(BAD))
-    return data
+    assert f"{len(GOOD)} validated, {len(BAD)} quarantined" in out
+    return data, out
+
+
+@pytest.fixture(scope="module")
+def lake(backfilled: tuple[Path, str]) -> Path:
+    return backfilled[0]
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +103,17 @@ def test_every_refused_row_is_listed_once_with_its_session_reasons_and_text(lake
     assert hostile["start"] == "2026-11-24T14:32:00Z" and hostile["source"] == "file"
     # The default range is the newest sessions held: these three.
     assert cli_rows(lake) == rows
+
+
+@pytest.mark.graph
+def test_the_backfill_names_the_command_that_lists_its_quarantined_rows(
+    backfilled: tuple[Path, str],
+) -> None:
+    data, out = backfilled
+    command = f"marketdata quarantine --history --from {MONDAY} --to {WEDNESDAY}"
+    assert f"(each row with its text: `{command}`)" in out
+    code, listed, _ = run(data, *command.split()[1:], "--json")
+    assert code == 0 and sorted(row["raw"] for row in json.loads(listed)) == sorted(BAD)
 
 
 @pytest.mark.graph
@@ -150,9 +166,10 @@ def test_a_range_without_refused_rows_names_the_sessions_that_hold_some(
         "no history bars quarantined in 2026-11-02..2026-11-06: every source row passed the "
         f"bars gate; `{run_this}` reads every session held"
     )
-    code, out, _ = run(lake, "quarantine", "--history", "--from", asked["from"], "--to", asked["to"])
+    span = ("--from", asked["from"], "--to", asked["to"])
+    code, out, _ = run(lake, "quarantine", "--history", *span)
     assert code == 0 and out == f"({body['message']})\n"
-    assert cli_rows(lake, "--from", asked["from"], "--to", asked["to"]) == []
+    assert cli_rows(lake, *span) == []
 
 
 @pytest.mark.domain
