@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from marketdata_assets.cli import main
 from marketdata_assets.lake import day_key
 from marketdata_assets.settings import StorageSettings
+from marketdata_assets.web import reads
 from marketdata_assets.web.app import create_app
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -247,3 +248,24 @@ def test_a_corrupt_object_is_one_line_naming_its_key(lake: Path, tmp_path: Path,
         answer = broken.get("/api/quarantine/history")
     assert answer.status_code == 503
     assert answer.json()["detail"].startswith(f"read {key} failed: not a readable Parquet object")
+
+
+@pytest.mark.graph
+def test_a_session_backfilled_again_changes_the_next_answer_to_what_the_cli_reads(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(lake, data)
+    monkeypatch.setattr(reads, "LISTING_S", 0.0)  # objects listed on every read, not every 5 s
+    again = tmp_path / "again.csv"
+    later = "AAPL,2026-11-24T14:40:00Z,5,4,6,5,10"  # high below low
+    again.write_text(f"symbol,ts,open,high,low,close,volume\n{GOOD[1]}\n{later}\n")
+    with TestClient(create_app(StorageSettings(data_dir=data))) as app:
+        before = app.get("/api/quarantine/history").json()
+        code, _, err = run(data, "backfill", "--from", str(TUESDAY), "--to", str(TUESDAY),
+                           "--provider", "file", "--source", str(again), "--force")  # fmt: skip
+        assert code == 0, err
+        after = app.get("/api/quarantine/history").json()
+    assert after == cli_rows(data) != before
+    tuesday = [(row["raw"], row["reasons"]) for row in after if row["session"] == str(TUESDAY)]
+    assert tuesday == [(later, ["ohlc_inconsistent"])]
