@@ -218,6 +218,12 @@ def test_quality_page_shows_a_hostile_raw_line_as_text(
     assert watch.page.locator("pre.raw", has_text=hostile).first.is_visible()
     assert watch.page.evaluate("document.images.length") == 0
     assert texts(watch, "#rows .replay code") == [record["replay"] for record in records]
+    # The history's quarantined bars: the file row of markup, as text, in its own section.
+    watch.page.wait_for_selector("#history-rows article.record")
+    assert texts(watch, "#history-rows pre.raw") == [web_prepared["hostile_bar"]]
+    assert texts(watch, "#history-rows .reason") == ["price_invalid"]
+    assert watch.page.locator("#history-rows pre.raw").first.is_visible()
+    assert watch.page.evaluate("document.images.length") == 0
     finish(watch, tmp_path / "quality_hostile.png")
     assert watch.dialogs == []
 
@@ -259,6 +265,10 @@ def test_every_page_on_an_empty_data_dir_says_what_to_run(
 
     watch = open_quality(browser, empty_site)
     assert texts(watch, "#rows p.empty") == ["no ticks yet: run marketdata tick"]
+    watch.page.wait_for_selector("#history-rows p.empty")
+    [history] = texts(watch, "#history-rows p.empty")
+    assert history.startswith("no history bars quarantined: no session of history is held yet")
+    assert "run marketdata backfill --from " in history
     finish(watch, tmp_path / "quality.png")
 
     watch = open_ticks(browser, empty_site)

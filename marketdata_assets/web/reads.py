@@ -148,6 +148,41 @@ class Reader:
                         return found
         return found
 
+    def quarantined_history(
+        self,
+        first: date | None,
+        last: date | None,
+        symbol: str | None,
+        reason: str | None,
+        limit: int,
+    ) -> tuple[list[dict[str, object]], str]:
+        """The history's quarantined rows (`marketdata quarantine --history --json`), newest
+        session first, of `symbol` and `reason` (None: any), at most `limit`; and what an empty
+        answer says. The sessions' objects are kept decoded while unchanged (`sessions`)."""
+        rows, message, read = self._history.get(
+            ("bars_quarantine", first, last, self.sessions.held("bars_quarantine")),
+            partial(self._quarantined_history, first, last),
+        )
+        found = [
+            row
+            for row in rows
+            if (symbol is None or row["symbol"] == symbol)
+            and (reason is None or reason in row["reasons"])  # type: ignore[operator]
+        ]
+        if found or not rows:
+            return found[:limit], message
+        return [], f"no history bars quarantined in {read} match these filters"
+
+    def _quarantined_history(
+        self, first: date | None, last: date | None
+    ) -> tuple[list[dict[str, object]], str, str]:
+        """Every quarantined row of the range, what an empty answer says, and the range read
+        (a tuple: kept, its footprint counts every row)."""
+        from marketdata_assets.history.quarantined import quarantined_bars, what_to_run
+
+        answer = quarantined_bars(self.lake, first, last, self.sessions)
+        return answer.rows, what_to_run(answer), f"{answer.first}..{answer.last}"
+
     def bars_json(self, symbol: str, interval: str, first: date | None, last: date | None) -> bytes:
         """`history.query.bars`' rows as the API answers them (JSON; empty: what to run), kept
         while the sessions held are unchanged."""
