@@ -1,5 +1,7 @@
-// "/symbol/{SYMBOL}": the latest session's 1-minute closes with their cumulative VWAP, daily
-// candles with a range selector, the session analytics, and the forecast against naive.
+// "/symbol/{SYMBOL}": the quote (price, change, the day's range and volume, as of when), the
+// 1-minute closes of the quote's session (else of the newest session held, saying so) with their
+// cumulative VWAP, daily candles with a range selector, the session analytics, and the forecast
+// against naive with its origin (a warning when it is older than the newest session).
 import {
   chartOptions,
   chartTime,
@@ -14,8 +16,10 @@ import {
   nyDay,
   nyTime,
   pct,
+  sentence,
   showEmpty,
   showError,
+  signed,
 } from "/static/common.js";
 
 const SYMBOL = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "").toUpperCase();
@@ -56,6 +60,65 @@ function cumulativeVwap(bars) {
     if (volume > 0) out.push({ time: chartTime(bar.start), value: value / volume });
   }
   return out;
+}
+
+/** The quote block: price, change (its basis on hover), the day's figures, as of, the market. */
+function showQuote(quote) {
+  const holder = document.getElementById("quote");
+  if (quote.price === null) {
+    showEmpty(holder, quote.message);
+    return;
+  }
+  const direction = quote.change > 0 ? "up" : quote.change < 0 ? "down" : "";
+  const change =
+    quote.change === null ? "–" : `${signed(quote.change, 2)} (${signed(quote.change_pct, 2)} %)`;
+  const basis = quote.previous_session
+    ? `against the close of ${quote.previous_session}, ${num(quote.previous_close, 2)}`
+    : quote.change_note;
+  const source = { minute_bars: "from the session's 1-minute bars", ticks: "from the ticks held this session" };
+  const day = [
+    ["Open", num(quote.day_open)],
+    ["High", num(quote.day_high)],
+    ["Low", num(quote.day_low)],
+    ["Volume", quote.day_volume === null ? "–" : quote.day_volume.toLocaleString("en-US")],
+  ];
+  const parts = [
+    el("p", { className: "quote-head" }, [
+      el("span", { className: "quote-price", text: num(quote.price, 2) }),
+      el("span", { className: "quote-currency", text: quote.currency }),
+      el("span", { className: `quote-change ${direction}`, text: change, title: basis }),
+      el("span", { className: `quote-market ${quote.market}`, text: `market ${quote.market}` }),
+    ]),
+    el(
+      "dl",
+      { className: "quote-day", title: source[quote.day_source] },
+      day.map(([label, value]) => el("div", {}, [el("dt", { text: `Day ${label.toLowerCase()}` }), el("dd", { text: value })])),
+    ),
+    el("p", {
+      className: "meta quote-as-of",
+      text: `as of ${nyTime(quote.event_ts, { seconds: true })} (session ${quote.session})${quote.stale ? " · stale: the last tick did not refresh it" : ""}`,
+    }),
+  ];
+  if (quote.change === null && quote.change_note) parts.push(sentence(quote.change_note, "note"));
+  if (quote.day_note) parts.push(sentence(quote.day_note, "note"));
+  holder.replaceChildren(...parts);
+}
+
+/** The intraday chart: the quote's session when its minute bars are held, else the newest session
+ * held, with a note naming the session shown when it is not the quote's. */
+async function loadIntraday(quote) {
+  const session = quote && quote.day_source === "minute_bars" ? quote.session : null;
+  const range = session ? `&from=${session}&to=${session}` : "";
+  const bars = await getJSON(`${API("bars")}?interval=1m${range}`);
+  drawIntraday(bars);
+  if (quote && quote.session && Array.isArray(bars) && bars.length > 0) {
+    const shown = nyDay(bars[0].start);
+    if (shown !== quote.session) {
+      const note = document.getElementById("intraday-note");
+      note.textContent = `showing ${shown}, the newest session held (the quote is of ${quote.session})`;
+      note.hidden = false;
+    }
+  }
 }
 
 function drawIntraday(bars) {
@@ -192,6 +255,7 @@ const SKILL = [
 
 const forecasts = new Map();
 let wanted = "5m";
+let quoted = null; // the quote, once loaded (the forecast compares its origin with its session)
 
 async function loadForecast(horizon) {
   wanted = horizon;
@@ -226,6 +290,14 @@ function showForecast(body, horizon) {
         `${num(body.forecast, 4)} (80 % interval ${num(body.lower, 4)} to ${num(body.upper, 4)})`,
     }),
   );
+  parts.push(
+    el("p", {
+      className: "meta forecast-origin",
+      text: `origin ${nyTime(body.origin)}, from the session ${body.as_of} (newest session held: ${body.newest_session ?? "none"})`,
+    }),
+  );
+  const warning = forecastWarning(body, horizon);
+  if (warning) parts.push(sentence(warning, "warning"));
   const table = el("table", { className: "data" }, [el("thead"), el("tbody")]);
   headRow(table.tHead, SKILL);
   const rows = (body.skill || []).map((r) => ({ ...r, served: r.model === body.served_model }));
@@ -240,6 +312,21 @@ function showForecast(body, horizon) {
     }),
   );
   holder.replaceChildren(...parts);
+}
+
+/** What is out of date about a served forecast: its session is older than the newest session
+ * held (a refresh forecasts from it), or than the quote's session; null when neither. */
+function forecastWarning(body, horizon) {
+  if (body.newest_session && body.as_of < body.newest_session) {
+    return (
+      `this forecast is of ${body.as_of}, older than the newest session held (${body.newest_session}): ` +
+      `run \`marketdata forecast ${SYMBOL} --horizon ${horizon} --refresh\``
+    );
+  }
+  if (quoted && quoted.session && body.as_of < quoted.session) {
+    return `this forecast is of ${body.as_of}, older than the quote's session (${quoted.session})`;
+  }
+  return null;
 }
 
 function initHorizons() {
@@ -257,8 +344,18 @@ async function main() {
   document.title = `${SYMBOL} · Market data`;
   document.getElementById("symbol-title").textContent = SYMBOL;
   initHorizons();
-  const intraday = getJSON(`${API("bars")}?interval=1m`)
-    .then(drawIntraday)
+  const quote = getJSON(API("quote"))
+    .then((body) => {
+      quoted = body;
+      showQuote(body);
+      return body;
+    })
+    .catch((error) => {
+      showError(document.getElementById("quote"), error);
+      return null;
+    });
+  const intraday = quote
+    .then(loadIntraday)
     .catch((error) => showError(document.getElementById("intraday-chart"), error));
   const daily = getJSON(`${API("bars")}?interval=1d&from=${ALL_FROM}`)
     .then(drawDaily)
