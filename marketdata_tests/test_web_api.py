@@ -354,7 +354,8 @@ def test_forecast_is_the_cli_object_with_its_verdict_in_words(
 ) -> None:
     expected = cli_json(web_data_dir, "forecast", "AAPL", "--horizon", "1d")
     served = client.get("/api/forecast/AAPL", params={"horizon": "1d"}).json()
-    assert {k: v for k, v in served.items() if k != "verdict"} == expected
+    assert {k: v for k, v in served.items() if k not in ("verdict", "newest_session")} == expected
+    assert served["newest_session"] == served["as_of"] == LAST_SESSION.isoformat()
     # Stub history is a random walk: no model beats naive, and the page says so.
     assert served["served_model"] == "naive"
     assert served["verdict"] == (

@@ -37,6 +37,7 @@ ASKS = {
         f"/api/analytics/MSFT?from={first_session(10)}",
     ],
     "/api/forecast/{symbol}": ["/api/forecast/AAPL?horizon=1d"],
+    "/api/quote/{symbol}": ["/api/quote/AAPL", "/api/quote/MSFT"],
     "/api/quarantine": [
         "/api/quarantine",
         f"/api/quarantine?tick={format_tick(FAULTY_TICK)}&reason=price_invalid",
