@@ -194,8 +194,12 @@ def aws_client(service: str) -> Any:
             retries = Config(
                 retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=16
             )
-            _clients[service] = boto3.client(  # type: ignore[call-overload]
-                service, region_name=_region(), config=retries
+            from marketdata_assets.lake import aws_requests
+
+            _clients[service] = aws_requests.watch(  # every request counted (bills, ticks)
+                boto3.client(  # type: ignore[call-overload]
+                    service, region_name=_region(), config=retries
+                )
             )
         return _clients[service]
 

@@ -165,7 +165,12 @@ def test_read_commands_name_a_missing_bucket_or_table_in_one_line(
     assert_one_error_line(
         quarantine.err, "S3 ListObjectsV2 s3://no-lake/quarantine/ failed: NoSuch"
     )
-    assert not any(p.dagster or p.great_expectations for p in (latest, quarantine))
+    history = probe(env, "quarantine", "--history", "--json")
+    assert history.code == 1 and history.out == ""
+    assert_one_error_line(
+        history.err, "S3 ListObjectsV2 s3://no-lake/bars_quarantine/ failed: NoSuch"
+    )
+    assert not any(p.dagster or p.great_expectations for p in (latest, quarantine, history))
 
 
 def _boto_args(aws: dict[str, str]) -> dict[str, str]:
@@ -181,7 +186,15 @@ def _boto_args(aws: dict[str, str]) -> dict[str, str]:
     [
         (["latest"], "(the latest-price table is empty: run `marketdata tick` first)"),
         (["latest", "--json"], "[]"),
-        (["quarantine"], "(nothing quarantined)"),
+        (
+            ["quarantine"],
+            "(no tick rows quarantined; `marketdata quarantine --history` lists the history's)",
+        ),
+        (
+            ["quarantine", "--history", "--to", "2026-11-25"],
+            "(no history bars quarantined: no session of history is held yet; run "
+            "`marketdata backfill --from 2026-11-19 --to 2026-11-25`)",
+        ),
         (["quarantine", "--json", "--tick", TICK], "[]"),
     ],
 )

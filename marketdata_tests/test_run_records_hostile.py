@@ -193,6 +193,15 @@ FIELDS = ["tick", "outcome", "source", "request_id", "duration_ms", "validated",
           "checks", "cause", "extra"]  # fmt: skip
 
 
+def changed(field: str, value: object, where: str) -> dict[str, Any] | Skipped:
+    """A good record with one `field` (at its top, of an asset or of a check) set to `value`,
+    as the reader reads it."""
+    record = good(BAD)
+    holder = {"top": record, "asset": record["assets"][0], "check": record["checks"][0]}[where]
+    holder[field] = value
+    return run_records.parse(BAD_KEY, json.dumps(record).encode())
+
+
 def readable(found: dict[str, Any] | Skipped) -> None:
     """What every reader does with a record: the status table and JSON, the dashboard's row."""
     if isinstance(found, Skipped):
@@ -216,10 +225,7 @@ def test_any_json_value_as_a_record_is_read_or_skipped_never_a_crash(value: obje
 def test_a_record_with_any_one_field_changed_is_read_or_skipped_never_a_crash(
     field: str, value: object, where: str
 ) -> None:
-    record = good(BAD)
-    holder = {"top": record, "asset": record["assets"][0], "check": record["checks"][0]}[where]
-    holder[field] = value
-    found = run_records.parse(BAD_KEY, json.dumps(record).encode())
+    found = changed(field, value, where)
     readable(found)
     if not isinstance(found, Skipped):
         with_text = run_records.status_table([found])

@@ -15,17 +15,16 @@ from dagster import (
     AssetKey,
     DagsterInstance,
     SensorResult,
-    build_sensor_context,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from marketdata_assets.cli import main
-from marketdata_assets.definitions import build_definitions, resources_for
 from marketdata_assets.defs.sensors import tick_events
 from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.operations import run_records
 from marketdata_assets.settings import Settings
+from marketdata_tests.test_production_ticks_sensor import evaluate as evaluate_sensor
 from marketdata_tests.test_run_records import CHECKS
 from marketdata_tests.test_run_records_hostile import (
     BAD,
@@ -34,6 +33,7 @@ from marketdata_tests.test_run_records_hostile import (
     JSON,
     MALFORMED,
     TICKS,
+    changed,
     good,
     local,  # noqa: F401 (the local lake fixture)
     write_lake,
@@ -43,14 +43,7 @@ pytestmark = pytest.mark.graph
 
 
 def evaluate(root: Path, cursor: str | None, instance: DagsterInstance) -> SensorResult:
-    settings = Settings(data_dir=root, log_level="CRITICAL")
-    sensor = build_definitions(settings).resolve_sensor_def("production_ticks_sensor")
-    with build_sensor_context(
-        instance=instance, cursor=cursor, resources=resources_for(settings)
-    ) as context:
-        result = sensor(context)
-    assert isinstance(result, SensorResult)
-    return result
+    return evaluate_sensor(Settings(data_dir=root, log_level="CRITICAL"), cursor, instance)
 
 
 @pytest.mark.parametrize("shape", MALFORMED)
@@ -121,10 +114,7 @@ def test_status_sync_reports_past_a_malformed_record_once_with_one_warning(
 def test_a_record_read_as_valid_always_becomes_runless_events(
     field: str, value: object, where: str
 ) -> None:
-    record = good(BAD)
-    holder = {"top": record, "asset": record["assets"][0], "check": record["checks"][0]}[where]
-    holder[field] = value
-    found = run_records.parse(BAD_KEY, json.dumps(record).encode())
+    found = changed(field, value, where)
     if isinstance(found, run_records.Skipped):
         return
     with DagsterInstance.ephemeral() as instance:

@@ -43,6 +43,7 @@ from marketdata_tests.web_data import (
     HOSTILE,
     HOSTILE_TICK,
     LAST_SESSION,
+    QUARANTINED_SYMBOL,
     SYMBOLS,
     first_session,
 )
@@ -56,6 +57,7 @@ LIST_ENDPOINTS = [
     "/api/bars/AAPL",
     "/api/analytics/AAPL",
     "/api/quarantine",
+    "/api/quarantine/history",
 ]
 
 
@@ -352,7 +354,8 @@ def test_forecast_is_the_cli_object_with_its_verdict_in_words(
 ) -> None:
     expected = cli_json(web_data_dir, "forecast", "AAPL", "--horizon", "1d")
     served = client.get("/api/forecast/AAPL", params={"horizon": "1d"}).json()
-    assert {k: v for k, v in served.items() if k != "verdict"} == expected
+    assert {k: v for k, v in served.items() if k not in ("verdict", "newest_session")} == expected
+    assert served["newest_session"] == served["as_of"] == LAST_SESSION.isoformat()
     # Stub history is a random walk: no model beats naive, and the page says so.
     assert served["served_model"] == "naive"
     assert served["verdict"] == (
@@ -425,6 +428,18 @@ def test_a_hostile_raw_line_is_returned_as_json_text(client: TestClient) -> None
 
 
 @pytest.mark.graph
+def test_the_historys_hostile_row_is_the_cli_rows_json_text(
+    client: TestClient, web_data_dir: Path, web_prepared: dict[str, Any]
+) -> None:
+    answer = client.get("/api/quarantine/history")
+    assert answer.json() == cli_json(web_data_dir, "quarantine", "--history")
+    assert json.dumps(web_prepared["hostile_bar"]) in answer.text  # a JSON string
+    assert [(r["session"], r["symbol"], r["raw"]) for r in answer.json()] == [
+        (LAST_SESSION.isoformat(), QUARANTINED_SYMBOL, web_prepared["hostile_bar"])
+    ]
+
+
+@pytest.mark.graph
 @pytest.mark.parametrize(
     ("path", "detail"),
     [
@@ -478,6 +493,9 @@ def test_empty_stores_answer_200_saying_what_to_run(empty: TestClient) -> None:
         assert "run `marketdata backfill --from " in messages[path]
         assert messages[path].endswith(" --symbols AAPL`")
     assert messages["/api/quarantine"] == "nothing quarantined"
+    assert messages["/api/quarantine/history"].startswith(
+        "no history bars quarantined: no session of history is held yet; run `marketdata backfill"
+    )
     forecast = empty.get("/api/forecast/AAPL").json()
     assert forecast["served_model"] is None and forecast["horizon"] == "5m"
     assert forecast["message"].startswith("not enough history yet: 0 sessions of minute bars")

@@ -19,7 +19,7 @@ from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.settings import StorageSettings
 from marketdata_assets.web.app import create_app
 from marketdata_assets.web.routes import ROUTERS
-from marketdata_tests.web_data import FAULTY_TICK, HOSTILE_TICK, first_session
+from marketdata_tests.web_data import FAULTY_TICK, HOSTILE_TICK, QUARANTINED_SYMBOL, first_session
 
 # Each endpoint (by its route) and the requests that exercise it.
 ASKS = {
@@ -37,10 +37,15 @@ ASKS = {
         f"/api/analytics/MSFT?from={first_session(10)}",
     ],
     "/api/forecast/{symbol}": ["/api/forecast/AAPL?horizon=1d"],
+    "/api/quote/{symbol}": ["/api/quote/AAPL", "/api/quote/MSFT"],
     "/api/quarantine": [
         "/api/quarantine",
         f"/api/quarantine?tick={format_tick(FAULTY_TICK)}&reason=price_invalid",
         f"/api/quarantine?tick={format_tick(HOSTILE_TICK)}",
+    ],
+    "/api/quarantine/history": [
+        "/api/quarantine/history",
+        f"/api/quarantine/history?symbol={QUARANTINED_SYMBOL}&reason=price_invalid&limit=1",
     ],
 }
 

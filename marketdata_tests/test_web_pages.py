@@ -6,6 +6,7 @@ a screenshot under its pytest temp dir.
 
 from __future__ import annotations
 
+import shutil
 import struct
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,7 +17,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from marketdata_assets.latest import LatestPrice
 from marketdata_assets.settings import StorageSettings
+from marketdata_assets.stores import latest_store
 from marketdata_assets.web.app import create_app
 from marketdata_tests.browser import PageWatch
 from marketdata_tests.screenshots import (
@@ -150,6 +153,22 @@ def test_symbol_page_draws_price_vwap_and_candles_and_words_the_forecast_honestl
     browser: Any, site: str, tmp_path: Path
 ) -> None:
     watch = open_symbol(browser, site, "AAPL")
+    # The quote leads, with the latest page's price (the front page and the symbol page agree).
+    latest = {row["symbol"]: row for row in watch.page.request.get(f"{site}/api/latest").json()}
+    quote = watch.answer("/api/quote/AAPL")
+    assert texts(watch, "#quote .quote-price") == [f"{latest['AAPL']['price']:.2f}"]
+    assert quote["price"] == latest["AAPL"]["price"] and quote["session"] == "2026-11-25"
+    seen = datetime.fromisoformat(quote["event_ts"]).astimezone(ZoneInfo("America/New_York"))
+    as_of = f"as of {seen:%Y-%m-%d %H:%M:%S} ET (session 2026-11-25)"
+    assert texts(watch, "#quote .quote-as-of") == [as_of]
+    # The intraday chart is of the quote's session: no note; the forecast names its origin.
+    assert watch.page.locator("#intraday-note").is_hidden()
+    assert watch.page.locator("#session-note").inner_text().startswith("session 2026-11-25:")
+    origin = "origin 2026-11-25 16:00 ET, from the session 2026-11-25"
+    assert texts(watch, "#forecast .forecast-origin") == [
+        f"{origin} (newest session held: 2026-11-25)"
+    ]
+    assert watch.page.locator("#forecast .warning").count() == 0
     close, vwap = series_pixels(watch, "#intraday-chart", [CLOSE, VWAP])
     up, down = series_pixels(watch, "#daily-chart", [UP, DOWN])
     assert close > 500 and vwap > 500, (close, vwap)
@@ -179,6 +198,27 @@ def test_symbol_page_draws_price_vwap_and_candles_and_words_the_forecast_honestl
     assert watch.page.get_by_role("button", name="All").get_attribute("aria-pressed") == "false"
     assert min(series_pixels(watch, "#daily-chart", [UP, DOWN])) > 500
     finish(watch, tmp_path / "symbol_1d_1m.png")
+
+
+def test_a_quote_of_a_session_not_held_says_which_session_the_charts_and_forecast_show(
+    browser: Any, web_data_dir: Path, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(web_data_dir, data_dir)
+    later = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)  # the history ends on 2026-11-25
+    storage = StorageSettings(data_dir=data_dir)
+    latest_store(storage).upsert([LatestPrice("AAPL", 250.0, "USD", later, later)])
+    with serve(create_app(storage, clock=lambda: later)) as base:
+        watch = open_symbol(browser, base, "AAPL")
+        note = watch.page.locator("#intraday-note")
+        assert note.is_visible() and note.inner_text() == (
+            "showing 2026-11-25, the newest session held (the quote is of 2026-12-04)"
+        )
+        assert texts(watch, "#forecast .warning") == [
+            "this forecast is of 2026-11-25, older than the quote's session (2026-12-04)"
+        ]
+        assert texts(watch, "#quote .quote-change") == ["\u2013"]  # Thursday's close is not held
+        finish(watch, tmp_path / "symbol_later.png")
 
 
 def test_quality_page_lists_the_reasons_of_a_tick_with_faults_and_filters_by_reason(
@@ -218,6 +258,12 @@ def test_quality_page_shows_a_hostile_raw_line_as_text(
     assert watch.page.locator("pre.raw", has_text=hostile).first.is_visible()
     assert watch.page.evaluate("document.images.length") == 0
     assert texts(watch, "#rows .replay code") == [record["replay"] for record in records]
+    # The history's quarantined bars: the file row of markup, as text, in its own section.
+    watch.page.wait_for_selector("#history-rows article.record")
+    assert texts(watch, "#history-rows pre.raw") == [web_prepared["hostile_bar"]]
+    assert texts(watch, "#history-rows .reason") == ["price_invalid"]
+    assert watch.page.locator("#history-rows pre.raw").first.is_visible()
+    assert watch.page.evaluate("document.images.length") == 0
     finish(watch, tmp_path / "quality_hostile.png")
     assert watch.dialogs == []
 
@@ -263,6 +309,10 @@ def test_every_page_on_an_empty_data_dir_says_what_to_run(
 
     watch = open_quality(browser, empty_site)
     assert texts(watch, "#rows p.empty") == ["no ticks yet: run marketdata tick"]
+    watch.page.wait_for_selector("#history-rows p.empty")
+    [history] = texts(watch, "#history-rows p.empty")
+    assert history.startswith("no history bars quarantined: no session of history is held yet")
+    assert "run marketdata backfill --from " in history
     finish(watch, tmp_path / "quality.png")
 
     watch = open_ticks(browser, empty_site)

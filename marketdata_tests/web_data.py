@@ -1,9 +1,11 @@
 """Test data and a real server for the dashboard's tests.
 
 `prepare` fills a local data dir the way a user would: a backfill of stub history (enough
-sessions for the symbol page and a forecast), the forecasts materialised for its last session,
-then a few minute ticks of the stub — one with faults — and a replayed tick whose raw lines
-carry markup. `serve` runs an app under uvicorn on a free loopback port.
+sessions for the symbol page and a forecast), a file backfill of one more symbol whose only row
+is markup (quarantined by the bars gate: held in no dataset but `bars_quarantine`), the
+forecasts materialised for its last session, then a few minute ticks of the stub — one with
+faults — and a replayed tick whose raw lines carry markup. `serve` runs an app under uvicorn on
+a free loopback port.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ LAST_SESSION = date(2026, 11, 25)
 TICKS = tuple(datetime(2026, 11, 25, 14, 31 + n, tzinfo=UTC) for n in range(3))
 FAULTY_TICK, HOSTILE_TICK = TICKS[1], TICKS[2]
 HOSTILE = "<img src=x onerror=alert(1)>"
+# A symbol of the history's quarantine alone: its one row's open is markup (price_invalid).
+QUARANTINED_SYMBOL = "ZZZQ"
+HOSTILE_BAR = f"{QUARANTINED_SYMBOL},2026-11-25T14:31:00Z,{HOSTILE},1,1,1,100"
 
 
 def first_session(count: int, last: date = LAST_SESSION) -> date:
@@ -60,6 +65,14 @@ def prepare(data_dir: Path) -> dict[str, Any]:
     plan = backfill.plan(settings, first, LAST_SESSION, list(SYMBOLS), "stub", None, False)
     history = backfill.run(settings, plan)
     assert not history.failed, history.as_dict()
+    bars = data_dir / "hostile_bars.csv"
+    bars.write_text(f"symbol,ts,open,high,low,close,volume\n{HOSTILE_BAR}\n")
+    plan = backfill.plan(
+        settings, LAST_SESSION, LAST_SESSION, [QUARANTINED_SYMBOL], "file", str(bars), False
+    )
+    refused = backfill.run(settings, plan)
+    # The session's landed raw is judged again whole: the stub's bars come out as they were.
+    assert refused.quarantined == 1 and refused.reasons == {"price_invalid": 1}, refused.as_dict()
     # As `marketdata forecast --refresh` does: the forecasts the dashboard reads.
     assert materialise_forecasts(settings, LAST_SESSION) is None
     # As `marketdata tick` runs them: each leaves its run record (outcome, duration, checks).
@@ -79,6 +92,7 @@ def prepare(data_dir: Path) -> dict[str, Any]:
         "faulty_tick": FAULTY_TICK,
         "hostile_tick": HOSTILE_TICK,
         "hostile": HOSTILE,
+        "hostile_bar": HOSTILE_BAR,
         "summaries": [summary.as_dict() | {"reasons": summary.reasons} for summary in summaries],
     }
 

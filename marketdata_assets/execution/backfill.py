@@ -236,7 +236,7 @@ def summary_text(summary: BackfillSummary, plan: Plan) -> str:
     if summary.reasons:
         reasons = ", ".join(f"{code} {n}" for code, n in sorted(summary.reasons.items()))
         lines.append(
-            f"quarantined by reason: {reasons} (each row with its text in "
-            "bars_quarantine/date=<session>/part.parquet)"
+            f"quarantined by reason: {reasons} (each row with its text: `marketdata quarantine "
+            f"--history --from {plan.sessions[0]} --to {plan.sessions[-1]}`)"
         )
     return "\n".join(lines)

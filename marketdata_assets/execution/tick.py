@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from marketdata_assets import stores
 from marketdata_assets.definitions import build_definitions
 from marketdata_assets.defs.launch import RunResult, execute_job_in_process
 from marketdata_assets.defs.tick import tick_run_config, tick_tags
+from marketdata_assets.lake import aws_requests
 from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.operations import run_records
 from marketdata_assets.operations.run_records import RunOrigin
@@ -39,11 +40,18 @@ class TickSummary:
     latest_stale: int = 0  # validated rows not written: the table held an equal or newer price
     provider_errors: int = 0  # requested symbols the provider failed to deliver
     reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows per reason code
+    # Under the aws profile: the run's AWS requests per "service.Operation" and the bytes it
+    # stored in S3 (`lake.aws_requests`); None under the local profile.
+    aws_requests: dict[str, int] | None = None
+    bytes_stored: int | None = None
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON summary: tick and counts (reasons are in the quarantine listing)."""
+        """The JSON summary: tick and counts (reasons are in the quarantine listing), and the
+        AWS requests under the aws profile."""
         summary = asdict(self)
         del summary["reasons"]
+        if self.aws_requests is None:
+            del summary["aws_requests"], summary["bytes_stored"]
         return summary
 
 
@@ -58,6 +66,7 @@ def run_tick(
     `origin` (the CLI or the Lambda), the tick's run record is written, succeeded or failed;
     given `deadline_ms` (when the invocation ends), the wait for the tick's lock ends before."""
     job = build_definitions(settings).resolve_job_def("tick_job")
+    before = aws_requests.snapshot()
     with instance_or_ephemeral(instance) as active:
         result = execute_job_in_process(
             job,
@@ -69,9 +78,10 @@ def run_tick(
             tags=tick_tags(tick),
         )
     failure = None if result.success else failure_line(result)
+    spent = _aws_spent(settings, before)
     record, unrecorded = None, None
     if origin is not None:
-        record = run_record(job, result, tick, origin, failure)
+        record = run_record(job, result, tick, origin, failure) | spent
         unrecorded = _write_record(settings, record)
     counts = {name: record[name] for name in run_records.COUNTS} if record else None
     if failure:
@@ -79,7 +89,15 @@ def run_tick(
         raise TickFailed(f"tick {format_tick(tick)} failed: {failure}{note}", counts)
     if unrecorded:
         raise TickFailed(f"tick {format_tick(tick)} succeeded but {unrecorded}", counts)
-    return _summary(result, tick)
+    return replace(_summary(result, tick), **spent)
+
+
+def _aws_spent(settings: Settings, before: aws_requests.Requests) -> dict[str, Any]:
+    """The run's AWS requests and bytes stored since `before` (the aws profile only)."""
+    if settings.profile != "aws":
+        return {}
+    spent = aws_requests.since(before)
+    return {"aws_requests": spent.requests, "bytes_stored": spent.stored}
 
 
 # Where a record's counts come from: (asset, metadata entry).

@@ -149,7 +149,7 @@ def _finite_or_text(text: str) -> float | str:
 
 def quarantine_table(records: list[dict[str, object]]) -> str:
     if not records:
-        return "(nothing quarantined)"
+        return "(no tick rows quarantined; `marketdata quarantine --history` lists the history's)"
     lines = []
     for r in records:
         original = json.dumps(r["record"]) if "record" in r else repr(r["raw"])

@@ -26,11 +26,12 @@ from marketdata_assets.market.calendar import EXCHANGE_TZ, nyse_open
 from marketdata_assets.tick import views
 from marketdata_assets.web import minutes
 from marketdata_assets.web.kept import Kept
+from marketdata_assets.web.quotes import Quotes
 from marketdata_assets.web.sessions import SessionObjects
 
 if TYPE_CHECKING:
     from marketdata_assets.history.query import History
-    from marketdata_assets.latest import LatestPriceStore
+    from marketdata_assets.latest import LatestPrice, LatestPriceStore
 
 LATEST_S = 1.0  # how long latest-price rows are reused (SQLite: less, when the file changes)
 LISTING_S = 5.0  # how long a listing (newest tick, recent minutes, sessions held) is reused
@@ -72,6 +73,10 @@ class Reader:
         self._latest = Kept(LATEST_S, LATEST_BYTES)
         self._history = Kept(HISTORY_S, HISTORY_BYTES)
         self._forecasts = Kept(FORECAST_S, FORECAST_BYTES)
+        self.quotes = Quotes(
+            lake, self.sessions, self._listings, self._objects, self._prices, self.newest_tick,
+            self._closes_on,
+        )  # fmt: skip
 
     def latest_json(self, now: datetime) -> bytes | None:
         """The latest-price rows (`marketdata latest --json`) with the change against each
@@ -107,6 +112,10 @@ class Reader:
             encoded = json.dumps(row, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
             rows.append((price.event_ts.timestamp() * 1e6, stale, f'{encoded[:-1]},"age_s":'))
         return rows
+
+    def _prices(self) -> list[LatestPrice]:
+        """The table's rows, kept as the encoded rows are."""
+        return self._latest.get(("prices", self._table_state()), self.table.all)
 
     def _table_state(self) -> Hashable:
         """What changes when the latest-price table does (SQLite: its files' size and time;
@@ -148,6 +157,41 @@ class Reader:
                         return found
         return found
 
+    def quarantined_history(
+        self,
+        first: date | None,
+        last: date | None,
+        symbol: str | None,
+        reason: str | None,
+        limit: int,
+    ) -> tuple[list[dict[str, object]], str]:
+        """The history's quarantined rows (`marketdata quarantine --history --json`), newest
+        session first, of `symbol` and `reason` (None: any), at most `limit`; and what an empty
+        answer says. The sessions' objects are kept decoded while unchanged (`sessions`)."""
+        rows, message, read = self._history.get(
+            ("bars_quarantine", first, last, self.sessions.held("bars_quarantine")),
+            partial(self._quarantined_history, first, last),
+        )
+        found = [
+            row
+            for row in rows
+            if (symbol is None or row["symbol"] == symbol)
+            and (reason is None or reason in row["reasons"])  # type: ignore[operator]
+        ]
+        if found or not rows:
+            return found[:limit], message
+        return [], f"no history bars quarantined in {read} match these filters"
+
+    def _quarantined_history(
+        self, first: date | None, last: date | None
+    ) -> tuple[list[dict[str, object]], str, str]:
+        """Every quarantined row of the range, what an empty answer says, and the range read
+        (a tuple: kept, its footprint counts every row)."""
+        from marketdata_assets.history.quarantined import quarantined_bars, what_to_run
+
+        answer = quarantined_bars(self.lake, first, last, self.sessions)
+        return answer.rows, what_to_run(answer), f"{answer.first}..{answer.last}"
+
     def bars_json(self, symbol: str, interval: str, first: date | None, last: date | None) -> bytes:
         """`history.query.bars`' rows as the API answers them (JSON; empty: what to run), kept
         while the sessions held are unchanged."""
@@ -173,8 +217,9 @@ class Reader:
         )
 
     def forecast(self, symbol: str, horizon: str) -> dict[str, object]:
-        """`marketdata forecast --json`'s object plus its `verdict` in words; without a
-        materialised forecast, `served_model` null and a `message` naming what to run."""
+        """`marketdata forecast --json`'s object plus its `verdict` in words and `newest_session`,
+        the newest session whose minute bars are held (null: none); without a materialised
+        forecast, `served_model` null and a `message` naming what to run."""
         held = tuple(
             self.sessions.held(name)
             for name in ("price_forecasts", "forecast_skill", "minute_bars")
@@ -187,7 +232,11 @@ class Reader:
         # What price_forecasts and forecast_skill hold: no model library loads here.
         from marketdata_assets.forecasting.panel import NotEnoughHistory
         from marketdata_assets.forecasting.served import NotServed, read_forecast
+        from marketdata_assets.history.held import sessions_held
 
+        # What the page compares the forecast's `as_of` with: a refresh would forecast from it.
+        held = sessions_held("minute_bars", self.sessions.keys("minute_bars"))
+        newest = {"newest_session": held[-1].isoformat() if held else None}
         try:
             served = read_forecast(self.lake, symbol, horizon)
         except (NotEnoughHistory, NotServed) as error:
@@ -196,8 +245,9 @@ class Reader:
                 if isinstance(error, NotEnoughHistory)
                 else str(error)
             )
-            return {"symbol": symbol, "horizon": horizon, "served_model": None, "message": message}
-        return {**served, "verdict": views.forecast_verdict(served)}
+            empty = {"symbol": symbol, "horizon": horizon, "served_model": None, **newest}
+            return {**empty, "message": message}
+        return {**served, "verdict": views.forecast_verdict(served), **newest}
 
     def symbols(self, configured: tuple[str, ...]) -> list[dict[str, object]]:
         """The known symbols (`marketdata symbols --json`), listed every few seconds."""

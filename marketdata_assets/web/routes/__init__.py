@@ -7,6 +7,7 @@ from marketdata_assets.web.routes import (
     latest,
     market,
     quarantine,
+    quote,
     symbols,
     ticks,
 )
@@ -16,6 +17,7 @@ ROUTERS = (
     health.router,
     market.router,
     latest.router,
+    quote.router,
     symbols.router,
     ticks.router,
     history.router,

@@ -1,9 +1,13 @@
 // "/quality": quarantined rows by reason and by tick, each with its original raw line (as text)
 // and the command that replays its tick. The filters are the page's query (?tick=&reason=).
+// Below them, the history rows the bars gate refused (the newest sessions held), each with its
+// reasons and its source row's text (as text, never markup).
 import { NO_TICKS, el, emptyMessage, getJSON, initHeader, nyTime, sentence, showEmpty, showError } from "/static/common.js";
 
 const TICKS = 200; // recent ticks offered in the tick filter
 const ROWS = 500; // rows read for the reason counts and for the list
+const HISTORY_ROWS = 200; // history rows shown
+const NO_HISTORY = "no history bars quarantined: run `marketdata backfill --from YYYY-MM-DD --to YYYY-MM-DD`";
 const NO_ROWS = "no quarantined rows in the recent ticks: every row passed the gate (to see some, run `marketdata tick --fault-rate 0.1`)";
 
 const tickFilter = document.getElementById("tick-filter");
@@ -114,8 +118,38 @@ async function update() {
   }
 }
 
+function historyView(row) {
+  const head = el("div", { className: "record-head" }, [
+    el("span", { text: row.session }),
+    el("span", { className: "symbol", text: row.symbol ?? "(no symbol)" }),
+    el("span", { className: "meta", text: `row ${row.row}` }),
+    ...(row.reasons || []).map((code) => el("span", { className: "reason", text: code })),
+  ]);
+  return el("article", { className: "record" }, [head, el("pre", { className: "raw", text: row.raw ?? "" })]);
+}
+
+/** The history's quarantined bars: read once, whatever the tick filters say. */
+async function showHistory() {
+  const holder = document.getElementById("history-rows");
+  const note = document.getElementById("history-note");
+  try {
+    const body = await getJSON(`/api/quarantine/history?limit=${HISTORY_ROWS}`);
+    if (!Array.isArray(body) || body.length === 0) {
+      note.textContent = "";
+      showEmpty(holder, emptyMessage(body, NO_HISTORY));
+      return;
+    }
+    const sessions = [...new Set(body.map((row) => row.session))];
+    note.textContent = `${body.length} row${body.length === 1 ? "" : "s"} in ${sessions.length} session${sessions.length === 1 ? "" : "s"} (newest first)`;
+    holder.replaceChildren(...body.map(historyView));
+  } catch (error) {
+    showError(holder, error);
+  }
+}
+
 async function main() {
   initHeader();
+  showHistory();
   const asked = new URLSearchParams(location.search);
   let ticks;
   try {

@@ -1,5 +1,7 @@
-// "/symbol/{SYMBOL}": the latest session's 1-minute closes with their cumulative VWAP, daily
-// candles with a range selector, the session analytics, and the forecast against naive.
+// "/symbol/{SYMBOL}": the quote (price, change, the day's range and volume, as of when), the
+// 1-minute closes of the quote's session (else of the newest session held, saying so) with their
+// cumulative VWAP, daily candles with a range selector, the session analytics, and the forecast
+// against naive with its origin (a warning when it is older than the newest session).
 import {
   chartOptions,
   chartTime,
@@ -14,9 +16,11 @@ import {
   nyDay,
   nyTime,
   pct,
+  sentence,
   showEmpty,
   showError,
 } from "/static/common.js";
+import { showQuote } from "/static/quote.js";
 
 const SYMBOL = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "").toUpperCase();
 const API = (what) => `/api/${what}/${encodeURIComponent(SYMBOL)}`;
@@ -53,6 +57,23 @@ function cumulativeVwap(bars) {
     if (volume > 0) out.push({ time: chartTime(bar.start), value: value / volume });
   }
   return out;
+}
+
+/** The intraday chart: the quote's session when its minute bars are held, else the newest session
+ * held, with a note naming the session shown when it is not the quote's. */
+async function loadIntraday(quote) {
+  const session = quote && quote.day_source === "minute_bars" ? quote.session : null;
+  const range = session ? `&from=${session}&to=${session}` : "";
+  const bars = await getJSON(`${API("bars")}?interval=1m${range}`);
+  drawIntraday(bars);
+  if (quote && quote.session && Array.isArray(bars) && bars.length > 0) {
+    const shown = nyDay(bars[0].start);
+    if (shown !== quote.session) {
+      const note = document.getElementById("intraday-note");
+      note.textContent = `showing ${shown}, the newest session held (the quote is of ${quote.session})`;
+      note.hidden = false;
+    }
+  }
 }
 
 function drawIntraday(bars) {
@@ -189,6 +210,7 @@ const SKILL = [
 
 const forecasts = new Map();
 let wanted = "5m";
+let quoted = null; // the quote, once loaded (the forecast compares its origin with its session)
 
 async function loadForecast(horizon) {
   wanted = horizon;
@@ -223,6 +245,14 @@ function showForecast(body, horizon) {
         `${num(body.forecast, 4)} (80 % interval ${num(body.lower, 4)} to ${num(body.upper, 4)})`,
     }),
   );
+  parts.push(
+    el("p", {
+      className: "meta forecast-origin",
+      text: `origin ${nyTime(body.origin)}, from the session ${body.as_of} (newest session held: ${body.newest_session ?? "none"})`,
+    }),
+  );
+  const warning = forecastWarning(body, horizon);
+  if (warning) parts.push(sentence(warning, "warning"));
   const table = el("table", { className: "data" }, [el("thead"), el("tbody")]);
   headRow(table.tHead, SKILL);
   const rows = (body.skill || []).map((r) => ({ ...r, served: r.model === body.served_model }));
@@ -237,6 +267,21 @@ function showForecast(body, horizon) {
     }),
   );
   holder.replaceChildren(...parts);
+}
+
+/** What is out of date about a served forecast: its session is older than the newest session
+ * held (a refresh forecasts from it), or than the quote's session; null when neither. */
+function forecastWarning(body, horizon) {
+  if (body.newest_session && body.as_of < body.newest_session) {
+    return (
+      `this forecast is of ${body.as_of}, older than the newest session held (${body.newest_session}): ` +
+      `run \`marketdata forecast ${SYMBOL} --horizon ${horizon} --refresh\``
+    );
+  }
+  if (quoted && quoted.session && body.as_of < quoted.session) {
+    return `this forecast is of ${body.as_of}, older than the quote's session (${quoted.session})`;
+  }
+  return null;
 }
 
 function initHorizons() {
@@ -257,8 +302,18 @@ async function main() {
   const rows = getJSON(API("analytics"));
   // Every panel waits for the analytics answer: when it is empty, its message is the page's hint.
   const hinted = rows.then((body) => (pageHint = emptyMessage(body, pageHint))).catch(() => {});
-  const intraday = Promise.all([getJSON(`${API("bars")}?interval=1m`), hinted])
-    .then(([bars]) => drawIntraday(bars))
+  const quote = getJSON(API("quote"))
+    .then((body) => {
+      quoted = body;
+      showQuote(body);
+      return body;
+    })
+    .catch((error) => {
+      showError(document.getElementById("quote"), error);
+      return null;
+    });
+  const intraday = Promise.all([quote, hinted])
+    .then(([body]) => loadIntraday(body))
     .catch((error) => showError(document.getElementById("intraday-chart"), error));
   const daily = Promise.all([getJSON(`${API("bars")}?interval=1d&from=${ALL_FROM}`), hinted])
     .then(([bars]) => drawDaily(bars))
