@@ -94,7 +94,7 @@ def run_tick(
 
 def _aws_spent(settings: Settings, before: aws_requests.Requests) -> dict[str, Any]:
     """The run's AWS requests and bytes stored since `before` (the aws profile only)."""
-    if settings.profile != "aws":
+    if not stores.is_production(settings):
         return {}
     spent = aws_requests.since(before)
     return {"aws_requests": spent.requests, "bytes_stored": spent.stored}
