@@ -151,6 +151,20 @@ def test_day_figures_come_from_the_sessions_minute_bars(open_market: TestClient)
     assert body["previous_session"] == row["change_basis"]
 
 
+def test_the_day_figures_stop_at_the_bar_holding_the_quotes_time(tmp_path: Path) -> None:
+    """Bars after the price (the session's minute bars held whole, the ticks stopped earlier)
+    are not yet that price's day."""
+    storage = StorageSettings(data_dir=tmp_path)
+    lake = lake_store(storage)
+    lake.put(day_key("minute_bars", MONDAY), encode("minute_bars", bars(AAPL_BARS)))
+    seen = new_york(f"{MONDAY} 09:31:30")
+    latest_store(storage).upsert([LatestPrice("AAPL", 102.0, "USD", seen, seen)])
+    with client_at(storage, seen) as client:
+        body = quote(client, "AAPL")
+    day = [body[k] for k in ("day_open", "day_high", "day_low", "day_volume", "day_source")]
+    assert day == [100.0, 103.0, 99.5, 3500, "minute_bars"]  # 09:30 and 09:31, not 09:32
+
+
 def test_across_a_weekend_the_change_is_against_fridays_close(open_market: TestClient) -> None:
     body = quote(open_market, "AAPL")
     assert (body["previous_session"], body["previous_close"]) == ("2026-11-27", 98.0)

@@ -40,8 +40,10 @@ class Day:
     source: str  # "minute_bars" or "ticks"
 
 
-def day_from_bars(rows: Sequence[dict[str, object]]) -> Day | None:
-    """The day of a symbol's 1-minute bars of one session (in time order); None without any."""
+def day_from_bars(rows: Sequence[dict[str, object]], until: datetime) -> Day | None:
+    """The day of a symbol's 1-minute bars of one session (in time order) up to the bar holding
+    `until` (the quote's time: later bars are not yet the day of that price); None without any."""
+    rows = [row for row in rows if _started_by(row["start"], until)]
     prices = [
         row for row in rows if all(isinstance(row[k], float) for k in ("open", "high", "low"))
     ]
@@ -54,6 +56,11 @@ def day_from_bars(rows: Sequence[dict[str, object]]) -> Day | None:
         volume=sum(int(row["volume"]) for row in rows if isinstance(row["volume"], int)),
         source="minute_bars",
     )
+
+
+def _started_by(start: object, until: datetime) -> bool:
+    started = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
+    return started <= until
 
 
 def tick_keys(lake: ObjectStore, session: date) -> list[str]:
@@ -106,11 +113,12 @@ def quote_of(
     newest_tick: datetime,
     now: datetime,
     closes: Callable[[date], dict[str, float]],
-    day_of: Callable[[str, date], Day | None],
+    day_of: Callable[[str, date, datetime], Day | None],
 ) -> dict[str, object]:
     """`symbol`'s quote from the latest-price rows `prices` (every symbol's), the newest tick
     run (`stale`: the symbol's row is of an older tick than the newest), the market at `now`,
-    `closes(session)` (every symbol's close in a session held) and `day_of(symbol, session)`.
+    `closes(session)` (every symbol's close in a session held) and `day_of(symbol, session,
+    until)` (its day up to the quote's time).
     Without a row for `symbol` every figure is null and `message` says what to run."""
     market = "open" if market_state(now).open else "closed"
     price = next((p for p in prices if p.symbol == symbol), None)
@@ -123,7 +131,7 @@ def quote_of(
         }
     session = session_of(price.event_ts)
     change = change_of(symbol, price.price, price.event_ts, closes)
-    day = day_of(symbol, session) if session is not None else None
+    day = day_of(symbol, session, price.event_ts) if session is not None else None
     newest = max([newest_tick, *(p.tick for p in prices)])
     return {
         # As /api/latest's row (`tick.views.latest_row`; test_quote holds them equal).

@@ -40,12 +40,13 @@ class Quotes:
 
         return quote_of(symbol, self._prices(), self._newest_tick(), now, self._closes, self._day)
 
-    def _day(self, symbol: str, session: date) -> Day | None:
-        """`symbol`'s day in `session`: from its minute bars, else from the ticks held."""
+    def _day(self, symbol: str, session: date, until: datetime) -> Day | None:
+        """`symbol`'s day in `session` up to `until`: from its minute bars, else from the
+        ticks held (none is newer than the symbol's latest price)."""
         from marketdata_assets.history import query, quote
 
         rows = query.bars(self.lake, symbol, "1m", session, session, self.sessions).rows
-        if (day := quote.day_from_bars(rows)) is not None:
+        if (day := quote.day_from_bars(rows, until)) is not None:
             return day
         keys = self._listings.get(
             ("ticks of", session), partial(quote.tick_keys, self.lake, session)
