@@ -12,7 +12,7 @@ from marketdata_assets.lake import ObjectStore, object_key
 from marketdata_assets.lake.keys import date_prefix
 from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.operations import run_records
-from marketdata_assets.tick import curation
+from marketdata_assets.tick import curation, views
 
 # Minute datasets a tick's row reads: its run record, raw payload and the gate's two outputs.
 TICK_DATASETS = ("runs", "raw", "validated", "quarantine")
@@ -127,3 +127,29 @@ def tick_of(key: str) -> datetime | None:
         )
     except ValueError:
         return None
+
+
+def quarantine_keys(lake: ObjectStore, tick: datetime | None, days: int) -> list[str]:
+    """The tick quarantine objects to read, newest first: `tick`'s, or those of the newest
+    `days` days holding any."""
+    if tick is not None:
+        key = object_key("quarantine", tick)
+        return [key] if key in lake.keys(date_prefix("quarantine", tick.date())) else []
+    held = minute_days(lake, "quarantine")[-days:]
+    return [
+        key
+        for day in reversed(held)
+        for key in reversed(lake.keys(date_prefix("quarantine", day)))
+        if (found := tick_of(key)) is not None and key == object_key("quarantine", found)
+    ]
+
+
+def quarantine_records(lake: ObjectStore, key: str) -> list[dict[str, object]]:
+    """The records of the quarantine object at `key`, each with the command replaying its tick."""
+    tick = tick_of(key)
+    assert tick is not None
+    replay = views.replay_command(lake, tick)
+    return [
+        {**record, "replay": replay}
+        for record in views.quarantine_object_records(lake.get(key), key)
+    ]

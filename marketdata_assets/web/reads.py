@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from marketdata_assets.history.change import change_of
-from marketdata_assets.lake import ObjectStore, object_key
-from marketdata_assets.lake.keys import date_prefix
+from marketdata_assets.lake import ObjectStore
 from marketdata_assets.market.calendar import EXCHANGE_TZ, nyse_open
 from marketdata_assets.tick import views
 from marketdata_assets.web import minutes
@@ -149,8 +148,9 @@ class Reader:
         (None: the newest QUARANTINE_SEARCH_DAYS days holding any) with `reason` (None: any),
         at most `limit`, each with the command that replays its tick."""
         found: list[dict[str, object]] = []
-        for key in self._quarantine_keys(tick):
-            for record in self._objects.get(("quarantine", key), partial(self._records, key)):
+        for key in minutes.quarantine_keys(self.lake, tick, QUARANTINE_SEARCH_DAYS):
+            records = partial(minutes.quarantine_records, self.lake, key)
+            for record in self._objects.get(("quarantine", key), records):
                 if reason is None or reason in record["reasons"]:  # type: ignore[operator]
                     found.append(record)
                     if len(found) == limit:
@@ -263,29 +263,6 @@ class Reader:
         return self._listings.get(
             ("closes", session), lambda: closes_on(self.lake, session, self.sessions)
         )
-
-    def _quarantine_keys(self, tick: datetime | None) -> list[str]:
-        """The quarantine objects to read, newest first."""
-        if tick is not None:
-            key = object_key("quarantine", tick)
-            return [key] if key in self.lake.keys(date_prefix("quarantine", tick.date())) else []
-        days = minutes.minute_days(self.lake, "quarantine")[-QUARANTINE_SEARCH_DAYS:]
-        return [
-            key
-            for day in reversed(days)
-            for key in reversed(self.lake.keys(date_prefix("quarantine", day)))
-            if (found := minutes.tick_of(key)) is not None
-            and key == object_key("quarantine", found)
-        ]
-
-    def _records(self, key: str) -> list[dict[str, object]]:
-        tick = minutes.tick_of(key)
-        assert tick is not None
-        replay = views.replay_command(self.lake, tick)
-        return [
-            {**record, "replay": replay}
-            for record in views.quarantine_object_records(self.lake.get(key), key)
-        ]
 
 
 def answer_json(rows: list[dict[str, object]], message: str) -> bytes:
