@@ -132,8 +132,18 @@ def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
             "latest_updated": 10,
             "latest_stale": 0,
             "provider_errors": 0,
+            # The requests the tick made to moto, counted where botocore sends them.
+            "aws_requests": {
+                "dynamodb.UpdateItem": 10,
+                "s3.DeleteObject": 1,
+                "s3.GetObject": 7,
+                "s3.ListObjectsV2": 8,
+                "s3.PutObject": 6,
+            },
+            "bytes_stored": runtime.outcome[1]["bytes_stored"],
         },
     )
+    assert runtime.outcome[1]["bytes_stored"] > 0
     log = [
         json.loads(line) for line in output.splitlines() if line.startswith('{"message": "tick"')
     ]

@@ -24,7 +24,7 @@ VENDORS = [spec.name for spec in registry.VENDORS]
 WORDS = {"stub", "replay", "file"}
 # Uses of a word that are not the vendor: (module, what the scan reports) -> why.
 NOT_THE_VENDOR = {
-    ("web/reads.py", "'replay' in 'replay'"): "the quarantine API's field holding the replay "
+    ("web/minutes.py", "'replay' in 'replay'"): "the quarantine API's field holding the replay "
     "command (an interface; the command names the provider through the registry)",
 }
 

@@ -4,9 +4,12 @@ Dagster instance and the data folder's check."""
 from __future__ import annotations
 
 import argparse
+import fcntl
+import os
 import sys
 from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from marketdata_assets.errors import ConfigError
@@ -72,18 +75,32 @@ def instance(settings: StorageSettings) -> DagsterInstance:
     home = dagster_home(settings.data_dir)
     if dagster_home_given() and not home.is_dir():
         raise ConfigError(f"DAGSTER_HOME {str(home)!r}: not a folder; create it or unset it")
-    config = home / "dagster.yaml"
     try:
         home.mkdir(parents=True, exist_ok=True)
-        if not config.exists():
-            project = resources.files("marketdata_assets") / "dagster.yaml"
-            config.write_bytes(project.read_bytes())
+        held = open(home / ".instance.lock", "a+")  # noqa: SIM115 (closed below)
     except OSError as error:
         raise ConfigError(
             f"Dagster instance folder {str(home)!r}: not writable ({error.strerror}); "
             "set DAGSTER_HOME to a folder that is"
         ) from None
+    # Two commands started together would both write the yaml and create the instance's SQLite
+    # tables: one at a time, the first makes them and the second finds them.
+    with held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        return _opened(home)
+
+
+def _opened(home: Path) -> DagsterInstance:
     from dagster import DagsterInstance
 
+    config = home / "dagster.yaml"
+    if not config.exists():
+        project = resources.files("marketdata_assets") / "dagster.yaml"
+        partial = home / f".dagster.yaml.{os.getpid()}"
+        partial.write_bytes(project.read_bytes())
+        partial.replace(config)
     # from_config: DagsterInstance.get() would read DAGSTER_HOME itself, and it may be unset.
-    return DagsterInstance.from_config(str(home.resolve()))
+    instance = DagsterInstance.from_config(str(home.resolve()))
+    for storage in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
+        assert storage is not None  # made now, inside the lock
+    return instance
