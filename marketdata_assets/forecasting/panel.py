@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import cached_property
 
 import numpy as np
@@ -21,8 +21,7 @@ from marketdata_assets.history.daily import US_PER_DAY, session_days, symbol_ses
 from marketdata_assets.lake import ObjectStore, day_key
 from marketdata_assets.lake.keys import day_of_key
 from marketdata_assets.lake.schemas import BAR_SCHEMA
-from marketdata_assets.market.backfill_range import suggested
-from marketdata_assets.market.calendar import last_ended_session, sessions_in
+from marketdata_assets.market.backfill_range import recent, suggested
 
 MINUTE_COLUMNS = {
     "symbol": "str",
@@ -130,9 +129,7 @@ def not_enough_history(
 ) -> NotEnoughHistory:
     """The error for `held` sessions of history where `needed` are needed, naming the backfill of
     the `needed` sessions up to `last` (default: the latest session that has ended)."""
-    last = min(last or last_ended_session(), last_ended_session())
-    span = sessions_in(last - timedelta(days=2 * needed + 14), last)[-needed:]
-    first = span[0] if span else last
+    first, last = recent(needed, last)
     names = ",".join(symbols) if symbols else "the symbols"
     return NotEnoughHistory(
         f"{held} sessions of minute bars for {names} in the lake, {needed} needed: run "

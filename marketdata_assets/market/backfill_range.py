@@ -6,7 +6,7 @@ accepts that covers what was asked. No Dagster here."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from marketdata_assets.market.calendar import (
     FIRST_SESSION,
@@ -50,6 +50,14 @@ def fillable(first: date, last: date, now: datetime | None = None) -> tuple[date
     before = sessions_in(FIRST_SESSION, min(max(last, FIRST_SESSION), ended))
     nearest = before[-1] if before else FIRST_SESSION
     return nearest, nearest
+
+
+def recent(count: int, last: date | None = None, now: datetime | None = None) -> tuple[date, date]:
+    """The first and last of the `count` sessions up to `last` (default, and at most: the last
+    session that has ended at `now`): the range a backfill runs to hold that many sessions."""
+    end = min(last or last_ended_session(now), last_ended_session(now))
+    span = sessions_in(end - timedelta(days=2 * count + 14), end)[-count:]
+    return (span[0] if span else end), end
 
 
 def suggested(

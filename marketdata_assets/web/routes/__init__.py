@@ -1,6 +1,7 @@
 """The API's routers, one module per resource, each with a module-level `router`."""
 
 from marketdata_assets.web.routes import (
+    calendar,
     forecast,
     health,
     history,
@@ -23,4 +24,5 @@ ROUTERS = (
     history.router,
     forecast.router,
     quarantine.router,
+    calendar.router,
 )

@@ -7,7 +7,6 @@ import { NO_TICKS, el, emptyMessage, getJSON, initHeader, nyTime, sentence, show
 const TICKS = 200; // recent ticks offered in the tick filter
 const ROWS = 500; // rows read for the reason counts and for the list
 const HISTORY_ROWS = 200; // history rows shown
-const NO_HISTORY = "no history bars quarantined: run `marketdata backfill --from YYYY-MM-DD --to YYYY-MM-DD`";
 const NO_ROWS = "no quarantined rows in the recent ticks: every row passed the gate (to see some, run `marketdata tick --fault-rate 0.1`)";
 
 const tickFilter = document.getElementById("tick-filter");
@@ -136,7 +135,9 @@ async function showHistory() {
     const body = await getJSON(`/api/quarantine/history?limit=${HISTORY_ROWS}`);
     if (!Array.isArray(body) || body.length === 0) {
       note.textContent = "";
-      showEmpty(holder, emptyMessage(body, NO_HISTORY));
+      // An answer without its sentence: the dashboard's one suggested backfill (GET /api/backfill).
+      const fallback = async () => `no history bars quarantined: run \`${(await getJSON("/api/backfill")).command}\``;
+      showEmpty(holder, emptyMessage(body, null) ?? (await fallback()));
       return;
     }
     const sessions = [...new Set(body.map((row) => row.session))];
