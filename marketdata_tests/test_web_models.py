@@ -43,6 +43,8 @@ ASKS = {
         f"/api/quarantine?tick={format_tick(FAULTY_TICK)}&reason=price_invalid",
         f"/api/quarantine?tick={format_tick(HOSTILE_TICK)}",
     ],
+    "/api/calendar": ["/api/calendar?from=2026-11-20&to=2026-12-01"],
+    "/api/backfill": ["/api/backfill", "/api/backfill?symbol=AAPL"],
     "/api/quarantine/history": [
         "/api/quarantine/history",
         f"/api/quarantine/history?symbol={QUARANTINED_SYMBOL}&reason=price_invalid&limit=1",

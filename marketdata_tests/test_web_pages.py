@@ -302,8 +302,9 @@ def test_every_page_on_an_empty_data_dir_says_what_to_run(
         sentence = texts(watch, f"{holder} p.empty")
         assert len(sentence) == 1 and "run marketdata backfill --from" in sentence[0], holder
         said[holder] = sentence[0]
-    # One range for the history panels: the analytics answer's, a range `backfill` accepts.
-    assert said["#intraday-chart"] == said["#daily-chart"] == said["#analytics"]
+    # One range for the page, the forecast's panel included: GET /api/backfill's command.
+    command = watch.answer("/api/backfill?symbol=AAPL")["command"]
+    assert set(said.values()) == {f"no history for AAPL yet: run {command}"}
     assert watch.page.locator("canvas").count() == 0
     finish(watch, tmp_path / "symbol.png")
 
