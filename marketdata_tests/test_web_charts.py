@@ -100,12 +100,17 @@ def chart_time(iso: str) -> int:
 
 
 def day(iso: str) -> str:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(NEW_YORK).date().isoformat()
+    return (
+        datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(NEW_YORK).date().isoformat()
+    )
 
 
 def ohlcv(bar: dict[str, Any]) -> str:
     """The legend's figures of a bar, from the test's data."""
-    figures = " ".join(f"{k} {bar[key]:.2f}" for k, key in zip("OHLC", ("open", "high", "low", "close"), strict=True))
+    figures = " ".join(
+        f"{k} {bar[key]:.2f}"
+        for k, key in zip("OHLC", ("open", "high", "low", "close"), strict=True)
+    )
     return f"{figures} V {bar['volume']:,}"
 
 
@@ -144,7 +149,9 @@ def test_each_chart_has_a_volume_bar_per_bar_and_a_legend_following_the_crosshai
     probe = [minutes[0], minutes[100], minutes[-1]]
     intraday = state(watch, "intraday", [chart_time(bar["start"]) for bar in probe])
     assert [p["value"] for p in intraday["data"]["volume"]] == [bar["volume"] for bar in minutes]
-    assert [p["time"] for p in intraday["data"]["volume"]] == [chart_time(b["start"]) for b in minutes]
+    assert [p["time"] for p in intraday["data"]["volume"]] == [
+        chart_time(b["start"]) for b in minutes
+    ]
     # Off the chart, the latest bar; over a bar, that bar; off again, the latest.
     assert watch.page.locator("#intraday-ohlcv").inner_text() == minute_label(minutes[-1])
     assert hover(watch, "#intraday-chart", intraday["x"][1]) == minute_label(minutes[100])
@@ -177,8 +184,11 @@ def test_the_served_forecast_and_its_interval_are_drawn_from_the_last_close_to_t
         served = watch.answer(f"/api/forecast/AAPL?horizon={horizon}")
         target = chart_time(served["target"])
         watch.page.wait_for_function(
-            """async (t) => { const { drawn } = await import("/static/chart.js");
-              const d = drawn.intraday.forecast.data(); return d.length && d[d.length - 1].time === t; }""",
+            """async (t) => {
+              const { drawn } = await import("/static/chart.js");
+              const d = drawn.intraday.forecast.data();
+              return d.length && d[d.length - 1].time === t;
+            }""",
             arg=target,
         )
         shown = state(watch, "intraday", [target])
@@ -191,7 +201,8 @@ def test_the_served_forecast_and_its_interval_are_drawn_from_the_last_close_to_t
         label = datetime.fromisoformat(served["target"].replace("Z", "+00:00")).astimezone(NEW_YORK)
         assert hover(watch, "#intraday-chart", shown["x"][0]) == (
             f"{label:%Y-%m-%d %H:%M} ET · {served['served_model']} forecast "
-            f"{served['forecast']:.2f} (80 % interval {served['lower']:.2f} to {served['upper']:.2f})"
+            f"{served['forecast']:.2f} "
+            f"(80 % interval {served['lower']:.2f} to {served['upper']:.2f})"
         )
         assert series_pixels(watch, "#intraday-chart", [FORECAST])[0] > 5, horizon
     assert watch.faults == []
@@ -223,7 +234,9 @@ def test_a_session_missing_from_the_history_is_a_shaded_gap_on_the_daily_chart(
         box = watch.page.locator("#daily-chart").bounding_box()
         assert box is not None
         column = [box["x"] + x for x in shown["x"]]
-        gap_px, up, down = watch.page.evaluate(_COLUMN_JS, ["#daily-chart", column[0], [GAP, UP, DOWN]])
+        gap_px, up, down = watch.page.evaluate(
+            _COLUMN_JS, ["#daily-chart", column[0], [GAP, UP, DOWN]]
+        )
         assert gap_px > 100 and up == down == 0, (gap_px, up, down)
         for x in column[1:]:  # the neighbours are candles
             assert sum(watch.page.evaluate(_COLUMN_JS, ["#daily-chart", x, [UP, DOWN]])) > 0

@@ -43,9 +43,15 @@ def test_the_calendar_lists_the_nyse_sessions_of_a_range_and_refuses_a_bad_one(
         "last": "2026-12-01",
         "sessions": [*expected, "2026-11-30", "2026-12-01"],  # no weekend, no Thanksgiving
     }
-    assert answer["sessions"] == [str(d) for d in sessions_in(date(2026, 11, 20), date(2026, 12, 1))]
+    assert answer["sessions"] == [
+        str(d) for d in sessions_in(date(2026, 11, 20), date(2026, 12, 1))
+    ]
     assert client.get("/api/calendar?from=2026-11-26&to=2026-11-26").json()["sessions"] == []
-    for bad in ("from=2026-12-01&to=2026-11-20", "from=2009-12-31&to=2010-01-05", "from=2026-11-20"):
+    for bad in (
+        "from=2026-12-01&to=2026-11-20",
+        "from=2009-12-31&to=2010-01-05",
+        "from=2026-11-20",
+    ):
         refused = client.get(f"/api/calendar?{bad}")
         assert refused.status_code == 422, bad
 
