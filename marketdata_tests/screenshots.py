@@ -22,7 +22,7 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 WIDTH, HEIGHT = 1280, 900
 # A hang guard, not a speed check: a wait that never ends fails after this many ms.
 HANG_MS = 120_000
-# The pixels a chart's series are drawn in (symbol.js): close, VWAP, up and down candles.
+# The pixels the charts' series are drawn in (intraday.js, daily.js): close, VWAP, candles.
 CLOSE, VWAP, UP, DOWN = (29, 78, 216), (217, 119, 6), (4, 120, 87), (185, 28, 28)
 
 # Counts, over the plot canvases inside `selector` (not the narrow price axis, not the short time
