@@ -6,7 +6,9 @@ Its settings are the platform's own MARKETDATA_SEED and MARKETDATA_FAULT_RATE (t
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from marketdata_assets.errors import ConfigError
@@ -47,10 +49,16 @@ def _row_text(body: str, item: int) -> str:
     return chart_row_text(body, item)
 
 
+@contextmanager
+def _stand_in(clock: Callable[[], datetime]) -> Iterator[dict[str, str]]:
+    """The stub is offline already: it stands in for itself."""
+    yield {}
+
+
 # Its tick lines are flat records (`providers.flat`); its history bodies are chart-shaped.
 SPEC = VendorSpec(
     name=NAME,
     summary="a seeded random-walk market with optional defects (offline; the default)",
-    quotes=Quotes(build=_provider),
+    quotes=Quotes(build=_provider, stand_in=_stand_in),
     history=History(build=_history, read=_read, row_text=_row_text),
 )

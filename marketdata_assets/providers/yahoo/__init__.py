@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -64,10 +65,18 @@ def _row_text(body: str, item: int) -> str:
     return chart_row_text(body, item)
 
 
+@contextmanager
+def _stand_in(clock: Callable[[], datetime]) -> Iterator[dict[str, str]]:
+    from marketdata_assets.providers.yahoo.stand_in import serving
+
+    with serving(clock) as environment:
+        yield environment
+
+
 SPEC = VendorSpec(
     name=NAME,
     summary="Yahoo Finance's chart API (no key)",
-    quotes=Quotes(build=_provider, parse=_parse),
+    quotes=Quotes(build=_provider, parse=_parse, stand_in=_stand_in),
     history=History(build=_history, read=_read, row_text=_row_text),
     settings=YahooSettings,
 )
