@@ -68,6 +68,11 @@ class Item:
     unit_usd: float
     month_1_usd: float
     month_12_usd: float
+    free_quantity: float = 0.0  # what the always-free tier covers a month (shown apart)
+
+    @property
+    def free_usd(self) -> float:
+        return min(self.quantity, self.free_quantity) * self.unit_usd
 
     def rounded(self) -> Item:
         return Item(
@@ -76,6 +81,7 @@ class Item:
             self.unit_usd,
             round(self.month_1_usd, 4),
             round(self.month_12_usd, 4),
+            self.free_quantity,
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -118,9 +124,22 @@ def duration_s(tick: TickCost, memory_mb: int) -> float:
     return tick.compute_s * max(1.0, FULL_VCPU_MB / memory_mb) + tick.aws_s
 
 
+# The always-free tiers (prices.json's free_tier), in each price's unit.
+ALWAYS_FREE = {
+    "lambda_arm64_gb_second": 400_000,
+    "lambda_x86_gb_second": 400_000,
+    "lambda_request": 1_000_000,
+    "scheduler_invocation": 14_000_000,
+    "cloudwatch_logs_ingested_gb": 5,
+    "cloudwatch_metric_month": 10,
+    "cloudwatch_alarm_metric_month": 10,
+    "xray_trace_recorded": 100_000,
+}
+
+
 def _flat(name: str, quantity: float, price: str) -> Item:
     unit = prices()[price]["usd"]
-    return Item(name, quantity, unit, quantity * unit, quantity * unit)
+    return Item(name, quantity, unit, quantity * unit, quantity * unit, ALWAYS_FREE.get(price, 0))
 
 
 def _growing(name: str, month_1: float, month_12: float, price: str) -> Item:
