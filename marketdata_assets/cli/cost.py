@@ -98,11 +98,15 @@ def _cost(args: argparse.Namespace) -> int:
         twin = seeded.get(item.item.split(" (")[0])
         print(line + (f"  {twin.month_12_usd:>9.4f}" if twin else ""))
     totals = shown["monthly_usd"]
-    total = f"{'total (USD a month)':<{width}}  {totals['month_1']:>9.2f}  {totals['month_12']:>9.2f}"  # type: ignore[index]
+    total = (
+        f"{'total (USD a month)':<{width}}  {totals['month_1']:>9.2f}  {totals['month_12']:>9.2f}"  # type: ignore[index]
+    )
     print(total + (f"  {shown['seed']['monthly_usd']['month_12']:>9.2f}" if seed else ""))  # type: ignore[index]
     free = sum(item.free_usd for item in ours.items)
     print(f"the always-free tiers would take ${free:.2f} off each month (not subtracted above)")
     if seed:
         ratio = shown["seed_over_ours"]["month_12"]  # type: ignore[index]
-        print(f"the seed's design (every minute 24x7, x86, no levers) costs {ratio}x ours in month 12")
+        print(
+            f"the seed's design (every minute 24x7, x86, no levers) costs {ratio}x ours in month 12"
+        )
     return 0

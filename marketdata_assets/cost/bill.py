@@ -180,7 +180,11 @@ def bill(measured: Measurement, design: Design, infra: Infra) -> Bill:
     puts = sum(n for op, n in s3.items() if op in _PUT_CLASS)
     gets = sum(n for op, n in s3.items() if op not in _PUT_CLASS | _FREE_S3)
     items = [
-        _flat(f"Lambda compute ({'arm64' if 'arm64' in lambda_price else 'x86'} GB-s at {memory} MB)", gb_s, lambda_price),
+        _flat(
+            f"Lambda compute ({'arm64' if 'arm64' in lambda_price else 'x86'} GB-s at {memory} MB)",
+            gb_s,
+            lambda_price,
+        ),
         _flat("Lambda requests", month.invocations, "lambda_request"),
         _flat("EventBridge Scheduler invocations", month.invocations, "scheduler_invocation"),
         _flat("S3 PUT, COPY, POST, LIST requests", puts, "s3_put_request"),
@@ -246,19 +250,25 @@ def _dynamodb(
     scans = month.open * math.ceil(table_bytes / 4096) * 0.5
     reads = sum(t.read_units * n for t, n in both) + scans
     gb = table_bytes / lifecycle.GIB
-    storage = prices()["dynamodb_storage_gb_month"]["usd"] + prices()["dynamodb_pitr_gb_month"]["usd"]
+    storage = (
+        prices()["dynamodb_storage_gb_month"]["usd"] + prices()["dynamodb_pitr_gb_month"]["usd"]
+    )
     return [
         _flat("DynamoDB write request units (on-demand)", writes, "dynamodb_write_request_unit"),
         _flat("DynamoDB read request units (on-demand)", reads, "dynamodb_read_request_unit"),
-        Item("DynamoDB storage and point-in-time recovery (GB-month)", gb, storage, gb * storage, gb * storage),
+        Item(
+            "DynamoDB storage and point-in-time recovery (GB-month)",
+            gb,
+            storage,
+            gb * storage,
+            gb * storage,
+        ),
     ]
 
 
 def _cloudwatch(
     both: tuple[tuple[TickCost, float], ...], month: schedule.Month, infra: Infra
 ) -> list[Item]:
-    from marketdata_assets.lambda_handler import embedded_metrics
-
     logged = sum((t.log_bytes + PLATFORM_LOG_BYTES) * n for t, n in both) / 10**9
     retention = infra.number(infra.default("log_retention_days"), f"{infra.folder}/variables.tf")
     per_day = logged / lifecycle.DAYS_PER_MONTH
@@ -268,12 +278,21 @@ def _cloudwatch(
         days = range(first, round(number * lifecycle.DAYS_PER_MONTH))
         return sum(per_day * min(day + 1, retention) for day in days) / len(days)
 
-    metrics = len(embedded_metrics("f", {}, 0)["_aws"]["CloudWatchMetrics"][0]["Metrics"])  # type: ignore[index]
+    metrics = len({name for t, _ in both for name in t.metrics})
     metric_months = metrics * month.hours_active / (365 * 24 / 12)
     return [
         _flat("CloudWatch Logs ingested (GB)", logged, "cloudwatch_logs_ingested_gb"),
-        _growing("CloudWatch Logs stored (GB-month)", stored(1), stored(12), "cloudwatch_logs_stored_gb_month"),
-        _flat(f"CloudWatch custom metrics ({metrics}, billed by the hour sent)", metric_months, "cloudwatch_metric_month"),
+        _growing(
+            "CloudWatch Logs stored (GB-month)",
+            stored(1),
+            stored(12),
+            "cloudwatch_logs_stored_gb_month",
+        ),
+        _flat(
+            f"CloudWatch custom metrics ({metrics}, billed by the hour sent)",
+            metric_months,
+            "cloudwatch_metric_month",
+        ),
         _flat("X-Ray traces", month.invocations if _traced(infra) else 0.0, "xray_trace_recorded"),
     ]
 

@@ -66,7 +66,7 @@ def _code(text: str) -> str:
 def blocks(text: str, kind: str) -> list[Block]:
     """The top-level `kind "label"… { … }` blocks of `text`."""
     code = _code(text)
-    found, depth, start = [], 0, 0
+    found: list[Block] = []
     header = re.compile(rf'^\s*{re.escape(kind)}((?:\s+"[^"]*")*)\s*\{{', re.MULTILINE)
     position = 0
     while True:
@@ -99,7 +99,10 @@ class Infra:
 
     def resources(self, kind: str) -> list[Block]:
         return [
-            b for text in self.files.values() for b in blocks(text, "resource") if b.labels[0] == kind
+            b
+            for text in self.files.values()
+            for b in blocks(text, "resource")
+            if b.labels[0] == kind
         ]
 
     def resource(self, kind: str, name: str) -> Block:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from marketdata_assets.cost.infra import Infra
+from marketdata_assets.cost.infra import Block, Infra
 
 DAYS_PER_MONTH = 365.25 / 12
 GIB = 2**30
@@ -44,8 +44,8 @@ def rules(infra: Infra) -> list[Rule]:
         transition, expiration = block.block("transition"), block.block("expiration")
         noncurrent = block.block("noncurrent_version_expiration")
 
-        def number(b: object, name: str) -> float | None:
-            value = b.attribute(name) if b is not None else None  # type: ignore[attr-defined]
+        def number(b: Block | None, name: str, where: str = where) -> float | None:
+            value = b.attribute(name) if b is not None else None
             return infra.number(value, where) if value is not None else None
 
         found.append(

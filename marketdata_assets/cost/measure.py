@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import tempfile
 import threading
 import time
@@ -56,6 +57,7 @@ class TickCost:
     compute_s: float  # the invocation's time outside AWS calls
     aws_s: float  # the time some AWS call was in flight
     log_bytes: float  # the handler's CloudWatch Logs line(s)
+    metrics: tuple[str, ...] = ()  # the custom metrics its log line sends (embedded format)
 
     def counts(self) -> dict[str, Any]:
         """The figures as JSON members."""
@@ -69,6 +71,7 @@ class TickCost:
             "compute_s": round(self.compute_s, 4),
             "aws_s": round(self.aws_s, 4),
             "log_bytes": round(self.log_bytes),
+            "custom_metrics": len(self.metrics),
         }
 
 
@@ -126,11 +129,14 @@ def _sandbox(symbols: int, provider: str, folder: str, now: list[datetime]) -> I
         "MARKETDATA_DATA_DIR": folder,
         "MARKETDATA_ALWAYS_OPEN": None,
     }
-    with patched_environment(environment), mock_aws():
-        with registry.stand_in(provider)(lambda: now[0]) as pointing:
-            with patched_environment(dict(pointing)):
-                _stand_up()
-                yield
+    with (
+        patched_environment(environment),
+        mock_aws(),
+        registry.stand_in(provider)(lambda: now[0]) as pointing,
+        patched_environment(dict(pointing)),
+    ):
+        _stand_up()
+        yield
 
 
 def _stand_up() -> None:
@@ -188,7 +194,7 @@ class _Clients:
     def boto3(self, service: str) -> Any:
         import boto3
 
-        return boto3.client(service)
+        return boto3.client(service)  # type: ignore[call-overload]
 
     def _began(self, **_: Any) -> None:
         with self.lock:
@@ -274,7 +280,20 @@ def _measured(minute: datetime, now: list[datetime], clients: _Clients) -> TickC
         compute_s=max(0.0, wall - aws_s),
         aws_s=aws_s,
         log_bytes=len(log.encode()),
+        metrics=_metrics(log),
     )
+
+
+def _metrics(log: str) -> tuple[str, ...]:
+    """The custom metrics the log's embedded-metric-format lines send."""
+    names: set[str] = set()
+    for line in log.splitlines():
+        try:
+            directives = json.loads(line)["_aws"]["CloudWatchMetrics"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        names.update(m["Name"] for d in directives for m in d.get("Metrics", []))
+    return tuple(sorted(names))
 
 
 def _plain_size(s3: Any, key: str) -> int:
@@ -304,4 +323,5 @@ def _mean(costs: list[TickCost]) -> TickCost:
         compute_s=sum(c.compute_s for c in costs) / n,
         aws_s=sum(c.aws_s for c in costs) / n,
         log_bytes=sum(c.log_bytes for c in costs) / n,
+        metrics=tuple(sorted({name for c in costs for name in c.metrics})),
     )

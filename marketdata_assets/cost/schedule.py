@@ -39,7 +39,9 @@ def month(schedule: str, year: int = YEAR) -> Month:
     weekdays = sum(1 for n in range(days) if (first + timedelta(n)).weekday() < 5)
     open_minutes = sum(len(session_minutes(day)) for day in sessions_in(first, last))
     if schedule == "session":
-        return Month(schedule, weekdays * 390 / 12, open_minutes / 12, weekdays * SESSION_CLOCK_HOURS / 12)
+        return Month(
+            schedule, weekdays * 390 / 12, open_minutes / 12, weekdays * SESSION_CLOCK_HOURS / 12
+        )
     if schedule == "24x7":
         return Month(schedule, days * 1440 / 12, open_minutes / 12, days * 24 / 12)
     raise ValueError(f"schedule {schedule!r}: must be one of {', '.join(SCHEDULES)}")

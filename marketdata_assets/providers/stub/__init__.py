@@ -6,8 +6,7 @@ Its settings are the platform's own MARKETDATA_SEED and MARKETDATA_FAULT_RATE (t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,8 @@ from marketdata_assets.errors import ConfigError
 from marketdata_assets.providers.spec import Build, History, Quotes, VendorSpec
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from marketdata_assets.providers import Provider
     from marketdata_assets.providers.bars import BodyReading
     from marketdata_assets.providers.history import HistorySource
@@ -49,10 +50,11 @@ def _row_text(body: str, item: int) -> str:
     return chart_row_text(body, item)
 
 
-@contextmanager
-def _stand_in(clock: Callable[[], datetime]) -> Iterator[dict[str, str]]:
+def _stand_in(clock: Callable[[], datetime]) -> AbstractContextManager[dict[str, str]]:
     """The stub is offline already: it stands in for itself."""
-    yield {}
+    from contextlib import nullcontext
+
+    return nullcontext({})
 
 
 # Its tick lines are flat records (`providers.flat`); its history bodies are chart-shaped.

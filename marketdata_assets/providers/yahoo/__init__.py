@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,8 @@ from marketdata_assets.operations.sections import ProviderSection
 from marketdata_assets.providers.spec import Build, History, Quotes, VendorSpec
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from marketdata_assets.providers import Provider
     from marketdata_assets.providers.bars import BodyReading
     from marketdata_assets.providers.history import HistorySource
@@ -65,12 +66,10 @@ def _row_text(body: str, item: int) -> str:
     return chart_row_text(body, item)
 
 
-@contextmanager
-def _stand_in(clock: Callable[[], datetime]) -> Iterator[dict[str, str]]:
+def _stand_in(clock: Callable[[], datetime]) -> AbstractContextManager[dict[str, str]]:
     from marketdata_assets.providers.yahoo.stand_in import serving
 
-    with serving(clock) as environment:
-        yield environment
+    return serving(clock)
 
 
 SPEC = VendorSpec(

@@ -118,7 +118,7 @@ def chart_body(symbol: str, query: dict[str, str], now: datetime) -> str:
 class _Handler(BaseHTTPRequestHandler):
     server: _StandIn
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         url = urlsplit(self.path)
         query = {name: values[-1] for name, values in parse_qs(url.query).items()}
         if url.path.startswith(_PATH):
@@ -132,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
