@@ -14,8 +14,9 @@ import math
 import resource
 
 from marketdata_assets.cost import schedule
-from marketdata_assets.cost.bill import FULL_VCPU_MB, duration_s, prices
+from marketdata_assets.cost.bill import FULL_VCPU_MB, duration_s
 from marketdata_assets.cost.measure import measure
+from marketdata_assets.cost.pricing import prices
 from marketdata_assets.operations.time_budget import LAMBDA_TIMEOUT_S
 
 MEMORIES = (512, 1024, 2048)

@@ -16,9 +16,10 @@ import pytest
 
 from marketdata_assets.cli import main
 from marketdata_assets.cost import lifecycle
-from marketdata_assets.cost.bill import Design, bill, prices
+from marketdata_assets.cost.bill import Design, bill
 from marketdata_assets.cost.infra import INFRA, Infra
 from marketdata_assets.cost.measure import Measurement, TickCost
+from marketdata_assets.cost.pricing import prices
 from marketdata_assets.providers.yahoo import quotes
 from marketdata_assets.providers.yahoo.stand_in import chart_body
 
@@ -196,3 +197,29 @@ def test_cost_scales_the_per_symbol_items_and_not_the_per_tick_ones(capsys) -> N
     assert many["seed_over_ours"]["month_12"] == pytest.approx(
         many["seed"]["monthly_usd"]["month_12"] / many["monthly_usd"]["month_12"], abs=0.01
     )
+
+
+@pytest.mark.domain
+def test_a_provisioned_table_is_priced_by_the_unit_hours_it_declares(tmp_path: Path) -> None:
+    folder = copied_infra(tmp_path)
+    variables = folder / "variables.tf"
+    text = variables.read_text()
+    variables.write_text(text.replace('default     = "on_demand"', 'default     = "provisioned"'))
+    shown = bill(measured(tick()), Design("session", 1024), Infra(folder)).as_dict(10)
+    names = [i["item"] for i in shown["items"]]
+    assert not any(name.startswith("DynamoDB write request units") for name in names)
+    writes = item(shown, "DynamoDB write capacity")
+    # 13 units through 6 h 40 min of each weekday, 1 the rest of the month.
+    weekdays = 261 / 12
+    hours = 13 * weekdays * (6 + 2 / 3) + (730 - weekdays * (6 + 2 / 3))
+    assert writes["quantity"] == pytest.approx(hours, rel=1e-3)
+
+
+@pytest.mark.system
+def test_a_yahoo_tick_is_measured_against_the_offline_stand_in() -> None:
+    from marketdata_assets.cost.measure import measure
+
+    measured_ = measure(5, "yahoo", 1)
+    assert measured_.open.write_units == 5  # every symbol's quote reached the table
+    assert measured_.open.raw_plain_bytes > 5 * 500  # each symbol's chart body landed raw
+    assert measured_.closed.write_units == 0

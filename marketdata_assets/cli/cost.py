@@ -66,9 +66,10 @@ def _cost(args: argparse.Namespace) -> int:
     schedule = one_of(args.schedule, SCHEDULES, "--schedule")
     memory = _whole(args.memory_mb, "--memory-mb", *MEMORY_MB)
 
-    from marketdata_assets.cost.bill import Design, bill, price_date
+    from marketdata_assets.cost.bill import Design, bill
     from marketdata_assets.cost.infra import Infra
     from marketdata_assets.cost.measure import measure
+    from marketdata_assets.cost.pricing import price_date
 
     infra = Infra()
     measured = measure(symbols, provider, MEASURED_TICKS)

@@ -19,15 +19,15 @@ import gzip
 import io
 import json
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from marketdata_assets.cost.metering import Clients
 from marketdata_assets.lake import aws_requests
 from marketdata_assets.providers import registry
 from marketdata_assets.settings import patched_environment
@@ -37,10 +37,6 @@ SESSION_OPEN = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
 SESSION_MINUTES = 390
 CLOSED_MINUTE = datetime(2026, 11, 24, 23, 0, tzinfo=UTC)
 BUCKET, TABLE, BUDGET_TABLE = "marketdata-lake", "marketdata-latest-prices", "marketdata-budget"
-# Write units per item of each DynamoDB write (items here are far under 1 KB); reads as
-# strongly consistent GetItem (1 unit under 4 KB), the most a read can cost.
-_WRITE_UNITS = {"UpdateItem": 1, "PutItem": 1, "DeleteItem": 1}
-_READ_UNITS = {"GetItem": 1}
 
 
 @dataclass(frozen=True)
@@ -95,7 +91,7 @@ def measure(symbols: int, provider: str, ticks: int = 3) -> Measurement:
     minutes = [SESSION_OPEN + timedelta(minutes=1 + step * n) for n in range(ticks + 1)]
     now = [minutes[0]]
     with tempfile.TemporaryDirectory() as folder, _sandbox(symbols, provider, folder, now):
-        with _Clients().watching() as clients:
+        with Clients().watching() as clients:
             _invoke(minutes[0], clients)  # the cold start: not measured
             opened = [_measured(minute, now, clients) for minute in minutes[1:]]
             closed = _measured(CLOSED_MINUTE, now, clients)
@@ -156,71 +152,6 @@ def _stand_up() -> None:
         )
 
 
-@dataclass
-class _Clients:
-    """The tick's own (counted) clients, timed and metered; and plain ones to inspect."""
-
-    in_flight: int = 0
-    started: float = 0.0
-    aws_s: float = 0.0
-    units: Counter[str] = field(default_factory=Counter)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def hooks(self) -> list[tuple[str, Any]]:
-        return [
-            ("before-call", self._began),
-            ("after-call", self._ended),
-            ("after-call-error", self._ended),
-            ("provide-client-params.dynamodb", self._metered),
-        ]
-
-    @contextmanager
-    def watching(self) -> Iterator[_Clients]:
-        """Time and meter the tick's clients (the process's, which a later sandbox with the
-        same environment reuses) while the block runs."""
-        from marketdata_assets import stores
-
-        registered = [stores.aws_client(service).meta.events for service in ("s3", "dynamodb")]
-        for events in registered:
-            for name, hook in self.hooks():
-                events.register(name, hook)
-        try:
-            yield self
-        finally:
-            for events in registered:
-                for name, hook in self.hooks():
-                    events.unregister(name, hook)
-
-    def boto3(self, service: str) -> Any:
-        import boto3
-
-        return boto3.client(service)  # type: ignore[call-overload]
-
-    def _began(self, **_: Any) -> None:
-        with self.lock:
-            if self.in_flight == 0:
-                self.started = time.perf_counter()
-            self.in_flight += 1
-
-    def _ended(self, **_: Any) -> None:
-        with self.lock:
-            self.in_flight -= 1
-            if self.in_flight == 0:
-                self.aws_s += time.perf_counter() - self.started
-
-    def _metered(self, params: Any = None, event_name: str = "", **_: Any) -> None:
-        operation = event_name.rsplit(".", 1)[-1]
-        params = params if isinstance(params, dict) else {}
-        writes = _WRITE_UNITS.get(operation, 0)
-        if operation == "BatchWriteItem":
-            writes = sum(len(r) for r in params.get("RequestItems", {}).values())
-        if operation == "TransactWriteItems":
-            writes = 2 * len(params.get("TransactItems", []))
-        with self.lock:
-            self.units["write"] += writes
-            self.units["read"] += _READ_UNITS.get(operation, 0)
-
-
 class _Context:
     """The Lambda context the handler reads."""
 
@@ -236,7 +167,7 @@ class _Context:
         return int((self.deadline - time.monotonic()) * 1000)
 
 
-def _invoke(minute: datetime, clients: _Clients) -> str:
+def _invoke(minute: datetime, clients: Clients) -> str:
     from marketdata_assets.lambda_handler import handler
 
     line = io.StringIO()
@@ -250,7 +181,7 @@ def _listing(s3: Any) -> dict[str, int]:
     return {item["Key"]: item["Size"] for page in pages for item in page.get("Contents", [])}
 
 
-def _measured(minute: datetime, now: list[datetime], clients: _Clients) -> TickCost:
+def _measured(minute: datetime, now: list[datetime], clients: Clients) -> TickCost:
     s3 = clients.boto3("s3")
     before_keys = _listing(s3)
     before, aws_before, units_before = aws_requests.snapshot(), clients.aws_s, +clients.units

@@ -47,6 +47,12 @@ def month(schedule: str, year: int = YEAR) -> Month:
     raise ValueError(f"schedule {schedule!r}: must be one of {', '.join(SCHEDULES)}")
 
 
+def weekdays_per_month(year: int = YEAR) -> float:
+    first = date(year, 1, 1)
+    days = (date(year, 12, 31) - first).days + 1
+    return sum(1 for n in range(days) if (first + timedelta(n)).weekday() < 5) / 12
+
+
 def every_minute_ticks(year: int = YEAR) -> Month:
     """The seed's design: a full tick every minute of the year, open market or not."""
     around = month("24x7", year)
