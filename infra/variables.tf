@@ -120,9 +120,9 @@ variable "latest_session_writes" {
 }
 
 variable "ecr_keep_images" {
-  description = "How many images the ECR repository keeps."
+  description = "How many images the ECR repository keeps: the running one, the one to roll back to and a spare (each ~0.3 GB, $0.10 per GB-month)."
   type        = number
-  default     = 10
+  default     = 3
 
   validation {
     condition     = var.ecr_keep_images >= 1 && var.ecr_keep_images <= 1000
