@@ -4,9 +4,12 @@ Scheduler invokes it, with the Lambda's environment, counting what each invocati
 Every AWS request is counted by `lake.aws_requests` (the same hooks production ticks report
 through); DynamoDB request units from the calls' parameters; S3 bytes from what the bucket holds
 afterwards (per dataset prefix, and the bytes later deleted, which versioning keeps as
-noncurrent); CloudWatch Logs bytes from the handler's own log line. A tick's duration is split
-into the time inside AWS calls (moto standing in for the network round trips) and the rest,
-the compute that Lambda's CPU share scales (`bill.duration_s`).
+noncurrent); CloudWatch Logs bytes from the handler's own log line. A tick's duration is
+measured in CPU seconds of this process, so a busy machine does not inflate it (wall time on a
+shared machine can be several times the work): split into the CPU spent while an AWS call is
+in flight (in-process moto serving it: the stand-in for AWS's round trips) and the rest, the
+compute that Lambda's CPU share scales (`bill.duration_s`). Waits that use no CPU (a real
+provider's network latency) are not in it.
 
 The first invocation of a process imports Dagster and Great Expectations (the cold start) and
 is not measured; the ticks measured are spread over one session, so bodies that grow through
@@ -50,8 +53,8 @@ class TickCost:
     object_bytes: dict[str, float]  # dataset prefix -> mean size of one of its objects
     deleted_bytes: float  # stored then deleted (kept 'noncurrent' under versioning)
     raw_plain_bytes: float  # the raw objects' bytes decompressed (what the provider sent)
-    compute_s: float  # the invocation's time outside AWS calls
-    aws_s: float  # the time some AWS call was in flight
+    compute_s: float  # the invocation's CPU seconds outside AWS calls
+    aws_s: float  # CPU seconds while some AWS call was in flight (moto serving it)
     log_bytes: float  # the handler's CloudWatch Logs line(s)
     metrics: tuple[str, ...] = ()  # the custom metrics its log line sends (embedded format)
 
@@ -186,9 +189,9 @@ def _measured(minute: datetime, now: list[datetime], clients: Clients) -> TickCo
     before_keys = _listing(s3)
     before, aws_before, units_before = aws_requests.snapshot(), clients.aws_s, +clients.units
     now[0] = minute
-    started = time.perf_counter()
+    started = time.process_time()
     log = _invoke(minute, clients)
-    wall = time.perf_counter() - started
+    spent_cpu = time.process_time() - started
     spent = aws_requests.since(before)
     new = {key: size for key, size in _listing(s3).items() if key not in before_keys}
     kept: Counter[str] = Counter()
@@ -208,7 +211,7 @@ def _measured(minute: datetime, now: list[datetime], clients: Clients) -> TickCo
         object_bytes={prefix: kept[prefix] / objects[prefix] for prefix in kept},
         deleted_bytes=max(0, spent.stored - sum(new.values())),
         raw_plain_bytes=sum(_plain_size(s3, key) for key in raw),
-        compute_s=max(0.0, wall - aws_s),
+        compute_s=max(0.0, spent_cpu - aws_s),
         aws_s=aws_s,
         log_bytes=len(log.encode()),
         metrics=_metrics(log),

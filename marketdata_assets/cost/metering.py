@@ -1,6 +1,6 @@
-"""The tick's own AWS clients, timed and metered while a measurement runs: the time some AWS
-call is in flight (across the tick's threads), and DynamoDB's request units from each call's
-parameters."""
+"""The tick's own AWS clients, timed and metered while a measurement runs: the process's CPU
+seconds while some AWS call is in flight (across the tick's threads; in-process moto serves
+the call on that CPU), and DynamoDB's request units from each call's parameters."""
 
 from __future__ import annotations
 
@@ -61,14 +61,14 @@ class Clients:
     def _began(self, **_: Any) -> None:
         with self.lock:
             if self.in_flight == 0:
-                self.started = time.perf_counter()
+                self.started = time.process_time()
             self.in_flight += 1
 
     def _ended(self, **_: Any) -> None:
         with self.lock:
             self.in_flight -= 1
             if self.in_flight == 0:
-                self.aws_s += time.perf_counter() - self.started
+                self.aws_s += time.process_time() - self.started
 
     def _metered(self, params: Any = None, event_name: str = "", **_: Any) -> None:
         operation = event_name.rsplit(".", 1)[-1]
