@@ -13,7 +13,7 @@ import argparse
 import math
 import resource
 
-from marketdata_assets.cost import schedule
+from marketdata_assets.cost import capacity, schedule
 from marketdata_assets.cost.bill import FULL_VCPU_MB, duration_s
 from marketdata_assets.cost.measure import measure
 from marketdata_assets.cost.pricing import prices
@@ -62,7 +62,7 @@ def main() -> None:
         )
     writes_per_tick = tick.write_units
     wcu = max(1, math.ceil(writes_per_tick / 60 * HEADROOM))
-    session_hours = month.hours_active
+    session_hours = schedule.weekdays_per_month() * capacity.SCALED_HOURS_A_DAY
     other_hours = 365 * 24 / 12 - session_hours
     table = prices()
     on_demand = writes_per_tick * month.open * table["dynamodb_write_request_unit"]["usd"]
@@ -70,7 +70,7 @@ def main() -> None:
     provisioned += 365 * 24 / 12 * table["dynamodb_rcu_hour"]["usd"]  # 1 RCU all month
     print(
         f"DynamoDB: {writes_per_tick:.0f} writes a tick; on-demand {on_demand:.4f} USD a month, "
-        f"provisioned {wcu} WCU in session hours ({session_hours:.0f} h) and 1 outside, plus "
+        f"provisioned {wcu} WCU 09:25-16:05 weekdays ({session_hours:.0f} h), 1 outside, plus "
         f"1 RCU: {provisioned:.4f} USD ({provisioned / on_demand:.2f}x on-demand)"
     )
 
