@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from marketdata_assets.cli import main
 from marketdata_assets.cost import lifecycle
@@ -223,3 +225,32 @@ def test_a_yahoo_tick_is_measured_against_the_offline_stand_in() -> None:
     assert measured_.open.write_units == 5  # every symbol's quote reached the table
     assert measured_.open.raw_plain_bytes > 5 * 500  # each symbol's chart body landed raw
     assert measured_.closed.write_units == 0
+
+
+@pytest.mark.domain
+@settings(max_examples=60, deadline=None)
+@given(
+    expiry=st.one_of(st.none(), st.integers(1, 800)),
+    transition_days=st.integers(0, 400),
+    size=st.floats(1_000, 1_000_000),
+    number=st.integers(1, 24),
+)
+def test_a_transition_moves_bytes_between_classes_and_expiry_bounds_them(
+    expiry: int | None, transition_days: int, size: float, number: int
+) -> None:
+    """Whatever the rule, a month holds the bytes of the days not yet expired, split between
+    the classes (a transition never adds or loses a byte), and only objects of 128 KB or more
+    reach Standard-IA."""
+    rule = lifecycle.Rule("r", "raw/", transition_days, "STANDARD_IA", expiry, None)
+    daily, objects = {"raw/": size * 10}, {"raw/": 10.0}
+    moved = lifecycle.month(daily, {"raw/": size}, objects, 0.0, [rule], number)
+    kept = lifecycle.month(
+        daily, {"raw/": size}, objects, 0.0, [replace(rule, transition_days=None)], number
+    )
+    assert sum(moved.gib_months.values()) == pytest.approx(kept.gib_months["STANDARD"])
+    first = round((number - 1) * lifecycle.DAYS_PER_MONTH)
+    last = round(number * lifecycle.DAYS_PER_MONTH)
+    days = [min(day + 1, expiry or day + 1) for day in range(first, last)]
+    assert kept.gib_months["STANDARD"] == pytest.approx(size * 10 * sum(days) / len(days) / 2**30)
+    if size < lifecycle.MIN_TRANSITION_BYTES:
+        assert moved.gib_months.get("STANDARD_IA", 0.0) == 0 and moved.transitions == 0
