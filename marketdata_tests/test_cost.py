@@ -208,6 +208,7 @@ def test_a_provisioned_table_is_priced_by_the_unit_hours_it_declares(tmp_path: P
     text = variables.read_text()
     variables.write_text(text.replace('default     = "on_demand"', 'default     = "provisioned"'))
     shown = bill(measured(tick()), Design("session", 1024), Infra(folder)).as_dict(10)
+    assert set(shown) == KEYS and set(shown["monthly_usd"]) == {"month_1", "month_12"}
     names = [i["item"] for i in shown["items"]]
     assert not any(name.startswith("DynamoDB write request units") for name in names)
     writes = item(shown, "DynamoDB write capacity")
