@@ -78,9 +78,12 @@ resource "aws_s3_bucket_policy" "lake" {
   depends_on = [aws_s3_bucket_public_access_block.lake]
 }
 
-# Per-minute objects are far under 128 KB, and S3 never transitions objects under 128 KB to
-# Standard-IA (they would be billed as 128 KB anyway): the raw transition only matters for the
-# larger daily objects that the batch work will add. Expiry does the real saving.
+# Rules chosen from who reads each prefix (`marketdata cost` reads them from here to price the
+# storage month by month). S3 does not transition an object under 128 KB to Standard-IA (it
+# would be billed as 128 KB there, and each transition costs $0.01 per 1,000 objects, which an
+# object of ~80 KB or less never earns back over a year): a per-minute object under 128 KB
+# stays in Standard until it expires, so expiry is what bounds the per-minute datasets. Raw is
+# the one whose objects can pass 128 KB (every symbol's response in one object a tick).
 resource "aws_s3_bucket_lifecycle_configuration" "lake" {
   bucket = aws_s3_bucket.lake.id
 
@@ -93,6 +96,57 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
     transition {
       days          = 30
       storage_class = "STANDARD_IA"
+    }
+    expiration {
+      days = var.raw_expiry_days
+    }
+  }
+
+  # Read only by the run that wrote it (the gate reads it in the same run); a replay rebuilds
+  # it from raw. A week is kept for looking into a tick.
+  rule {
+    id     = "curated"
+    status = "Enabled"
+    filter {
+      prefix = local.datasets.curated.prefix
+    }
+    expiration {
+      days = var.curated_expiry_days
+    }
+  }
+
+  # Read by the same session's quote, the dashboard's minute page and the session's compaction
+  # into validated_daily (which keeps the rows): a month of minute pages, then it goes.
+  rule {
+    id     = "validated"
+    status = "Enabled"
+    filter {
+      prefix = local.datasets.validated.prefix
+    }
+    expiration {
+      days = var.validated_expiry_days
+    }
+  }
+
+  # The gate reads the newest reference before its tick: at most the previous session's, days
+  # back over a long weekend or a closure.
+  rule {
+    id     = "reference"
+    status = "Enabled"
+    filter {
+      prefix = local.datasets.reference.prefix
+    }
+    expiration {
+      days = 14
+    }
+  }
+
+  # A run record is the account of its tick's raw object: kept exactly as long.
+  rule {
+    id     = "runs"
+    status = "Enabled"
+    filter {
+      prefix = local.datasets.runs.prefix
     }
     expiration {
       days = var.raw_expiry_days
@@ -150,10 +204,15 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
 }
 
 # The latest-price table: one item per symbol, replaced only by a strictly newer event_ts.
+# On demand by default; `latest_capacity = "provisioned"` provisions `latest_session_writes`
+# write units through the session and 1 outside it (schedule below): cheaper once the writes
+# are steady (bench/cost.py prices both from the measured write rate).
 resource "aws_dynamodb_table" "latest_prices" {
   #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS-owned key; the prices are public market data and a CMK costs $1/month plus requests.
   name                        = "${var.name}-latest-prices"
-  billing_mode                = "PAY_PER_REQUEST"
+  billing_mode                = local.provisioned ? "PROVISIONED" : "PAY_PER_REQUEST"
+  write_capacity              = local.provisioned ? 1 : null
+  read_capacity               = local.provisioned ? 1 : null
   hash_key                    = "symbol"
   deletion_protection_enabled = var.table_deletion_protection
 
@@ -168,6 +227,43 @@ resource "aws_dynamodb_table" "latest_prices" {
 
   server_side_encryption {
     enabled = true
+  }
+
+  lifecycle {
+    ignore_changes = [write_capacity] # the scheduled scaling below sets it
+  }
+}
+
+locals {
+  provisioned = var.latest_capacity == "provisioned"
+  # Write units from just before the open to just after the close, New York time.
+  latest_write_schedule = local.provisioned ? {
+    open  = { cron = "cron(25 9 ? * MON-FRI *)", units = var.latest_session_writes }
+    close = { cron = "cron(5 16 ? * MON-FRI *)", units = 1 }
+  } : {}
+}
+
+resource "aws_appautoscaling_target" "latest_writes" {
+  count              = local.provisioned ? 1 : 0
+  service_namespace  = "dynamodb"
+  resource_id        = "table/${aws_dynamodb_table.latest_prices.name}"
+  scalable_dimension = "dynamodb:table:WriteCapacityUnits"
+  min_capacity       = 1
+  max_capacity       = var.latest_session_writes
+}
+
+resource "aws_appautoscaling_scheduled_action" "latest_writes" {
+  for_each           = local.latest_write_schedule
+  name               = "${var.name}-latest-writes-${each.key}"
+  service_namespace  = aws_appautoscaling_target.latest_writes[0].service_namespace
+  resource_id        = aws_appautoscaling_target.latest_writes[0].resource_id
+  scalable_dimension = aws_appautoscaling_target.latest_writes[0].scalable_dimension
+  schedule           = each.value.cron
+  timezone           = "America/New_York"
+
+  scalable_target_action {
+    min_capacity = each.value.units
+    max_capacity = each.value.units
   }
 }
 

@@ -43,9 +43,9 @@ variable "image_tag" {
 }
 
 variable "lambda_memory_mb" {
-  description = "Memory of the tick Lambda in MB (CPU scales with it; 1769 MB is one full vCPU)."
+  description = "Memory of the tick Lambda in MB (CPU scales with it; 1769 MB is one full vCPU). 1024 is the cheapest measured (bench/cost.py) that leaves the tick's memory room."
   type        = number
-  default     = 2048
+  default     = 1024
 
   validation {
     condition     = var.lambda_memory_mb >= 512 && var.lambda_memory_mb <= 10240
@@ -75,10 +75,54 @@ variable "raw_expiry_days" {
   }
 }
 
-variable "ecr_keep_images" {
-  description = "How many images the ECR repository keeps."
+variable "curated_expiry_days" {
+  description = "Days after which curated objects expire (nothing reads them after their tick; a replay rebuilds them from raw)."
   type        = number
-  default     = 10
+  default     = 7
+
+  validation {
+    condition     = var.curated_expiry_days >= 1 && floor(var.curated_expiry_days) == var.curated_expiry_days
+    error_message = "curated_expiry_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "validated_expiry_days" {
+  description = "Days after which the per-minute validated objects expire (each session is compacted into validated_daily after its close)."
+  type        = number
+  default     = 35
+
+  validation {
+    condition     = var.validated_expiry_days >= 7 && floor(var.validated_expiry_days) == var.validated_expiry_days
+    error_message = "validated_expiry_days must be a whole number of days, at least 7 (the compaction of a session runs after it)."
+  }
+}
+
+variable "latest_capacity" {
+  description = "Capacity mode of the latest-price table: on_demand, or provisioned (latest_session_writes units through the session, 1 outside)."
+  type        = string
+  default     = "on_demand"
+
+  validation {
+    condition     = contains(["on_demand", "provisioned"], var.latest_capacity)
+    error_message = "latest_capacity must be on_demand or provisioned."
+  }
+}
+
+variable "latest_session_writes" {
+  description = "Provisioned write units of the latest-price table through the session (latest_capacity = provisioned): the symbols written a tick / 60, with headroom."
+  type        = number
+  default     = 13
+
+  validation {
+    condition     = var.latest_session_writes >= 1 && var.latest_session_writes <= 40000 && floor(var.latest_session_writes) == var.latest_session_writes
+    error_message = "latest_session_writes must be a whole number from 1 to 40000."
+  }
+}
+
+variable "ecr_keep_images" {
+  description = "How many images the ECR repository keeps: the running one, the one to roll back to and a spare (each ~0.3 GB, $0.10 per GB-month)."
+  type        = number
+  default     = 3
 
   validation {
     condition     = var.ecr_keep_images >= 1 && var.ecr_keep_images <= 1000

@@ -14,7 +14,8 @@ names no vendor and imports no provider: the registry composes the sections into
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -83,6 +84,27 @@ def aws_variables() -> dict[str, str]:
     """The AWS_* variables as boto3 and the Lambda runtime set them (region, endpoint,
     credentials, function name); boto3 reads them itself, so this says only what they are."""
     return {name: value for name, value in os.environ.items() if name.startswith("AWS_")}
+
+
+@contextmanager
+def patched_environment(values: Mapping[str, str | None]) -> Iterator[None]:
+    """Within this block the process environment holds `values` (None: unset), restored after:
+    for a sandboxed run that reads its settings as production does (`marketdata cost` runs the
+    Lambda handler on an in-process moto)."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def secret(name: str, env: Mapping[str, str] | None = None) -> str:

@@ -38,8 +38,36 @@ run "lake_is_private_encrypted_versioned_and_tls_only" {
     error_message = "the bucket policy must deny every request without TLS"
   }
   assert {
-    condition     = toset([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r.id]) == toset(["raw", "quarantine", "athena-results", "locks", "noncurrent-versions-and-uploads"])
-    error_message = "lifecycle rules for raw, quarantine, Athena results, stale locks and noncurrent versions/uploads are expected"
+    condition     = toset([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r.id]) == toset(["raw", "curated", "validated", "reference", "runs", "quarantine", "athena-results", "locks", "noncurrent-versions-and-uploads"])
+    error_message = "lifecycle rules for raw, curated, validated, reference, runs, quarantine, Athena results, stale locks and noncurrent versions/uploads are expected"
+  }
+  assert {
+    condition = alltrue([
+      for r in aws_s3_bucket_lifecycle_configuration.lake.rule : length(r.expiration) == 1 if r.id != "noncurrent-versions-and-uploads"
+    ])
+    error_message = "every per-prefix lifecycle rule expires its objects"
+  }
+}
+
+run "table_can_be_provisioned_through_the_session" {
+  command = plan
+
+  variables {
+    latest_capacity       = "provisioned"
+    latest_session_writes = 20
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.latest_prices.billing_mode == "PROVISIONED" && aws_appautoscaling_target.latest_writes[0].max_capacity == 20
+    error_message = "provisioned capacity scales up to latest_session_writes"
+  }
+  assert {
+    condition = (
+      aws_appautoscaling_scheduled_action.latest_writes["open"].timezone == "America/New_York"
+      && tonumber(one(aws_appautoscaling_scheduled_action.latest_writes["open"].scalable_target_action).min_capacity) == 20
+      && tonumber(one(aws_appautoscaling_scheduled_action.latest_writes["close"].scalable_target_action).max_capacity) == 1
+    )
+    error_message = "the session's write units from before the open, 1 after the close, in New York time"
   }
 }
 
@@ -47,8 +75,8 @@ run "table_is_on_demand_recoverable_protected_and_encrypted" {
   command = plan
 
   assert {
-    condition     = aws_dynamodb_table.latest_prices.hash_key == "symbol" && aws_dynamodb_table.latest_prices.billing_mode == "PAY_PER_REQUEST"
-    error_message = "the table is keyed by symbol and billed on demand"
+    condition     = aws_dynamodb_table.latest_prices.hash_key == "symbol" && aws_dynamodb_table.latest_prices.billing_mode == "PAY_PER_REQUEST" && length(aws_appautoscaling_target.latest_writes) == 0
+    error_message = "the table is keyed by symbol and billed on demand by default"
   }
   assert {
     condition     = one(aws_dynamodb_table.latest_prices.point_in_time_recovery).enabled && one(aws_dynamodb_table.latest_prices.server_side_encryption).enabled

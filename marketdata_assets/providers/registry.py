@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.operations.sections import register_provider
 from marketdata_assets.providers import Provider, alphavantage, file, replay, stub, yahoo
-from marketdata_assets.providers.spec import Build, EnvelopeParser, History, VendorSpec
+from marketdata_assets.providers.spec import (
+    Build,
+    EnvelopeParser,
+    History,
+    StandIn,
+    VendorSpec,
+)
 
 if TYPE_CHECKING:
     from marketdata_assets.operations.request_budget import RequestBudget
@@ -45,6 +51,20 @@ def tick_providers() -> tuple[str, ...]:
 def history_sources() -> tuple[str, ...]:
     """The vendors with a history capability, for `--provider` of a backfill."""
     return tuple(name for name, spec in _SPECS.items() if spec.history is not None)
+
+
+def measurable_providers() -> tuple[str, ...]:
+    """The tick vendors with an offline stand-in, for `--provider` of `marketdata cost`."""
+    return tuple(
+        name for name, spec in _SPECS.items() if spec.quotes is not None and spec.quotes.stand_in
+    )
+
+
+def stand_in(name: str) -> StandIn:
+    """The offline stand-in of the tick vendor `name` (one of `measurable_providers()`)."""
+    quotes = _SPECS[name].quotes
+    assert quotes is not None and quotes.stand_in is not None
+    return quotes.stand_in
 
 
 def replay_provider() -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from marketdata_assets.operations.sections import ProviderSection
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
 
 # Reads one envelope's body: (body text, fetch metadata) -> the Quote fields as sent, or None.
 EnvelopeParser = Callable[[str, Mapping[str, object]], "dict[str, object] | None"]
+# An offline stand-in for the vendor, to measure what its ticks cost (`marketdata cost`):
+# entered with the clock of the simulated minute, it answers as the vendor does, with bodies of
+# realistic size, and yields the environment variables that point the provider at it.
+StandIn = Callable[[Callable[[], datetime]], AbstractContextManager[dict[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class Quotes:
     # It replays landed raw objects (`--source`): the provider a quarantined tick's replay
     # command names.
     replays_raw: bool = False
+    # None: its ticks cannot be measured offline.
+    stand_in: StandIn | None = None
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,16 @@ Its settings are the platform's own MARKETDATA_SEED and MARKETDATA_FAULT_RATE (t
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.providers.spec import Build, History, Quotes, VendorSpec
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from marketdata_assets.providers import Provider
     from marketdata_assets.providers.bars import BodyReading
     from marketdata_assets.providers.history import HistorySource
@@ -47,10 +50,17 @@ def _row_text(body: str, item: int) -> str:
     return chart_row_text(body, item)
 
 
+def _stand_in(clock: Callable[[], datetime]) -> AbstractContextManager[dict[str, str]]:
+    """The stub is offline already: it stands in for itself."""
+    from contextlib import nullcontext
+
+    return nullcontext({})
+
+
 # Its tick lines are flat records (`providers.flat`); its history bodies are chart-shaped.
 SPEC = VendorSpec(
     name=NAME,
     summary="a seeded random-walk market with optional defects (offline; the default)",
-    quotes=Quotes(build=_provider),
+    quotes=Quotes(build=_provider, stand_in=_stand_in),
     history=History(build=_history, read=_read, row_text=_row_text),
 )

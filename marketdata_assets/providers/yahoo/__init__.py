@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -12,6 +12,8 @@ from marketdata_assets.operations.sections import ProviderSection
 from marketdata_assets.providers.spec import Build, History, Quotes, VendorSpec
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from marketdata_assets.providers import Provider
     from marketdata_assets.providers.bars import BodyReading
     from marketdata_assets.providers.history import HistorySource
@@ -64,10 +66,16 @@ def _row_text(body: str, item: int) -> str:
     return chart_row_text(body, item)
 
 
+def _stand_in(clock: Callable[[], datetime]) -> AbstractContextManager[dict[str, str]]:
+    from marketdata_assets.providers.yahoo.stand_in import serving
+
+    return serving(clock)
+
+
 SPEC = VendorSpec(
     name=NAME,
     summary="Yahoo Finance's chart API (no key)",
-    quotes=Quotes(build=_provider, parse=_parse),
+    quotes=Quotes(build=_provider, parse=_parse, stand_in=_stand_in),
     history=History(build=_history, read=_read, row_text=_row_text),
     settings=YahooSettings,
 )

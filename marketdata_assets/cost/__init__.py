@@ -1,0 +1,1 @@
+"""What the platform costs on AWS: measured ticks priced from a dated list-price table."""
