@@ -32,6 +32,7 @@ from marketdata_assets.history.query import bars
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import local_lake
 from marketdata_assets.tick.views import fallback_line
+from marketdata_assets.web.routes.forecast import forecast_target
 
 SYMBOLS = ["AAPL", "MSFT"]
 FIRST, LAST = date(2026, 11, 12), date(2026, 11, 25)  # 10 sessions
@@ -351,8 +352,10 @@ def test_the_dashboard_serves_a_forecast_without_any_model_library_or_dagster(
     report = json.loads(done.stdout.splitlines()[-1])
     assert report["code"] == 200
     expected = forecast_json(stub_lake, monkeypatch, "AAPL", "--horizon", "1d")
-    added = ("verdict", "newest_session")  # the dashboard's: the verdict, the newest session held
+    # the dashboard's additions: the verdict, the newest session held, the instant forecast
+    added = ("verdict", "newest_session", "target")
     assert {k: v for k, v in report["body"].items() if k not in added} == expected
     assert report["body"]["newest_session"] == expected["as_of"]
+    assert report["body"]["target"] == forecast_target(expected["origin"], "1d")
     heavy = {"statsmodels", "sklearn", "lightgbm", "dagster", "great_expectations"}
     assert not heavy & set(report["modules"])

@@ -37,6 +37,7 @@ from marketdata_assets.web.app import CSP, create_app
 from marketdata_assets.web.kept import Kept, KeptObjects
 from marketdata_assets.web.pages import render
 from marketdata_assets.web.reads import Reader
+from marketdata_assets.web.routes.forecast import forecast_target
 from marketdata_tests.conftest import free_port
 from marketdata_tests.web_data import (
     FAULTY_TICK,
@@ -354,8 +355,10 @@ def test_forecast_is_the_cli_object_with_its_verdict_in_words(
 ) -> None:
     expected = cli_json(web_data_dir, "forecast", "AAPL", "--horizon", "1d")
     served = client.get("/api/forecast/AAPL", params={"horizon": "1d"}).json()
-    assert {k: v for k, v in served.items() if k not in ("verdict", "newest_session")} == expected
+    added = ("verdict", "newest_session", "target")  # the dashboard's additions
+    assert {k: v for k, v in served.items() if k not in added} == expected
     assert served["newest_session"] == served["as_of"] == LAST_SESSION.isoformat()
+    assert served["target"] == forecast_target(expected["origin"], "1d")
     # Stub history is a random walk: no model beats naive, and the page says so.
     assert served["served_model"] == "naive"
     assert served["verdict"] == (
