@@ -412,10 +412,10 @@ def assert_orchestrator_deployed(workdir: Path, names: dict[str, str], repositor
     """What moto holds of the orchestrator module (orchestrator_enabled = true): the Fargate
     service of the webserver and daemon, the run task definition the EcsRunLauncher runs, the
     database and its managed secret, the private network. moto keeps every resource but not
-    every attribute: it drops the service's enable_execute_command, the parameter group's
-    logging parameters and the security group rules' descriptions (a second plan shows those
-    four resources changing in place); they are asserted at plan time in
-    infra/tests/orchestrator.tftest.hcl."""
+    every attribute: it drops the service's enable_execute_command and the security group rules'
+    descriptions, and it stores the parameter group's parameters but not as the user-set ones
+    the provider reads back (a second plan shows those four resources changing in place); they
+    are asserted at plan time in infra/tests/orchestrator.tftest.hcl."""
     ecs = boto3.client("ecs")
     (service,) = ecs.describe_services(cluster=names["cluster"], services=[names["service"]])[
         "services"
@@ -450,6 +450,11 @@ def assert_orchestrator_deployed(workdir: Path, names: dict[str, str], repositor
     assert database["StorageEncrypted"] and not database["PubliclyAccessible"]
     assert database["Endpoint"]["Address"] == names["database_endpoint"]
     assert database["MasterUserSecret"]["SecretArn"] == names["database_secret_arn"]
+    (group,) = database["DBParameterGroups"]
+    parameters = boto3.client("rds").describe_db_parameters(
+        DBParameterGroupName=group["DBParameterGroupName"]
+    )["Parameters"]
+    assert {p["ParameterName"]: p.get("ParameterValue") for p in parameters}["rds.force_ssl"] == "1"
     subnets = {s["SubnetIdentifier"] for s in database["DBSubnetGroup"]["Subnets"]}
     assert subnets == set(network["subnets"])  # the tasks' private subnets
     # RDS keeps the password in Secrets Manager: it is in no output and nowhere in the state.
