@@ -2,7 +2,8 @@
 Dagster's own schemas: the file as a whole through the instance's config schema, then the run
 coordinator and the EcsRunLauncher built from it the way the instance builds them (the launcher
 against moto, where it looks its task definition up). A misspelt key fails here, not in the
-first Fargate task."""
+first Fargate task. The queue's limits go through the daemon's own tag counter: a provider's
+pool and the backfill limit are never exceeded, and a run waits only behind a full limit."""
 
 import shutil
 from pathlib import Path
@@ -14,6 +15,8 @@ import yaml
 from dagster import DagsterInvalidConfigError
 from dagster._core.instance.config import dagster_instance_config
 from dagster._serdes import ConfigurableClassData
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 pytestmark = pytest.mark.graph
@@ -147,3 +150,80 @@ def test_a_typo_fails(instance_dir: Path, typo: str) -> None:
         loaded = validated(instance_dir)
         for section in ("run_coordinator", "run_launcher"):
             built(loaded, section)
+
+
+PROVIDERS = ["yahoo", "alphavantage", "stub"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    queued=st.lists(st.tuples(st.sampled_from(PROVIDERS), st.booleans()), max_size=30),
+    running=st.lists(st.tuples(st.sampled_from(PROVIDERS), st.booleans()), max_size=4),
+)
+def test_the_queue_never_exceeds_a_provider_or_the_backfill_limit(
+    queued: list[tuple[str, bool]], running: list[tuple[str, bool]]
+) -> None:
+    """One dequeue pass of the daemon's own tag counter over the file's limits, for any mix of
+    queued runs (provider, from a backfill or not) behind any runs in progress: no limit is
+    exceeded, and a run waits only behind a limit that is full."""
+    from dagster import DagsterRun
+    from dagster._utils.tags import TagConcurrencyLimitsCounter
+
+    config = yaml.safe_load(INSTANCE_YAML.read_text())["run_coordinator"]["config"]
+    limits = config["tag_concurrency_limits"]
+
+    def run(provider: str, backfill: bool) -> DagsterRun:
+        tags = {"marketdata/provider": provider} | ({"dagster/backfill": "b1"} if backfill else {})
+        return DagsterRun(job_name="history_job", tags=tags)
+
+    in_progress = [run(*r) for r in running]
+    counter = TagConcurrencyLimitsCounter(limits, in_progress)
+    launched = list(in_progress)
+    for candidate in (run(*q) for q in queued):
+        if counter.is_blocked(candidate):
+            assert any(full(limit, launched, candidate) for limit in limits)
+        else:
+            counter.update_counters_with_launched_item(candidate)
+            launched.append(candidate)
+    for limit in limits:
+        count = sum(matches(limit, r) for r in launched)
+        assert count <= max(limit["limit"], sum(matches(limit, r) for r in in_progress))
+
+
+def matches(limit: dict[str, Any], run: Any) -> bool:
+    value = run.tags.get(limit["key"])
+    return value is not None and limit.get("value") in (None, value)
+
+
+def full(limit: dict[str, Any], launched: list[Any], candidate: Any) -> bool:
+    return matches(limit, candidate) and sum(matches(limit, r) for r in launched) >= limit["limit"]
+
+
+@pytest.mark.parametrize(
+    ("queued", "admitted"),
+    [
+        ([("yahoo", True)] * 5, 2),  # Yahoo's pool
+        ([("alphavantage", True)] * 3, 1),  # Alpha Vantage's: one at a time
+        ([("stub", True)] * 6, 4),  # backfills together
+        ([("stub", False)] * 6, 6),  # not a backfill, no provider pool: only the run limit
+        ([("yahoo", True)] * 3 + [("alphavantage", True)] * 2 + [("stub", True)] * 3, 4),
+    ],
+)
+def test_one_dequeue_pass_admits_what_the_limits_allow(
+    queued: list[tuple[str, bool]], admitted: int
+) -> None:
+    from dagster import DagsterRun
+    from dagster._utils.tags import TagConcurrencyLimitsCounter
+
+    limits = yaml.safe_load(INSTANCE_YAML.read_text())["run_coordinator"]["config"][
+        "tag_concurrency_limits"
+    ]
+    counter = TagConcurrencyLimitsCounter(limits, [])
+    launched = 0
+    for provider, backfill in queued:
+        tags = {"marketdata/provider": provider} | ({"dagster/backfill": "b1"} if backfill else {})
+        candidate = DagsterRun(job_name="history_job", tags=tags)
+        if not counter.is_blocked(candidate):
+            counter.update_counters_with_launched_item(candidate)
+            launched += 1
+    assert launched == admitted
