@@ -250,3 +250,70 @@ variable "aws_endpoint_url" {
     error_message = "aws_endpoint_url must be empty or an http(s) URL."
   }
 }
+
+variable "orchestrator_enabled" {
+  description = "Deploy the orchestrator (modules/orchestrator): Dagster's webserver and daemon on ECS Fargate, each run a Fargate task, PostgreSQL storage. Off by default."
+  type        = bool
+  default     = false
+}
+
+variable "orchestrator_image_tag" {
+  description = "Tag of the orchestrator image (the Dockerfile's orchestrator target) in the tick's ECR repository."
+  type        = string
+  default     = "orchestrator-v1"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.orchestrator_image_tag))
+    error_message = "orchestrator_image_tag must be a Docker tag: letters, digits, '_', '.', '-', at most 128 characters."
+  }
+}
+
+variable "orchestrator_max_concurrent_runs" {
+  description = "Dagster runs (Fargate tasks) at once; backfills and each provider have lower limits of their own (modules/orchestrator/dagster.yaml)."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.orchestrator_max_concurrent_runs >= 4 && var.orchestrator_max_concurrent_runs <= 100 && floor(var.orchestrator_max_concurrent_runs) == var.orchestrator_max_concurrent_runs
+    error_message = "orchestrator_max_concurrent_runs must be a whole number from 4 (the backfill limit in dagster.yaml) to 100."
+  }
+}
+
+variable "orchestrator_run_cpu" {
+  description = "CPU units of each run's Fargate task (1024 = one vCPU)."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.orchestrator_run_cpu)
+    error_message = "orchestrator_run_cpu must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384."
+  }
+}
+
+variable "orchestrator_run_memory_mb" {
+  description = "Memory of each run's Fargate task in MB (a 252-session backfill batch needs about 1.5 GB)."
+  type        = number
+  default     = 4096
+
+  validation {
+    condition     = var.orchestrator_run_memory_mb >= 2048 && var.orchestrator_run_memory_mb <= 122880 && var.orchestrator_run_memory_mb % 1024 == 0
+    error_message = "orchestrator_run_memory_mb must be a whole number of GB in MB, from 2048 to 122880."
+  }
+}
+
+variable "orchestrator_vpc_cidr" {
+  description = "CIDR block of the orchestrator's VPC (its two private subnets and one public subnet are /20s of it)."
+  type        = string
+  default     = "10.42.0.0/16"
+
+  validation {
+    condition     = can(cidrsubnet(var.orchestrator_vpc_cidr, 4, 2)) && tonumber(split("/", var.orchestrator_vpc_cidr)[1]) <= 24
+    error_message = "orchestrator_vpc_cidr must be an IPv4 CIDR block of /24 or larger, such as 10.42.0.0/16."
+  }
+}
+
+variable "orchestrator_deletion_protection" {
+  description = "Protect the orchestrator's database from deletion, with a final snapshot (turn off only for throwaway stacks)."
+  type        = bool
+  default     = true
+}

@@ -27,20 +27,24 @@ provider "aws" {
   dynamic "endpoints" {
     for_each = local.emulated ? [var.aws_endpoint_url] : []
     content {
-      athena     = endpoints.value
-      cloudwatch = endpoints.value
-      dynamodb   = endpoints.value
-      ecr        = endpoints.value
-      glue       = endpoints.value
-      iam        = endpoints.value
-      lambda     = endpoints.value
-      logs       = endpoints.value
-      s3         = endpoints.value
-      scheduler  = endpoints.value
-      sns        = endpoints.value
-      sqs        = endpoints.value
-      ssm        = endpoints.value
-      sts        = endpoints.value
+      athena         = endpoints.value
+      cloudwatch     = endpoints.value
+      dynamodb       = endpoints.value
+      ec2            = endpoints.value
+      ecr            = endpoints.value
+      ecs            = endpoints.value
+      glue           = endpoints.value
+      iam            = endpoints.value
+      lambda         = endpoints.value
+      logs           = endpoints.value
+      rds            = endpoints.value
+      s3             = endpoints.value
+      scheduler      = endpoints.value
+      secretsmanager = endpoints.value
+      sns            = endpoints.value
+      sqs            = endpoints.value
+      ssm            = endpoints.value
+      sts            = endpoints.value
     }
   }
 

@@ -30,3 +30,22 @@ mock_resource "aws_ecr_repository" {
 mock_resource "aws_sns_topic" {
   defaults = { arn = "arn:aws:sns:us-east-1:123456789012:marketdata-alarms" }
 }
+mock_resource "aws_iam_policy" {
+  defaults = { arn = "arn:aws:iam::123456789012:policy/marketdata-history" }
+}
+mock_data "aws_availability_zones" {
+  defaults = { names = ["us-east-1a", "us-east-1b", "us-east-1c"] }
+}
+mock_resource "aws_db_instance" {
+  defaults = {
+    address            = "marketdata-orchestrator.abcdefghijkl.us-east-1.rds.amazonaws.com"
+    port               = 5432
+    master_user_secret = [{ secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0123-AbCdEf", kms_key_id = "", secret_status = "active" }]
+  }
+}
+mock_resource "aws_ecs_task_definition" {
+  defaults = { arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/marketdata-orchestrator:1" }
+}
+mock_resource "aws_ecs_cluster" {
+  defaults = { arn = "arn:aws:ecs:us-east-1:123456789012:cluster/marketdata-orchestrator" }
+}
