@@ -210,7 +210,7 @@ def test_a_tick_where_every_symbol_fails_lands_raw_and_fails(
 
 def _fetch_aapl(server: ProviderServer, policy: FetchPolicy, **options) -> dict:
     with httpx.Client(transport=transport()) as client:
-        requests = build_requests(["AAPL"], server.url)
+        requests = build_requests(["AAPL"], server.url, TICK)
         return envelopes(fetch_all("yahoo", requests, check_response, policy, client, **options))
 
 

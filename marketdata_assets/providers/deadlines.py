@@ -96,8 +96,10 @@ class _BudgetBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def transport() -> httpx.HTTPTransport:
-    """httpx's transport with httpx's defaults, over sockets that keep each request's budget."""
+def transport(connections: int = 100) -> httpx.HTTPTransport:
+    """httpx's transport with httpx's defaults, over sockets that keep each request's budget,
+    its pool sized to `connections` (open and kept alive between requests): give it the
+    requests in flight, so each thread reuses a connection instead of opening one a request."""
     made = httpx.HTTPTransport()
     # httpx has no public parameter for its pool's network backend: swap in the same pool as
     # httpx builds by default, plus the backend. (test_hostile_input's slow-headers test fails
@@ -105,8 +107,8 @@ def transport() -> httpx.HTTPTransport:
     # gets every socket operation bounded by httpx and the body bounded by `_get`.
     made._pool = httpcore.ConnectionPool(
         ssl_context=httpx.create_ssl_context(),
-        max_connections=100,
-        max_keepalive_connections=20,
+        max_connections=connections,
+        max_keepalive_connections=connections,
         keepalive_expiry=5.0,
         network_backend=_BudgetBackend(),
     )
