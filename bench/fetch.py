@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -30,38 +31,22 @@ from _measure import machine  # noqa: E402
 TICK = datetime(2026, 11, 25, 20, 59, tzinfo=UTC)  # 15:59 in New York: the session's last minute
 LATENCY_S = (0.05, 0.2)
 BASELINE = 8  # requests in flight before the setting existed (FetchPolicy.workers)
-CONCURRENCIES = (16, 32, 48, 64, 96, 128)
-QUICK = (32, 64)
+CONCURRENCIES = (32, 64, 96, 128, 192)
+QUICK = (64, 128)
 FETCH_TARGET_S, TICK_TARGET_S = 12.0, 30.0
 
 
 def serve() -> None:
     """The child: Yahoo on loopback, each answer LATENCY_S late, bodies sized as Yahoo's for
     the query (`yahoo_charts.chart_answer`). Prints its URL; serves until stdin closes."""
-    import threading
-    from urllib.parse import parse_qs, urlsplit
+    from marketdata_tests.provider_server import serving
+    from marketdata_tests.yahoo_charts import ChartServer
 
-    from marketdata_tests.provider_server import ProviderServer, Reply, serving
-    from marketdata_tests.yahoo_charts import chart_answer
-
-    class ChartServer(ProviderServer):
-        def __init__(self) -> None:
-            super().__init__(lambda path, _: path.rsplit("/", 1)[-1], str, keep_alive=True)
-            self.random = random.Random(7)
-
-        def reply(self, path: str) -> tuple[Reply, str]:
-            parts = urlsplit(path)
-            query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
-            symbol = parts.path.rsplit("/", 1)[-1]
-            with self.lock:
-                delay = self.random.uniform(*LATENCY_S)
-            return (200, chart_answer(symbol, query, TICK), delay, False), symbol
-
-    server = ChartServer()
-    server.request_queue_size = 1024
+    latency = random.Random(7)
+    server = ChartServer(TICK, lambda: latency.uniform(*LATENCY_S))
     with serving(server):
         print(server.url, flush=True)
-        threading.Thread(target=sys.stdin.read, daemon=True).run()
+        sys.stdin.read()
 
 
 def fetch(url: str, symbols: list[str], concurrency: int) -> tuple[float, float, int, int]:
@@ -143,27 +128,35 @@ def report(url: str, symbols: list[str], concurrencies: tuple[int, ...], rounds:
     from marketdata_assets.settings import Settings
 
     print(f"bench/fetch.py on {machine()}; load {os.getloadavg()[0]:.1f}")
-    print(f"{len(symbols):,} symbols, Yahoo on loopback answering in {LATENCY_S[0] * 1000:.0f}-"
-          f"{LATENCY_S[1] * 1000:.0f} ms (its own process)")  # fmt: skip
-    print(f"{'in flight':>9} | {'fetch s':>7} | {'req/s':>6} | {'client CPU s':>12} | "
-          f"{'fetched':>7} | {'vs 8':>6}")  # fmt: skip
+    low, high = (round(s * 1000) for s in LATENCY_S)
+    print(f"{len(symbols):,} symbols; Yahoo on loopback (own process) answering in {low}-{high} ms")
+    print("in flight | fetch s | req/s | client CPU s | fetched | vs 8 in flight")
     base_s = None
     for concurrency in (BASELINE, *concurrencies):
         wall, cpu, fetched, _ = fetch(url, symbols, concurrency)
         base_s = base_s or wall
-        print(f"{concurrency:>9} | {wall:>7.2f} | {len(symbols) / wall:>6.0f} | {cpu:>12.2f} | "
-              f"{fetched:>7,} | {base_s / wall:>5.1f}x")  # fmt: skip
+        rate = len(symbols) / wall
+        print(
+            f"{concurrency:>9} | {wall:>7.2f} | {rate:>5.0f} | {cpu:>12.2f} | {fetched:>7,} | "
+            f"{base_s / wall:>4.1f}x"
+        )
     default = Settings().fetch_concurrency
     summaries = ticks(url, symbols, rounds)
-    durations = [int(str(s["duration_ms"])) / 1000 for s in summaries]
-    print(f"whole ticks at the default ({default} in flight), local profile, {rounds} warm: "
-          f"duration_ms {' '.join(f'{d:.2f}' for d in durations)} s "
-          f"(target {TICK_TARGET_S:.0f} s); validated {[s['validated'] for s in summaries]}")  # fmt: skip
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    durations = " ".join(f"{int(str(s['duration_ms'])) / 1000:.2f}" for s in summaries)
+    validated = [s["validated"] for s in summaries]
+    print(
+        f"whole ticks at the default ({default} in flight), local profile, {rounds} warm: "
+        f"duration_ms {durations} s (target {TICK_TARGET_S:.0f} s); validated {validated}; "
+        f"peak RSS {peak_mb:.0f} MB"
+    )
     sample = symbols[:100]
     before = day_bytes(url, sample) / len(sample)
     after = fetch(url, sample, default)[3] / len(sample)
-    print(f"raw bytes per symbol at {TICK:%H:%MZ} (the session's last minute): range=1d "
-          f"{before:,.0f}, period1/period2 {after:,.0f} ({before / after:.0f}x fewer)")  # fmt: skip
+    print(
+        f"raw bytes per symbol at {TICK:%H:%MZ} (the session's last minute): range=1d "
+        f"{before:,.0f}, period1/period2 {after:,.0f} ({before / after:.0f}x fewer)"
+    )
 
 
 if __name__ == "__main__":

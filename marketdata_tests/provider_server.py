@@ -6,8 +6,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from marketdata_tests.conftest import free_port
@@ -57,6 +57,9 @@ class ProviderServer(ThreadingHTTPServer):
     answered, so the test decides how many are in flight at once, not timing. With
     `keep_alive` it speaks HTTP/1.1 and keeps connections open between requests; `connections`
     counts the connections it accepted."""
+
+    # The connections a fetch opens at once wait in the listen backlog, not in SYN retries.
+    request_queue_size = 256
 
     def __init__(self, symbol_of: Callable[[str, dict[str, str]], str],
                  default: Callable[[str], str], *, keep_alive: bool = False,
