@@ -130,6 +130,7 @@ def report(url: str, symbols: list[str], concurrencies: tuple[int, ...], rounds:
     print(f"bench/fetch.py on {machine()}; load {os.getloadavg()[0]:.1f}")
     low, high = (round(s * 1000) for s in LATENCY_S)
     print(f"{len(symbols):,} symbols; Yahoo on loopback (own process) answering in {low}-{high} ms")
+    print(f"(target: fetched in at most {FETCH_TARGET_S:.0f} s)")
     print("in flight | fetch s | req/s | client CPU s | fetched | vs 8 in flight")
     base_s = None
     for concurrency in (BASELINE, *concurrencies):

@@ -6,10 +6,12 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from marketdata_assets.execution.tick import run_tick
 from marketdata_assets.operations.run_records import RunOrigin
+from marketdata_assets.providers.deadlines import PerThread
 from marketdata_assets.providers.registry import build_provider
 from marketdata_assets.settings import Settings
 from marketdata_tests.conftest import TICK
@@ -75,3 +77,30 @@ def test_a_thousand_symbol_tick_against_a_slow_provider_needs_a_fraction_of_a_se
     # before curating, gating and writing 1,000 rows.
     assert summary.duration_ms <= sequential_ms / 4
     assert yahoo.most_in_flight <= settings.fetch_concurrency
+
+
+@pytest.mark.domain
+def test_each_thread_has_its_own_transport_and_no_more_threads_than_the_cap_get_one() -> None:
+    made: list[httpx.MockTransport] = []
+
+    def make() -> httpx.MockTransport:
+        made.append(httpx.MockTransport(lambda request: httpx.Response(200, text="ok")))
+        return made[-1]
+
+    shared = PerThread(make, 2)
+    outcomes: list[str] = []
+
+    def ask() -> None:
+        for _ in range(3):  # a thread's later requests reuse its transport
+            try:
+                shared.handle_request(httpx.Request("GET", "http://provider.test/"))
+                outcomes.append("answered")
+            except RuntimeError as refused:
+                outcomes.append(str(refused))
+
+    for _ in range(3):  # one after another: the order is the test's, not the scheduler's
+        thread = threading.Thread(target=ask)
+        thread.start()
+        thread.join()
+    assert len(made) == 2
+    assert outcomes == ["answered"] * 6 + ["more than 2 threads share one transport"] * 3

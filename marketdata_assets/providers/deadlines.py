@@ -102,11 +102,11 @@ def transport(connections: int = 100) -> httpx.BaseTransport:
     requests in flight (one thread each), so each thread reuses its connection through the
     tick instead of opening one a request.
 
-    Each thread has a pool of its own (`_PerThread`): httpcore's pool matches every queued
+    Each thread has a pool of its own (`PerThread`): httpcore's pool matches every queued
     request against every connection under one lock, so one pool shared by N threads costs
     O(N) per request and its CPU time grows with N (bench/README.md, "Fetch")."""
     ssl_context = httpx.create_ssl_context()  # ~20 ms each: one for every pool
-    return _PerThread(lambda: _pooled(ssl_context, 1), connections)
+    return PerThread(lambda: _pooled(ssl_context, 1), connections)
 
 
 def _pooled(ssl_context: Any, connections: int) -> httpx.HTTPTransport:
@@ -126,7 +126,7 @@ def _pooled(ssl_context: Any, connections: int) -> httpx.HTTPTransport:
     return made
 
 
-class _PerThread(httpx.BaseTransport):
+class PerThread(httpx.BaseTransport):
     """A transport per calling thread, made on its first request; at most `threads` of them
     (a thread beyond that is a bug in the caller's concurrency: refused, not queued)."""
 
