@@ -201,8 +201,7 @@ class Settings(StorageSettings):
         allow_inf_nan=False,
         description=f"a number of seconds from 0 to {FETCH_DEADLINE_S:g}",
     )
-    # Requests the tick's fetch keeps in flight at most (the cap holds exactly); the default is
-    # the fastest measured against a loopback provider (bench/README.md, "Fetch").
+    # Requests in flight in the tick's fetch, at most (default measured: bench/README.md).
     fetch_concurrency: int = Field(
         FETCH_CONCURRENCY,
         ge=1,

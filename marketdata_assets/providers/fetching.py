@@ -1,7 +1,8 @@
 """Fetching over HTTP for the real providers: retries with jittered backoff (tenacity), a time
-budget per request that covers connecting, headers and body alike, and a deadline for the whole
-tick. Every requested symbol comes back as exactly one raw line: the response body exactly as
-received, or an error entry — nothing is dropped, whatever a response holds.
+budget per request that covers connecting, headers and body alike, a deadline for the whole
+tick, and at most `FetchPolicy.workers` requests in flight. Every requested symbol comes back
+as exactly one raw line: the response body exactly as received, or an error entry — nothing
+is dropped, whatever a response holds.
 
 A raw line from an HTTP provider is an envelope:
     {"fetch": {"provider", "symbol", "status", "at", "attempts"[, "error"][, "redacted"]},
@@ -47,10 +48,10 @@ class FetchPolicy:
     max_attempts: int = 4
     backoff_base_s: float = 0.5
     backoff_max_s: float = 8.0
-    # Requests in flight at most: one thread each over one client (httpx clients are
-    # thread-safe) whose connection pool holds as many connections (`deadlines.transport`).
-    # The tick's comes from the settings (MARKETDATA_FETCH_CONCURRENCY); this default is
-    # history's and the tests'.
+    # Requests in flight at most, exactly: one thread each, sharing one client per fetch whose
+    # transport keeps each thread's connection alive (`deadlines.transport(workers)`). The
+    # tick's comes from the settings (MARKETDATA_FETCH_CONCURRENCY); this default is history's
+    # and the tests'.
     workers: int = 8
 
 
