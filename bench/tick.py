@@ -123,7 +123,10 @@ def cold_start() -> None:
         f"at most GE + {TARGET_OVER_GE_S} s = {ge_s + TARGET_OVER_GE_S:.2f} s "
         f"({'met' if cold_s <= ge_s + TARGET_OVER_GE_S else 'not met'})"
     )
-    fetch_s = SLOW_REPLY_S * -(-len(symbols) // 8)  # 8 requests at a time (FetchPolicy.workers)
+    from marketdata_assets.settings import Settings
+
+    at_once = Settings().fetch_concurrency  # requests in flight (MARKETDATA_FETCH_CONCURRENCY)
+    fetch_s = SLOW_REPLY_S * -(-len(symbols) // at_once)
     print(
         f"  same, Yahoo answering {SLOW_REPLY_S:.0f} s late   {slow_s:5.2f} s  ({_runs(slow)}): "
         f"{slow_s - cold_s:+.2f} s over the stub for a fetch of at least {fetch_s:.0f} s"

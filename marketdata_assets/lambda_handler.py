@@ -119,8 +119,8 @@ def _log(fields: dict[str, object], context: Any, origin: RunOrigin) -> None:
     line = {
         "message": "tick",
         "request_id": origin.request_id,
-        "duration_ms": duration_ms,
         **fields,
+        "duration_ms": duration_ms,  # the invocation's (the tick's own is in its record)
         **embedded_metrics(_function_name(context), fields, duration_ms),
     }
     print(json.dumps(line), file=sys.stdout, flush=True)

@@ -42,6 +42,8 @@ from marketdata_assets.operations.time_budget import FETCH_DEADLINE_S
 DEFAULT_SYMBOLS = ("AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "META", "TSLA", "JPM", "V", "KO")
 PROFILES = ("local", "aws")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+FETCH_CONCURRENCY = 64
+MAX_FETCH_CONCURRENCY = 256
 
 
 def parse_symbols(text: str, source: str = "MARKETDATA_SYMBOLS") -> tuple[str, ...]:
@@ -220,6 +222,13 @@ class Settings(StorageSettings):
         le=FETCH_DEADLINE_S,
         allow_inf_nan=False,
         description=f"a number of seconds from 0 to {FETCH_DEADLINE_S:g}",
+    )
+    # Requests in flight in the tick's fetch, at most (default measured: bench/README.md).
+    fetch_concurrency: int = Field(
+        FETCH_CONCURRENCY,
+        ge=1,
+        le=MAX_FETCH_CONCURRENCY,
+        description=f"a whole number from 1 to {MAX_FETCH_CONCURRENCY}",
     )
     # Lambda: tick even when NYSE is closed.
     always_open: bool = Field(False, description="1 or 0 (true/false, yes/no)")

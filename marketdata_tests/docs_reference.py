@@ -49,6 +49,8 @@ SETTING_MEANINGS = {
     "unless this is set)",
     "MARKETDATA_FETCH_DEADLINE_S": "seconds the tick's fetching may take (the Lambda lowers it "
     "to what its invocation has left)",
+    "MARKETDATA_FETCH_CONCURRENCY": "requests the tick's fetch keeps in flight at most (one "
+    "connection each, reused through the tick)",
     "MARKETDATA_ALWAYS_OPEN": "the Lambda ticks even when NYSE is closed",
     "MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET": "Alpha Vantage requests a UTC day; a tick that "
     "would overrun it is refused",

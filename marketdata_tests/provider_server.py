@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from marketdata_tests.conftest import free_port
@@ -49,11 +50,22 @@ class ProviderServer(ThreadingHTTPServer):
     A body's `{apikey}` becomes the key the request carried, as providers echo it back (and
     `{apikey:json}` etc. a spelling of it, see ECHOES). Records the symbol and the query of
     every request it receives, and the symbols whose reply the client hung up on mid-way
-    (`cut_off`) or read to the end (`completed`)."""
+    (`cut_off`) or read to the end (`completed`).
+
+    Counts the requests in flight (received, not yet answered) and keeps their maximum
+    (`most_in_flight`); given a `gate` (a barrier), every request waits at it before being
+    answered, so the test decides how many are in flight at once, not timing. With
+    `keep_alive` it speaks HTTP/1.1 and keeps connections open between requests; `connections`
+    counts the connections it accepted."""
+
+    # The connections a fetch opens at once wait in the listen backlog, not in SYN retries.
+    request_queue_size = 256
 
     def __init__(self, symbol_of: Callable[[str, dict[str, str]], str],
-                 default: Callable[[str], str]) -> None:  # fmt: skip
-        super().__init__(("127.0.0.1", free_port()), _Handler)
+                 default: Callable[[str], str], *, keep_alive: bool = False,
+                 port: int = 0) -> None:  # fmt: skip
+        handler = _KeepAliveHandler if keep_alive else _Handler
+        super().__init__(("127.0.0.1", port or free_port()), handler)
         self.symbol_of, self.default = symbol_of, default
         self.answers: dict[str, list[Reply]] = {}
         self.requests: list[str] = []
@@ -63,6 +75,14 @@ class ProviderServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self._idle = threading.Condition(self.lock)
         self._busy = 0  # requests being answered
+        self.most_in_flight = 0
+        self.connections = 0
+        self.gate: threading.Barrier | None = None
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.lock:
+            self.connections += 1
+        super().process_request(request, client_address)
 
     @property
     def url(self) -> str:
@@ -95,9 +115,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        with self.server.lock:
-            self.server._busy += 1
+        server = self.server
+        with server.lock:
+            server._busy += 1
+            server.most_in_flight = max(server.most_in_flight, server._busy)
         try:
+            if server.gate is not None:
+                server.gate.wait()
             self._answer()
         finally:
             with self.server.lock:
@@ -142,6 +166,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(head[i : i + 1])
             self.wfile.flush()
             time.sleep(0.5)
+
+
+class _KeepAliveHandler(_Handler):
+    protocol_version = "HTTP/1.1"
+    # The headers and the body go out in two writes: with Nagle's algorithm on, a kept-alive
+    # connection stalls each answer for the client's delayed ACK (40 ms on Linux).
+    disable_nagle_algorithm = True
 
 
 @contextmanager

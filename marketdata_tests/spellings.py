@@ -1,5 +1,5 @@
 """Spellings of a secret a body may echo, and the decodings that would reveal it: the families
-the redaction covers (see `providers.fetching.secret_spellings`), for its tests."""
+the redaction covers (see `providers.redaction.secret_spellings`), for its tests."""
 
 import base64
 import binascii

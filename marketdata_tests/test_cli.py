@@ -29,7 +29,12 @@ def test_tick_json_prints_exactly_one_summary_object(data_dir, capsys) -> None:
         capsys, "tick", "--at", "2026-11-25T14:31Z", "--symbols", "aapl,ko", "--json"
     )
     assert code == 0
-    assert json.loads(out) == {
+    summary = json.loads(out)
+    # From the start of the run to its last store write: the run record's, whose own duration
+    # was measured just before it was written.
+    record = json.loads((data_dir / "runs/date=2026-11-25/minute=1431/run.json").read_text())
+    assert summary.pop("duration_ms") >= record["duration_ms"] > 0
+    assert summary == {
         "tick": "2026-11-25T14:31Z",
         "raw": 2,
         "validated": 2,

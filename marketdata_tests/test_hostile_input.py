@@ -29,14 +29,13 @@ from marketdata_assets.providers import flat
 from marketdata_assets.providers.alphavantage import quotes as alphavantage
 from marketdata_assets.providers.deadlines import transport
 from marketdata_assets.providers.fetching import (
-    REDACTED,
     Answer,
     FetchError,
     FetchPolicy,
     check_status,
     fetch_all,
-    redactor,
 )
+from marketdata_assets.providers.redaction import REDACTED, redactor
 from marketdata_assets.providers.yahoo import quotes as yahoo
 from marketdata_assets.providers.yahoo.quotes import YahooProvider
 from marketdata_assets.tick.contracts import dtype_violations
@@ -425,7 +424,7 @@ def test_a_check_or_a_budget_that_breaks_costs_only_its_symbol(
     symbols = ["AAPL", "ODD", "BUSY", "MSFT"]
     with httpx.Client(transport=transport()) as client:
         payload = fetch_all(
-            "yahoo", yahoo.build_requests(symbols, yahoo_server.url), check, FAST, client,
+            "yahoo", yahoo.build_requests(symbols, yahoo_server.url, TICK), check, FAST, client,
             may_retry=may_retry,
         )  # fmt: skip
     lines = envelopes(payload)

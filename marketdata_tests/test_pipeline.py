@@ -36,8 +36,10 @@ def test_a_tick_lands_every_dataset_under_its_minute_and_fills_the_table(setting
     rows = latest_store(settings).all()
     assert [r.symbol for r in rows] == sorted(settings.symbols)
     assert all(r.tick == tick for r in rows)
+    assert summary.duration_ms > 0
     assert summary.as_dict() == {
         "tick": "2026-11-25T14:31Z",
+        "duration_ms": summary.duration_ms,
         "raw": 10,
         "validated": 10,
         "quarantined": 0,

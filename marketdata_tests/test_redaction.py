@@ -1,4 +1,4 @@
-"""The API key's redaction (`providers.fetching.redactor`): every spelling of a key that decodes
+"""The API key's redaction (`providers.redaction.redactor`): every spelling of a key that decodes
 to it — plain, percent-encoded, JSON-escaped, HTML numeric with or without `;`, hex, base64 at
 each alignment, in any case — is redacted; a body without the key is left exactly as is."""
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from marketdata_assets.providers.fetching import REDACTED, redactor
+from marketdata_assets.providers.redaction import REDACTED, redactor
 from marketdata_tests.spellings import CASES, FAMILIES, reveals
 
 pytestmark = pytest.mark.domain

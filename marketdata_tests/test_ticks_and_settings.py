@@ -80,6 +80,14 @@ def test_symbols_are_upper_cased_and_deduplicated() -> None:
         ),
         ({"MARKETDATA_JUMP_CONFIRMATIONS": "2.5"}, "MARKETDATA_JUMP_CONFIRMATIONS='2.5': must be"),
         ({"MARKETDATA_ALWAYS_OPEN": "maybe"}, "MARKETDATA_ALWAYS_OPEN='maybe': must be 1 or 0"),
+        (
+            {"MARKETDATA_FETCH_CONCURRENCY": "0"},
+            "MARKETDATA_FETCH_CONCURRENCY='0': must be a whole number from 1 to 256",
+        ),
+        (
+            {"MARKETDATA_FETCH_CONCURRENCY": "257"},
+            "MARKETDATA_FETCH_CONCURRENCY='257': must be a whole number from 1 to 256",
+        ),
     ],
 )
 def test_bad_environment_is_one_line_naming_the_variable_and_the_rule(
@@ -105,6 +113,7 @@ def test_settings_read_every_variable_by_its_name() -> None:
             "MARKETDATA_QUARANTINE_WARN_SHARE": "0.2",
             "MARKETDATA_LOG_LEVEL": "info",
             "MARKETDATA_ALWAYS_OPEN": "1",
+            "MARKETDATA_FETCH_CONCURRENCY": "16",
             "MARKETDATA_SEED_UNUSED": "ignored",
         }
     )
@@ -122,6 +131,7 @@ def test_settings_read_every_variable_by_its_name() -> None:
         "INFO",
         True,
     )
+    assert settings.fetch_concurrency == 16
 
 
 def test_jump_confirmations_defaults_to_three() -> None:

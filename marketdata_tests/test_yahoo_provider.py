@@ -3,6 +3,7 @@ serving those payloads and the faults real providers produce."""
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,7 @@ from marketdata_assets.settings import Settings
 from marketdata_assets.tick.curation import curate, provider_errors, raw_records
 from marketdata_tests.conftest import TICK
 from marketdata_tests.provider_server import ProviderServer, envelopes, serving
+from marketdata_tests.yahoo_charts import ChartServer, chart_answer
 
 PAYLOADS = Path(__file__).with_name("payloads")
 CHART = (PAYLOADS / "yahoo_chart_AAPL.json").read_text()
@@ -127,6 +129,35 @@ def test_clean_answers_land_verbatim_and_curate_to_one_row_each(yahoo: ProviderS
     assert curated["price"].tolist() == [229.87, 229.87]
 
 
+@pytest.mark.domain
+def test_a_tick_asks_for_its_minute_and_the_one_before_not_the_day() -> None:
+    (request,) = build_requests(["AAPL"], "https://yahoo.test/", TICK)
+    epoch = int(TICK.timestamp())
+    assert request.url == "https://yahoo.test/v8/finance/chart/AAPL"
+    assert request.params == {
+        "period1": str(epoch - 60),
+        "period2": str(epoch + 60),
+        "interval": "1m",
+    }  # no `range`: the day's bars are the history job's
+    late = TICK.replace(second=42)  # a tick is a minute: its seconds never move the window
+    assert build_requests(["AAPL"], "https://yahoo.test", late)[0].params == request.params
+
+
+@pytest.mark.system
+def test_a_tick_lands_the_minute_s_bars_only_a_small_share_of_the_day_s_bytes() -> None:
+    close = datetime(2026, 11, 25, 20, 59, tzinfo=UTC)  # 15:59 in New York: 390 bars since the open
+    with serving(ChartServer(close)) as server:
+        payload = YahooProvider(["AAPL"], FAST, base_url=server.url).fetch(close)
+        day = chart_answer("AAPL", {"range": "1d", "interval": "1m"}, close)
+    (line,) = envelopes(payload).values()
+    result = json.loads(line["body"])["chart"]["result"][0]
+    epoch = int(close.timestamp())
+    assert result["timestamp"] == [epoch - 60, epoch]  # the minute before and the tick's own
+    assert len(json.loads(day)["chart"]["result"][0]["timestamp"]) == 390
+    assert len(line["body"]) * 10 < len(day)  # ~1 KB against ~21 KB a symbol
+    assert parse(line["body"]) == parse(day)  # the same quote either way
+
+
 @pytest.mark.system
 def test_rate_limits_and_server_errors_are_retried(yahoo: ProviderServer) -> None:
     yahoo.answers["AAPL"] = [(429, "slow down", 0, False), (503, "<html>busy</html>", 0, False),
@@ -210,7 +241,7 @@ def test_a_tick_where_every_symbol_fails_lands_raw_and_fails(
 
 def _fetch_aapl(server: ProviderServer, policy: FetchPolicy, **options) -> dict:
     with httpx.Client(transport=transport()) as client:
-        requests = build_requests(["AAPL"], server.url)
+        requests = build_requests(["AAPL"], server.url, TICK)
         return envelopes(fetch_all("yahoo", requests, check_response, policy, client, **options))
 
 

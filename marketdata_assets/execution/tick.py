@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -44,10 +45,13 @@ class TickSummary:
     # stored in S3 (`lake.aws_requests`); None under the local profile.
     aws_requests: dict[str, int] | None = None
     bytes_stored: int | None = None
+    # Milliseconds from the start of the run (the origin's start) to its last store write (the
+    # run record's, when one is written).
+    duration_ms: int = 0
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON summary: tick and counts (reasons are in the quarantine listing), and the
-        AWS requests under the aws profile."""
+        """The JSON summary: tick, counts (reasons are in the quarantine listing) and
+        duration, and the AWS requests under the aws profile."""
         summary = asdict(self)
         del summary["reasons"]
         if self.aws_requests is None:
@@ -65,6 +69,7 @@ def run_tick(
     """Materialise the tick graph for `tick`; raise TickFailed when any step fails. Given the
     `origin` (the CLI or the Lambda), the tick's run record is written, succeeded or failed;
     given `deadline_ms` (when the invocation ends), the wait for the tick's lock ends before."""
+    started = origin.started if origin is not None else time.perf_counter()
     job = build_definitions(settings).resolve_job_def("tick_job")
     before = aws_requests.snapshot()
     with instance_or_ephemeral(instance) as active:
@@ -89,7 +94,8 @@ def run_tick(
         raise TickFailed(f"tick {format_tick(tick)} failed: {failure}{note}", counts)
     if unrecorded:
         raise TickFailed(f"tick {format_tick(tick)} succeeded but {unrecorded}", counts)
-    return replace(_summary(result, tick), **spent)
+    duration_ms = round((time.perf_counter() - started) * 1000)
+    return replace(_summary(result, tick), **spent, duration_ms=duration_ms)
 
 
 def _aws_spent(settings: Settings, before: aws_requests.Requests) -> dict[str, Any]:

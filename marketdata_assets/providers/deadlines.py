@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -96,18 +96,59 @@ class _BudgetBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def transport() -> httpx.HTTPTransport:
-    """httpx's transport with httpx's defaults, over sockets that keep each request's budget."""
-    made = httpx.HTTPTransport()
+def transport(connections: int = 100) -> httpx.BaseTransport:
+    """httpx's transport with httpx's defaults, over sockets that keep each request's budget,
+    holding at most `connections` connections, kept alive between requests: give it the
+    requests in flight (one thread each), so each thread reuses its connection through the
+    tick instead of opening one a request.
+
+    Each thread has a pool of its own (`PerThread`): httpcore's pool matches every queued
+    request against every connection under one lock, so one pool shared by N threads costs
+    O(N) per request and its CPU time grows with N (bench/README.md, "Fetch")."""
+    ssl_context = httpx.create_ssl_context()  # ~20 ms each: one for every pool
+    return PerThread(lambda: _pooled(ssl_context, 1), connections)
+
+
+def _pooled(ssl_context: Any, connections: int) -> httpx.HTTPTransport:
+    """A transport over its own pool (given the context, it loads no certificates: cheap)."""
+    made = httpx.HTTPTransport(verify=ssl_context)
     # httpx has no public parameter for its pool's network backend: swap in the same pool as
     # httpx builds by default, plus the backend. (test_hostile_input's slow-headers test fails
     # should a new httpx stop honouring this.) A client built without this transport still
     # gets every socket operation bounded by httpx and the body bounded by `_get`.
     made._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
-        max_connections=100,
-        max_keepalive_connections=20,
+        ssl_context=ssl_context,
+        max_connections=connections,
+        max_keepalive_connections=connections,
         keepalive_expiry=5.0,
         network_backend=_BudgetBackend(),
     )
     return made
+
+
+class PerThread(httpx.BaseTransport):
+    """A transport per calling thread, made on its first request; at most `threads` of them
+    (a thread beyond that is a bug in the caller's concurrency: refused, not queued)."""
+
+    def __init__(self, make: Callable[[], httpx.BaseTransport], threads: int):
+        self._make, self._threads = make, threads
+        self._local = threading.local()
+        self._made: list[httpx.BaseTransport] = []
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        own: httpx.BaseTransport | None = getattr(self._local, "transport", None)
+        if own is None:
+            with self._lock:
+                if len(self._made) >= self._threads:
+                    raise RuntimeError(f"more than {self._threads} threads share one transport")
+                own = self._make()
+                self._made.append(own)
+            self._local.transport = own
+        return own.handle_request(request)
+
+    def close(self) -> None:
+        with self._lock:
+            made, self._made = self._made, []
+        for own in made:
+            own.close()

@@ -62,7 +62,7 @@ def _provider(build: Build) -> Provider:
         settings.symbols,
         _key(build),
         build.budget,
-        FetchPolicy(deadline_s=settings.fetch_deadline_s),
+        FetchPolicy(deadline_s=settings.fetch_deadline_s, workers=settings.fetch_concurrency),
         base_url=settings.providers.alphavantage.url,
         budget_variable=variable(NAME, "daily_budget"),
     )

@@ -145,7 +145,7 @@ class AlphaVantageHistory:
                         self.budget.exhaust(day)
                 raise
 
-        keyed = KeyTransport(self._key, transport())
+        keyed = KeyTransport(self._key, transport(self.policy.workers))
         with httpx.Client(transport=keyed, headers={"User-Agent": "marketdata/0.1"}) as client:
             answers = fetch_all(
                 NAME,

@@ -176,7 +176,7 @@ class AlphaVantageProvider:
                         log.warning("daily limit not recorded: %s", failure)
                 raise
 
-        keyed = KeyTransport(self._key, transport())
+        keyed = KeyTransport(self._key, transport(self.policy.workers))
         with httpx.Client(transport=keyed, headers={"User-Agent": "marketdata/0.1"}) as client:
             return fetch_all(
                 self.name,

@@ -37,7 +37,7 @@ def _provider(build: Build) -> Provider:
     from marketdata_assets.providers.yahoo.quotes import YahooProvider
 
     settings = build.settings
-    policy = FetchPolicy(deadline_s=settings.fetch_deadline_s)
+    policy = FetchPolicy(deadline_s=settings.fetch_deadline_s, workers=settings.fetch_concurrency)
     return YahooProvider(settings.symbols, policy, base_url=settings.providers.yahoo.url)
 
 

@@ -51,7 +51,9 @@ class YahooHistory:
     def fetch(self, session: date, symbols: Sequence[str]) -> bytes:
         require_session(session)
         requests = self.requests(session, sorted(set(symbols)))
-        client = httpx.Client(transport=transport(), headers={"User-Agent": "marketdata/0.1"})
+        client = httpx.Client(
+            transport=transport(self.policy.workers), headers={"User-Agent": "marketdata/0.1"}
+        )
         with client:
             answers = fetch_all(self.name, requests, check_response, self.policy, client)
         return payload([answer.line(self.name, session) for answer in fetched(requests, answers)])

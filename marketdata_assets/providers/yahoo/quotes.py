@@ -42,17 +42,27 @@ QUOTE_FIELDS = {
     "exchange_tz": "exchangeTimezoneName",
 }
 
+# A tick asks for its own minute and this much before it (period1): the last complete bar.
+WINDOW_BEFORE_S = 60
 
-def build_requests(symbols: Sequence[str], base_url: str) -> list[Request]:
-    """Pure: one chart request per symbol (symbols are validated, so safe in a path)."""
-    return [
-        Request(
-            symbol,
-            f"{base_url.rstrip('/')}/v8/finance/chart/{symbol}",
-            {"range": "1d", "interval": "1m"},
-        )
-        for symbol in symbols
-    ]
+
+def build_requests(symbols: Sequence[str], base_url: str, tick: datetime) -> list[Request]:
+    """Pure: one chart request per symbol (symbols are validated, so safe in a path) for the
+    tick's window only (`window`): the quote is the chart's `meta`, which Yahoo sends whatever
+    the window, so a tick lands a minute's bars, not the day's (the history job fetches those,
+    once per session)."""
+    first, end = window(tick)
+    params = {"period1": str(first), "period2": str(end), "interval": "1m"}
+    base = base_url.rstrip("/")
+    return [Request(symbol, f"{base}/v8/finance/chart/{symbol}", params) for symbol in symbols]
+
+
+def window(tick: datetime) -> tuple[int, int]:
+    """The epoch seconds [period1, period2) a tick asks for: the minute before the tick's and
+    the tick's own, so the body holds at most those two bars (`range=1d` sent the session's
+    every bar: about 21 KB a symbol by the close, against about 1 KB)."""
+    start = int(tick.timestamp()) // 60 * 60
+    return start - WINDOW_BEFORE_S, start + 60
 
 
 def check_response(response: Answer) -> None:
@@ -129,11 +139,13 @@ class YahooProvider:
         self.base_url = base_url
 
     def fetch(self, tick: datetime) -> bytes:
-        client = httpx.Client(transport=transport(), headers={"User-Agent": "marketdata/0.1"})
+        client = httpx.Client(
+            transport=transport(self.policy.workers), headers={"User-Agent": "marketdata/0.1"}
+        )
         with client:
             return fetch_all(
                 self.name,
-                build_requests(self.symbols, self.base_url),
+                build_requests(self.symbols, self.base_url, tick),
                 check_response,
                 self.policy,
                 client,
