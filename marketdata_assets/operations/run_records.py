@@ -36,7 +36,15 @@ from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 DATASET = "runs"
 MARKET_CLOSED = "market closed"
 DUPLICATE_DELIVERY = "duplicate delivery"
-COUNTS = ("raw", "validated", "quarantined", "latest_updated", "latest_stale", "provider_errors")
+COUNTS = (
+    "raw",
+    "validated",
+    "quarantined",
+    "latest_updated",
+    "latest_stale",
+    "latest_unchanged",
+    "provider_errors",
+)
 STATUS_FIELDS = (
     "tick",
     "outcome",
