@@ -3,7 +3,8 @@ whoever ran the tick (the Lambda or the CLI) however it ended, so Dagster can be
 
 A record holds the tick, the Lambda's request id (null from the CLI), the source, the start and
 duration, the outcome (`succeeded`; `failed` with its one-line `cause`; `skipped` with its
-`reason`), the counts, every materialised asset (object key, numeric and text metadata) and
+`reason`), the counts, under the aws profile the AWS requests per operation and the bytes stored
+(`aws_requests`, `bytes_stored`), every materialised asset (object key, numeric and text metadata) and
 every check of the tick graph (`evaluated` false for those a failed run never reached).
 
 One record per tick: a rerun replaces its tick's record. A skip never replaces a record: a
