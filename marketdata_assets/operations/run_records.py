@@ -5,7 +5,8 @@ A record holds the tick, the Lambda's request id (null from the CLI), the source
 duration, the outcome (`succeeded`; `failed` with its one-line `cause`; `skipped` with its
 `reason`), the counts, under the aws profile the AWS requests per operation and the bytes
 stored (`aws_requests`, `bytes_stored`), every materialised asset (object key, numeric and text
-metadata) and every check of the tick graph (`evaluated` false for those a failed run never reached).
+metadata) and every check of the tick graph (`evaluated` false for those a failed run never
+reached).
 
 One record per tick: a rerun replaces its tick's record. A skip never replaces a record: a
 redelivered Lambda event whose tick already succeeded is a duplicate delivery, logged and not
