@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.lake import LocalObjectStore, ObjectStore
@@ -177,7 +177,7 @@ _building = threading.Lock()
 # Standard retries: exponential backoff with jitter on throttling and 5xx, bounded attempts.
 # DynamoDB's are adaptive: the same, plus a client-side rate limiter that, once a write is
 # throttled, slows every thread of the client together (the latest table's writers share one).
-RETRY_MODES = {"dynamodb": "adaptive"}
+RETRY_MODES: dict[str, Literal["standard", "adaptive"]] = {"dynamodb": "adaptive"}
 POOL_CONNECTIONS = 16  # at least the latest table's concurrent writers (latest/dynamodb.py)
 
 
