@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.lake import LocalObjectStore, ObjectStore
@@ -174,11 +174,16 @@ def dynamo_budget(table: str | None, provider: str, limit: int) -> RequestBudget
 _clients: dict[str, Any] = {}
 _environment: frozenset[tuple[str, str]] = frozenset()
 _building = threading.Lock()
+# Standard retries: exponential backoff with jitter on throttling and 5xx, bounded attempts.
+# DynamoDB's are adaptive: the same, plus a client-side rate limiter that, once a write is
+# throttled, slows every thread of the client together (the latest table's writers share one).
+RETRY_MODES: dict[str, Literal["standard", "adaptive"]] = {"dynamodb": "adaptive"}
+POOL_CONNECTIONS = 16  # at least the latest table's concurrent writers (latest/dynamodb.py)
 
 
 def aws_client(service: str) -> Any:
     """The process's boto3 client of `service`, configured the way boto3 reads the environment
-    (AWS_REGION, AWS_ENDPOINT_URL, the credential chain), with standard retries."""
+    (AWS_REGION, AWS_ENDPOINT_URL, the credential chain), with its retry mode (`RETRY_MODES`)."""
     global _environment
     environment = frozenset(aws_variables().items())
     with _building:
@@ -189,16 +194,15 @@ def aws_client(service: str) -> Any:
             import boto3
             from botocore.config import Config
 
-            # Standard retry mode: exponential backoff with jitter on throttling and 5xx,
-            # bounded attempts.
-            retries = Config(
-                retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=16
-            )
             from marketdata_assets.lake import aws_requests
 
+            config = Config(
+                retries={"mode": RETRY_MODES.get(service, "standard"), "max_attempts": 6},
+                max_pool_connections=POOL_CONNECTIONS,
+            )
             _clients[service] = aws_requests.watch(  # every request counted (bills, ticks)
                 boto3.client(  # type: ignore[call-overload]
-                    service, region_name=_region(), config=retries
+                    service, region_name=_region(), config=config
                 )
             )
         return _clients[service]

@@ -41,6 +41,7 @@ def test_tick_json_prints_exactly_one_summary_object(data_dir, capsys) -> None:
         "quarantined": 0,
         "latest_updated": 2,
         "latest_stale": 0,
+        "latest_unchanged": 0,
         "provider_errors": 0,
         "market": "open",
     }

@@ -128,6 +128,7 @@ def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
             "quarantined": 0,
             "latest_updated": 10,
             "latest_stale": 0,
+            "latest_unchanged": 0,
             "provider_errors": 0,
             # The requests the tick made to moto, counted where botocore sends them.
             "aws_requests": {

@@ -45,6 +45,7 @@ def test_a_tick_lands_every_dataset_under_its_minute_and_fills_the_table(setting
         "quarantined": 0,
         "latest_updated": 10,
         "latest_stale": 0,
+        "latest_unchanged": 0,
         "provider_errors": 0,
     }
 

@@ -221,9 +221,12 @@ def test_level_shifts_are_reported_once_for_their_symbol() -> None:
     curated = curate(payload(at(tick, symbol="X", price=51.0), at(tick, symbol="Y")), tick)
     verdict = judge(curated, reference, THRESHOLD, confirmations=3)
     assert verdict.level_shifts == {"X": {"from": 1.0, "to": 51.0}}
-    assert verdict.reference["X"] == PriceState(51.0)
-    assert verdict.reference["Y"] == PriceState(100.0)
+    given = {"event_ts": tick + timedelta(seconds=5), "written_tick": tick}
+    assert verdict.reference["X"] == PriceState(51.0, **given)
+    assert verdict.reference["Y"] == PriceState(100.0, **given)
     # The reference carries no wall-clock time: a level still pending keeps the tick that saw it.
     later = curate(payload(at(tick, symbol="X", price=1.0)), tick)
     pending = judge(later, verdict.reference, THRESHOLD, confirmations=3)
-    assert pending.reference["X"] == PriceState(51.0, 1.0, pending_ticks=1, pending_tick=tick)
+    assert pending.reference["X"] == PriceState(
+        51.0, 1.0, pending_ticks=1, pending_tick=tick, **given
+    )

@@ -56,7 +56,7 @@ def lake() -> Iterator[dict[str, Any]]:
             create_lake_and_table("lake", "latest")
             settings = Settings(profile="aws", bucket="lake", table="latest", log_level="CRITICAL")
             ticks = [floor_minute(datetime.now(UTC)) - timedelta(minutes=k) for k in (3, 2, 1)]
-            run_tick(settings, ticks[0], origin=RunOrigin("lambda", "req-ok"))
+            summary = run_tick(settings, ticks[0], origin=RunOrigin("lambda", "req-ok"))
             store = lake_store(settings)
             store.put("feed/down.jsonl", provider_down(("AAPL", "MSFT")).encode())
             down = settings.with_overrides(provider="replay", source="s3://lake/feed/down.jsonl")
@@ -64,7 +64,7 @@ def lake() -> Iterator[dict[str, Any]]:
                 run_tick(down, ticks[1], origin=RunOrigin("lambda", "req-down"))
             skip = run_records.skipped(ticks[2], RunOrigin("lambda", "req-closed"), "market closed")
             run_records.write(store, skip)
-            yield {"settings": settings, "ticks": ticks, "store": store}
+            yield {"settings": settings, "ticks": ticks, "store": store, "summary": summary}
 
 
 def evaluate(settings: Settings, cursor: str | None, instance: DagsterInstance) -> SensorResult:
@@ -122,6 +122,34 @@ def test_a_succeeded_tick_gives_every_materialization_and_check_with_its_origin(
     assert assets["latest_prices"].metadata["updated"].value == 10
     assert all(c.passed for c in checks.values())
     assert checks[("quarantined_ticks", "quarantine_share")].severity.value == "WARN"
+
+
+def test_each_asset_of_a_production_tick_carries_its_summarys_aws_requests(lake) -> None:
+    """In Dagster, every asset the tick materialised shows the AWS requests and bytes stored of
+    the tick's own summary (reported from its run record into the instance)."""
+    summary, tick = lake["summary"], lake["ticks"][0]
+    assert summary.aws_requests and summary.aws_requests["dynamodb.UpdateItem"] == 10
+    record = run_records.read(lake["store"], tick)
+    assert record is not None and record["aws_requests"] == summary.aws_requests
+    with DagsterInstance.ephemeral() as instance:
+        for event in tick_events(record):  # what the sensor and `status --sync` report
+            instance.report_runless_asset_event(event)
+        for asset in ASSETS:
+            event = instance.get_latest_materialization_event(AssetKey.from_user_string(asset))
+            assert event is not None and event.asset_materialization is not None
+            metadata = event.asset_materialization.metadata
+            assert metadata["tick"].value == format_tick(tick)
+            assert metadata["aws_requests"].value == summary.aws_requests, asset
+            assert metadata["bytes_stored"].value == summary.bytes_stored > 0
+
+
+def test_a_local_ticks_assets_carry_no_aws_requests(tmp_path) -> None:
+    settings = Settings(data_dir=tmp_path, log_level="CRITICAL", symbols=("AAPL",))
+    tick = floor_minute(datetime.now(UTC)) - timedelta(minutes=1)
+    run_tick(settings, tick, origin=RunOrigin("cli"))
+    record = run_records.read(lake_store(settings), tick)
+    assert record is not None
+    assert all("aws_requests" not in e.metadata for e in materialized(tick_events(record)).values())
 
 
 def test_a_failed_tick_is_failed_check_evaluations_naming_the_cause(lake) -> None:

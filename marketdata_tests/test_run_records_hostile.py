@@ -189,8 +189,14 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=20,
 )
+# Request counts as the aws profile writes them, and near misses (bad names, negative counts).
+REQUESTS = st.dictionaries(
+    st.sampled_from(["s3.PutObject", "dynamodb.UpdateItem", "s3", "S3.Put Object"]) | st.text(),
+    st.integers() | JSON,
+    max_size=4,
+)
 FIELDS = ["tick", "outcome", "source", "request_id", "duration_ms", "validated", "assets",
-          "checks", "cause", "extra"]  # fmt: skip
+          "checks", "cause", "aws_requests", "bytes_stored", "extra"]  # fmt: skip
 
 
 def changed(field: str, value: object, where: str) -> dict[str, Any] | Skipped:
@@ -221,7 +227,11 @@ def test_any_json_value_as_a_record_is_read_or_skipped_never_a_crash(value: obje
 
 @pytest.mark.domain
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(field=st.sampled_from(FIELDS), value=JSON, where=st.sampled_from(["top", "asset", "check"]))
+@given(
+    field=st.sampled_from(FIELDS),
+    value=JSON | REQUESTS,
+    where=st.sampled_from(["top", "asset", "check"]),
+)
 def test_a_record_with_any_one_field_changed_is_read_or_skipped_never_a_crash(
     field: str, value: object, where: str
 ) -> None:

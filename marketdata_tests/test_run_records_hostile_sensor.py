@@ -32,6 +32,7 @@ from marketdata_tests.test_run_records_hostile import (
     FIELDS,
     JSON,
     MALFORMED,
+    REQUESTS,
     TICKS,
     changed,
     good,
@@ -110,7 +111,11 @@ def test_status_sync_reports_past_a_malformed_record_once_with_one_warning(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(field=st.sampled_from(FIELDS), value=JSON, where=st.sampled_from(["top", "asset", "check"]))
+@given(
+    field=st.sampled_from(FIELDS),
+    value=JSON | REQUESTS,
+    where=st.sampled_from(["top", "asset", "check"]),
+)
 def test_a_record_read_as_valid_always_becomes_runless_events(
     field: str, value: object, where: str
 ) -> None:

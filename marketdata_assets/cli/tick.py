@@ -83,10 +83,12 @@ def _tick(args: argparse.Namespace) -> int:
 
 def _summary_line(summary: dict[str, object]) -> str:
     stale = summary.get("latest_stale", 0)
+    unchanged = summary.get("latest_unchanged", 0)
     return (
         f"tick {summary['tick']}: {summary['raw']} raw, {summary['validated']} validated, "
         f"{summary['quarantined']} quarantined, {summary['latest_updated']} latest prices updated"
         + (f" ({stale} stale: the table already held these or newer prices)" if stale else "")
+        + (f" ({unchanged} unchanged: not written again)" if unchanged else "")
         + (f", {summary['provider_errors']} provider errors" if summary["provider_errors"] else "")
         + ("; the market is closed at this minute" if summary["market"] == "closed" else "")
     )

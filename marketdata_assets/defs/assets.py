@@ -25,7 +25,8 @@ from marketdata_assets.defs.resources import (
     ProviderResource,
 )
 from marketdata_assets.defs.tick import TickRun
-from marketdata_assets.latest import prices_from_frame
+from marketdata_assets.gate.reference import given_this_tick
+from marketdata_assets.latest import newest_per_symbol, prices_from_frame
 from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.tick.curation import curate, provider_errors, raw_records
 
@@ -147,8 +148,9 @@ def quality_gate(
 ROWS_WRITTEN = AssetCheckSpec(
     "rows_written",
     asset="latest_prices",
-    description="Every validated row was written to the table, or found an equal or newer price "
-    "there (stale).",
+    description="Every symbol's newest validated row was written to the table, found an equal or "
+    "newer price there (stale), or was the price and event time an earlier tick gave it "
+    "(unchanged, not written).",
 )
 
 
@@ -162,23 +164,27 @@ def latest_prices_asset(store_kind: str) -> AssetsDefinition:
         check_specs=[ROWS_WRITTEN],
     )
     def latest_prices(
-        validated_ticks: pd.DataFrame, latest_store: LatestPricesResource
+        validated_ticks: pd.DataFrame,
+        price_reference: pd.DataFrame,
+        latest_store: LatestPricesResource,
     ) -> MaterializeResult:
-        """The newest clean price per symbol; a row is only replaced by a strictly newer one."""
-        prices = prices_from_frame(validated_ticks)
-        result = latest_store.store().upsert(prices)
+        """The newest clean price per symbol; a row is only replaced by a strictly newer one.
+        A symbol whose price and event time the reference says an earlier tick already gave the
+        table is not written again (latest_unchanged)."""
+        prices = newest_per_symbol(prices_from_frame(validated_ticks))
+        given = given_this_tick(price_reference)
+        changed = [p for p in prices if (p.symbol, p.tick) in given]
+        result = latest_store.store().upsert(changed)
+        unchanged = len(prices) - len(changed)
+        counts = {"updated": result.updated, "stale": result.stale, "unchanged": unchanged}
         return MaterializeResult(
-            metadata={"updated": result.updated, "stale": result.stale},
+            metadata=counts,
             check_results=[
                 AssetCheckResult(
                     check_name=ROWS_WRITTEN.name,
-                    passed=result.updated + result.stale == len(prices),
+                    passed=result.updated + result.stale + unchanged == len(prices),
                     severity=AssetCheckSeverity.ERROR,
-                    metadata={
-                        "validated": len(prices),
-                        "updated": result.updated,
-                        "stale": result.stale,
-                    },
+                    metadata={"validated": len(validated_ticks), "symbols": len(prices), **counts},
                 )
             ],
         )

@@ -16,7 +16,7 @@ import pandas as pd
 from dagster import ConfigurableResource
 
 from marketdata_assets import stores
-from marketdata_assets.gate.reference import PriceState, reference_from_frame
+from marketdata_assets.gate.reference import Reference, reference_from_frame
 from marketdata_assets.lake import ObjectStore, day_key, latest_key_before, read_if_present
 from marketdata_assets.lake.codecs import decode
 from marketdata_assets.lake.locks import Lock
@@ -46,7 +46,7 @@ class LakeResource(ConfigurableResource):
                 loaded[session.isoformat()] = decode(name, body)
         return loaded
 
-    def reference_before(self, tick: datetime) -> tuple[str | None, dict[str, PriceState]]:
+    def reference_before(self, tick: datetime) -> tuple[str | None, Reference]:
         """The price reference written by the newest tick before `tick` (its key, its state)."""
         store = self.store()
         key = latest_key_before(store, "reference", tick)

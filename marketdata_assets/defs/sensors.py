@@ -1,7 +1,9 @@
 """Production ticks in Dagster: run records (`runs/…/run.json`, written by the Lambda and the CLI)
 reported as runless events, by `production_ticks_sensor` or by `marketdata status --sync`.
 
-A succeeded tick gives an AssetMaterialization per asset and an AssetCheckEvaluation per check.
+A succeeded tick gives an AssetMaterialization per asset and an AssetCheckEvaluation per check;
+each materialisation carries the run's duration and, under the aws profile, its `aws_requests`
+and `bytes_stored`, the very figures of the tick's summary.
 A failed tick gives the materialisations it made, the checks it evaluated as they were, and every
 check it never reached as a failed evaluation carrying the cause (Dagster's external API cannot
 report a failed materialisation). A skipped tick (market closed, duplicate delivery) reports
@@ -28,6 +30,7 @@ from dagster import (
     AssetMaterialization,
     DagsterInstance,
     DefaultSensorStatus,
+    MetadataValue,
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
@@ -123,6 +126,12 @@ def tick_events(record: Mapping[str, Any]) -> list[TickEvent]:
         about["request_id"] = record["request_id"]
     # Asset-event tag values may not contain ':' (2026-11-25T14:31Z becomes 2026-11-25T1431Z).
     tags = {"marketdata/tick": tick.replace(":", ""), "marketdata/source": record["source"]}
+    # The run's own figures, on each asset as on the run's summary: its duration, and under the
+    # aws profile its AWS requests and the bytes it stored.
+    spent: dict[str, Any] = {"duration_ms": record["duration_ms"]}
+    if record.get("aws_requests") is not None:
+        spent["aws_requests"] = MetadataValue.json(record["aws_requests"])
+        spent["bytes_stored"] = record.get("bytes_stored")
     events: list[TickEvent] = []
     for asset in record["assets"]:
         key = {"key": asset["key"]} if asset.get("key") else {}
@@ -130,12 +139,7 @@ def tick_events(record: Mapping[str, Any]) -> list[TickEvent]:
             AssetMaterialization(
                 asset_key=AssetKey.from_user_string(asset["asset"]),
                 description=f"production tick {tick} ({record['source']})",
-                metadata={
-                    **asset["metadata"],
-                    **key,
-                    **about,
-                    "duration_ms": record["duration_ms"],
-                },
+                metadata={**asset["metadata"], **key, **about, **spent},
                 tags=tags,
             )
         )

@@ -39,6 +39,8 @@ class TickSummary:
     quarantined: int
     latest_updated: int
     latest_stale: int = 0  # validated rows not written: the table held an equal or newer price
+    # Symbols not written: an earlier tick gave the table that price and event time (as-of).
+    latest_unchanged: int = 0
     provider_errors: int = 0  # requested symbols the provider failed to deliver
     reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows per reason code
     # Under the aws profile: the run's AWS requests per "service.Operation" and the bytes it
@@ -113,6 +115,7 @@ _COUNTS = {
     "quarantined": ("quarantined_ticks", "rows"),
     "latest_updated": ("latest_prices", "updated"),
     "latest_stale": ("latest_prices", "stale"),
+    "latest_unchanged": ("latest_prices", "unchanged"),
     "provider_errors": ("raw_ticks", "provider_errors"),
 }
 
@@ -205,6 +208,7 @@ def _summary(result: RunResult, tick: datetime) -> TickSummary:
         quarantined=_metadata(result, "quarantined_ticks", "rows"),
         latest_updated=_metadata(result, "latest_prices", "updated"),
         latest_stale=_metadata(result, "latest_prices", "stale"),
+        latest_unchanged=_metadata(result, "latest_prices", "unchanged"),
         provider_errors=_metadata(result, "raw_ticks", "provider_errors"),
         reasons=dict(_metadata(result, "quarantined_ticks", "reasons")),
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from marketdata_assets.gate.expectations import validate
-from marketdata_assets.gate.reference import PriceState, Reference, judge_price, state_of
+from marketdata_assets.gate.jumps import price_jumps
+from marketdata_assets.gate.reference import PriceState, Reference
 from marketdata_assets.lake.datasets import columns_of
 
 # Every reason code, in the order a row lists them.
@@ -35,7 +37,7 @@ class Verdict:
     flags: dict[str, np.ndarray]  # reason -> boolean mask over rows
     rule_failures: dict[str, int]  # rule name -> rows that broke it
     passed: np.ndarray  # boolean mask: rows with no reason at all
-    reference: dict[str, PriceState] = field(default_factory=dict)  # the state after this tick
+    reference: Mapping[str, PriceState] = field(default_factory=dict)  # the state after the tick
     level_shifts: dict[str, dict[str, float]] = field(default_factory=dict)  # symbol -> from, to
 
     def reasons_of(self, row: int) -> list[str]:
@@ -52,7 +54,7 @@ def judge(
     confirmations: int = 3,
 ) -> Verdict:
     """Judge every row: suite rules first, then `duplicate`, then `price_jump` against the
-    reference (the state before this tick), row by row in event order."""
+    reference (the state before this tick), as row by row in event order (`gate.jumps`)."""
     rows = curated.reset_index(drop=True)
     n = len(rows)
     flags = {reason: np.zeros(n, dtype=bool) for reason in REASONS}
@@ -71,23 +73,17 @@ def judge(
     rule_failures["first_of_symbol_event_ts"] = int(duplicated.sum())
 
     clean &= ~flags["duplicate"]
-    states = {symbol: state_of(value) for symbol, value in reference.items()}
-    level_shifts: dict[str, dict[str, float]] = {}
-    candidates = rows.loc[clean, ["symbol", "price", "event_ts", "tick"]].sort_values(
-        ["event_ts"], kind="stable"
-    )
-    for index, symbol, price, tick in zip(
-        candidates.index.to_numpy(),
-        candidates["symbol"].to_numpy(),
+    candidates = rows.loc[clean, ["symbol", "price", "event_ts", "tick"]]
+    jumps = price_jumps(
+        candidates["symbol"].to_numpy(dtype=object),
         candidates["price"].to_numpy(dtype="float64"),
-        candidates["tick"].dt.to_pydatetime(),
-        strict=True,
-    ):
-        decision = judge_price(states.get(symbol), price, tick, jump_threshold, confirmations)
-        states[symbol] = decision.state
-        flags["price_jump"][index] = decision.jumped
-        if decision.level_shift:
-            level_shifts[symbol] = dict(zip(("from", "to"), decision.level_shift, strict=True))
+        _utc_micros(candidates["event_ts"]),
+        _utc_micros(candidates["tick"]),
+        reference,
+        jump_threshold,
+        confirmations,
+    )
+    flags["price_jump"][np.flatnonzero(clean)[jumps.jumped]] = True
     rule_failures["price_within_jump_band"] = int(flags["price_jump"].sum())
 
     clean &= ~flags["price_jump"]
@@ -95,9 +91,14 @@ def judge(
         flags=flags,
         rule_failures=rule_failures,
         passed=clean,
-        reference=states,
-        level_shifts=level_shifts,
+        reference=jumps.states,
+        level_shifts=jumps.level_shifts,
     )
+
+
+def _utc_micros(moments: pd.Series) -> np.ndarray:
+    """Aware UTC timestamps as datetime64[us] (what the vectorised pass compares)."""
+    return moments.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
 
 
 def suite_failures(rows: pd.DataFrame) -> dict[str, int]:

@@ -159,6 +159,18 @@ PRICE_REFERENCE: Table = (
     column("pending_price", "double", "The level rows jumped to, awaiting confirmation."),
     required("pending_ticks", "int64", "Consecutive ticks that agreed on that level."),
     column("pending_tick", UTC_TIME, "The last of them."),
+    column(
+        "event_ts",
+        UTC_TIME,
+        "The event time of the symbol's newest validated price (the one the latest table was "
+        "given); null in references written before it was kept.",
+    ),
+    column(
+        "written_tick",
+        UTC_TIME,
+        "The tick that gave the latest table that price; a later tick passing the same price "
+        "and event time leaves the table alone (latest_unchanged).",
+    ),
 )
 
 # History: one object per NYSE session.

@@ -2,7 +2,9 @@
 
 Each symbol is one conditional UpdateItem (`attribute_not_exists(symbol) OR event_ts < :ts`):
 never BatchWriteItem (it cannot be conditional) nor transactions (one stale row cancels the
-batch, at twice the write cost). A failed condition is a `stale` row, not an error.
+batch, at twice the write cost). A failed condition is a `stale` row, not an error. The writes
+of one upsert go out `WRITERS` at a time; the condition keeps newer-wins whatever order they
+land in, retried ones included.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ from marketdata_assets.latest import (
     to_micros,
 )
 
-WRITERS = 8  # concurrent UpdateItem calls; boto3 clients are thread-safe
+# Concurrent UpdateItem calls (boto3 clients are thread-safe), at most the client's connection
+# pool (`stores.aws_client`). Chosen by `bench/latest_writes.py`: a write costs the client about
+# 0.7-1.1 ms of CPU, so about (round trip / CPU per write) writers keep one core busy: 6-12 at
+# an in-region round trip of 5-10 ms; 16 reach the client's CPU bound up to ~15 ms (latency
+# tails), where more threads only add switching. Throttling is handled by the client's adaptive
+# retries, which slow every writer together.
+WRITERS = 16
 
 
 class StoreError(RuntimeError):
@@ -33,9 +41,10 @@ class StoreError(RuntimeError):
 class DynamoLatestPriceStore:
     """One item per symbol: price, currency, event_ts and tick as epoch microseconds."""
 
-    def __init__(self, client: Any, table: str):
+    def __init__(self, client: Any, table: str, writers: int = WRITERS):
         self.client = client
         self.table = table
+        self.writers = writers
 
     def _write(self, price: LatestPrice, now: str) -> bool:
         try:
@@ -70,7 +79,7 @@ class DynamoLatestPriceStore:
     def upsert(self, prices: Iterable[LatestPrice]) -> UpsertResult:
         rows = newest_per_symbol(prices)
         now = datetime.now(UTC).isoformat()
-        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        with ThreadPoolExecutor(max_workers=self.writers) as pool:
             written = list(pool.map(lambda p: self._write(p, now), rows))
         updated = sum(written)
         return UpsertResult(updated=updated, stale=len(rows) - updated)

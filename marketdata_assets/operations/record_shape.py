@@ -17,6 +17,7 @@ MAX_DEPTH = 32
 _INT64 = 2**63 - 1
 _ASSET = re.compile(r"[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*")
 _NAME = re.compile(r"[A-Za-z0-9_]+")
+_OPERATION = re.compile(r"[a-z0-9-]{1,64}\.[A-Za-z0-9]{1,64}")
 
 
 class _Bad(Exception):
@@ -46,8 +47,14 @@ def _record(value: object, counts: tuple[str, ...], tick: str | None) -> None:
     _choice(value, "source", SOURCES)
     for name in ("request_id", "cause", "reason"):
         _optional(value, name, str)
-    for name in ("duration_ms", *counts):
+    for name in ("duration_ms", "bytes_stored", *counts):
         _count(value, name)
+    requests = value.get("aws_requests")
+    if requests is not None:  # the aws profile's requests per "service.Operation"
+        for operation in _field(value, "aws_requests", dict):
+            if not _OPERATION.fullmatch(operation):
+                raise _Bad(f"aws_requests {_shown(operation)}: not a service.Operation name")
+            _count(requests, operation)
     for asset in _list(value, "assets"):
         _asset(asset)
     for check in _list(value, "checks"):

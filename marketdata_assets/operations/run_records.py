@@ -3,8 +3,10 @@ whoever ran the tick (the Lambda or the CLI) however it ended, so Dagster can be
 
 A record holds the tick, the Lambda's request id (null from the CLI), the source, the start and
 duration, the outcome (`succeeded`; `failed` with its one-line `cause`; `skipped` with its
-`reason`), the counts, every materialised asset (object key, numeric and text metadata) and
-every check of the tick graph (`evaluated` false for those a failed run never reached).
+`reason`), the counts, under the aws profile the AWS requests per operation and the bytes
+stored (`aws_requests`, `bytes_stored`), every materialised asset (object key, numeric and text
+metadata) and every check of the tick graph (`evaluated` false for those a failed run never
+reached).
 
 One record per tick: a rerun replaces its tick's record. A skip never replaces a record: a
 redelivered Lambda event whose tick already succeeded is a duplicate delivery, logged and not
@@ -36,7 +38,15 @@ from marketdata_assets.operations.time_budget import FUTURE_WINDOW_S
 DATASET = "runs"
 MARKET_CLOSED = "market closed"
 DUPLICATE_DELIVERY = "duplicate delivery"
-COUNTS = ("raw", "validated", "quarantined", "latest_updated", "latest_stale", "provider_errors")
+COUNTS = (
+    "raw",
+    "validated",
+    "quarantined",
+    "latest_updated",
+    "latest_stale",
+    "latest_unchanged",
+    "provider_errors",
+)
 STATUS_FIELDS = (
     "tick",
     "outcome",
