@@ -130,11 +130,12 @@ def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
             "latest_stale": 0,
             "latest_unchanged": 0,
             "provider_errors": 0,
-            # The requests the tick made to moto, counted where botocore sends them.
+            # The requests the tick made to moto, counted where botocore sends them (latest_prices
+            # reads this tick's price_reference: the eighth GetObject).
             "aws_requests": {
                 "dynamodb.UpdateItem": 10,
                 "s3.DeleteObject": 1,
-                "s3.GetObject": 7,
+                "s3.GetObject": 8,
                 "s3.ListObjectsV2": 8,
                 "s3.PutObject": 6,
             },
