@@ -65,6 +65,9 @@ def vectorised(rows, reference, threshold, confirm) -> jumps.Jumps:
 
 row = st.tuples(st.sampled_from(SYMBOLS), st.sampled_from(PRICES), st.integers(0, 20))
 tick_rows = st.lists(row, min_size=0, max_size=40)
+# The gate quarantines a repeated (symbol, event_ts) as `duplicate` before `price_jump` runs, so
+# the rows reaching it hold one per symbol and instant: "a symbol's newest row" is then one row.
+distinct_rows = st.lists(row, min_size=0, max_size=40, unique_by=lambda r: (r[0], r[2]))
 start = st.dictionaries(
     st.sampled_from(SYMBOLS),
     st.builds(
@@ -105,7 +108,7 @@ def test_the_vectorised_pass_equals_judging_row_by_row(start, ticks, threshold, 
 
 
 @settings(max_examples=200, deadline=None)
-@given(start=start, ticks=st.lists(tick_rows, min_size=1, max_size=4))
+@given(start=start, ticks=st.lists(distinct_rows, min_size=1, max_size=4))
 def test_the_state_keeps_the_newest_accepted_price_and_the_tick_that_gave_it(start, ticks):
     """After each tick a symbol's state holds its newest accepted row's price and event time;
     the tick that gave it is this one, unless an earlier tick gave exactly that price and
