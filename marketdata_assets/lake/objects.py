@@ -36,6 +36,11 @@ class ObjectStore(Protocol):
         """The keys of every object under `prefix`, sorted."""
         ...
 
+    def keys_after(self, prefix: str, start_after: str, limit: int) -> list[str]:
+        """At most `limit` keys under `prefix` greater than `start_after`, sorted: the first
+        of them in key order, from one bounded listing (S3's StartAfter and MaxKeys)."""
+        ...
+
     def folders(self, prefix: str) -> list[str]:
         """The folders one level under `prefix` (`runs/` → `runs/date=…/`), sorted, each
         ending in `/`: one listing, never of every object below them."""
@@ -113,6 +118,9 @@ class LocalObjectStore:
 
     def keys(self, prefix: str) -> list[str]:
         return sorted(self._files(prefix))
+
+    def keys_after(self, prefix: str, start_after: str, limit: int) -> list[str]:
+        return [key for key in self.keys(prefix) if key > start_after][:limit]
 
     def folders(self, prefix: str) -> list[str]:
         base = self._base()
