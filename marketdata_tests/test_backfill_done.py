@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from marketdata_assets.history.done import done_symbols
-from marketdata_assets.lake import LocalObjectStore, day_key
+from marketdata_assets.lake import LocalObjectStore, day_key, day_keys
+from marketdata_assets.lake.codecs import encode
 
 pytestmark = pytest.mark.domain
 
@@ -30,7 +31,9 @@ def _symbols(*symbols: str) -> bytes:
     return buffer.getvalue()
 
 
-def _lake(tmp_path: Path, **held: tuple[str, ...]) -> LocalObjectStore:
+def _lake(tmp_path: Path, legacy: bool = False, **held: tuple[str, ...]) -> LocalObjectStore:
+    """A lake holding the session's raw_history (landed uncompressed under its earlier name
+    when `legacy`) and the objects of `held`."""
     lake = LocalObjectStore(tmp_path)
     raw = _raw(
         {"symbol": "AAPL", "payload": {}},
@@ -38,17 +41,22 @@ def _lake(tmp_path: Path, **held: tuple[str, ...]) -> LocalObjectStore:
         {"symbol": "JUNK", "payload": {}},  # every bar it sent was rejected
         {"symbol": "NVDA", "error": "HTTP 429"},  # the provider failed it
     )
-    lake.put(day_key("raw_history", SESSION), raw)
+    if legacy:
+        lake.put(day_keys("raw_history", SESSION)[1], raw)
+    else:
+        lake.put(day_key("raw_history", SESSION), encode("raw_history", raw))
     for name, symbols in held.items():
         lake.put(day_key(name, SESSION), _symbols(*symbols))
     return lake
 
 
+@pytest.mark.parametrize("legacy", [False, True], ids=["gzip", "landed-before-gzip"])
 def test_a_symbol_is_done_when_every_stage_holds_it_or_the_gate_rejected_it_all(
-    tmp_path: Path,
+    tmp_path: Path, legacy: bool
 ) -> None:
     lake = _lake(
         tmp_path,
+        legacy,
         minute_bars=("AAPL", "MSFT"),
         bars_quarantine=("JUNK", "MSFT"),
         daily_bars=("AAPL", "MSFT"),

@@ -42,6 +42,18 @@ def day_key(name: str, day: date) -> str:
     return date_prefix(name, day) + DATASETS[name].file
 
 
+def object_keys(name: str, tick: datetime) -> tuple[str, ...]:
+    """Every key one tick's `name` object may have: the one written now (`object_key`) first,
+    then those objects written before had (`Dataset.legacy_files`). One folder holds them all."""
+    return tuple(tick_prefix(name, tick) + file for file in DATASETS[name].files)
+
+
+def day_keys(name: str, day: date) -> tuple[str, ...]:
+    """Every key one session's `name` object may have, the one written now first."""
+    dataset(name, "day")
+    return tuple(date_prefix(name, day) + file for file in DATASETS[name].files)
+
+
 def day_of_key(key: str) -> date:
     """The date in a key built by `day_key` or `object_key`."""
     part = next(p for p in key.split("/") if p.startswith("date="))

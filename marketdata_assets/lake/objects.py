@@ -65,8 +65,15 @@ def read_if_present(store: ObjectStore, key: str) -> bytes | None:
     """The object at `key`, or None when there is none. Absence is learnt by listing the key's
     folder, never from a failed read: S3 answers 403, not 404, to a reader whose listing is
     limited to some prefixes."""
-    folder = key.rpartition("/")[0] + "/"
-    return store.get(key) if key in store.keys(folder) else None
+    return store.get(key) if present_key(store, (key,)) else None
+
+
+def present_key(store: ObjectStore, keys: Sequence[str]) -> str | None:
+    """The first of `keys` (keys of one folder, as `keys.object_keys` gives) the store holds,
+    learnt from one listing of their folder; None when it holds none of them."""
+    folder = keys[0].rpartition("/")[0] + "/"
+    held = set(store.keys(folder))
+    return next((key for key in keys if key in held), None)
 
 
 class LocalObjectStore:
