@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -113,7 +114,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def moto_server() -> object:
+def moto_server() -> Iterator[str]:
     """moto's server in its own process on a loopback port, with the bucket and the table."""
     port = free_port()
     binary = Path(sys.executable).with_name("moto_server")

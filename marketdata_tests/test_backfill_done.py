@@ -13,7 +13,7 @@ import pytest
 
 from marketdata_assets.history.done import done_symbols
 from marketdata_assets.lake import LocalObjectStore, day_key, day_keys
-from marketdata_assets.lake.codecs import encode
+from marketdata_assets.lake.codecs import encode, unpacked
 
 pytestmark = pytest.mark.domain
 
@@ -31,9 +31,7 @@ def _symbols(*symbols: str) -> bytes:
     return buffer.getvalue()
 
 
-def _lake(tmp_path: Path, legacy: bool = False, **held: tuple[str, ...]) -> LocalObjectStore:
-    """A lake holding the session's raw_history (landed uncompressed under its earlier name
-    when `legacy`) and the objects of `held`."""
+def _lake(tmp_path: Path, **held: tuple[str, ...]) -> LocalObjectStore:
     lake = LocalObjectStore(tmp_path)
     raw = _raw(
         {"symbol": "AAPL", "payload": {}},
@@ -41,10 +39,7 @@ def _lake(tmp_path: Path, legacy: bool = False, **held: tuple[str, ...]) -> Loca
         {"symbol": "JUNK", "payload": {}},  # every bar it sent was rejected
         {"symbol": "NVDA", "error": "HTTP 429"},  # the provider failed it
     )
-    if legacy:
-        lake.put(day_keys("raw_history", SESSION)[1], raw)
-    else:
-        lake.put(day_key("raw_history", SESSION), encode("raw_history", raw))
+    lake.put(day_key("raw_history", SESSION), encode("raw_history", raw))
     for name, symbols in held.items():
         lake.put(day_key(name, SESSION), _symbols(*symbols))
     return lake
@@ -56,12 +51,15 @@ def test_a_symbol_is_done_when_every_stage_holds_it_or_the_gate_rejected_it_all(
 ) -> None:
     lake = _lake(
         tmp_path,
-        legacy,
         minute_bars=("AAPL", "MSFT"),
         bars_quarantine=("JUNK", "MSFT"),
         daily_bars=("AAPL", "MSFT"),
         session_analytics=("AAPL", "MSFT"),
     )
+    if legacy:  # landed before raw was compressed: part.jsonl, the bytes as sent
+        current, earlier = day_keys("raw_history", SESSION)
+        lake.put(earlier, unpacked(current, lake.get(current)))
+        (tmp_path / current).unlink()
     assert done_symbols(lake, SESSION) == {"AAPL", "MSFT", "JUNK"}  # NVDA failed: fetch again
 
 
