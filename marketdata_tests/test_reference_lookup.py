@@ -124,3 +124,26 @@ def test_each_tick_of_a_session_lists_a_bounded_number_of_keys(aws_credentials: 
     # every later tick: one listing of the minutes just before it, however long the day
     assert rest == [(1, min(n, RECENT_MINUTES)) for n in range(1, 390)]
     assert 24 * 60 // WINDOW_MINUTES == 24  # a day walked whole is 24 listings at most
+
+
+def test_the_run_record_sensor_lists_only_the_records_after_its_cursor(
+    aws_credentials: None,
+) -> None:
+    from moto import mock_aws
+
+    from marketdata_assets.operations import run_records
+    from marketdata_assets.stores import aws_client
+
+    with mock_aws():
+        aws_client("s3").create_bucket(Bucket=BUCKET)
+        lake = S3ObjectStore(aws_client("s3"), BUCKET)
+        keys = [run_records.record_key(OPEN + timedelta(minutes=n)) for n in range(300)]
+        for key in keys:
+            lake.put(key, b"{}")
+        lake.put(keys[0].replace("run.json", "notes.txt"), b"not a record")
+        now = OPEN + timedelta(hours=6)
+        before = aws_requests.snapshot()
+        assert run_records.keys_after(lake, keys[289], 50, now) == keys[290:]
+        assert aws_requests.since(before).listed == 10  # not the day's 300 records
+        assert run_records.keys_after(lake, keys[9], 4, now) == keys[10:14]
+        assert run_records.keys_after(lake, None, 3, now) == keys[:3]  # the stray is skipped
