@@ -10,6 +10,7 @@ import contextlib
 import io
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +73,27 @@ def test_fifty_warm_ticks_keep_memory_listings_threads_and_handles_flat(
     (_, listed), *_ = steady
     assert listed <= RECENT_MINUTES + 1
     assert last[1] <= base[1] and last[2] <= base[2], (base, last)  # threads, file handles
+
+
+def test_a_ticks_s3_requests_do_not_depend_on_its_symbols(
+    aws_credentials: None, tmp_path: Path
+) -> None:
+    from moto import mock_aws
+
+    from marketdata_assets.execution.tick import run_tick
+    from marketdata_assets.settings import Settings
+
+    s3: dict[int, dict[str, int]] = {}
+    with mock_aws():
+        create_lake_and_table("lake", "latest")
+        for minute, size in enumerate((3, 60)):
+            symbols = tuple(f"S{n:03d}" for n in range(size))
+            settings = Settings(
+                profile="aws", bucket="lake", table="latest", symbols=symbols, data_dir=tmp_path,
+                log_level="CRITICAL",
+            )  # fmt: skip
+            # the same minute of two days, so each finds the same earlier reference (none)
+            counts = run_tick(settings, OPEN + timedelta(days=minute * 8)).aws_requests
+            assert counts is not None and counts["dynamodb.UpdateItem"] == size
+            s3[size] = {name: n for name, n in counts.items() if name.startswith("s3.")}
+    assert s3[3] == s3[60]  # one object per dataset a tick, never one per symbol
