@@ -98,6 +98,7 @@ bench: install
 	$(BIN)/python bench/locks.py
 	$(BIN)/python bench/forecast.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .import_linter_cache data .dagster_home site
