@@ -99,6 +99,9 @@ bench: install
 	$(BIN)/python bench/forecast.py
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/cost.py
+	$(BIN)/python bench/fetch.py
+	$(BIN)/python bench/latest_writes.py
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .import_linter_cache data .dagster_home site

@@ -158,7 +158,7 @@ def plain_tick(symbols: tuple[str, ...], tick: datetime) -> int:
     latest = DynamoLatestPriceStore(aws_client("dynamodb"), ENV["MARKETDATA_TABLE"])
     payload = StubProvider(symbols).fetch(tick)
     with S3Lease(s3, ENV["MARKETDATA_BUCKET"]).hold(tick_claim(tick), "bench"):
-        lake.put(object_key("raw", tick), payload)
+        lake.put(object_key("raw", tick), encode("raw", payload))
         curated = curate(payload, tick)
         lake.put(object_key("curated", tick), encode("curated", curated))
         before = latest_key_before(lake, "reference", tick)

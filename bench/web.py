@@ -100,7 +100,7 @@ def build(data_dir: Path, sessions: Sequence[date]) -> None:
     payload = StubProvider(SYMBOLS, seed=SEED).fetch(TICK)
     validated = curate(payload, TICK)[VALIDATED_COLUMNS]  # the stub's quotes are all clean
     assert validated["price"].notna().all() and len(validated) == len(SYMBOLS)
-    lake.put(object_key("raw", TICK), payload)
+    lake.put(object_key("raw", TICK), encode("raw", payload))
     lake.put(object_key("validated", TICK), encode("validated", validated))
     written = stores.latest_store(settings).upsert(prices_from_frame(validated))
     assert written.updated == len(SYMBOLS), written

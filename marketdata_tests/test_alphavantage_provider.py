@@ -1,6 +1,7 @@
 """Alpha Vantage adapter: the parser and error typing on recorded payloads, the real HTTP client
 against a local server serving them and faults, the request budget, and the key never leaking."""
 
+import gzip
 import json
 import logging
 from collections.abc import Iterator
@@ -255,7 +256,7 @@ def test_the_key_never_reaches_logs_the_lake_errors_or_the_run_record(
     assert "HTTP Request: GET" in caplog.text  # httpx did log the requests it made
     assert KEY not in caplog.text and KEY not in run_records
     assert KEY not in "".join(capsys.readouterr())
-    landed = [path.read_bytes() for path in settings.data_dir.rglob("*") if path.is_file()]
+    landed = [_read(path) for path in settings.data_dir.rglob("*") if path.is_file()]
     assert len(landed) >= 4 and not any(KEY.encode() in data for data in landed)
 
     with pytest.raises(TickFailed, match="request budget") as failed:  # the day is spent
@@ -470,21 +471,32 @@ def _strings(value: object) -> Iterator[str]:
             yield from _strings(item)
 
 
+def _read(path: Path) -> bytes:
+    """A stored file's bytes as a reader gets them: a `.gz` one (raw) decompressed."""
+    body = path.read_bytes()
+    return gzip.decompress(body) if path.suffix == ".gz" else body
+
+
+def _kind(path: Path) -> str:
+    """A stored file's format: its suffix, before the `.gz` of a compressed one."""
+    return Path(path.stem).suffix if path.suffix == ".gz" else path.suffix
+
+
 def _stored_strings(folder: Path) -> Iterator[tuple[Path, str]]:
     """Every string a reader gets back from what a tick stored: each string cell of every
-    Parquet file, each JSON line (envelope, then body) and JSON file, decoded."""
+    Parquet file, each JSON line (envelope, then body) and JSON file, decoded (decompressed)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if path.suffix == ".parquet":
+        if _kind(path) == ".parquet":
             table = pq.read_table(path)
             for column in table.columns:
                 if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
                     yield from ((path, cell) for cell in column.to_pylist() if cell is not None)
-        elif path.suffix in (".jsonl", ".json"):
-            text = path.read_text()
-            values = [json.loads(line) for line in text.splitlines()] if path.suffix == ".jsonl" \
+        elif _kind(path) in (".jsonl", ".json"):
+            text = _read(path).decode()
+            values = [json.loads(line) for line in text.splitlines()] if _kind(path) == ".jsonl" \
                 else [json.loads(text)]  # fmt: skip
             for value in values:
                 yield from ((path, string) for string in _strings(value))
@@ -507,8 +519,8 @@ def test_the_key_echoed_in_any_spelling_is_in_no_decoded_cell_or_line(
     summary = run_tick(settings, TICK)
     assert summary.raw == 6 and summary.provider_errors == 0
     stored = list(_stored_strings(settings.data_dir))
-    assert {path.suffix for path, _ in stored} >= {".jsonl", ".parquet"}
-    assert "[REDACTED]" in {text for path, text in stored if path.suffix == ".parquet"}
+    assert {_kind(path) for path, _ in stored} >= {".jsonl", ".parquet"}
+    assert "[REDACTED]" in {text for path, text in stored if _kind(path) == ".parquet"}
     leaks = [
         (path.relative_to(settings.data_dir), text)
         for path, text in stored
@@ -516,7 +528,7 @@ def test_the_key_echoed_in_any_spelling_is_in_no_decoded_cell_or_line(
         if KEY.lower() in decoded.lower()
     ]
     assert leaks == []
-    raw = next(path for path, _ in stored if path.suffix == ".jsonl").read_bytes()
+    raw = _read(next(path for path, _ in stored if _kind(path) == ".jsonl"))
     assert all(line["fetch"].get("redacted") for s, line in envelopes(raw).items() if s != "IBM")
 
 
@@ -563,9 +575,9 @@ def test_the_key_echoed_in_base64_hex_or_another_case_never_lands_in_the_raw_obj
     settings = settings.with_overrides(provider="alphavantage", symbols=("IBM", *symbols))
     summary = run_tick(settings, TICK)
     assert summary.raw == 1 + len(symbols) and summary.provider_errors == 0
-    raw = [path for path in settings.data_dir.rglob("*.jsonl") if "raw" in path.parts]
+    raw = [path for path in settings.data_dir.rglob("*.jsonl.gz") if "raw" in path.parts]
     assert len(raw) == 1
-    payload = raw[0].read_bytes()
+    payload = _read(raw[0])
     assert not reveals(payload.decode(), KEY)
     lines = envelopes(payload)
     for symbol in symbols:

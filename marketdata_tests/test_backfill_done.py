@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from marketdata_assets.history.done import done_symbols
-from marketdata_assets.lake import LocalObjectStore, day_key
+from marketdata_assets.lake import LocalObjectStore, day_key, day_keys
+from marketdata_assets.lake.codecs import encode, unpacked
 
 pytestmark = pytest.mark.domain
 
@@ -38,14 +39,15 @@ def _lake(tmp_path: Path, **held: tuple[str, ...]) -> LocalObjectStore:
         {"symbol": "JUNK", "payload": {}},  # every bar it sent was rejected
         {"symbol": "NVDA", "error": "HTTP 429"},  # the provider failed it
     )
-    lake.put(day_key("raw_history", SESSION), raw)
+    lake.put(day_key("raw_history", SESSION), encode("raw_history", raw))
     for name, symbols in held.items():
         lake.put(day_key(name, SESSION), _symbols(*symbols))
     return lake
 
 
+@pytest.mark.parametrize("legacy", [False, True], ids=["gzip", "landed-before-gzip"])
 def test_a_symbol_is_done_when_every_stage_holds_it_or_the_gate_rejected_it_all(
-    tmp_path: Path,
+    tmp_path: Path, legacy: bool
 ) -> None:
     lake = _lake(
         tmp_path,
@@ -54,6 +56,10 @@ def test_a_symbol_is_done_when_every_stage_holds_it_or_the_gate_rejected_it_all(
         daily_bars=("AAPL", "MSFT"),
         session_analytics=("AAPL", "MSFT"),
     )
+    if legacy:  # landed before raw was compressed: part.jsonl, the bytes as sent
+        current, earlier = day_keys("raw_history", SESSION)
+        lake.put(earlier, unpacked(current, lake.get(current)))
+        (tmp_path / current).unlink()
     assert done_symbols(lake, SESSION) == {"AAPL", "MSFT", "JUNK"}  # NVDA failed: fetch again
 
 

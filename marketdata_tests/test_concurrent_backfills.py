@@ -20,6 +20,7 @@ import pytest
 from marketdata_assets.history.done import done_symbols
 from marketdata_assets.history.raw import delivered
 from marketdata_assets.lake import ObjectStore, day_key
+from marketdata_assets.lake.codecs import unpacked
 from marketdata_assets.market.calendar import sessions_in
 from marketdata_assets.stores import lake_at
 
@@ -80,7 +81,8 @@ def _interleaved(env: dict[str, str], tmp_path: Path, first: str, second: str) -
 
 def _assert_union(store: ObjectStore, union: set[str]) -> None:
     for session in sessions_in(FIRST, LAST):
-        assert delivered(store.get(day_key("raw_history", session))) == union, session
+        key = day_key("raw_history", session)
+        assert delivered(unpacked(key, store.get(key))) == union, session
         for name in ("minute_bars", "daily_bars", "session_analytics"):
             assert _symbols(store, name, session) == union, (name, session)
         assert done_symbols(store, session) == union, session

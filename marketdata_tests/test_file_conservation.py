@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from marketdata_assets.cli import main
-from marketdata_assets.lake.codecs import decode
+from marketdata_assets.lake.codecs import decode, unpacked
 from marketdata_assets.market.calendar import session_minutes, sessions_in
 from marketdata_assets.providers.file import table
 from marketdata_assets.providers.file.history import FileHistory
@@ -200,7 +200,7 @@ def test_a_two_line_file_over_a_wide_range_writes_its_bad_row_once(
     assert (summary["rows"], summary["validated"], summary["quarantined"]) == (2, 1, 1)
     assert list(quarantined(data)["raw"]) == [bar("AAPL", "garbage")]
     lake = lake_store_of(data)
-    raws = [lake.get(key) for key in lake.keys("raw_history/")]
+    raws = [unpacked(key, lake.get(key)) for key in lake.keys("raw_history/")]
     assert sum(raw.count(b"garbage") for raw in raws) == 1
 
 
@@ -235,7 +235,7 @@ def test_rows_outside_the_requested_range_are_counted_not_landed(
     assert (summary["rows"], summary["validated"], summary["outside_range"]) == (12, 2, 10)
     assert summary["quarantined"] == 0
     assert sorted(lake_store_of(data).keys("raw_history/")) == [
-        f"raw_history/date={s.isoformat()}/part.jsonl" for s in SESSIONS[4:6]
+        f"raw_history/date={s.isoformat()}/part.jsonl.gz" for s in SESSIONS[4:6]
     ]
 
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.domain
 
 def test_keys_carry_dataset_date_and_minute_hive_style(tick) -> None:
     assert object_key("curated", tick) == "curated/date=2026-11-25/minute=1431/ticks.parquet"
-    assert object_key("raw", tick) == "raw/date=2026-11-25/minute=1431/ticks.jsonl"
+    assert object_key("raw", tick) == "raw/date=2026-11-25/minute=1431/ticks.jsonl.gz"
 
 
 def test_unknown_dataset_is_refused(tick) -> None:
@@ -50,10 +50,10 @@ def test_keys_cannot_leave_the_lake(tmp_path: Path, key: str) -> None:
         LocalObjectStore(tmp_path / "lake").put(key, b"x")
 
 
-def test_raw_bytes_are_stored_untouched() -> None:
+def test_raw_bytes_read_back_untouched() -> None:
     payload = b'{"a": 1}\r\nnot json \xff\n'
-    assert encode("raw", payload) == payload
-    assert decode("raw", payload) == payload
+    assert decode("raw", encode("raw", payload)) == payload
+    assert decode("raw", payload, "raw/date=2026-11-25/minute=1431/ticks.jsonl") == payload
 
 
 def test_tables_round_trip_through_parquet_with_their_dtypes() -> None:

@@ -6,6 +6,7 @@ handler starts with little time left. The handler runs in-process on the local p
 a loopback provider whose slow symbols dribble their headers (see provider_server).
 """
 
+import gzip
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -76,7 +77,7 @@ def test_a_slow_provider_after_a_cold_start_still_lands_raw_in_time(slow_provide
     assert (result["raw"], result["validated"], result["provider_errors"]) == (2, 2, 2)
     raw = slow_provider / object_key("raw", TICK)
     assert raw.stat().st_mtime < context.wall_deadline
-    lines = envelopes(raw.read_bytes())
+    lines = envelopes(gzip.decompress(raw.read_bytes()))
     assert sorted(lines) == sorted(FAST + SLOW)
     for symbol in SLOW:  # one request, cut off by the fetch deadline, not four
         assert lines[symbol]["fetch"]["error"].startswith("Timeout")
@@ -90,7 +91,7 @@ def test_with_no_time_left_to_fetch_raw_still_lands_and_the_tick_fails(
     context = LateInvocation(remaining_s=REST_OF_TICK_S + MARGIN_S - 1)
     with pytest.raises(TickFailed, match="every symbol failed at the provider"):
         handler(EVENT, context)
-    lines = envelopes((slow_provider / object_key("raw", TICK)).read_bytes())
+    lines = envelopes(gzip.decompress((slow_provider / object_key("raw", TICK)).read_bytes()))
     assert sorted(lines) == sorted(FAST + SLOW)
     for line in lines.values():  # never requested
         assert line["fetch"]["error"].startswith("DeadlineExceeded")

@@ -9,7 +9,7 @@ import pytest
 from marketdata_assets.definitions import build_definitions, lake_store, latest_store
 from marketdata_assets.execution.tick import TickFailed, run_tick
 from marketdata_assets.lake import MINUTE_DATASETS, object_key
-from marketdata_assets.lake.codecs import decode
+from marketdata_assets.lake.codecs import decode, unpacked
 from marketdata_assets.providers.stub.quotes import StubProvider
 from marketdata_assets.settings import Settings
 
@@ -32,7 +32,7 @@ def test_a_tick_lands_every_dataset_under_its_minute_and_fills_the_table(setting
     lake = lake_store(settings)
     assert lake_keys(settings) == [object_key(d, tick) for d in MINUTE_DATASETS]
     expected_raw = StubProvider(settings.symbols, seed=settings.seed).fetch(tick)
-    assert lake.get(object_key("raw", tick)) == expected_raw
+    assert unpacked(object_key("raw", tick), lake.get(object_key("raw", tick))) == expected_raw
     rows = latest_store(settings).all()
     assert [r.symbol for r in rows] == sorted(settings.symbols)
     assert all(r.tick == tick for r in rows)

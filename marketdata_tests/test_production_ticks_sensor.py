@@ -115,7 +115,7 @@ def test_a_succeeded_tick_gives_every_materialization_and_check_with_its_origin(
     raw = assets["raw_ticks"]
     assert (
         raw.metadata["key"].value
-        == f"raw/date={ticks[0]:%Y-%m-%d}/minute={ticks[0]:%H%M}/ticks.jsonl"
+        == f"raw/date={ticks[0]:%Y-%m-%d}/minute={ticks[0]:%H%M}/ticks.jsonl.gz"
     )
     assert (raw.metadata["records"].value, raw.metadata["request_id"].value) == (10, "req-ok")
     assert raw.tags == {"marketdata/tick": tick.replace(":", ""), "marketdata/source": "lambda"}

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from marketdata_assets.cli import main
 from marketdata_assets.lake import LocalObjectStore, object_key
+from marketdata_assets.lake.codecs import encode
 from marketdata_assets.market.ticks import floor_minute, format_tick
 from marketdata_assets.operations import run_records
 from marketdata_assets.operations.run_records import RunOrigin, Skipped
@@ -173,7 +174,8 @@ def test_a_malformed_record_is_skipped_with_one_line_naming_its_key_by_status_an
 @pytest.mark.domain
 def test_a_malformed_record_beside_a_raw_object_is_read_from_the_objects(local: Path) -> None:
     store = write_lake(local, "binary")
-    store.put(object_key("raw", BAD), b'{"fetch": {"symbol": "AAPL", "error": "HTTPError: 503"}}\n')
+    payload = b'{"fetch": {"symbol": "AAPL", "error": "HTTPError: 503"}}\n'
+    store.put(object_key("raw", BAD), encode("raw", payload))
     row = tick_row(store, BAD, {"runs": BAD_KEY, "raw": object_key("raw", BAD)})
     assert row is not None
     assert (row["tick"], row["outcome"], row["raw"]) == (format_tick(BAD), "failed", 1)

@@ -376,7 +376,7 @@ def test_quarantine_is_the_cli_records_newest_tick_first_with_replay_commands(
     assert [{k: v for k, v in r.items() if k != "replay"} for r in records] == newest_first
     for record in records:
         minute = datetime.fromisoformat(record["tick"])
-        source = web_data_dir / f"raw/date={minute:%Y-%m-%d}/minute={minute:%H%M}/ticks.jsonl"
+        source = web_data_dir / f"raw/date={minute:%Y-%m-%d}/minute={minute:%H%M}/ticks.jsonl.gz"
         assert shlex.split(record["replay"]) == [
             *("marketdata", "tick", "--provider", "replay"),
             *("--source", str(source), "--at", record["tick"]),

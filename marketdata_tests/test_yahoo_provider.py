@@ -229,12 +229,13 @@ def test_a_tick_where_every_symbol_fails_lands_raw_and_fails(
 ) -> None:
     from marketdata_assets.definitions import lake_store
     from marketdata_assets.lake import object_key
+    from marketdata_assets.lake.codecs import unpacked
 
     yahoo.answers["AAPL"] = [(404, NOT_FOUND, 0, False)]
     settings = settings.with_overrides(provider="yahoo", symbols=("AAPL",))
     with pytest.raises(TickFailed, match="tick 2026-11-25T14:31Z failed"):
         run_tick(settings, TICK)
-    landed = lake_store(settings).get(object_key("raw", TICK))
+    landed = unpacked(object_key("raw", TICK), lake_store(settings).get(object_key("raw", TICK)))
     assert envelopes(landed)["AAPL"]["body"] == NOT_FOUND
     assert lake_store(settings).keys("curated/") == []
 

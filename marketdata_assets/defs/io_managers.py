@@ -65,4 +65,5 @@ class TickIOManager(ConfigurableIOManager):
 
     def load_input(self, context: InputContext) -> object:
         name = dataset_of_asset(context.asset_key.path[-1]).name
-        return decode(name, self.lake.store().get(self._key(context)))
+        key = self._key(context)  # written by this run: under the dataset's current name
+        return decode(name, self.lake.store().get(key), key)

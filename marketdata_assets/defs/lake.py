@@ -17,7 +17,7 @@ from dagster import ConfigurableResource
 
 from marketdata_assets import stores
 from marketdata_assets.gate.reference import Reference, reference_from_frame
-from marketdata_assets.lake import ObjectStore, day_key, latest_key_before, read_if_present
+from marketdata_assets.lake import ObjectStore, day_keys, latest_key_before, present_key
 from marketdata_assets.lake.codecs import decode
 from marketdata_assets.lake.locks import Lock
 
@@ -38,12 +38,13 @@ class LakeResource(ConfigurableResource):
         return stores.history_lock_at(self.address)
 
     def load_days(self, name: str, sessions: Iterable[date]) -> dict[str, object]:
-        """The daily dataset's objects of `sessions` that exist, {session key: value}."""
+        """The daily dataset's objects of `sessions` that exist, {session key: value} (an object
+        under an earlier name of the dataset's included)."""
         store, loaded = self.store(), {}
         for session in sessions:
-            body = read_if_present(store, day_key(name, session))
-            if body is not None:
-                loaded[session.isoformat()] = decode(name, body)
+            key = present_key(store, day_keys(name, session))
+            if key is not None:
+                loaded[session.isoformat()] = decode(name, store.get(key), key)
         return loaded
 
     def reference_before(self, tick: datetime) -> tuple[str | None, Reference]:

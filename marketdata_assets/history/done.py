@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from marketdata_assets.history.raw import delivered
-from marketdata_assets.lake import ObjectStore, day_key, read_if_present
+from marketdata_assets.lake import ObjectStore, day_key, day_keys, read_if_present
+from marketdata_assets.lake.codecs import read_payload
 
 # Where a delivered symbol must be once its session ran to the end.
 STAGES = ("minute_bars", "daily_bars", "session_analytics")
@@ -24,7 +25,7 @@ REJECTED = "bars_quarantine"
 
 def done_symbols(store: ObjectStore, session: date) -> set[str]:
     """The symbols of `session` that the lake holds through every history dataset."""
-    have = delivered(read_if_present(store, day_key("raw_history", session)))
+    have = delivered(read_payload(store, day_keys("raw_history", session)))
     if not have:
         return set()
     held = {name: _symbols(store, name, session) for name in (*STAGES, REJECTED)}

@@ -8,11 +8,19 @@ from marketdata_assets.lake.datasets import (
     dataset,
     dataset_of_asset,
 )
-from marketdata_assets.lake.keys import day_key, latest_key_before, object_key, tick_prefix
+from marketdata_assets.lake.keys import (
+    day_key,
+    day_keys,
+    latest_key_before,
+    object_key,
+    object_keys,
+    tick_prefix,
+)
 from marketdata_assets.lake.objects import (
     LakeError,
     LocalObjectStore,
     ObjectStore,
+    present_key,
     read_if_present,
 )
 
@@ -27,8 +35,11 @@ __all__ = [
     "dataset",
     "dataset_of_asset",
     "day_key",
+    "day_keys",
     "latest_key_before",
     "object_key",
+    "object_keys",
+    "present_key",
     "read_if_present",
     "tick_prefix",
 ]

@@ -1,8 +1,9 @@
 """Every AWS request this process makes, counted where botocore sends it: each HTTP attempt
 (a retry is a request AWS bills too) by service and operation, with the bytes sent and
-received, and the bytes stored by S3 PutObject. A tick reads the counts before and after its
-run (`snapshot`, `since`): the runs of one process are sequential (the Lambda runs one
-invocation at a time), while a run's own threads (DynamoDB's parallel writes) are all counted.
+received, the bytes stored by S3 PutObject and the keys S3 listings returned. A tick reads the
+counts before and after its run (`snapshot`, `since`): the runs of one process are sequential
+(the Lambda runs one invocation at a time), while a run's own threads (DynamoDB's parallel
+writes) are all counted.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 _lock = threading.Lock()
 _requests: Counter[str] = Counter()
-_totals: Counter[str] = Counter()  # sent, received, stored (bytes)
+_totals: Counter[str] = Counter()  # sent, received, stored (bytes); listed (keys)
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Requests:
     sent: int = 0
     received: int = 0
     stored: int = 0  # the bodies S3 PutObject sent
+    listed: int = 0  # the keys and folders S3 ListObjectsV2 answered with
 
 
 def watch(client: Any) -> Any:
@@ -35,12 +37,19 @@ def watch(client: Any) -> Any:
     events.register(
         "provide-client-params.s3.PutObject", _storing, unique_id="marketdata-requests-stored"
     )
+    events.register("after-call.s3.ListObjectsV2", _listing, unique_id="marketdata-requests-listed")
     return client
 
 
 def snapshot() -> Requests:
     with _lock:
-        return Requests(dict(_requests), _totals["sent"], _totals["received"], _totals["stored"])
+        return Requests(
+            dict(_requests),
+            _totals["sent"],
+            _totals["received"],
+            _totals["stored"],
+            _totals["listed"],
+        )
 
 
 def since(before: Requests) -> Requests:
@@ -53,6 +62,7 @@ def since(before: Requests) -> Requests:
         now.sent - before.sent,
         now.received - before.received,
         now.stored - before.stored,
+        now.listed - before.listed,
     )
 
 
@@ -104,3 +114,11 @@ def _storing(params: Any = None, **_: Any) -> None:
     body = params.get("Body") if isinstance(params, dict) else None
     with _lock:
         _totals["stored"] += _length(body)
+
+
+def _listing(parsed: Any = None, **_: Any) -> None:
+    if not isinstance(parsed, dict):
+        return
+    found = len(parsed.get("Contents") or ()) + len(parsed.get("CommonPrefixes") or ())
+    with _lock:
+        _totals["listed"] += found

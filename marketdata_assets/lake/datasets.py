@@ -2,9 +2,11 @@
 contracts, the Dagster assets, the docs and Terraform (through the generated infra/datasets.json).
 
 A dataset is its name (its key prefix), its grain (one object per tick minute or per NYSE
-session), its codec, its object's file name, the Dagster asset that writes it, the columns its
-objects are sorted by, its columns (tables only: `lake.schemas`, whence its Arrow schema, pandas
-dtypes and Glue types), whether Athena catalogues it, its role and a one-line description.
+session), its codec, its object's file name (a `.gz` name: the codec's bytes gzip-compressed;
+`legacy_files`: the names objects written before had, which readers still find), the Dagster
+asset that writes it, the columns its objects are sorted by, its columns (tables only:
+`lake.schemas`, whence its Arrow schema, pandas dtypes and Glue types), whether Athena
+catalogues it, its role and a one-line description.
 
 Terraform reads it from infra/datasets.json, which `lake.terraform` writes: regenerate it after
 changing the registry with `python -m marketdata_assets.lake.terraform --write`.
@@ -41,6 +43,12 @@ class Dataset:
     catalogued: bool = False
     role: Role = "data"
     description: str = ""
+    legacy_files: tuple[str, ...] = ()  # earlier names of its objects, still read
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every name an object of the dataset may have: the one written now first."""
+        return (self.file, *self.legacy_files)
 
     @property
     def prefix(self) -> str:
@@ -63,8 +71,10 @@ _SESSION_ORDER = ("symbol", "session")
 
 REGISTRY: tuple[Dataset, ...] = (
     # the minute tick
-    Dataset("raw", "minute", "bytes", "ticks.jsonl", "raw_ticks",
-            description="Each tick's provider responses exactly as received (JSON Lines)."),
+    Dataset("raw", "minute", "bytes", "ticks.jsonl.gz", "raw_ticks",
+            description="Each tick's provider responses exactly as received (JSON Lines, "
+            "gzip-compressed; objects written before as ticks.jsonl, uncompressed).",
+            legacy_files=("ticks.jsonl",)),
     Dataset("curated", "minute", "parquet", "ticks.parquet", "curated_ticks",
             columns=schemas.CURATED_TICKS,
             description="Each tick's raw records standardised: one row per raw record."),
@@ -80,8 +90,10 @@ REGISTRY: tuple[Dataset, ...] = (
     Dataset("runs", "minute", "json", "run.json", role="record",
             description="Every tick's run record (CLI or Lambda): outcome, counts, checks."),
     # history: one object per NYSE session
-    Dataset("raw_history", "day", "bytes", "part.jsonl", "raw_history",
-            description="Each session's history responses exactly as received."),
+    Dataset("raw_history", "day", "bytes", "part.jsonl.gz", "raw_history",
+            description="Each session's history responses exactly as received (gzip-compressed; "
+            "objects written before as part.jsonl, uncompressed).",
+            legacy_files=("part.jsonl",)),
     Dataset("minute_bars", "day", "parquet", "part.parquet", "minute_bars", _BARS_ORDER,
             schemas.MINUTE_BARS, catalogued=True,
             description="1-minute OHLCV bars that passed the bars gate, one object per NYSE "

@@ -42,6 +42,18 @@ def day_key(name: str, day: date) -> str:
     return date_prefix(name, day) + DATASETS[name].file
 
 
+def object_keys(name: str, tick: datetime) -> tuple[str, ...]:
+    """Every key one tick's `name` object may have: the one written now (`object_key`) first,
+    then those objects written before had (`Dataset.legacy_files`). One folder holds them all."""
+    return tuple(tick_prefix(name, tick) + file for file in DATASETS[name].files)
+
+
+def day_keys(name: str, day: date) -> tuple[str, ...]:
+    """Every key one session's `name` object may have, the one written now first."""
+    dataset(name, "day")
+    return tuple(date_prefix(name, day) + file for file in DATASETS[name].files)
+
+
 def day_of_key(key: str) -> date:
     """The date in a key built by `day_key` or `object_key`."""
     part = next(p for p in key.split("/") if p.startswith("date="))
@@ -52,16 +64,87 @@ def latest_key_before(
     store: ObjectStore, name: str, tick: datetime, lookback_days: int = LOOKBACK_DAYS
 ) -> str | None:
     """The key of the newest `name` object from a minute strictly before `tick`, walking back
-    over minutes and days without one (one listing per UTC day)."""
+    over minutes and days without one.
+
+    Its cost does not grow with the day: a minute dataset holds one object per minute folder,
+    so the few minutes before `tick` are one listing of at most RECENT_MINUTES keys starting
+    at the first of them (S3's StartAfter and MaxKeys). Only when they hold none does it ask
+    for the day's first key (a listing of one key) and walk back WINDOW_MINUTES at a time to
+    it, then over earlier days the same way (an empty day costs that one-key listing). A rerun
+    of an old minute finds the object before it, not the newest in the lake."""
     bound = object_key(name, tick)
-    suffix = "/" + DATASETS[name].file
-    day = tick.astimezone(UTC).date()
+    tick = tick.astimezone(UTC)
     for back in range(lookback_days + 1):
-        keys = [
-            key
-            for key in store.keys(date_prefix(name, day - timedelta(days=back)))
-            if key.endswith(suffix) and key < bound
-        ]
-        if keys:
-            return max(keys)
+        day = tick.date() - timedelta(days=back)
+        end = tick.hour * 60 + tick.minute if back == 0 else MINUTES_A_DAY
+        found = _newest_of_day(store, name, day, end, bound, recent=back == 0)
+        if found is not None:
+            return found
     return None
+
+
+# The minutes one listing covers, so at most this many keys come back (one object a minute):
+# the tick's last few minutes first (a tick a minute finds its predecessor there), then hours.
+RECENT_MINUTES = 5
+WINDOW_MINUTES = 60
+MINUTES_A_DAY = 24 * 60
+
+
+def _minute_key(prefix: str, minute: int) -> str:
+    """The start of minute `minute`'s folder under a day's `prefix` (1440: after every one)."""
+    return f"{prefix}minute={minute // 60:02d}{minute % 60:02d}"
+
+
+def _newest_of_day(
+    store: ObjectStore, name: str, day: date, end: int, bound: str, recent: bool
+) -> str | None:
+    """The newest `name` object of `day` from a minute before `end` (a key before `bound`):
+    the RECENT_MINUTES before `end` first when `recent`, then, from the day's first key on,
+    WINDOW_MINUTES at a time, newest first."""
+    prefix = date_prefix(name, day)
+    stop = end
+    if recent:
+        stop = max(end - RECENT_MINUTES, 0)
+        found = _newest_between(store, name, prefix, stop, end, bound)
+        if found is not None:
+            return found
+    first = store.keys_after(prefix, "", 1)
+    if not first or first[0] >= _minute_key(prefix, stop):
+        return None  # the day holds nothing before the minutes already listed
+    floor = _minute_of(first[0], prefix)
+    while stop > floor:
+        start = max(stop - WINDOW_MINUTES, floor)
+        found = _newest_between(store, name, prefix, start, stop, bound)
+        if found is not None:
+            return found
+        stop = start
+    return None
+
+
+def _newest_between(
+    store: ObjectStore, name: str, prefix: str, start: int, stop: int, bound: str
+) -> str | None:
+    """The newest `name` object in the minute folders [start, stop) of a day's `prefix`: one
+    listing, continued only when the folders hold more than one object a minute."""
+    if stop <= start:
+        return None
+    suffix = "/" + DATASETS[name].file
+    after, until = _minute_key(prefix, start), _minute_key(prefix, stop)
+    limit = stop - start + 1  # one past the window: a full window needs no second page
+    newest = None
+    while True:
+        page = store.keys_after(prefix, after, limit)
+        inside = [key for key in page if key < until]
+        held = [key for key in inside if key.endswith(suffix) and key < bound]
+        newest = held[-1] if held else newest  # pages ascend: a later page's keys are newer
+        if len(page) < limit or len(inside) < len(page):
+            return newest  # the listing passed the window's last minute
+        after = page[-1]
+
+
+def _minute_of(key: str, prefix: str) -> int:
+    """The minute of the day of a key under a day's `prefix` (0 for a key that names none)."""
+    part = key.removeprefix(prefix).split("/")[0].removeprefix("minute=")
+    if len(part) == 4 and part.isdigit():
+        return min(int(part[:2]) * 60 + int(part[2:]), MINUTES_A_DAY)
+    return 0

@@ -36,6 +36,11 @@ class ObjectStore(Protocol):
         """The keys of every object under `prefix`, sorted."""
         ...
 
+    def keys_after(self, prefix: str, start_after: str, limit: int) -> list[str]:
+        """At most `limit` keys under `prefix` greater than `start_after`, sorted: the first
+        of them in key order, from one bounded listing (S3's StartAfter and MaxKeys)."""
+        ...
+
     def folders(self, prefix: str) -> list[str]:
         """The folders one level under `prefix` (`runs/` → `runs/date=…/`), sorted, each
         ending in `/`: one listing, never of every object below them."""
@@ -60,8 +65,15 @@ def read_if_present(store: ObjectStore, key: str) -> bytes | None:
     """The object at `key`, or None when there is none. Absence is learnt by listing the key's
     folder, never from a failed read: S3 answers 403, not 404, to a reader whose listing is
     limited to some prefixes."""
-    folder = key.rpartition("/")[0] + "/"
-    return store.get(key) if key in store.keys(folder) else None
+    return store.get(key) if present_key(store, (key,)) else None
+
+
+def present_key(store: ObjectStore, keys: Sequence[str]) -> str | None:
+    """The first of `keys` (keys of one folder, as `keys.object_keys` gives) the store holds,
+    learnt from one listing of their folder; None when it holds none of them."""
+    folder = keys[0].rpartition("/")[0] + "/"
+    held = set(store.keys(folder))
+    return next((key for key in keys if key in held), None)
 
 
 class LocalObjectStore:
@@ -113,6 +125,9 @@ class LocalObjectStore:
 
     def keys(self, prefix: str) -> list[str]:
         return sorted(self._files(prefix))
+
+    def keys_after(self, prefix: str, start_after: str, limit: int) -> list[str]:
+        return [key for key in self.keys(prefix) if key > start_after][:limit]
 
     def folders(self, prefix: str) -> list[str]:
         base = self._base()

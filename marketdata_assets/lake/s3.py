@@ -48,6 +48,15 @@ class S3ObjectStore:
     def keys(self, prefix: str) -> list[str]:
         return sorted(item["Key"] for item in self._listed(prefix))
 
+    def keys_after(self, prefix: str, start_after: str, limit: int) -> list[str]:
+        try:
+            page = self.client.list_objects_v2(
+                Bucket=self.bucket, Prefix=prefix, StartAfter=start_after, MaxKeys=limit
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise self._fail("ListObjectsV2", prefix, error) from error
+        return sorted(item["Key"] for item in page.get("Contents", []))
+
     def folders(self, prefix: str) -> list[str]:
         return sorted(
             folder["Prefix"]

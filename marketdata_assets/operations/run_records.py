@@ -199,14 +199,30 @@ def keys_after(
     store: ObjectStore, cursor: str | None, limit: int, now: datetime | None = None
 ) -> list[str]:
     """Up to `limit` record keys after `cursor` (a record key), oldest first. Listed one UTC day
-    at a time from the cursor's day (no cursor: FIRST_LOOKBACK_DAYS before today) to today."""
+    at a time from the cursor's day (no cursor: FIRST_LOOKBACK_DAYS before today) to today,
+    each listing starting after the cursor (S3's StartAfter) and stopping at `limit` keys: a
+    sensor's evaluation lists what is new, not the day so far."""
     last = _today(now)
     day = day_of_key(cursor) if cursor else last - timedelta(days=FIRST_LOOKBACK_DAYS)
     found: list[str] = []
     while day <= last and len(found) < limit:
-        found += [key for key in _day_keys(store, day) if cursor is None or key > cursor]
+        after = cursor if cursor and day_of_key(cursor) == day else ""
+        found += _day_keys_after(store, day, after, limit - len(found))
         day += timedelta(days=1)
     return found[:limit]
+
+
+def _day_keys_after(store: ObjectStore, day: date, after: str, limit: int) -> list[str]:
+    """Up to `limit` record keys of `day` after the key `after`, from bounded listings."""
+    prefix, found = date_prefix(DATASET, day), []
+    while len(found) < limit:
+        wanted = limit - len(found)
+        page = store.keys_after(prefix, after, wanted)
+        found += [key for key in page if key.endswith(_SUFFIX)]
+        if len(page) < wanted:
+            break
+        after = page[-1]
+    return found
 
 
 def recent(

@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from marketdata_assets.lake import DATASETS, ObjectStore, object_key, tick_prefix
+from marketdata_assets.lake import (
+    DATASETS,
+    ObjectStore,
+    object_key,
+    object_keys,
+    present_key,
+    tick_prefix,
+)
 from marketdata_assets.lake.codecs import decode
 from marketdata_assets.latest import LatestPrice, LatestPriceStore
 from marketdata_assets.market.ticks import format_tick
@@ -82,7 +89,7 @@ def quarantine_object_records(body: bytes, key: str | None = None) -> list[dict[
 
 def replay_command(lake: ObjectStore, tick: datetime) -> str:
     """The command that reruns `tick` on its landed raw object, ready to paste into a shell."""
-    source = lake.location(object_key("raw", tick))
+    source = lake.location(present_key(lake, object_keys("raw", tick)) or object_key("raw", tick))
     provider = registry.replay_provider()
     return (
         f"marketdata tick --provider {provider} --source {shlex.quote(source)} "

@@ -8,7 +8,8 @@ import io
 from collections import Counter
 from datetime import UTC, date, datetime
 
-from marketdata_assets.lake import ObjectStore, object_key
+from marketdata_assets.lake import ObjectStore, object_key, object_keys
+from marketdata_assets.lake.codecs import unpacked
 from marketdata_assets.lake.keys import date_prefix
 from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.operations import run_records
@@ -39,8 +40,11 @@ def recent_minutes(lake: ObjectStore, limit: int) -> list[tuple[datetime, dict[s
         for name in TICK_DATASETS:
             for key in lake.keys(date_prefix(name, day)):
                 tick = tick_of(key)
-                if tick is not None and key == object_key(name, tick):
-                    minutes.setdefault(tick, {})[name] = key
+                # an object under an earlier name of its dataset counts, the current one first
+                if tick is not None and key in object_keys(name, tick):
+                    objects = minutes.setdefault(tick, {})
+                    if name not in objects or key == object_key(name, tick):
+                        objects[name] = key
         held = [(t, keys) for t, keys in minutes.items() if "runs" in keys or "raw" in keys]
         found += sorted(held, key=lambda item: item[0], reverse=True)
         if len(found) >= limit:
@@ -71,7 +75,7 @@ def tick_row(lake: ObjectStore, tick: datetime, keys: dict[str, str]) -> dict[st
             if record.get(detail) is not None:
                 row[detail] = record[detail]
         return row
-    payload = lake.get(keys["raw"])
+    payload = unpacked(keys["raw"], lake.get(keys["raw"]))
     validated = _rows(lake, keys["validated"]) if "validated" in keys else None
     quarantined = _rows(lake, keys["quarantine"]) if "quarantine" in keys else None
     return {

@@ -1,4 +1,6 @@
-"""Replays a landed raw object (or any JSON Lines file) as a tick's payload."""
+"""Replays a landed raw object (or any JSON Lines file) as a tick's payload: a source whose name
+ends in `.gz` (how the lake stores raw now) is gunzipped, any other is read as it is (raw objects
+landed before, and plain files), so the payload is the provider's bytes exactly."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from marketdata_assets.errors import ConfigError
 
 
 class ReplayProvider:
-    """Reads JSON Lines from a local path or an s3://bucket/key URI, bytes untouched."""
+    """Reads JSON Lines from a local path or an s3://bucket/key URI, bytes untouched (a `.gz`
+    source unpacked as the lake packed it)."""
 
     name = "replay"
 
@@ -19,9 +22,15 @@ class ReplayProvider:
             raise ConfigError(f"--source {source!r}: no such file")
 
     def fetch(self, tick: datetime) -> bytes:
-        if self.source.startswith("s3://"):
-            return _read_s3(self.source)
-        return Path(self.source).read_bytes()
+        from marketdata_assets.lake import LakeError
+        from marketdata_assets.lake.codecs import unpacked
+
+        s3 = self.source.startswith("s3://")
+        stored = _read_s3(self.source) if s3 else Path(self.source).read_bytes()
+        try:
+            return unpacked(self.source, stored)
+        except LakeError as error:
+            raise ConfigError(f"--source {self.source!r}: {error}") from None
 
 
 def _read_s3(uri: str) -> bytes:
