@@ -214,7 +214,7 @@ def keys_after(
 
 def _day_keys_after(store: ObjectStore, day: date, after: str, limit: int) -> list[str]:
     """Up to `limit` record keys of `day` after the key `after`, from bounded listings."""
-    prefix, found = date_prefix(DATASET, day), []
+    prefix, found = date_prefix(DATASET, day), list[str]()
     while len(found) < limit:
         wanted = limit - len(found)
         page = store.keys_after(prefix, after, wanted)
