@@ -131,12 +131,14 @@ def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
             "latest_unchanged": 0,
             "provider_errors": 0,
             # The requests the tick made to moto, counted where botocore sends them (latest_prices
-            # reads this tick's price_reference: the eighth GetObject).
+            # reads this tick's price_reference: the eighth GetObject). Nothing is earlier in the
+            # lake, so the reference lookup lists the five minutes before the tick, then one
+            # one-key listing per day of its 7-day lookback; the ninth lists the run records.
             "aws_requests": {
                 "dynamodb.UpdateItem": 10,
                 "s3.DeleteObject": 1,
                 "s3.GetObject": 8,
-                "s3.ListObjectsV2": 8,
+                "s3.ListObjectsV2": 9,
                 "s3.PutObject": 6,
             },
             "bytes_stored": runtime.outcome[1]["bytes_stored"],
