@@ -13,7 +13,7 @@ from marketdata_assets.defs.assets import (
 )
 from marketdata_assets.defs.checks import tick_checks
 from marketdata_assets.defs.columns import with_column_schemas
-from marketdata_assets.defs.compaction import validated_daily
+from marketdata_assets.defs.compaction import minute_bars_monthly, validated_daily
 from marketdata_assets.defs.forecasts import forecast_assets
 from marketdata_assets.defs.freshness import fresh_in_session
 from marketdata_assets.defs.history import history_assets
@@ -100,6 +100,7 @@ def build_definitions(settings: Settings) -> Definitions:
                 latest_prices_asset(stores.latest_kind(settings)),
                 *history_assets,
                 validated_daily,
+                minute_bars_monthly,
                 *forecast_assets,
             ]
         ),
