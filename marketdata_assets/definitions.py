@@ -27,6 +27,7 @@ from marketdata_assets.defs.resources import (
     ProviderResource,
 )
 from marketdata_assets.defs.schedules import (
+    compaction_job,
     compaction_schedule,
     forecast_job,
     freshness_job,
@@ -105,7 +106,7 @@ def build_definitions(settings: Settings) -> Definitions:
             ]
         ),
         asset_checks=[*tick_checks(), fresh_in_session],
-        jobs=[tick_job, history_job, forecast_job, freshness_job],
+        jobs=[tick_job, history_job, forecast_job, freshness_job, compaction_job],
         schedules=[tick_schedule, compaction_schedule, freshness_schedule],
         sensors=[production_ticks_sensor(running=stores.is_production(settings))],
         resources=resources_for(settings),

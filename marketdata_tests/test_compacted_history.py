@@ -239,3 +239,41 @@ def test_after_any_landings_and_compactions_reads_equal_the_sessions(steps: list
             pd.testing.assert_frame_equal(frame(store, read), frame(SessionsOnly(store), read))  # type: ignore[arg-type]
             every = (None, "15m", LATE, SESSIONS[-1])
             pd.testing.assert_frame_equal(frame(store, every), frame(SessionsOnly(store), every))  # type: ignore[arg-type]
+
+
+@pytest.mark.graph
+def test_a_backfill_rewriting_a_compacted_session_recompacts_its_month(tmp_path: Path) -> None:
+    """Sessions backfilled, their month compacted through Dagster, then a backfill adding a
+    symbol rewrites them: reads follow the rewrite, and the refresh made the month current."""
+    from dagster import materialize
+
+    from marketdata_assets.definitions import build_definitions
+    from marketdata_assets.execution import backfill
+    from marketdata_assets.settings import Settings
+    from marketdata_assets.stores import lake_store
+
+    settings = Settings(data_dir=tmp_path / "data", symbols=("AAPL", "MSFT"))
+    first, last = date(2025, 11, 24), date(2025, 11, 25)
+    backfill.run(settings, backfill.plan(settings, first, last, None, "stub", None, False))
+    defs = build_definitions(settings)
+    done = materialize(
+        [defs.get_assets_def("minute_bars_monthly")],
+        partition_key="2025-11-24",
+        resources=defs.resources,
+        selection=["minute_bars_monthly"],
+    )
+    assert done.success
+    lake = lake_store(settings)
+    assert covered_days(lake, "AAPL", (first, last)) == {first, last}
+    wider = ("AAPL", "MSFT", "NVDA")
+    summary = backfill.run(
+        settings, backfill.plan(settings, last, last, wider, "stub", None, False)
+    )
+    assert summary.failed == [] and summary.refreshed == [last.isoformat()]
+    assert covered_days(lake, "NVDA", (first, last)) == {first, last}  # recompacted: current
+    nvda = bars(lake, "NVDA", "1m", first, last)
+    assert nvda.table.num_rows == 390 and nvda.rows[0]["start"] == "2025-11-25T14:30:00Z"
+    for symbol in (*wider, None):
+        for interval in ("1m", "5m"):
+            read = (symbol, interval, first, last)
+            pd.testing.assert_frame_equal(frame(lake, read), frame(SessionsOnly(lake), read))  # type: ignore[arg-type]
