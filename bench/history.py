@@ -2,11 +2,13 @@
 
 Three workloads (issue 11): backfill 252 sessions x 100 symbols from the stub through the bars
 gate into a local lake (`marketdata backfill` in a child process: wall time and peak RSS); read
-one symbol's year of 1-minute bars (`history.query.bars`); aggregate one session x 500 symbols to
-5-minute bars. The same bars, generated once with the stub and saved as Parquet, go into ArcticDB
-(one library per dataset, one ArcticDB symbol per ticker) in its own environment (`.tools/
-arcticdb`: it requires pandas < 3), a child process that prints JSON timings back. Both sides'
-answers are compared before any figure is printed. Never a pass/fail gate.
+one symbol's year of 1-minute bars (`history.query.bars`, an Arrow table), over the session
+objects and then over the compacted months (`history.compacted`, written after the backfill);
+aggregate one session x 500 symbols to 5-minute bars. The same bars, generated once with the
+stub and saved as Parquet, go into ArcticDB (one library per dataset, one ArcticDB symbol per
+ticker) in its own environment (`.tools/arcticdb`: it requires pandas < 3), a child process that
+prints JSON timings back. Both sides' answers are compared before any figure is printed. Never a
+pass/fail gate.
 """
 
 from __future__ import annotations
@@ -27,13 +29,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from _measure import machine  # noqa: E402
 
+from marketdata_assets.history.compacted import compact, month_of  # noqa: E402
 from marketdata_assets.history.query import bars  # noqa: E402
 from marketdata_assets.market.calendar import session_bounds, sessions_in  # noqa: E402
 from marketdata_assets.providers.history_parse import parse_history  # noqa: E402
@@ -229,17 +230,39 @@ def arctic(mode: str, job: dict[str, Any]) -> tuple[dict[str, Any], Child]:
 
 
 def ours_read(settings: Settings, symbol: str, first: date, last: date) -> dict[str, Any]:
+    """One symbol's year as the read returns it (an Arrow table: columns, as ArcticDB's frame),
+    the first read (the compacted months' footers parsed) and the best of `REPEAT` after it."""
     lake = lake_store(settings)
+    began = time.perf_counter()
+    bars(lake, symbol, "1m", first, last)
+    cold = time.perf_counter() - began
     history, seconds = best(lambda: bars(lake, symbol, "1m", first, last))
-    frame = pd.DataFrame(history.rows)
-    return {"read_s": seconds, "read_rows": len(frame), "read_close": math.fsum(frame["close"])}
+    table = history.table
+    rows, close = table.num_rows, math.fsum(table.column("close").to_pylist())
+    _, as_rows = best(lambda: bars(lake, symbol, "1m", first, last).rows)
+    return {
+        "read_s": seconds,
+        "read_cold_s": cold,
+        "read_dicts_s": as_rows,
+        "read_rows": rows,
+        "read_close": close,
+    }
+
+
+def compact_months(settings: Settings, sessions: Sequence[date]) -> float:
+    """Compact every month of `sessions` (as `minute_bars_monthly` does): seconds."""
+    lake = lake_store(settings)
+    began = time.perf_counter()
+    for month in sorted({month_of(session) for session in sessions}):
+        compact(lake, "minute_bars", month)
+    return time.perf_counter() - began
 
 
 def ours_aggregate(settings: Settings, session: date) -> dict[str, Any]:
     """Every symbol of `session` (the lake holds the wide set there) in 5-minute bars."""
     lake = lake_store(settings)
     history, seconds = best(lambda: bars(lake, None, "5m", session, session))
-    frame = pd.DataFrame(history.rows)
+    frame = history.table.to_pandas()
     return {
         "aggregate_s": seconds,
         "aggregate_rows": len(frame),
@@ -268,7 +291,7 @@ def main() -> None:
     first, last = sessions[0], sessions[-1]
     symbols = tickers(scale.symbols)
     extra = tickers(scale.wide - scale.symbols, scale.symbols)
-    print(f"bench/history.py on {machine()}")
+    print(f"bench/history.py on {machine()}; load average {_load()}")
     print(
         f"{scale.sessions} sessions {first}..{last} x {scale.symbols} symbols of 1-minute bars; "
         f"{scale.wide} symbols on {last}"
@@ -285,7 +308,13 @@ def main() -> None:
         assert widened["quarantined"] == 0, widened
         settings = Settings.from_env({"MARKETDATA_DATA_DIR": str(folder / "lake")})
         bars(lake_store(settings), symbols[0], "1m", last, last)  # DuckDB's first connection, once
+        sessions_only = ours_read(settings, symbols[0], first, last)
+        compaction_s = compact_months(settings, sessions)
         ours = ours_read(settings, symbols[0], first, last)
+        assert (ours["read_rows"], ours["read_close"]) == (
+            sessions_only["read_rows"],
+            sessions_only["read_close"],
+        ), (ours, sessions_only)
         ours |= ours_aggregate(settings, last)
 
         opened, closed = session_bounds(last)
@@ -315,15 +344,23 @@ def main() -> None:
             backfilled.peak_rss,
             arctic_write_s,
             writer.peak_rss,
-            "60 s, 2 GB",
+            "40 s, 1.5 GB",
         ),
         (
-            f"read {symbols[0]}'s {ours['read_rows']:,} bars",
+            f"read {symbols[0]}'s {ours['read_rows']:,} bars, {len(sessions)} session files",
+            sessions_only["read_s"],
+            None,
+            theirs["read_s"],
+            None,
+            "",
+        ),
+        (
+            f"read {symbols[0]}'s {ours['read_rows']:,} bars, compacted months",
             ours["read_s"],
             None,
             theirs["read_s"],
             None,
-            "0.3 s",
+            "0.03 s",
         ),
         (
             f"aggregate {last} x {scale.wide} symbols to 5m",
@@ -350,6 +387,18 @@ def main() -> None:
         f"adding {len(extra)} symbols to {last}: backfill {added.seconds:.1f} s, "
         f"ArcticDB {written['wide_load_s'] + written['wide_write_s']:.2f} s"
     )
+    print(
+        f"compacting {len({month_of(s) for s in sessions})} months: {compaction_s:.1f} s; the "
+        f"compacted read's first call {ours['read_cold_s'] * 1000:.1f} ms (footers parsed), "
+        f"best {ours['read_s'] * 1000:.1f} ms, as dicts {ours['read_dicts_s'] * 1000:.0f} ms; "
+        f"over session files {sessions_only['read_s'] * 1000:.0f} ms "
+        f"({sessions_only['read_s'] / ours['read_s']:.1f}x the compacted)"
+    )
+    print(f"load average at the end: {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{figure:.2f}" for figure in os.getloadavg())
 
 
 def _mb(size: int | None) -> str:

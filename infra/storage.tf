@@ -10,8 +10,8 @@ locals {
   tick_datasets = [for name, d in local.datasets : trimsuffix(d.prefix, "/") if d.grain == "minute" && d.role == "data"]
   lake_prefixes = concat([for name, d in local.datasets : trimsuffix(d.prefix, "/") if d.grain == "minute"], ["locks"])
   # What the history job writes (the history and forecasts asset groups): every daily dataset,
-  # one object per NYSE session.
-  history_prefixes = [for name, d in local.datasets : trimsuffix(d.prefix, "/") if d.grain == "day"]
+  # one object per NYSE session, and the monthly ones that compact them.
+  history_prefixes = [for name, d in local.datasets : trimsuffix(d.prefix, "/") if contains(["day", "month"], d.grain)]
 }
 
 # The lake: raw, curated, validated and quarantine objects per tick minute.

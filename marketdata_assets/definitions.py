@@ -13,7 +13,7 @@ from marketdata_assets.defs.assets import (
 )
 from marketdata_assets.defs.checks import tick_checks
 from marketdata_assets.defs.columns import with_column_schemas
-from marketdata_assets.defs.compaction import validated_daily
+from marketdata_assets.defs.compaction import minute_bars_monthly, validated_daily
 from marketdata_assets.defs.forecasts import forecast_assets
 from marketdata_assets.defs.freshness import fresh_in_session
 from marketdata_assets.defs.history import history_assets
@@ -27,6 +27,7 @@ from marketdata_assets.defs.resources import (
     ProviderResource,
 )
 from marketdata_assets.defs.schedules import (
+    compaction_job,
     compaction_schedule,
     forecast_job,
     freshness_job,
@@ -100,11 +101,12 @@ def build_definitions(settings: Settings) -> Definitions:
                 latest_prices_asset(stores.latest_kind(settings)),
                 *history_assets,
                 validated_daily,
+                minute_bars_monthly,
                 *forecast_assets,
             ]
         ),
         asset_checks=[*tick_checks(), fresh_in_session],
-        jobs=[tick_job, history_job, forecast_job, freshness_job],
+        jobs=[tick_job, history_job, forecast_job, freshness_job, compaction_job],
         schedules=[tick_schedule, compaction_schedule, freshness_schedule],
         sensors=[production_ticks_sensor(running=stores.is_production(settings))],
         resources=resources_for(settings),

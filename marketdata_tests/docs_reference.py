@@ -221,7 +221,9 @@ def settings_page() -> str:
 
 
 def _key_pattern(entry: Any) -> str:
-    middle = "date=YYYY-MM-DD/minute=HHMM" if entry.grain == "minute" else "date=YYYY-MM-DD"
+    middle = {"minute": "date=YYYY-MM-DD/minute=HHMM", "day": "date=YYYY-MM-DD"}.get(
+        entry.grain, "month=YYYY-MM"
+    )
     return f"{entry.name}/{middle}/{entry.file}"
 
 

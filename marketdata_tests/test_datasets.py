@@ -17,7 +17,7 @@ from marketdata_assets.forecasting.windows import MIN_ORIGINS, MIN_TRAINING_SESS
 from marketdata_assets.lake import terraform
 from marketdata_assets.lake.codecs import decode, encode
 from marketdata_assets.lake.datasets import DATASETS, dataset_columns, dataset_of_asset, registry
-from marketdata_assets.lake.keys import day_key, object_key
+from marketdata_assets.lake.keys import day_key, month_key, object_key
 from marketdata_assets.lake.schemas import (
     BAR_SCHEMA,
     Table,
@@ -74,13 +74,18 @@ def test_a_stale_terraform_file_fails_the_check_naming_the_command(
 
 @pytest.mark.domain
 def test_every_dataset_keys_its_objects_under_its_prefix_by_its_grain() -> None:
+    builders = {
+        "minute": (lambda name: object_key(name, TICK), "date=2026-11-25/minute=1431"),
+        "day": (lambda name: day_key(name, SESSION), "date=2026-11-25"),
+        "month": (lambda name: month_key(name, SESSION), "month=2026-11"),
+    }
     for d in registry():
-        key = object_key(d.name, TICK) if d.grain == "minute" else day_key(d.name, SESSION)
-        middle = "date=2026-11-25/minute=1431" if d.grain == "minute" else "date=2026-11-25"
-        assert key == f"{d.prefix}{middle}/{d.file}", d.name
-        other = day_key if d.grain == "minute" else object_key
-        with pytest.raises(ValueError, match=f"dataset '{d.name}': must be one of"):
-            other(d.name, TICK if other is object_key else SESSION)  # type: ignore[operator]
+        build, middle = builders[d.grain]
+        assert build(d.name) == f"{d.prefix}{middle}/{d.file}", d.name
+        for grain, (other, _) in builders.items():
+            if grain != d.grain:
+                with pytest.raises(ValueError, match=f"dataset '{d.name}': must be one of"):
+                    other(d.name)
 
 
 @pytest.mark.domain
@@ -155,9 +160,8 @@ def test_what_terraform_reads_follows_the_registry() -> None:
             d.catalogued,
         )
         assert entry["columns"] == glue_columns(d.columns)
-        assert [k[0] for k in entry["partition_keys"]] == (
-            ["date", "minute"] if d.grain == "minute" else ["date"]
-        )
+        keys = {"minute": ["date", "minute"], "day": ["date"], "month": ["month"]}
+        assert [k[0] for k in entry["partition_keys"]] == keys[d.grain]
         if d.catalogued:  # Athena reads daily Parquet tables, one folder per session
             assert d.grain == "day" and d.codec == "parquet" and entry["columns"], d.name
 
@@ -229,13 +233,14 @@ def test_every_object_a_tick_and_a_backfill_store_holds_its_registered_schema(
     run_tick(settings, datetime(2025, 11, 25, 15, 0, tzinfo=UTC))
     backfill.run(settings, backfill.plan(settings, first, last, None, "stub", None, False))
     defs = build_definitions(settings)
-    folded = materialize(
-        [defs.get_assets_def("validated_daily")],
-        partition_key="2025-11-25",
-        resources=defs.resources,
-        selection=["validated_daily"],
-    )
-    assert folded.success
+    for compaction in ("validated_daily", "minute_bars_monthly"):
+        folded = materialize(
+            [defs.get_assets_def(compaction)],
+            partition_key="2025-11-25",
+            resources=defs.resources,
+            selection=[compaction],
+        )
+        assert folded.success
     lake, seen = lake_store(settings), set()
     for name in TABLES:
         for key in lake.keys(DATASETS[name].prefix):
@@ -244,4 +249,4 @@ def test_every_object_a_tick_and_a_backfill_store_holds_its_registered_schema(
             assert dtype_violations(frame, DATASETS[name].columns) == [], key
             seen.add(name)
     assert seen >= {"curated", "validated", "quarantine", "reference", "minute_bars"}
-    assert seen >= {"daily_bars", "session_analytics", "validated_daily"}
+    assert seen >= {"daily_bars", "session_analytics", "validated_daily", "minute_bars_monthly"}

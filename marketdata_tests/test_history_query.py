@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 
 from marketdata_assets.cli import main
 from marketdata_assets.history.intervals import ANALYTICS_FIELDS, BAR_FIELDS
-from marketdata_assets.history.query import analytics, bars, bars_table
+from marketdata_assets.history.query import analytics, bars
+from marketdata_assets.history.tables import bars_table
 from marketdata_assets.lake import day_key
 from marketdata_assets.lake.codecs import encode
 from marketdata_assets.lake.schemas import BAR_SCHEMA, DAILY_BAR_SCHEMA, SESSION_ANALYTICS_SCHEMA
@@ -258,7 +259,8 @@ def test_without_a_symbol_every_symbol_is_read_in_symbol_order(lake) -> None:
     assert (got.first, got.last) == (EARLY_CLOSE, EARLY_CLOSE)
     expected = [row for symbol in SYMBOLS for row in regrouped(minutes[EARLY_CLOSE], symbol, 5)]
     assert_same_rows(got.rows, expected)
-    assert bars_table(replace(got, rows=[])).startswith("no history in 2026-11-27..2026-11-27: ")
+    empty = replace(got, table=got.table.slice(0, 0))
+    assert bars_table(empty).startswith("no history in 2026-11-27..2026-11-27: ")
 
 
 @pytest.mark.domain

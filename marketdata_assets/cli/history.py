@@ -83,24 +83,24 @@ def _bars(args: argparse.Namespace) -> int:
     settings = StorageSettings.from_env()
     symbol, first, last = _history_range(args)
     params.interval(args.interval, "--interval")
-    from marketdata_assets.history import query
+    from marketdata_assets.history import query, tables
     from marketdata_assets.stores import lake_store
 
     history = read(lambda: query.bars(lake_store(settings), symbol, args.interval, first, last))
     # Sessions held only as daily bars: named on stderr (stdout keeps the table or the JSON list).
     if history is not None and (note := query.daily_only_note(history)):
         print(f"marketdata: note: {note}", file=sys.stderr)
-    return _print_history(args, history, query.bars_table)
+    return _print_history(args, history, tables.bars_table)
 
 
 def _analytics(args: argparse.Namespace) -> int:
     settings = StorageSettings.from_env()
     symbol, first, last = _history_range(args)
-    from marketdata_assets.history import query
+    from marketdata_assets.history import query, tables
     from marketdata_assets.stores import lake_store
 
     history = read(lambda: query.analytics(lake_store(settings), symbol, first, last))
-    return _print_history(args, history, query.analytics_table)
+    return _print_history(args, history, tables.analytics_table)
 
 
 def _backfill(args: argparse.Namespace) -> int:

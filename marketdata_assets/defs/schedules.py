@@ -1,6 +1,6 @@
 """The jobs: the minute tick and its schedule, the freshness watch on latest prices; the
-history and the forecasts over sessions, and the daily compaction of the tick stream after each
-close.
+history and the forecasts over sessions, and the daily compaction after each close (the tick
+stream's session, the minute bars' month).
 
 The tick and the history run every step in one process, so a tick run holds its minute's lock
 from its first write to its end (`defs.tick`) and a history run its sessions' locks from its
@@ -87,7 +87,8 @@ def freshness_schedule(context: ScheduleEvaluationContext) -> RunRequest:
 
 history_job = define_asset_job(
     "history_job",
-    selection=AssetSelection.groups("history") - AssetSelection.assets("validated_daily"),
+    selection=AssetSelection.groups("history")
+    - AssetSelection.assets("validated_daily", "minute_bars_monthly"),
     partitions_def=trading_sessions,
     description="History over NYSE sessions: raw responses, bars gate, daily bars, analytics.",
     executor_def=in_process_executor,
@@ -101,9 +102,10 @@ forecast_job = define_asset_job(
 )
 compaction_job = define_asset_job(
     "compaction_job",
-    selection=AssetSelection.assets("validated_daily"),
+    selection=AssetSelection.assets("validated_daily", "minute_bars_monthly"),
     partitions_def=trading_sessions,
-    description="Fold one session's validated minute objects into one Parquet.",
+    description="Fold one session's validated minute objects into one Parquet, and its month's "
+    "minute_bars into one object.",
     executor_def=parallel_executor,
 )
 # Each session's compaction runs once its day is over (the partition exists from midnight).

@@ -1,7 +1,8 @@
 """After a backfill: re-materialise the later partitions whose declared windows read what it wrote.
 
 session_analytics reads the 20 sessions of daily_bars before its own, forecast_skill and
-price_forecasts the 29 of minute and daily bars before theirs (partition mappings in `defs`).
+price_forecasts the 29 of minute and daily bars before theirs (partition mappings in `defs`),
+and minute_bars_monthly compacts the month of each minute_bars session.
 A backfill of older sessions changes what those later partitions would compute, so it
 re-materialises every one the lake holds whose window includes a session it wrote: the lake
 after any order of backfills is then the lake after one backfill of their union.
@@ -35,6 +36,7 @@ from marketdata_assets.execution.batches import RANGE_END, RANGE_START
 from marketdata_assets.execution.progress import Progress
 from marketdata_assets.execution.tick import failure_line
 from marketdata_assets.lake import ObjectStore, dataset_of_asset, day_key
+from marketdata_assets.lake.keys import month_key
 from marketdata_assets.settings import Settings
 
 
@@ -107,8 +109,7 @@ def plan_refresh(
     sessions needing the same assets, at most `per_run` sessions a run."""
     held: dict[str, set[str]] = {}
     for asset, keys in stale_partitions(defs, materialised, written).items():
-        name = dataset_of_asset(asset).name
-        present = {key for key in keys if _held(lake, day_key(name, date.fromisoformat(key)))}
+        present = {key for key in keys if _held(lake, _object_of(asset, date.fromisoformat(key)))}
         if present:
             held[asset] = present
     runs = []
@@ -150,6 +151,15 @@ def _ranges(
         run.append(key)
     if run:
         yield by_session[run[-1]], tuple(map(date.fromisoformat, run))
+
+
+def _object_of(asset: str, session: date) -> str:
+    """The key of the object `asset` writes for `session`: the session's own, or its month's
+    (a compacted month is rewritten when one of its sessions is)."""
+    found = dataset_of_asset(asset)
+    if found.grain == "month":
+        return month_key(found.name, session)
+    return day_key(found.name, session)
 
 
 def _held(lake: ObjectStore, key: str) -> bool:

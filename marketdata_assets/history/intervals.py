@@ -21,9 +21,11 @@ ANALYTICS_FIELDS = (
 DEFAULT_SESSIONS = 5
 
 # `src` holds the dataset's rows of the sessions read, `sessions` their calendar bounds in µs;
-# `{only}` becomes the symbol filter (a bound parameter), or TRUE for every symbol. Timestamps
-# are handled as µs since the epoch, so no time zone setting can shift them; `num` turns NaN
-# into null, as JSON needs.
+# `{only}` becomes the symbol filter (a bound parameter), or TRUE for every symbol, and `{by}`
+# the symbol ordering when every symbol is read. Timestamps
+# are handled as µs since the epoch, so no time zone setting can shift them (a bar's start comes
+# back as a naive UTC timestamp: `rows` writes it as ISO text); `num` turns NaN into null, as
+# JSON needs.
 NUM_MACRO = "CREATE MACRO num(x) AS CASE WHEN isnan(x) THEN NULL ELSE x END"
 # Intraday answers hold 1-minute bars only: a provider's daily bar kept in minute_bars (a session
 # it has no minutes of) is a daily bar, read at 1d (`query.bars` names such sessions).
@@ -33,10 +35,10 @@ WHERE {only} AND b."interval" = '1m'
   AND epoch_us(b.start) >= s.open_us AND epoch_us(b.start) < s.close_us
 """
 _MINUTE_SQL = f"""
-SELECT b.symbol, strftime(make_timestamp(epoch_us(b.start)), '%Y-%m-%dT%H:%M:%SZ'),
+SELECT b.symbol, make_timestamp(epoch_us(b.start)),
        num(b.open), num(b.high), num(b.low), num(b.close), b.volume,
        CASE WHEN b.volume > 0 THEN num((b.high + b.low + b.close) / 3) END
-{_IN_SESSIONS} ORDER BY b.symbol, b.start
+{_IN_SESSIONS} ORDER BY {{by}}b.start
 """
 _AGGREGATE_SQL = f"""
 WITH minutes AS (
@@ -44,25 +46,24 @@ WITH minutes AS (
            s.open_us + (epoch_us(b.start) - s.open_us) // $width * $width AS bucket
     {_IN_SESSIONS}
 )
-SELECT symbol, strftime(make_timestamp(bucket), '%Y-%m-%dT%H:%M:%SZ'),
+SELECT symbol, make_timestamp(bucket),
        num(arg_min(open, minute)), num(max(high)), num(min(low)), num(arg_max(close, minute)),
        sum(volume)::BIGINT,
        num(sum((high + low + close) / 3 * volume) / nullif(sum(volume), 0))
-FROM minutes GROUP BY symbol, bucket ORDER BY symbol, bucket
+FROM minutes GROUP BY symbol, bucket ORDER BY {{by}}bucket
 """
 _DAILY_SQL = """
 SELECT b.symbol,
-       strftime(make_timestamp(coalesce(epoch_us(b.first_minute), s.open_us)),
-                '%Y-%m-%dT%H:%M:%SZ'),
+       make_timestamp(coalesce(epoch_us(b.first_minute), s.open_us)),
        num(b.open), num(b.high), num(b.low), num(b.close), b.volume, num(b.vwap)
 FROM src AS b JOIN sessions AS s ON s.day = CAST(b.session AS DATE) - DATE '1970-01-01'
-WHERE {only} ORDER BY b.symbol, b.session
+WHERE {only} ORDER BY {by}b.session
 """
 _ANALYTICS_SQL = """
 SELECT b.symbol, strftime(b.session, '%Y-%m-%d'), num(b.open), num(b.high), num(b.low),
        num(b.close), b.volume, num(b.vwap), num(b."return"), num(b.overnight_return),
        num(b.realized_vol), num(b."range")
-FROM src AS b WHERE {only} ORDER BY b.symbol, b.session
+FROM src AS b WHERE {only} ORDER BY {by}b.session
 """
 
 
@@ -85,8 +86,11 @@ class Query:
         return params
 
     def sql_for(self, symbol: str | None) -> str:
-        """The SQL reading `symbol`'s rows (None: every symbol's)."""
-        return self.sql.format(only="TRUE" if symbol is None else "b.symbol = $symbol")
+        """The SQL reading `symbol`'s rows (None: every symbol's, ordered by symbol first: one
+        symbol's need no string comparisons)."""
+        if symbol is None:
+            return self.sql.format(only="TRUE", by="symbol, ")
+        return self.sql.format(only="b.symbol = $symbol", by="")
 
 
 ANALYTICS = Query(

@@ -2,42 +2,56 @@
 
 DuckDB filters and aggregates in one query (`intervals` holds the SQL): over the lake's Parquet
 files in place when the store has them as files, or over Arrow tables of the objects fetched
-(DuckDB's httpfs cannot be installed offline). No Dagster and no Great Expectations on this path.
+(DuckDB's httpfs cannot be installed offline); a month compacted and current is read from its
+one object instead of its sessions' (`compacted`). An answer is an Arrow table; its rows as
+dicts are made when asked for. No Dagster and no Great Expectations on this path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from functools import cache
+from datetime import date
+from functools import cache, cached_property
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from marketdata_assets.history import compacted
 from marketdata_assets.history.held import bounds, days_held, sessions_held, span
 from marketdata_assets.history.intervals import ANALYTICS, NUM_MACRO, Query, bars_query
 from marketdata_assets.lake import LakeError, ObjectStore
 from marketdata_assets.lake.codecs import parquet_table, typed_table
 from marketdata_assets.market.backfill_range import suggested
-from marketdata_assets.market.calendar import EXCHANGE_TZ
 
 
 @dataclass(frozen=True)
 class History:
     """The rows read for `symbol` (None: every symbol) from `first` to `last` (the range asked,
-    defaults applied), ordered by symbol then time; at an intraday interval, `daily_only` holds
-    the sessions of the range held only as daily bars (a provider without their minutes), which
-    the rows omit."""
+    defaults applied), ordered by symbol then time, as a table (a bar's `start` a UTC timestamp)
+    and as `rows`; at an intraday interval, `daily_only` holds the sessions of the range held
+    only as daily bars (a provider without their minutes), which the rows omit."""
 
     symbol: str | None
     first: date
     last: date
-    rows: list[dict[str, object]]
+    table: pa.Table
     daily_only: list[date] = field(default_factory=list)
+
+    @cached_property
+    def rows(self) -> list[dict[str, object]]:
+        """The rows as dicts, a bar's start as ISO text (`2026-11-25T14:30:00Z`)."""
+        table = self.table
+        if "start" in table.column_names and pa.types.is_timestamp(
+            table.schema.field("start").type
+        ):
+            # Whole seconds, as text: Arrow's cast writes `2026-11-25 14:30:00`.
+            text = pc.cast(pc.cast(table["start"], pa.timestamp("s"), safe=False), pa.string())
+            iso = pc.binary_join_element_wise(pc.utf8_replace_slice(text, 10, 11, "T"), "Z", "")
+            table = table.set_column(table.schema.get_field_index("start"), "start", iso)
+        return table.to_pylist()
 
 
 class Sessions(Protocol):
@@ -84,18 +98,23 @@ def bars(
 def _daily_only(lake: ObjectStore, history: History, sessions: Sessions | None) -> list[date]:
     """The sessions of `history`'s range where its symbol has a daily bar and no minute bar
     (a session's bars start on its UTC date: NYSE hours never cross midnight UTC)."""
-    with_minutes = {str(row["start"])[:10] for row in history.rows}
+    with_minutes = _days_of(history.table)
     held = days_held("daily_bars", _keys(lake, "daily_bars", sessions))
     candidates = [
-        day
-        for day in held
-        if history.first <= day <= history.last and day.isoformat() not in with_minutes
+        day for day in held if history.first <= day <= history.last and day not in with_minutes
     ]
     if not candidates:
         return []
     daily = _read(lake, bars_query("1d"), history.symbol, candidates[0], candidates[-1], sessions)
-    with_daily = {str(row["start"])[:10] for row in daily.rows}
-    return [day for day in candidates if day.isoformat() in with_daily]
+    with_daily = _days_of(daily.table)
+    return [day for day in candidates if day in with_daily]
+
+
+def _days_of(table: pa.Table) -> set[date]:
+    """The UTC dates of the bars of `table`."""
+    if not table.num_rows:
+        return set()
+    return set(pc.unique(pc.cast(table["start"], pa.date32())).to_pylist())
 
 
 def daily_only_note(history: History) -> str | None:
@@ -141,12 +160,12 @@ def _read(
     sessions: Sessions | None,
 ) -> History:
     name = query.dataset
-    keys_held = _keys(lake, name, sessions)
+    keys_held, versions = _listed(lake, name, sessions)
     held = days_held(name, keys_held)
     first, last = span(list(held), first, last, query.back)
     days = [day for day in sessions_held(name, keys_held) if first <= day <= last]
     if not days:
-        return History(symbol, first, last, [])
+        return History(symbol, first, last, pa.table({f: pa.nulls(0) for f in query.fields}))
     keys = [held[day] for day in days]
     if sessions is not None:
         # A bar never spans two sessions: the answer is each session's answer, in session order.
@@ -159,36 +178,41 @@ def _read(
         # Promoting types costs a few ms over hundreds of sessions: only when their types differ.
         same = all(part.schema.equals(parts[0].schema) for part in parts)
         table = pa.concat_tables(parts, promote_options="none" if same else "default")
-        rows = table.combine_chunks().to_pylist()
-        return History(symbol, first, last, rows)
+        return History(symbol, first, last, table.combine_chunks())
+    # The months compacted and current answer their sessions; the others' objects are read.
+    months = compacted.covered(lake, name, days, versions, symbol)
+    rest = [held[day] for day in days if day not in months.days]
     try:
         with _database().cursor() as con:
             con.register("sessions", bounds(days))
-            con.register("src", _source(con, lake, keys, symbol))
-            found = con.execute(query.sql_for(symbol), query.params(symbol)).fetchall()
+            con.register("src", _source(con, lake, rest, symbol, months.tables))
+            found = con.sql(query.sql_for(symbol), params=query.params(symbol)).to_arrow_table()
     except (duckdb.InvalidInputException, duckdb.IOException) as error:
-        raise _unreadable_file(lake, keys, error) from None
-    return History(
-        symbol, first, last, [dict(zip(query.fields, row, strict=True)) for row in found]
-    )
+        raise _unreadable_file(lake, rest, error) from None
+    return History(symbol, first, last, found.rename_columns(list(query.fields)))
 
 
 def _source(
-    con: duckdb.DuckDBPyConnection, lake: ObjectStore, keys: list[str], symbol: str | None
+    con: duckdb.DuckDBPyConnection,
+    lake: ObjectStore,
+    keys: list[str],
+    symbol: str | None,
+    tables: Sequence[pa.Table] = (),
 ) -> duckdb.DuckDBPyRelation | pa.Table:
-    """The rows of the objects at `keys`: their files scanned by DuckDB in place (which pushes
-    the symbol filter into the scan), or the objects fetched and decoded (`symbol`'s rows)."""
+    """The rows of `tables` and of the objects at `keys`: their files scanned by DuckDB in place
+    (which pushes the symbol filter into the scan) when there are no tables, or the objects
+    fetched and decoded (`symbol`'s rows)."""
     paths = [lake.local_path(key) for key in keys]
     files = [str(path) for path in paths if path is not None]
-    if len(files) == len(keys):
+    if not tables and len(files) == len(keys):
         return con.read_parquet(files)
     only = None if symbol is None else pc.field("symbol") == symbol
     bodies = lake.get_many(keys)
-    tables = [
+    fetched = [
         typed_table(key.partition("/")[0], key, body, only)
         for key, body in zip(keys, bodies, strict=True)
     ]
-    return pa.concat_tables(tables, promote_options="default")
+    return pa.concat_tables([*tables, *fetched], promote_options="default")
 
 
 def _unreadable_file(lake: ObjectStore, keys: list[str], error: Exception) -> Exception:
@@ -215,6 +239,17 @@ def _session_answer(query: Query, day: date, source: pa.Table) -> pa.Table:
     return found.rename_columns(list(query.fields))
 
 
+def _listed(
+    lake: ObjectStore, name: str, sessions: Sessions | None
+) -> tuple[frozenset[str], dict[str, str]]:
+    """The keys of the objects `name` holds and, where a compacted month may answer for them
+    (a lake read of a compacted dataset), their versions (the same listing on S3)."""
+    if sessions is None and name in compacted.COMPACTED:
+        versions = lake.versions(f"{name}/")
+        return frozenset(versions), versions
+    return _keys(lake, name, sessions), {}
+
+
 def _keys(lake: ObjectStore, name: str, sessions: Sessions | None) -> frozenset[str]:
     """The keys of the objects `name` holds: listed in the lake, or as `sessions` knows them."""
     if sessions is None:
@@ -232,40 +267,6 @@ def _database() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def bars_table(history: History) -> str:
-    """Bars as an aligned table, times in New York; an empty result says what to run."""
-    if not history.rows:
-        return _hint(history)
-    header = f"{'SYMBOL':<8} {'START':<19} {'OPEN':>11} {'HIGH':>11} {'LOW':>11} {'CLOSE':>11}"
-    lines = [f"{header} {'VOLUME':>12} {'VWAP':>11}"]
-    for r in history.rows:
-        prices = " ".join(_number(r[k], "11.4f") for k in ("open", "high", "low", "close"))
-        start = _new_york(str(r["start"]))
-        lines.append(
-            f"{r['symbol']:<8} {start:<19} {prices} {r['volume']:>12} {_number(r['vwap'], '11.4f')}"
-        )
-    return "\n".join(lines)
-
-
-def analytics_table(history: History) -> str:
-    """Session analytics as an aligned table (returns and range in percent)."""
-    if not history.rows:
-        return _hint(history)
-    prices = ("open", "high", "low", "close")
-    shares = ("return", "overnight_return", "realized_vol", "range")
-    header = " ".join(f"{k.upper():>11}" for k in prices)
-    labels = " ".join(f"{label:>10}" for label in ("RETURN", "OVERNIGHT", "REALIZ.VOL", "RANGE"))
-    lines = [f"{'SYMBOL':<8} {'SESSION':<10} {header} {'VOLUME':>12} {'VWAP':>11} {labels}"]
-    for r in history.rows:
-        cells = " ".join(_number(r[k], "11.4f") for k in prices)
-        percents = " ".join(_percent(r[k]) for k in shares)
-        lines.append(
-            f"{r['symbol']:<8} {r['session']:<10} {cells} {r['volume']:>12} "
-            f"{_number(r['vwap'], '11.4f')} {percents}"
-        )
-    return "\n".join(lines)
-
-
 def what_to_run(history: History) -> str:
     """What an empty read says: no history in its range, and the backfill that fills it."""
     return _hint(history)
@@ -280,17 +281,3 @@ def _hint(history: History) -> str:
     if history.symbol is None:
         return f"no history in {history.first}..{history.last}: run `{command}`"
     return f"no history for {history.symbol} in {history.first}..{history.last}: run `{command}`"
-
-
-def _new_york(iso: str) -> str:
-    moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(EXCHANGE_TZ))
-    return f"{moment:%Y-%m-%d %H:%M} ET"
-
-
-def _number(value: object, spec: str) -> str:
-    width = int(spec.split(".")[0])
-    return format(value, spec) if isinstance(value, int | float) else "-".rjust(width)
-
-
-def _percent(value: object) -> str:
-    return f"{value * 100:>+9.2f}%" if isinstance(value, int | float) else "-".rjust(10)

@@ -1,12 +1,12 @@
 """The dataset registry: every lake dataset defined once, read by the keys, the codecs, the
 contracts, the Dagster assets, the docs and Terraform (through the generated infra/datasets.json).
 
-A dataset is its name (its key prefix), its grain (one object per tick minute or per NYSE
-session), its codec, its object's file name (a `.gz` name: the codec's bytes gzip-compressed;
-`legacy_files`: the names objects written before had, which readers still find), the Dagster
-asset that writes it, the columns its objects are sorted by, its columns (tables only:
-`lake.schemas`, whence its Arrow schema, pandas dtypes and Glue types), whether Athena
-catalogues it, its role and a one-line description.
+A dataset is its name (its key prefix), its grain (one object per tick minute, per NYSE
+session or per calendar month), its codec, its object's file name (a `.gz` name: the codec's
+bytes gzip-compressed; `legacy_files`: the names objects written before had, which readers still
+find), the Dagster asset that writes it, the columns its objects are sorted by, its columns
+(tables only: `lake.schemas`, whence its Arrow schema, pandas dtypes and Glue types), whether
+Athena catalogues it, its role and a one-line description.
 
 Terraform reads it from infra/datasets.json, which `lake.terraform` writes: regenerate it after
 changing the registry with `python -m marketdata_assets.lake.terraform --write`.
@@ -22,7 +22,9 @@ from marketdata_assets.lake import schemas
 if TYPE_CHECKING:
     import pyarrow as pa
 
-Grain = Literal["minute", "day"]
+# minute: one object per tick; day: one per NYSE session; month: one per calendar month holding
+# its sessions' objects compacted (read in their place while current: `history.compacted`).
+Grain = Literal["minute", "day", "month"]
 Codec = Literal["bytes", "parquet", "json"]
 # data: what readers open; record: a run's own record; state: what the platform keeps to decide
 # later runs (the gate's price reference).
@@ -111,6 +113,11 @@ REGISTRY: tuple[Dataset, ...] = (
     Dataset("validated_daily", "day", "parquet", "part.parquet", "validated_daily",
             ("symbol", "event_ts"), schemas.VALIDATED_TICKS, catalogued=True,
             description="The minute tick's validated prices, compacted per NYSE session."),
+    Dataset("minute_bars_monthly", "month", "parquet", "part.parquet", "minute_bars_monthly",
+            _BARS_ORDER, schemas.MINUTE_BARS,
+            description="A month's minute_bars session objects compacted into one, one row group "
+            "per symbol, with the versions of the objects it holds; read in their place while "
+            "they are unchanged."),
     # forecasts: the walk-forward's skill table and the served forecasts, as of each session
     Dataset("forecast_skill", "day", "parquet", "part.parquet", "forecast_skill",
             ("symbol", "horizon", "model"), schemas.FORECAST_SKILL, catalogued=True,
@@ -125,6 +132,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in REGISTRY}
 # The minute datasets the tick graph writes (its run record is written beside them, not by it).
 MINUTE_DATASETS = tuple(d.name for d in REGISTRY if d.grain == "minute" and d.asset)
 DAY_DATASETS = tuple(d.name for d in REGISTRY if d.grain == "day")
+MONTH_DATASETS = tuple(d.name for d in REGISTRY if d.grain == "month")
 
 
 def registry() -> tuple[Dataset, ...]:

@@ -2,6 +2,7 @@
 
 Minute datasets (one object per tick): <dataset>/date=YYYY-MM-DD/minute=HHMM/<file>.
 Daily datasets (one object per NYSE session): <dataset>/date=YYYY-MM-DD/<file>.
+Monthly datasets (one object per calendar month): <dataset>/month=YYYY-MM/<file>.
 Keys are built only from these fixed names, a tick and a date: never from a symbol.
 """
 
@@ -52,6 +53,13 @@ def day_keys(name: str, day: date) -> tuple[str, ...]:
     """Every key one session's `name` object may have, the one written now first."""
     dataset(name, "day")
     return tuple(date_prefix(name, day) + file for file in DATASETS[name].files)
+
+
+def month_key(name: str, month: date) -> str:
+    """The key of one calendar month's object (the month holding `month`) in the monthly
+    dataset `name`."""
+    dataset(name, "month")
+    return f"{dataset(name).name}/month={month:%Y-%m}/{DATASETS[name].file}"
 
 
 def day_of_key(key: str) -> date:

@@ -146,11 +146,11 @@ class LocalObjectStore:
         found = {}
         for key, path in sorted(self._files(prefix).items()):
             try:
-                stat = path.stat()
+                stat = os.stat(path)
             except FileNotFoundError:  # deleted since it was listed
                 continue
             except OSError as error:
-                raise self._fail("stat", path, error) from error
+                raise self._fail("stat", Path(path), error) from error
             found[key] = f"{stat.st_mtime_ns}-{stat.st_size}-{stat.st_ino}"
         return found
 
@@ -167,14 +167,30 @@ class LocalObjectStore:
             raise LakeError(f"local list {base} failed: not a folder")
         return base
 
-    def _files(self, prefix: str) -> dict[str, Path]:
-        """Each object's key under `prefix` and its file (temporary `.`-files are no objects)."""
+    def _files(self, prefix: str) -> dict[str, str]:
+        """Each object's key under `prefix` and its file's path (temporary `.`-files are no
+        objects)."""
         base = self._base()
-        try:
-            return {
-                p.relative_to(base).as_posix(): p
-                for p in base.glob(f"{prefix}**/*")
-                if p.is_file() and not p.name.startswith(".")
-            }
-        except OSError as error:
-            raise self._fail("list", base / prefix, error) from error
+        parent, _, start = prefix.rpartition("/")
+        top = str(self._path(parent)) if parent else str(base)
+        found: dict[str, str] = {}
+
+        # Directory entries know their kind, and keys are built as strings: no stat and no
+        # Path per file (a glob took ~10 ms over a year of session folders).
+        def walk(folder: str, within: str, first: str) -> None:
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if not entry.name.startswith(first):
+                            continue
+                        if entry.is_dir():
+                            walk(entry.path, f"{within}{entry.name}/", "")
+                        elif entry.name[0] != "." and entry.is_file():
+                            found[within + entry.name] = entry.path
+            except (FileNotFoundError, NotADirectoryError):  # none, or deleted while listed
+                return
+            except OSError as error:
+                raise self._fail("list", base / prefix, error) from error
+
+        walk(top, f"{parent}/" if parent else "", start)
+        return found

@@ -21,6 +21,7 @@ _PARTITIONS = {
         ["minute", "string", "The tick minute, HHMM (UTC)."],
     ],
     "day": [["date", "string", "The NYSE session, YYYY-MM-DD (New York)."]],
+    "month": [["month", "string", "The calendar month of the sessions held, YYYY-MM."]],
 }
 TERRAFORM_FILE = Path(__file__).resolve().parents[2] / "infra" / "datasets.json"
 _ITEM = re.compile(r'"(?:[^"\\]|\\.)*"')
