@@ -72,6 +72,7 @@ def register(commands: Commands) -> None:
         help=f"{registry.choices(registry.history_sources())} (default: MARKETDATA_PROVIDER)",
     )
     backfill.add_argument("--source", help="file: a CSV or Parquet file of bars")
+    backfill.add_argument("--actions", help="file: a CSV or Parquet file of splits and dividends")
     backfill.add_argument(
         "--force", action="store_true", help="redo sessions (and symbols) already done"
     )
@@ -115,12 +116,15 @@ def _backfill(args: argparse.Namespace) -> int:
     if "log_level" not in settings.model_fields_set:
         settings = settings.with_overrides(log_level=QUIET)
     provider = args.provider or settings.provider
-    registry.check_history_options(provider, source=args.source)  # before the folder is made
+    # before the folder is made
+    registry.check_history_options(provider, source=args.source, actions=args.actions)
     check_writable(settings)
 
     from marketdata_assets.execution import backfill, downstream
 
-    plan = backfill.plan(settings, first, last, symbols, provider, args.source, args.force)
+    plan = backfill.plan(
+        settings, first, last, symbols, provider, args.source, args.force, args.actions
+    )
     dagster_instance = instance(settings)  # made (with its dagster.yaml) once the plan holds
     if plan.sessions and not plan.todo:
         print(

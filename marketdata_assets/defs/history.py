@@ -60,6 +60,7 @@ class HistoryRequest(Config):
         default_factory=list
     )  # default: the configured symbols (a file: the symbols it holds)
     source: str = ""  # file: the CSV or Parquet file
+    actions: str = ""  # file: the CSV or Parquet file of corporate actions
     force: bool = False  # fetch again symbols the session's raw already holds
     # The backfill's first session (YYYY-MM-DD), where a file's rows of no session land; the
     # same for every run of a backfill (default: the run's first session).
@@ -88,7 +89,9 @@ def raw_history(
     The run holds its sessions' locks from before that read to its end (`history_run`)."""
     sessions = _sessions(context)
     history_run.hold(sessions)
-    source = history.source(config.provider, config.source, first_session=_first(config, sessions))
+    source = history.source(
+        config.provider, config.source, _first(config, sessions), config.actions
+    )
     symbols = sorted(config.symbols or source.symbols() or history.symbols)
     landed = lake.load_days("raw_history", sessions)
     payloads: dict[str, bytes] = {}

@@ -143,7 +143,10 @@ def previous_closes_of(actions: pd.DataFrame, daily: pd.DataFrame) -> dict[tuple
     found: dict[tuple[str, date], float] = {}
     for symbol, ex_date in zip(actions["symbol"], actions["ex_date"], strict=True):
         day = pd.Timestamp(ex_date).date()
-        before = previous_session(day)
+        try:
+            before = previous_session(day)
+        except ValueError:  # not a session: no action of it adjusts anything
+            continue
         if before is not None and (symbol, before) in closes:
             found[(symbol, day)] = closes[(symbol, before)]
     return found

@@ -14,6 +14,7 @@ from marketdata_assets.providers.spec import Build, History, Quotes, VendorSpec
 
 if TYPE_CHECKING:
     from marketdata_assets.providers import Provider
+    from marketdata_assets.providers.action_rows import ActionRow
     from marketdata_assets.providers.bars import BodyReading
     from marketdata_assets.providers.history import HistorySource
 
@@ -47,10 +48,28 @@ def _row_text(body: str, item: int) -> str:
     return chart_row_text(body, item)
 
 
+def _actions(envelope: dict[str, Any], session: date) -> list[ActionRow]:
+    from marketdata_assets.providers.chart_events import read_chart_events
+
+    return read_chart_events(envelope, session)
+
+
+def _action_text(envelope: dict[str, Any], item: int) -> str:
+    from marketdata_assets.providers.chart_events import chart_event_text
+
+    return chart_event_text(envelope, item)
+
+
 # Its tick lines are flat records (`providers.flat`); its history bodies are chart-shaped.
 SPEC = VendorSpec(
     name=NAME,
     summary="a seeded random-walk market with optional defects (offline; the default)",
     quotes=Quotes(build=_provider),
-    history=History(build=_history, read=_read, row_text=_row_text),
+    history=History(
+        build=_history,
+        read=_read,
+        row_text=_row_text,
+        actions=_actions,
+        action_text=_action_text,
+    ),
 )
