@@ -8,12 +8,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from marketdata_assets.cli import forecast, history, latest, serve, status, symbols, tick
+from marketdata_assets.cli import actions, forecast, history, latest, serve, status, symbols, tick
 from marketdata_assets.cli.common import Parser, fail
 from marketdata_assets.errors import ConfigError
 
 # The command modules, in the order `--help` lists their commands.
-COMMAND_MODULES = (tick, latest, symbols, history, forecast, status, serve)
+COMMAND_MODULES = (tick, latest, symbols, history, actions, forecast, status, serve)
 
 
 def parser() -> argparse.ArgumentParser:

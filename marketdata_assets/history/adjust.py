@@ -19,16 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Literal, get_args
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from marketdata_assets.history.daily import session_days
 from marketdata_assets.market.calendar import previous_session
+from marketdata_assets.market.records import ADJUSTMENTS as RECORD_ADJUSTMENTS
 
 Adjustment = Literal["none", "splits", "all"]
-ADJUSTMENTS: tuple[str, ...] = get_args(Adjustment)
+ADJUSTMENTS: tuple[str, ...] = RECORD_ADJUSTMENTS
 DEFAULT_ADJUSTMENT: Adjustment = "splits"
 _PRICES = ("open", "high", "low", "close", "vwap")
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()

@@ -1,0 +1,187 @@
+"""Reading history adjusted for corporate actions: the gated actions of a symbol, and the rows of
+a bars or analytics read brought to the basis asked (`history.adjust`).
+
+The lake keeps prices as traded and session_analytics' returns across splits (`analytics`); a
+read adjusts them: a row's prices, VWAP and volume by the factors of its symbol's actions with
+a later ex-date, a row's returns by the factors of the actions on its own session. realised
+volatility, range and close versus VWAP are ratios within one session: no action changes them.
+No Dagster and no Great Expectations on this path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from marketdata_assets.history.adjust import Adjustment, adjustment, factors, multipliers
+from marketdata_assets.history.held import days_held
+from marketdata_assets.history.query import History, Sessions, closes_on
+from marketdata_assets.lake import ObjectStore
+from marketdata_assets.lake.codecs import typed_table
+from marketdata_assets.lake.datasets import DATASETS
+from marketdata_assets.market.calendar import EXCHANGE_TZ, previous_session
+
+ACTION_FIELDS = ("symbol", "ex_date", "kind", "value", "currency", "source")
+_NAME = "corporate_actions"
+_PRICES = ("open", "high", "low", "close", "vwap")
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def actions_frame(
+    lake: ObjectStore,
+    symbol: str | None,
+    first: date | None = None,
+    last: date | None = None,
+    sessions: Sessions | None = None,
+) -> pd.DataFrame:
+    """The gated actions of `symbol` (None: every symbol) with an ex-date from `first` to `last`
+    (each open when None), sorted by symbol, ex-date and kind."""
+    keys = sessions.keys(_NAME) if sessions is not None else frozenset(lake.keys(f"{_NAME}/"))
+    held = days_held(_NAME, keys)
+    wanted = [
+        key
+        for day, key in held.items()
+        if (first is None or day >= first) and (last is None or day <= last)
+    ]
+    dtypes = DATASETS[_NAME].dtypes
+    if not wanted:
+        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
+    bodies = lake.get_many(wanted)
+    tables = [typed_table(_NAME, key, body) for key, body in zip(wanted, bodies, strict=True)]
+    frame = pa.concat_tables(tables, promote_options="default").to_pandas()
+    if symbol is not None:
+        frame = frame[frame["symbol"] == symbol]
+    frame = frame.sort_values(["symbol", "ex_date", "kind"], kind="stable", ignore_index=True)
+    return frame.astype(dtypes)
+
+
+def actions_rows(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """`marketdata actions --json`'s objects: ACTION_FIELDS, the ex-date as YYYY-MM-DD."""
+    return [
+        {
+            "symbol": symbol,
+            "ex_date": pd.Timestamp(ex_date).date().isoformat(),
+            "kind": kind,
+            "value": float(value),
+            "currency": None if pd.isna(currency) else currency,
+            "source": None if pd.isna(source) else source,
+        }
+        for symbol, ex_date, kind, value, currency, source in zip(
+            *(frame[name] for name in ACTION_FIELDS), strict=True
+        )
+    ]
+
+
+def actions_table(rows: Sequence[dict[str, object]], symbol: str) -> str:
+    """Actions as an aligned table; none: one line saying so."""
+    if not rows:
+        return f"no corporate actions for {symbol} in the lake"
+    lines = [f"{'SYMBOL':<8} {'EX_DATE':<10} {'KIND':<9} {'VALUE':>12} {'CCY':<4} SOURCE"]
+    for r in rows:
+        lines.append(
+            f"{r['symbol']:<8} {r['ex_date']:<10} {r['kind']:<9} {r['value']:>12.4f} "
+            f"{r['currency'] or '-':<4} {r['source'] or '-'}"
+        )
+    return "\n".join(lines)
+
+
+def adjusted_bars(
+    lake: ObjectStore, history: History, basis: str, sessions: Sessions | None = None
+) -> History:
+    """`history`'s bar rows (`query.bars`) with prices and volumes adjusted to `basis` (one of
+    ADJUSTMENTS); `none`: as read."""
+    adjust = adjustment(basis)
+    if adjust == "none" or not history.rows:
+        return history
+    days = np.array([_new_york_day(str(row["start"])) for row in history.rows], np.int64)
+    table = _factors(lake, history, adjust, sessions)
+    price, volume = multipliers(table, _symbols(history), days)
+    rows = [_scaled(r, p, v) for r, p, v in zip(history.rows, price, volume, strict=True)]
+    return replace(history, rows=rows)
+
+
+def adjusted_analytics(
+    lake: ObjectStore, history: History, basis: str, sessions: Sessions | None = None
+) -> History:
+    """`history`'s analytics rows (`query.analytics`) brought to `basis`: prices, VWAP and
+    volume scaled; returns moved from the stored split-adjusted basis to the one asked."""
+    adjust = adjustment(basis)
+    if not history.rows or (adjust == "splits" and not _any_actions(lake, sessions)):
+        return history
+    days = np.array([_day(date.fromisoformat(str(r["session"]))) for r in history.rows], np.int64)
+    symbols = _symbols(history)
+    table = _factors(lake, history, adjust, sessions)
+    splits = table if adjust == "splits" else _factors(lake, history, "splits", sessions)
+    price, volume = multipliers(table, symbols, days)
+    # a return's basis moves by the log factors of the actions on its own session
+    shift = _own(splits, symbols, days) - _own(table, symbols, days)
+    rows = []
+    for row, p, v, moved in zip(history.rows, price, volume, shift, strict=True):
+        scaled = _scaled(row, p, v) if adjust != "none" else dict(row)
+        for name in ("return", "overnight_return"):
+            value = scaled[name]
+            if isinstance(value, float):
+                scaled[name] = value + float(moved)
+        rows.append(scaled)
+    return replace(history, rows=rows)
+
+
+def _factors(
+    lake: ObjectStore, history: History, adjust: Adjustment, sessions: Sessions | None
+) -> pd.DataFrame:
+    """The factors of the actions of `history`'s symbol from its first session on."""
+    actions = actions_frame(lake, history.symbol, history.first, None, sessions)
+    closes: dict[tuple[str, date], float] = {}
+    if adjust == "all":
+        columns = (actions[name] for name in ("symbol", "ex_date", "kind"))
+        for symbol, ex_date, kind in zip(*columns, strict=True):
+            day = pd.Timestamp(ex_date).date()
+            before = previous_session(day) if kind == "dividend" else None
+            close = closes_on(lake, before, sessions).get(symbol) if before else None
+            if close is not None:
+                closes[(symbol, day)] = close
+    return factors(actions, closes, adjust)
+
+
+def _own(table: pd.DataFrame, symbols: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Each row's sum of the log price factors of its symbol's actions on its own day."""
+    total = np.zeros(len(symbols))
+    for symbol, day, price in zip(table["symbol"], table["day"], table["price"], strict=True):
+        total[(symbols == symbol) & (days == day)] += np.log(price)
+    return total
+
+
+def _any_actions(lake: ObjectStore, sessions: Sessions | None) -> bool:
+    keys = sessions.keys(_NAME) if sessions is not None else frozenset(lake.keys(f"{_NAME}/"))
+    return bool(keys)
+
+
+def _scaled(row: dict[str, object], price: float, volume: float) -> dict[str, object]:
+    scaled = dict(row)
+    if price != 1.0:
+        for name in _PRICES:
+            value = scaled.get(name)
+            if isinstance(value, float):
+                scaled[name] = value * price
+    if volume != 1.0 and isinstance(scaled.get("volume"), int):
+        scaled["volume"] = int(np.rint(int(scaled["volume"]) * volume))  # type: ignore[call-overload]
+    return scaled
+
+
+def _symbols(history: History) -> np.ndarray:
+    return np.array([row["symbol"] for row in history.rows], dtype=object)
+
+
+def _new_york_day(iso: str) -> int:
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(ZoneInfo(EXCHANGE_TZ))
+    return _day(moment.date())
+
+
+def _day(day: date) -> int:
+    return day.toordinal() - _EPOCH_ORDINAL
