@@ -48,7 +48,7 @@ def candidates(rows: list[dict[str, object]]) -> pd.DataFrame:
 
 
 CLOSES = {("AAPL", WED): 100.0}  # AAPL closed at 100 the session before Wednesday
-CASES = {
+CASES: dict[str, dict[str, object]] = {
     "unparseable": {"problem": "unparseable", "symbol": None, "ex_date": None, "value": np.nan},
     "unparseable_date": {"ex_date": None, "problem": "unparseable_date"},
     "symbol_invalid": {"symbol": "aapl!"},
