@@ -143,3 +143,24 @@ def test_a_bad_actions_file_is_refused_in_one_line_before_anything_is_written(
                         capsys)  # fmt: skip
     assert code == 2 and "the stub provider does not use --actions" in err
     assert not (tmp_path / "data").exists() or not any((tmp_path / "data").rglob("*.parquet"))
+
+
+def test_the_api_adjusts_as_asked_and_refuses_a_bad_basis_in_one_line(stub_week: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from marketdata_assets.settings import StorageSettings
+    from marketdata_assets.web.app import create_app
+
+    week = "from=2026-11-30&to=2026-12-04"
+    with TestClient(create_app(StorageSettings(data_dir=stub_week.data_dir))) as client:
+        raw = client.get(f"/api/bars/AAPL?interval=1d&{week}&adjust=none").json()
+        default = client.get(f"/api/bars/AAPL?interval=1d&{week}").json()
+        assert [r["close"] for r in default][:2] == pytest.approx([r["close"] / 4 for r in raw][:2])
+        assert [r["volume"] for r in default][:2] == [r["volume"] * 4 for r in raw][:2]
+        analytics = client.get(f"/api/analytics/AAPL?{week}&adjust=none").json()
+        split_day = {r["session"]: r["return"] for r in analytics}["2026-12-02"]
+        traded = math.log(raw[2]["close"] / raw[1]["close"])  # about ln(1/4)
+        assert split_day == pytest.approx(traded, abs=1e-9) and traded < -1.3
+        refused = client.get("/api/analytics/AAPL?adjust=raw")
+        assert refused.status_code == 422
+        assert refused.json() == {"detail": "adjust 'raw': must be one of none, splits, all"}
