@@ -52,8 +52,11 @@ def actions_frame(
     dtypes = DATASETS[_NAME].dtypes
     if not wanted:
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
-    bodies = lake.get_many(wanted)
-    tables = [typed_table(_NAME, key, body) for key, body in zip(wanted, bodies, strict=True)]
+    if sessions is not None:  # decoded once and kept by the long-lived reader
+        tables = sessions.answers(wanted, _NAME, lambda _key, table: table, symbol)
+    else:
+        bodies = lake.get_many(wanted)
+        tables = [typed_table(_NAME, key, body) for key, body in zip(wanted, bodies, strict=True)]
     frame = pa.concat_tables(tables, promote_options="default").to_pandas()
     if symbol is not None:
         frame = frame[frame["symbol"] == symbol]
