@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 
 from marketdata_assets import stores
+from marketdata_assets.defs.actions import actions_assets
 from marketdata_assets.defs.assets import (
     curated_ticks,
     latest_prices_asset,
@@ -100,6 +101,7 @@ def build_definitions(settings: Settings) -> Definitions:
                 quality_gate,
                 latest_prices_asset(stores.latest_kind(settings)),
                 *history_assets,
+                *actions_assets,
                 validated_daily,
                 minute_bars_monthly,
                 *forecast_assets,

@@ -96,6 +96,22 @@ BAR_REASONS = {
     "of sessions not ended when the backfill ran land in its first session",
     "duplicate": "the same symbol, start and interval as an earlier valid bar; the first is kept",
 }
+ACTION_REASONS = {
+    "unparseable": "the source row could not be read as an action at all (only this code)",
+    "unparseable_date": "the ex-date is missing or not a date (YYYY-MM-DD, or an epoch)",
+    "symbol_invalid": "missing or not the symbol rule",
+    "kind_unknown": "neither `split` nor `dividend` (Yahoo's `capitalGains` included)",
+    "ratio_invalid": "a split's ratio missing, not positive or outside 1/1000..1000",
+    "amount_invalid": "a dividend's amount missing or not positive",
+    "dividend_not_below_close": "a dividend at or above the symbol's close of the session "
+    "before its ex-date (judged when that close is held)",
+    "currency_invalid": "given, but not three letters A-Z",
+    "not_a_session": "the ex-date is no NYSE session (a file's such rows land in the "
+    "backfill's first session)",
+    "other_session": "the ex-date is an NYSE session, but not the one the row was landed with "
+    "(an action is kept in its ex-date's object)",
+    "duplicate": "the same symbol, ex-date and kind as an earlier valid action; the first is kept",
+}
 
 
 def _cell(value: object) -> str:
@@ -261,6 +277,15 @@ def datasets_page() -> str:
     return "".join(parts)
 
 
+def _action_rows() -> list[list[str]]:
+    from marketdata_assets.history.actions_gate import ACTION_REASONS as ACTIONS
+
+    missing = [code for code in ACTIONS if code not in ACTION_REASONS]
+    if missing:
+        raise ValueError(f"reason codes {missing}: add their meaning to docs_reference.py")
+    return [[_cell(code), "context rule", ACTION_REASONS[code]] for code in ACTIONS]
+
+
 def _suite_rules(suite: str) -> dict[str, list[str]]:
     from marketdata_assets.gate.expectations import suite_definition
 
@@ -283,7 +308,7 @@ def _reason_rows(codes: tuple[str, ...], words: dict[str, str], suite: str) -> l
 
 
 def reasons_page() -> str:
-    """Every reason code of both gates, in the order a quarantined row lists them."""
+    """Every reason code of the three gates, in the order a quarantined row lists them."""
     from marketdata_assets.gate.routing import REASONS
     from marketdata_assets.history.gate import BAR_REASONS as BARS
 
@@ -299,6 +324,9 @@ def reasons_page() -> str:
             _table(header, _reason_rows(REASONS, TICK_REASONS, "ticks")),
             "\n## The bars gate (`gate/bars_suite.json`)\n\n",
             _table(header, _reason_rows(BARS, BAR_REASONS, "bars")),
+            "\n## The actions gate (`history/actions_gate.py`)\n\n",
+            "Context rules only: vectorised pandas, no suite.\n\n",
+            _table(header, _action_rows()),
         ]
     )
 

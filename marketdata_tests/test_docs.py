@@ -25,10 +25,12 @@ def test_reference_page_is_what_the_code_generates(page: str) -> None:
 @pytest.mark.domain
 def test_every_reason_code_has_its_meaning() -> None:
     from marketdata_assets.gate.routing import REASONS
+    from marketdata_assets.history.actions_gate import ACTION_REASONS
     from marketdata_assets.history.gate import BAR_REASONS
 
     assert set(docs_reference.TICK_REASONS) == set(REASONS)
     assert set(docs_reference.BAR_REASONS) == set(BAR_REASONS)
+    assert set(docs_reference.ACTION_REASONS) == set(ACTION_REASONS)
 
 
 @pytest.mark.domain

@@ -8,12 +8,22 @@ import os
 import sys
 from collections.abc import Sequence
 
-from marketdata_assets.cli import cost, forecast, history, latest, serve, status, symbols, tick
+from marketdata_assets.cli import (
+    actions,
+    cost,
+    forecast,
+    history,
+    latest,
+    serve,
+    status,
+    symbols,
+    tick,
+)
 from marketdata_assets.cli.common import Parser, fail
 from marketdata_assets.errors import ConfigError
 
 # The command modules, in the order `--help` lists their commands.
-COMMAND_MODULES = (tick, latest, symbols, history, forecast, status, serve, cost)
+COMMAND_MODULES = (tick, latest, symbols, history, actions, forecast, status, serve, cost)
 
 
 def parser() -> argparse.ArgumentParser:

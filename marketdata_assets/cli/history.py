@@ -13,7 +13,7 @@ from marketdata_assets.cli.common import QUIET, Commands, check_writable, comman
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.market import params
 from marketdata_assets.market.backfill_range import refusal
-from marketdata_assets.market.records import INTERVALS
+from marketdata_assets.market.records import ADJUSTMENTS, INTERVALS
 from marketdata_assets.providers import registry
 from marketdata_assets.settings import Settings, StorageSettings, parse_symbols
 
@@ -56,6 +56,12 @@ def register(commands: Commands) -> None:
             metavar="YYYY-MM-DD",
             help="last session (default: the latest held)",
         )
+        reader.add_argument(
+            "--adjust",
+            default="splits",
+            help=f"for corporate actions: one of {', '.join(ADJUSTMENTS)} (default: splits, "
+            "as Yahoo's charts; none: as traded)",
+        )
         reader.add_argument("--json", action="store_true", help="print a JSON list")
 
     backfill = command(
@@ -72,6 +78,7 @@ def register(commands: Commands) -> None:
         help=f"{registry.choices(registry.history_sources())} (default: MARKETDATA_PROVIDER)",
     )
     backfill.add_argument("--source", help="file: a CSV or Parquet file of bars")
+    backfill.add_argument("--actions", help="file: a CSV or Parquet file of splits and dividends")
     backfill.add_argument(
         "--force", action="store_true", help="redo sessions (and symbols) already done"
     )
@@ -83,10 +90,17 @@ def _bars(args: argparse.Namespace) -> int:
     settings = StorageSettings.from_env()
     symbol, first, last = _history_range(args)
     params.interval(args.interval, "--interval")
+    adjust = params.adjustment(args.adjust, "--adjust")
     from marketdata_assets.history import query, tables
+    from marketdata_assets.history.adjusted import adjusted_bars
     from marketdata_assets.stores import lake_store
 
-    history = read(lambda: query.bars(lake_store(settings), symbol, args.interval, first, last))
+    def bars() -> History:
+        lake = lake_store(settings)
+        found = query.bars(lake, symbol, args.interval, first, last)
+        return adjusted_bars(lake, found, adjust)
+
+    history = read(bars)
     # Sessions held only as daily bars: named on stderr (stdout keeps the table or the JSON list).
     if history is not None and (note := query.daily_only_note(history)):
         print(f"marketdata: note: {note}", file=sys.stderr)
@@ -96,10 +110,17 @@ def _bars(args: argparse.Namespace) -> int:
 def _analytics(args: argparse.Namespace) -> int:
     settings = StorageSettings.from_env()
     symbol, first, last = _history_range(args)
+    adjust = params.adjustment(args.adjust, "--adjust")
     from marketdata_assets.history import query, tables
+    from marketdata_assets.history.adjusted import adjusted_analytics
     from marketdata_assets.stores import lake_store
 
-    history = read(lambda: query.analytics(lake_store(settings), symbol, first, last))
+    def analytics() -> History:
+        lake = lake_store(settings)
+        found = query.analytics(lake, symbol, first, last)
+        return adjusted_analytics(lake, found, adjust)
+
+    history = read(analytics)
     return _print_history(args, history, tables.analytics_table)
 
 
@@ -115,12 +136,15 @@ def _backfill(args: argparse.Namespace) -> int:
     if "log_level" not in settings.model_fields_set:
         settings = settings.with_overrides(log_level=QUIET)
     provider = args.provider or settings.provider
-    registry.check_history_options(provider, source=args.source)  # before the folder is made
+    # before the folder is made
+    registry.check_history_options(provider, source=args.source, actions=args.actions)
     check_writable(settings)
 
     from marketdata_assets.execution import backfill, downstream
 
-    plan = backfill.plan(settings, first, last, symbols, provider, args.source, args.force)
+    plan = backfill.plan(
+        settings, first, last, symbols, provider, args.source, args.force, args.actions
+    )
     dagster_instance = instance(settings)  # made (with its dagster.yaml) once the plan holds
     if plan.sessions and not plan.todo:
         print(

@@ -60,6 +60,7 @@ class HistoryRequest(Config):
         default_factory=list
     )  # default: the configured symbols (a file: the symbols it holds)
     source: str = ""  # file: the CSV or Parquet file
+    actions: str = ""  # file: the CSV or Parquet file of corporate actions
     force: bool = False  # fetch again symbols the session's raw already holds
     # The backfill's first session (YYYY-MM-DD), where a file's rows of no session land; the
     # same for every run of a backfill (default: the run's first session).
@@ -88,7 +89,9 @@ def raw_history(
     The run holds its sessions' locks from before that read to its end (`history_run`)."""
     sessions = _sessions(context)
     history_run.hold(sessions)
-    source = history.source(config.provider, config.source, first_session=_first(config, sessions))
+    source = history.source(
+        config.provider, config.source, _first(config, sessions), config.actions
+    )
     symbols = sorted(config.symbols or source.symbols() or history.symbols)
     landed = lake.load_days("raw_history", sessions)
     payloads: dict[str, bytes] = {}
@@ -257,25 +260,31 @@ def daily_bars(
     ins={
         "daily_bars": AssetIn(partition_mapping=sessions_before(ROLLING_SESSIONS)),
         "minute_bars": AssetIn(),
+        "corporate_actions": AssetIn(partition_mapping=sessions_before(ROLLING_SESSIONS)),
     },
 )
 def session_analytics(
     context: AssetExecutionContext,
     daily_bars: dict[str, pd.DataFrame],
     minute_bars: dict[str, pd.DataFrame],
+    corporate_actions: dict[str, pd.DataFrame],
     history_run: HistoryRun,
 ) -> Output[dict[str, pd.DataFrame]]:
-    """Per symbol and session: close-to-close and overnight log returns, realised volatility
-    from 5-minute returns, range, close versus VWAP and 20-session rolling volatility (its
-    daily_bars input is the run's sessions and the 20 sessions before the first)."""
-    from marketdata_assets.history.analytics import session_analytics as analyse
+    """Per symbol and session: close-to-close and overnight log returns across splits (on the
+    split-adjusted series: a split's own session has its real return), realised volatility
+    from 5-minute returns, range, close versus VWAP and 20-session rolling volatility; prices
+    as traded (its daily_bars and corporate_actions inputs are the run's sessions and the 20
+    sessions before the first)."""
+    from marketdata_assets.history.analytics import split_adjusted_analytics
 
     sessions = _sessions(context)
     history_run.hold(sessions)  # a refresh of later sessions runs this asset alone
     frames = [frame for frame in daily_bars.values() if len(frame)]
     daily = pd.concat(frames, ignore_index=True) if frames else _empty_daily()
     bars = pd.concat([_empty_bars(), *minute_bars.values()], ignore_index=True)
-    table = analyse(daily, bars, sessions)
+    held = [frame for frame in corporate_actions.values() if len(frame)]
+    actions = pd.concat(held, ignore_index=True) if held else None
+    table = split_adjusted_analytics(daily, bars, sessions, actions)
     days = _by_session(table, "session", sessions)
     return Output(days, metadata={"rows": len(table)})
 

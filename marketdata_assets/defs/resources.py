@@ -50,10 +50,15 @@ class HistorySourceResource(_SettingsResource):
     def symbols(self) -> list[str]:
         return list(self.settings().symbols)
 
-    def source(self, name: str, path: str, first_session: date) -> HistorySource:
-        """The history source `name` (default: the configured one); `path` for a file."""
+    def source(self, name: str, path: str, first_session: date, actions: str = "") -> HistorySource:
+        """The history source `name` (default: the configured one); `path` for a file of bars,
+        `actions` for a file of corporate actions."""
         return registry.build_history_source(
-            self.settings(), name or None, source=path or None, first_session=first_session
+            self.settings(),
+            name or None,
+            source=path or None,
+            first_session=first_session,
+            actions=actions or None,
         )
 
 

@@ -65,6 +65,7 @@ class Plan:
     todo: dict[date, list[str]]  # session -> symbols to run (sessions with none are left out)
     skipped: list[date]
     outside_range: int = 0  # the source's rows on sessions outside the range (a file's)
+    actions: str = ""  # a file of corporate actions (the file provider's --actions)
 
 
 def plan(
@@ -75,6 +76,7 @@ def plan(
     provider: str,
     source: str | None,
     force: bool,
+    actions: str | None = None,
 ) -> Plan:
     """What a backfill of `first`..`last` would run; bad input is a ConfigError (exit 2)."""
     if (why := refusal(first, last)) is not None:  # before the first session, closed, ahead
@@ -85,7 +87,7 @@ def plan(
         raise ConfigError(
             f"--from {first} --to {last}: after the last session that has ended, {completed}"
         )
-    history = _source(settings, provider, source, sessions[0])
+    history = _source(settings, provider, source, sessions[0], actions)
     wanted = sorted(symbols or history.symbols() or settings.symbols)
     lake = stores.lake_store(settings)
     todo = {}
@@ -96,7 +98,16 @@ def plan(
             todo[session] = missing
     _check_budget(settings, provider, history, todo)
     outside = history.outside_range(first, last, wanted) if isinstance(history, RangedSource) else 0
-    return Plan(provider, source or "", wanted, sessions, todo, closed_days(first, last), outside)
+    return Plan(
+        provider,
+        source or "",
+        wanted,
+        sessions,
+        todo,
+        closed_days(first, last),
+        outside,
+        actions or "",
+    )
 
 
 def run(
@@ -122,6 +133,7 @@ def run(
         for batch in _batches(plan):
             symbols = sorted({symbol for session in batch for symbol in plan.todo[session]})
             request = {"provider": plan.provider, "symbols": symbols, "source": plan.source}
+            request["actions"] = plan.actions
             request["first_session"] = plan.sessions[0].isoformat()  # every batch: one home
             outcome = execute_batch(job, settings, batch, request | {"force": force}, active)
             _record(outcome, batch, summary)
@@ -184,9 +196,13 @@ def _last_partition() -> date:
     return date.fromisoformat(key) if key else date.min
 
 
-def _source(settings: Settings, provider: str, source: str | None, first: date) -> HistorySource:
+def _source(
+    settings: Settings, provider: str, source: str | None, first: date, actions: str | None
+) -> HistorySource:
     try:
-        return registry.build_history_source(settings, provider, source=source, first_session=first)
+        return registry.build_history_source(
+            settings, provider, source=source, first_session=first, actions=actions
+        )
     except HistoryError as error:
         raise ConfigError(str(error)) from None
 

@@ -10,6 +10,11 @@ session just before, when `daily` holds it, else every value that needs it is nu
 - range = (high - low) / close; close_vs_vwap = close / vwap - 1 (null without a vwap).
 - rolling_vol_20 = sample standard deviation (n - 1) of the last 20 returns, this session's
   included, * sqrt(252); null unless all 20 exist.
+
+`split_adjusted_analytics` computes the returns and rolling volatility on the split-adjusted
+closes (`history.adjust`), so a split's session has its real return, and keeps the prices as
+traded. A return joins two sessions only, so it depends on the actions of its own session
+alone: an action with a later ex-date scales both closes alike.
 """
 
 from __future__ import annotations
@@ -57,6 +62,21 @@ def session_analytics(
     frame["close_vs_vwap"] = frame["close"] / frame["vwap"] - 1
     frame = frame.merge(_realized_vol(bars, days), on=_KEYS, how="left")
     return frame[list(SESSION_ANALYTICS_SCHEMA)].astype(SESSION_ANALYTICS_SCHEMA)
+
+
+def split_adjusted_analytics(
+    daily: pd.DataFrame, bars: pd.DataFrame, sessions: Sequence[date], actions: pd.DataFrame | None
+) -> pd.DataFrame:
+    """`session_analytics` with returns, overnight returns and rolling volatility across the
+    splits of `actions` (corporate_actions rows; None: none), prices, volume and VWAP raw."""
+    from marketdata_assets.history.adjust import adjust_bars
+
+    raw = session_analytics(daily, bars, sessions)
+    if actions is None or actions.empty:
+        return raw
+    adjusted = session_analytics(adjust_bars(daily, actions, {}, "splits"), bars, sessions)
+    across = ["return", "overnight_return", "rolling_vol_20"]
+    return raw.assign(**{name: adjusted[name].to_numpy() for name in across})
 
 
 def _previous_sessions(session: pd.Series) -> pd.Series:

@@ -118,6 +118,14 @@ REGISTRY: tuple[Dataset, ...] = (
             description="A month's minute_bars session objects compacted into one, one row group "
             "per symbol, with the versions of the objects it holds; read in their place while "
             "they are unchanged."),
+    Dataset("corporate_actions", "day", "parquet", "part.parquet", "corporate_actions",
+            ("symbol", "ex_date", "kind"), schemas.CORPORATE_ACTIONS, catalogued=True,
+            description="Splits and dividends that passed the actions gate, one object per "
+            "ex-date session."),
+    Dataset("actions_quarantine", "day", "parquet", "part.parquet", "actions_quarantine",
+            ("session", "row"), schemas.ACTIONS_QUARANTINE, catalogued=True,
+            description="Corporate-action rows the actions gate refused, as read, with their "
+            "reason codes."),
     # forecasts: the walk-forward's skill table and the served forecasts, as of each session
     Dataset("forecast_skill", "day", "parquet", "part.parquet", "forecast_skill",
             ("symbol", "horizon", "model"), schemas.FORECAST_SKILL, catalogued=True,

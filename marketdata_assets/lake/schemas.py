@@ -232,6 +232,28 @@ SESSION_ANALYTICS: Table = (
     column("rolling_vol_20", "double", "Std of the last 20 close-to-close returns * sqrt(252)."),
 )
 
+# Corporate actions: one object per NYSE session, the actions with that ex-date (see
+# `history.actions_gate`); what a source's parser yields, then the gate's two outputs.
+_EX_DATE = column("ex_date", NAIVE_TIME, "The ex-date: the first session traded without it.")
+_KIND = column("kind", "string", "split or dividend.")
+_VALUE = column("value", "double", "A split's new shares per old (4 for 4:1); a dividend's cash.")
+_CURRENCY = column("currency", "string", "A dividend's ISO currency code.")
+ACTION_CANDIDATES: Table = (
+    required("row", "int64", "The session's source row number (conservation counts them)."),
+    _SYMBOL, _EX_DATE, _KIND, _VALUE, _CURRENCY, _SOURCE,
+    column("raw", "string", "The row's own text as received."),
+    column("problem", "string", "A parse-level reason code (unparseable, unparseable_date)."),
+)  # fmt: skip
+CORPORATE_ACTIONS: Table = (
+    _SYMBOL, _EX_DATE, _KIND, _VALUE, _CURRENCY, _SOURCE,
+    column("ingested_at", UTC_TIME, "The close of the session whose landed history held it."),
+)  # fmt: skip
+ACTIONS_QUARANTINE: Table = (
+    *ACTION_CANDIDATES,
+    column("reasons", STRINGS, "Every reason code the row failed."),
+    _SESSION,
+)
+
 # Forecasts: one object per NYSE session, as of its close (see `forecasting`).
 _HORIZON = column("horizon", "string", "The horizon: 1m, 5m, 15m or 1d (next session's close).")
 FORECAST_SKILL: Table = (

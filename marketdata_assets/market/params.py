@@ -11,7 +11,7 @@ from datetime import date
 
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.market.calendar import FIRST_SESSION
-from marketdata_assets.market.records import INTERVALS
+from marketdata_assets.market.records import ADJUSTMENTS, INTERVALS
 from marketdata_assets.market.symbols import SYMBOL_PATTERN, check_symbol, is_symbol
 
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -69,6 +69,11 @@ def one_of(text: str, choices: Iterable[str], name: str) -> str:
 def interval(text: str, name: str) -> str:
     """A bar interval, one of INTERVALS."""
     return one_of(text, INTERVALS, name)
+
+
+def adjustment(text: str, name: str) -> str:
+    """A price adjustment, one of ADJUSTMENTS."""
+    return one_of(text, ADJUSTMENTS, name)
 
 
 def at_least_one(text: str, name: str) -> int:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 INTERVALS = ("1m", "5m", "15m", "1h", "1d")
+# How a history read adjusts prices for corporate actions (`history.adjust`).
+ADJUSTMENTS = ("none", "splits", "all")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ envelope per symbol, sorted by symbol, compact with sorted keys:
      "request": <the URL without any key, a file name, or null>, "session": "YYYY-MM-DD",
      "source": <source name>, "status": <HTTP status or null>, "symbol": S}
 
+and, for a file's `--actions` rows of the symbol and session, `"actions": <their text>`.
+
 `history_parse` reads such payloads back into bar candidates.
 """
 
@@ -72,21 +74,22 @@ def envelope(
     request: str | None = None,
     status: int | None = None,
     error: str | None = None,
+    actions: str | None = None,
 ) -> str:
-    """One raw_history line (without its newline)."""
-    return json.dumps(
-        {
-            "body": body,
-            "error": error,
-            "request": request,
-            "session": session.isoformat(),
-            "source": source,
-            "status": status,
-            "symbol": symbol,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    """One raw_history line (without its newline); `actions`, a file's corporate-action rows
+    of the symbol and session, is a member only when given."""
+    fields = {
+        "body": body,
+        "error": error,
+        "request": request,
+        "session": session.isoformat(),
+        "source": source,
+        "status": status,
+        "symbol": symbol,
+    }
+    if actions is not None:
+        fields["actions"] = actions
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

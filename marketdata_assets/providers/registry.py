@@ -162,16 +162,17 @@ def build_history_source(
     *,
     source: str | None = None,
     first_session: date | None = None,
+    actions: str | None = None,
 ) -> HistorySource:
-    """The history source `name` (default: `default_history_source`); `source` is a file for
-    a vendor that reads one. ConfigError for a name without history, or an option it does not
-    use (`check_history_options`)."""
+    """The history source `name` (default: `default_history_source`); `source` (bars) and
+    `actions` (corporate actions) are files for a vendor that reads them. ConfigError for a
+    name without history, or an option it does not use (`check_history_options`)."""
     name = name or default_history_source(settings)
     found = _SPECS.get(name)
     if found is None or found.history is None:
         raise ConfigError(
             f"history provider {name!r}: unknown; choose one of {', '.join(history_sources())}"
         )
-    check_history_options(name, source=source)
+    check_history_options(name, source=source, actions=actions)
     budget = request_budget(settings, name)
-    return found.history.build(Build(settings, budget, source, first_session))
+    return found.history.build(Build(settings, budget, source, first_session, actions))

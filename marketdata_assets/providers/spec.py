@@ -13,6 +13,7 @@ from marketdata_assets.operations.sections import ProviderSection
 if TYPE_CHECKING:
     from marketdata_assets.operations.request_budget import RequestBudget
     from marketdata_assets.providers import Provider
+    from marketdata_assets.providers.action_rows import ActionsReader, ActionTexter
     from marketdata_assets.providers.bars import BodyReader, RowTexter
     from marketdata_assets.providers.history import HistorySource
     from marketdata_assets.settings import Settings
@@ -28,12 +29,14 @@ StandIn = Callable[[Callable[[], datetime]], AbstractContextManager[dict[str, st
 @dataclass(frozen=True)
 class Build:
     """What a builder gets: the settings, the vendor's request budget (when it charges one)
-    and, for history, the `--source` file and the backfill's first session."""
+    and, for history, the `--source` file, the backfill's first session and the `--actions`
+    file."""
 
     settings: Settings
     budget: RequestBudget | None = None
     source: str | None = None
     first_session: date | None = None
+    actions: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,10 @@ class History:
     # The backfill options its source reads beyond the range and the symbols (`Build` fields,
     # each the flag `--<option>`): any other one given is refused, not ignored.
     options: frozenset[str] = frozenset()
+    # The reader of the corporate actions its envelopes carry, and one action row's text
+    # (`providers.actions`); None: its envelopes carry none.
+    actions: ActionsReader | None = None
+    action_text: ActionTexter | None = None
 
 
 @dataclass(frozen=True)

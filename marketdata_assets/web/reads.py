@@ -192,29 +192,45 @@ class Reader:
         answer = quarantined_bars(self.lake, first, last, self.sessions)
         return answer.rows, what_to_run(answer), f"{answer.first}..{answer.last}"
 
-    def bars_json(self, symbol: str, interval: str, first: date | None, last: date | None) -> bytes:
-        """`history.query.bars`' rows as the API answers them (JSON; empty: what to run), kept
-        while the sessions held are unchanged."""
+    def bars_json(
+        self,
+        symbol: str,
+        interval: str,
+        first: date | None,
+        last: date | None,
+        adjust: str = "splits",
+    ) -> bytes:
+        """`history.query.bars`' rows adjusted for corporate actions (`history.adjusted`) as the
+        API answers them (JSON; empty: what to run), kept while the sessions held are the same."""
         from marketdata_assets.history import query
+        from marketdata_assets.history.adjusted import adjusted_bars
 
         # An intraday answer also names the sessions held only as daily bars: it reads both.
         datasets = ("daily_bars",) if interval == "1d" else ("minute_bars", "daily_bars")
-        held = tuple(self.sessions.held(name) for name in datasets)
-        return self._history.get(
-            ("bars", symbol, interval, first, last, held),
-            lambda: history_json(
-                query.bars(self.lake, symbol, interval, first, last, self.sessions)
-            ),
-        )
+        held = tuple(self.sessions.held(name) for name in (*datasets, "corporate_actions"))
 
-    def analytics_json(self, symbol: str, first: date | None, last: date | None) -> bytes:
-        """`history.query.analytics`' rows as the API answers them, kept as `bars_json`'s."""
+        def answer() -> bytes:
+            found = query.bars(self.lake, symbol, interval, first, last, self.sessions)
+            return history_json(adjusted_bars(self.lake, found, adjust, self.sessions))
+
+        return self._history.get(("bars", symbol, interval, first, last, adjust, held), answer)
+
+    def analytics_json(
+        self, symbol: str, first: date | None, last: date | None, adjust: str = "splits"
+    ) -> bytes:
+        """`history.query.analytics`' rows as the API answers them, adjusted as `bars_json`'s
+        and kept as they are."""
         from marketdata_assets.history import query
+        from marketdata_assets.history.adjusted import adjusted_analytics
 
-        return self._history.get(
-            ("analytics", symbol, first, last, self.sessions.held("session_analytics")),
-            lambda: history_json(query.analytics(self.lake, symbol, first, last, self.sessions)),
-        )
+        names = ("session_analytics", "corporate_actions", "daily_bars")
+        held = tuple(self.sessions.held(name) for name in names)
+
+        def answer() -> bytes:
+            found = query.analytics(self.lake, symbol, first, last, self.sessions)
+            return history_json(adjusted_analytics(self.lake, found, adjust, self.sessions))
+
+        return self._history.get(("analytics", symbol, first, last, adjust, held), answer)
 
     def forecast(self, symbol: str, horizon: str) -> dict[str, object]:
         """`marketdata forecast --json`'s object plus its `verdict` in words and `newest_session`,

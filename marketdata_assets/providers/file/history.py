@@ -18,6 +18,8 @@ with their reason (`unparseable_ts`, `no_session`, `before_first_session`, `not_
 row of a session outside the backfill's range is in no fetch: the backfill counts it
 (`outside_range`). A row without a symbol goes to every fetch of its session.
 
+An `--actions` file's rows ride in the same envelopes (`file.actions`).
+
 A session's envelope per symbol holds the symbol's rows of that home: for a CSV file, the header
 line and the rows' original lines; for a Parquet file, JSON Lines: the column names, then one
 JSON array of each row's cells as text (so a cell holding a newline stays in its row).
@@ -43,6 +45,7 @@ from marketdata_assets.market.calendar import (
     sessions_in,
 )
 from marketdata_assets.providers.bars import BodyReading, Rows, unreadable
+from marketdata_assets.providers.file.actions import ActionsFile
 from marketdata_assets.providers.file.table import (
     COLUMNS,
     FileTable,
@@ -60,7 +63,9 @@ _DECIMAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 class FileHistory:
     name = "file"
 
-    def __init__(self, source: str, *, first_session: date | None = None):
+    def __init__(
+        self, source: str, *, first_session: date | None = None, actions: str | None = None
+    ):
         self.request = Path(source).name
         self._table = load(source)
         table = self._table
@@ -89,6 +94,7 @@ class FileHistory:
             if len(group)
         }
         self._symbols = sorted({symbol for _, symbol in self._rows if symbol})
+        self._actions = ActionsFile(actions, first_session) if actions else None
 
     def requests_needed(self, sessions: Sequence[date], symbols: Sequence[str]) -> int:
         return 0
@@ -108,7 +114,10 @@ class FileHistory:
 
     def fetch(self, session: date, symbols: Sequence[str]) -> bytes:
         require_session(session)
-        names = sorted(set(symbols) | ({""} if (session, "") in self._rows else set()))
+        blank = (session, "") in self._rows or bool(
+            self._actions and self._actions.has(session, "")
+        )
+        names = sorted(set(symbols) | ({""} if blank else set()))
         return payload(
             [
                 envelope(
@@ -117,6 +126,7 @@ class FileHistory:
                     session,
                     self._body(self._rows.get((session, symbol), np.zeros(0, np.int64))),
                     request=self.request,
+                    actions=self._actions.body(session, symbol) if self._actions else None,
                 )
                 for symbol in names
             ]

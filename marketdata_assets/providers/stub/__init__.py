@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from marketdata_assets.providers import Provider
+    from marketdata_assets.providers.action_rows import ActionRow
     from marketdata_assets.providers.bars import BodyReading
     from marketdata_assets.providers.history import HistorySource
 
@@ -57,10 +58,28 @@ def _stand_in(clock: Callable[[], datetime]) -> AbstractContextManager[dict[str,
     return nullcontext({})
 
 
+def _actions(envelope: dict[str, Any], session: date) -> list[ActionRow]:
+    from marketdata_assets.providers.chart_events import read_chart_events
+
+    return read_chart_events(envelope, session)
+
+
+def _action_text(envelope: dict[str, Any], item: int) -> str:
+    from marketdata_assets.providers.chart_events import chart_event_text
+
+    return chart_event_text(envelope, item)
+
+
 # Its tick lines are flat records (`providers.flat`); its history bodies are chart-shaped.
 SPEC = VendorSpec(
     name=NAME,
     summary="a seeded random-walk market with optional defects (offline; the default)",
     quotes=Quotes(build=_provider, stand_in=_stand_in),
-    history=History(build=_history, read=_read, row_text=_row_text),
+    history=History(
+        build=_history,
+        read=_read,
+        row_text=_row_text,
+        actions=_actions,
+        action_text=_action_text,
+    ),
 )

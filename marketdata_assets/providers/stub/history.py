@@ -1,7 +1,9 @@
 """The stub's history: its seeded market's 1-minute sessions (`market`) as chart-shaped bodies.
 
 A symbol's bars depend only on (seed, symbol, session): fetching a subset of symbols, or
-fetching again, gives the same bodies, byte for byte.
+fetching again, gives the same bodies, byte for byte. The body of an ex-date session carries the
+symbol's corporate actions (`actions`) as Yahoo's chart `events` do: a split's numerator and
+denominator, a dividend's amount (its yield times the raw close of the session before).
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date
+from fractions import Fraction
 
 import numpy as np
 
-from marketdata_assets.market.calendar import session_minutes
+from marketdata_assets.market.calendar import previous_session, session_minutes
 from marketdata_assets.providers.history import envelope, payload, require_session
+from marketdata_assets.providers.stub.actions import actions_on
 from marketdata_assets.providers.stub.market import session_bars
 
 
@@ -39,10 +43,40 @@ class StubHistory:
         times = _joined(starts[np.newaxis, :])[0]
         fields = [_joined(bars[name]) for name in ("open", "high", "low", "close", "volume")]
         lines = [
-            envelope(self.name, name, session, _chart(name, times, [f[i] for f in fields]))
+            envelope(
+                self.name,
+                name,
+                session,
+                _chart(name, times, [f[i] for f in fields], self._events(name, session)),
+            )
             for i, name in enumerate(names)
         ]
         return payload(lines)
+
+    def _events(self, symbol: str, session: date) -> str:
+        """The `"events":{…},` member of the symbol's body in `session` ("" without actions)."""
+        found = actions_on(symbol, session)
+        if not found:
+            return ""
+        epoch = int(session_minutes(session)[0].timestamp())
+        events: dict[str, dict[str, object]] = {}
+        for action in found:
+            if action.kind == "split":
+                numerator, denominator = (
+                    Fraction(action.value).limit_denominator(1000).as_integer_ratio()
+                )
+                events.setdefault("splits", {})[str(epoch)] = {
+                    "date": epoch,
+                    "numerator": numerator,
+                    "denominator": denominator,
+                    "splitRatio": f"{numerator}:{denominator}",
+                }
+            else:
+                before = previous_session(session) or session
+                close = float(session_bars(self.seed, before, [symbol])["close"][0, -1])
+                amount = round(action.value * close, 2)
+                events.setdefault("dividends", {})[str(epoch)] = {"amount": amount, "date": epoch}
+        return f'"events":{json.dumps(events, separators=(",", ":"), sort_keys=True)},'
 
 
 def _joined(rows: np.ndarray) -> list[str]:
@@ -57,9 +91,9 @@ def _joined(rows: np.ndarray) -> list[str]:
     return pc.binary_join(lists, ",").to_pylist()
 
 
-def _chart(symbol: str, times: str, fields: list[str]) -> str:
+def _chart(symbol: str, times: str, fields: list[str], events: str = "") -> str:
     """A chart body: `times` and the five quote `fields` (open, high, low, close, volume) are
-    JSON list items."""
+    JSON list items; `events` its `"events":{…},` member, or ""."""
     meta = json.dumps(
         {
             "currency": "USD",
@@ -72,7 +106,7 @@ def _chart(symbol: str, times: str, fields: list[str]) -> str:
     )
     opens, highs, lows, closes, volumes = fields
     return (
-        f'{{"chart":{{"result":[{{"meta":{meta},"timestamp":[{times}],"indicators":{{"quote":'
+        f'{{"chart":{{"result":[{{"meta":{meta},{events}"timestamp":[{times}],"indicators":{{"quote":'
         f'[{{"open":[{opens}],"high":[{highs}],"low":[{lows}],"close":[{closes}],'
         f'"volume":[{volumes}]}}]}}}}],"error":null}}}}'
     )

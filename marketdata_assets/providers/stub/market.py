@@ -9,9 +9,10 @@ hash of (seed, symbol, node). The walk is anchored so a symbol trades near its f
 point between the two closes, and the minutes bridge from the open to the close with U-shaped
 volatility and volume (busy at the open and the close). So every price is a point of one
 Brownian motion: no past minute, gap or session predicts the next (a random walk at every scale,
-which the forecasts' leakage canary relies on). Prices are rounded to cents (rounding is
-monotone, so high >= max(open, close) and low <= min(open, close) hold after it), volumes are
-whole shares. A symbol's bars depend only on (seed, symbol, session).
+which the forecasts' leakage canary relies on). The stub's splits and dividends (`actions`) scale
+a symbol's prices (a split its volumes too) from each ex-date on. Prices are rounded to cents
+(rounding is monotone, so high >= max(open, close) and low <= min(open, close) hold after it),
+volumes are whole shares. A symbol's bars depend only on (seed, symbol, session).
 
 The tick's price at minute T (`price_at`) is that market's: in a session, the close of the bar
 starting at T; between sessions (the stub quotes around the clock), a seeded Brownian bridge
@@ -30,6 +31,7 @@ from functools import lru_cache
 import numpy as np
 
 from marketdata_assets.market.calendar import session_minutes, sessions_in
+from marketdata_assets.providers.stub.actions import scales
 
 # Rough late-2026 price levels so the table looks familiar; unknown symbols get a hashed level.
 BASE_PRICES = {
@@ -65,7 +67,8 @@ def session_bars(seed: int, session: date, names: Sequence[str]) -> dict[str, np
     previous_close = base + DAY_VOLATILITY * (_walk(seed, keys, before.toordinal()) - anchor)
     walked = DAY_VOLATILITY**2 * (session.toordinal() - before.toordinal())
     minutes = len(session_minutes(session))
-    return _bars(seed, keys, session, minutes, previous_close, close, walked)
+    scale = scales(tuple(names), session)  # its corporate actions (`actions`)
+    return _bars(seed, keys, session, minutes, previous_close, close, walked, scale)
 
 
 def prices_at(symbols: Sequence[str], tick: datetime, seed: int) -> list[float]:
@@ -160,11 +163,13 @@ def _bars(
     opened: np.ndarray,
     closed: np.ndarray,
     walked: float,
+    scale: tuple[np.ndarray, np.ndarray],
 ) -> dict[str, np.ndarray]:
     """Each symbol's session (one row per symbol): a walk from the previous close (`opened`,
-    plus a gap) to `closed`, `walked` the walk's variance between the two, prices in cents,
-    whole-share volumes. Each symbol's draws come from its own generator, so a symbol's bars
-    do not depend on the others fetched."""
+    plus a gap) to `closed`, `walked` the walk's variance between the two, prices and volumes
+    times `scale` (the symbol's corporate actions so far): prices in cents, whole-share
+    volumes. Each symbol's draws come from its own generator, so a symbol's bars do not depend
+    on the others fetched."""
     draws = np.stack(
         [
             np.random.default_rng([seed & _MASK, int(key), session.toordinal()]).standard_normal(
@@ -196,9 +201,10 @@ def _bars(
     highs = np.maximum(opens, closes) * np.exp(np.abs(up) * reach)
     lows = np.minimum(opens, closes) * np.exp(-np.abs(down) * reach)
     shares = (2_000 + keys % 50 * 1_000).astype(np.float64)[:, np.newaxis]
-    volumes = np.rint(shares * (0.5 + 3.0 * edge) * np.exp(0.35 * busy))
+    volumes = np.rint(shares * (0.5 + 3.0 * edge) * np.exp(0.35 * busy) * scale[1][:, np.newaxis])
     prices = {"open": opens, "high": highs, "low": lows, "close": closes}
-    return {name: np.round(values, 2) for name, values in prices.items()} | {
+    scaled = scale[0][:, np.newaxis]
+    return {name: np.round(values * scaled, 2) for name, values in prices.items()} | {
         "volume": np.maximum(1, volumes).astype(np.int64)
     }
 

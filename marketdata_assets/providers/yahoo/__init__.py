@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from marketdata_assets.providers import Provider
+    from marketdata_assets.providers.action_rows import ActionRow
     from marketdata_assets.providers.bars import BodyReading
     from marketdata_assets.providers.history import HistorySource
 
@@ -72,10 +73,28 @@ def _stand_in(clock: Callable[[], datetime]) -> AbstractContextManager[dict[str,
     return serving(clock)
 
 
+def _actions(envelope: dict[str, Any], session: date) -> list[ActionRow]:
+    from marketdata_assets.providers.chart_events import read_chart_events
+
+    return read_chart_events(envelope, session)
+
+
+def _action_text(envelope: dict[str, Any], item: int) -> str:
+    from marketdata_assets.providers.chart_events import chart_event_text
+
+    return chart_event_text(envelope, item)
+
+
 SPEC = VendorSpec(
     name=NAME,
     summary="Yahoo Finance's chart API (no key)",
     quotes=Quotes(build=_provider, parse=_parse, stand_in=_stand_in),
-    history=History(build=_history, read=_read, row_text=_row_text),
+    history=History(
+        build=_history,
+        read=_read,
+        row_text=_row_text,
+        actions=_actions,
+        action_text=_action_text,
+    ),
     settings=YahooSettings,
 )

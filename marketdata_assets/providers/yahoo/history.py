@@ -1,9 +1,11 @@
 """Yahoo's chart API as a history source (its bodies are read by `providers.chart`).
 
 One request per symbol and session: `GET /v8/finance/chart/{symbol}?period1=<open>&period2=
-<close>&interval=1m&includePrePost=false`. Yahoo keeps 1-minute bars for 30 days only: an older
-session is asked for its daily bar (`interval=1d`), and the parse says so in a note. Yahoo fills
-a minute without trades with null in all five fields: such a row is no bar.
+<close>&interval=1m&includePrePost=false&events=div,splits` (the body also carries the
+session's splits and dividends, `providers.chart_events`). Yahoo keeps 1-minute bars for 30
+days only: an older session is asked for its daily bar (`interval=1d`), and the parse says so
+in a note. Yahoo fills a minute without trades with null in all five fields: such a row is no
+bar.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class YahooHistory:
             "period2": str(int(closes.timestamp())),
             "interval": "1m" if recent else "1d",
             "includePrePost": "false",
+            "events": "div,splits",  # the session's corporate actions, in the same body
         }
         base = self.base_url.rstrip("/")
         return [

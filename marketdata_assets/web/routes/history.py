@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from marketdata_assets.market import params
-from marketdata_assets.market.records import INTERVALS
+from marketdata_assets.market.records import ADJUSTMENTS, INTERVALS
 from marketdata_assets.web.deps import Empty, First, Last, ReaderDep, Row, SymbolDep, encoded
 
 router = APIRouter()
@@ -31,6 +31,18 @@ def bar_interval(
 
 
 Interval = Annotated[str, Depends(bar_interval)]
+
+
+def price_basis(
+    adjust: Annotated[
+        str, Query(description=f"for corporate actions: one of {', '.join(ADJUSTMENTS)}")
+    ] = "splits",
+) -> str:
+    """The prices' adjustment for corporate actions, checked as the CLI checks --adjust."""
+    return params.adjustment(adjust, "adjust")
+
+
+Adjust = Annotated[str, Depends(price_basis)]
 
 
 class Bar(Row):
@@ -63,13 +75,18 @@ def bars(
     symbol: SymbolDep,
     sessions: SessionRange,
     interval: Interval,
+    adjust: Adjust,
 ) -> Response:
-    """`marketdata bars SYMBOL --json`: a symbol's bars in the sessions asked; at 1m to 1h, with
-    sessions held only as daily bars in the range, the object naming them (`daily_only`)."""
-    return encoded(reader.bars_json(symbol, interval, *sessions))
+    """`marketdata bars SYMBOL --json`: a symbol's bars in the sessions asked, adjusted for
+    corporate actions as asked (default: splits); at 1m to 1h, with sessions held only as daily
+    bars in the range, the object naming them (`daily_only`)."""
+    return encoded(reader.bars_json(symbol, interval, *sessions, adjust=adjust))
 
 
 @router.get("/api/analytics/{symbol}", response_model=list[SessionAnalytics] | Empty)
-def analytics(reader: ReaderDep, symbol: SymbolDep, sessions: SessionRange) -> Response:
-    """`marketdata analytics SYMBOL --json`: a symbol's session analytics."""
-    return encoded(reader.analytics_json(symbol, *sessions))
+def analytics(
+    reader: ReaderDep, symbol: SymbolDep, sessions: SessionRange, adjust: Adjust
+) -> Response:
+    """`marketdata analytics SYMBOL --json`: a symbol's session analytics, adjusted for
+    corporate actions as asked (default: splits)."""
+    return encoded(reader.analytics_json(symbol, *sessions, adjust=adjust))
