@@ -34,6 +34,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from _measure import machine  # noqa: E402
 
+from marketdata_assets.defs.partitions import SESSIONS_PER_RUN  # noqa: E402
+from marketdata_assets.execution import parallel  # noqa: E402
 from marketdata_assets.history.compacted import compact, month_of  # noqa: E402
 from marketdata_assets.history.query import bars  # noqa: E402
 from marketdata_assets.market.calendar import session_bounds, sessions_in  # noqa: E402
@@ -133,38 +135,63 @@ else:
 class Child:
     stdout: str
     seconds: float  # wall time from start to exit
-    peak_rss: int  # bytes: the child's peak resident set
+    peak_rss: int  # bytes: the peak of the process tree's summed resident sets
+    peak_pss: int = 0  # bytes: the same with shared pages split between their processes
 
 
 def run_child(argv: Sequence[str], env: dict[str, str] | None = None) -> Child:
-    """Run one process to its end, sampling its peak resident set (VmHWM) while it runs.
+    """Run one process to its end, sampling the resident memory of it and its descendants (a
+    backfill's workers) while it runs: the peak of their sum.
 
     Not rusage: Linux carries the pre-exec high-water mark into a spawned child's `ru_maxrss`,
-    so it would report at least this (large) process's own peak."""
+    so it would report at least this (large) process's own peak; and it sees no grandchildren.
+    Summed RSS counts pages the workers share with their parent (forked after its imports) once
+    per process; PSS splits them, so it is what the tree costs the machine."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         began = time.perf_counter()
         process = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=ROOT)
-        peak = 0
+        peak_rss = peak_pss = 0
         while process.poll() is None:
-            peak = max(peak, _high_water(process.pid))
-            time.sleep(0.02)
+            rss, pss = _tree_memory(process.pid)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            time.sleep(0.05)
         seconds = time.perf_counter() - began
         out.seek(0)
         err.seek(0)
         if process.returncode:
             tail = (out.read() + err.read()).decode(errors="replace")[-3000:]
             raise SystemExit(f"{' '.join(argv[:3])} … exited {process.returncode}:\n{tail}")
-        return Child(out.read().decode(), seconds, peak)
+        return Child(out.read().decode(), seconds, peak_rss, peak_pss)
 
 
-def _high_water(pid: int) -> int:
-    """The peak resident set of a running process, in bytes (0 once it has exited)."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            line = next((row for row in status if row.startswith("VmHWM:")), "VmHWM: 0 kB")
-    except OSError:
-        return 0
-    return int(line.split()[1]) * 1024
+def _tree_memory(root: int) -> tuple[int, int]:
+    """(RSS, PSS) in bytes, summed over `root` and its descendants (0 for those gone)."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as stat:
+                    parents[int(entry.name)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier += children
+    rss = pss = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1]) * 1024
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return rss, pss
 
 
 def tickers(count: int, first: int = 0) -> list[str]:
@@ -188,18 +215,46 @@ def _generate_session(folder: Path, symbols: Sequence[str], session: date) -> in
     return len(frame)
 
 
-def backfill(lake: Path, first: date, last: date, symbols: Sequence[str]) -> tuple[dict, Child]:
-    """`marketdata backfill` from the stub into the local lake at `lake`: its JSON summary."""
+def backfill(
+    lake: Path, first: date, last: date, symbols: Sequence[str], workers: int | None = None
+) -> tuple[dict, Child]:
+    """`marketdata backfill` from the stub into the local lake at `lake`, `workers` batches at
+    once (None: the default, the cores): its JSON summary."""
     command = [
         str(Path(sys.executable).parent / "marketdata"),
         *("backfill", "--from", first.isoformat(), "--to", last.isoformat()),
         *("--symbols", ",".join(symbols), "--provider", "stub", "--json"),
     ]
     env = {**os.environ, "MARKETDATA_DATA_DIR": str(lake), "MARKETDATA_SEED": str(SEED)}
+    env.pop("MARKETDATA_BACKFILL_CONCURRENCY", None)
+    env.pop("DAGSTER_HOME", None)  # each lake's own instance, beside it
+    if workers is not None:
+        env["MARKETDATA_BACKFILL_CONCURRENCY"] = str(workers)
     done = run_child(command, env)
     summary = json.loads(done.stdout)
     assert not summary["failed"], summary["failed"]
     return summary, done
+
+
+def lake_objects(lake: Path) -> dict[str, str]:
+    """Every object of a lake folder (locks aside) and its content's digest."""
+    import hashlib
+
+    return {
+        str(path.relative_to(lake)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(lake.rglob("*"))
+        if path.is_file() and ".locks" not in path.parts
+    }
+
+
+def backfill_line(label: str, rows: int, sessions: int, done: Child, imports_s: float) -> str:
+    working = done.seconds - imports_s
+    return (
+        f"backfill, {label}: {done.seconds:.1f} s, {rows / done.seconds:,.0f} bars/s; "
+        f"{rows / working:,.0f} bars/s ({working / sessions:.2f} s a session) after the "
+        f"{imports_s:.1f} s of imports; peak of the process tree {_mb(done.peak_rss)} MB RSS, "
+        f"{_mb(done.peak_pss)} MB PSS"
+    )
 
 
 def best(work: Callable[[], T], repeat: int = REPEAT) -> tuple[T, float]:
@@ -286,7 +341,13 @@ def main() -> None:
         action="store_true",
         help=f"{QUICK.sessions} sessions x {QUICK.symbols} symbols, {QUICK.wide} aggregated",
     )
-    scale = QUICK if parser.parse_args().quick else FULL
+    parser.add_argument(
+        "--backfill-only",
+        action="store_true",
+        help="only the backfills (one batch at a time, then in parallel) and their comparison",
+    )
+    args = parser.parse_args()
+    scale = QUICK if args.quick else FULL
     sessions = sessions_in(date(LAST_SESSION.year - 2, 1, 1), LAST_SESSION)[-scale.sessions :]
     first, last = sessions[0], sessions[-1]
     symbols = tickers(scale.symbols)
@@ -302,8 +363,22 @@ def main() -> None:
         wide_rows = generate(folder / "wide", [last], extra)
 
         started = run_child([sys.executable, "-c", STARTUP])
+        print(f"load average before the backfills: {_load()}")
+        one, sequential = backfill(folder / "sequential" / "lake", first, last, symbols, 1)
+        print(backfill_line("1 batch at a time", rows, len(sessions), sequential, started.seconds))
+        print(f"load average: {_load()}")
         summary, backfilled = backfill(folder / "lake", first, last, symbols)
-        assert summary["validated"] == rows and summary["quarantined"] == 0, summary
+        workers = min(parallel.cores(), math.ceil(len(sessions) / SESSIONS_PER_RUN))
+        label = f"{workers} batches at once"
+        print(backfill_line(label, rows, len(sessions), backfilled, started.seconds))
+        print(f"load average: {_load()}")
+        for done in (one, summary):
+            assert done["validated"] == rows and done["quarantined"] == 0, done
+        same = lake_objects(folder / "sequential" / "lake") == lake_objects(folder / "lake")
+        assert same, "the parallel backfill wrote other objects than the sequential one"
+        print("the two backfills wrote the same objects, byte for byte")
+        if args.backfill_only:
+            return
         widened, added = backfill(folder / "lake", last, last, [*symbols, *extra])
         assert widened["quarantined"] == 0, widened
         settings = Settings.from_env({"MARKETDATA_DATA_DIR": str(folder / "lake")})

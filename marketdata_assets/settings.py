@@ -44,6 +44,7 @@ PROFILES = ("local", "aws")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 FETCH_CONCURRENCY = 64
 MAX_FETCH_CONCURRENCY = 256
+MAX_BACKFILL_CONCURRENCY = 64
 
 
 def parse_symbols(text: str, source: str = "MARKETDATA_SYMBOLS") -> tuple[str, ...]:
@@ -229,6 +230,14 @@ class Settings(StorageSettings):
         ge=1,
         le=MAX_FETCH_CONCURRENCY,
         description=f"a whole number from 1 to {MAX_FETCH_CONCURRENCY}",
+    )
+    # A backfill's batches of sessions run at once, each in its own process (default: the cores
+    # this process may run on, `execution.parallel.backfill_workers`).
+    backfill_concurrency: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_BACKFILL_CONCURRENCY,
+        description=f"a whole number from 1 to {MAX_BACKFILL_CONCURRENCY}",
     )
     # Lambda: tick even when NYSE is closed.
     always_open: bool = Field(False, description="1 or 0 (true/false, yes/no)")

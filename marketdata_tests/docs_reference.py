@@ -51,6 +51,8 @@ SETTING_MEANINGS = {
     "to what its invocation has left)",
     "MARKETDATA_FETCH_CONCURRENCY": "requests the tick's fetch keeps in flight at most (one "
     "connection each, reused through the tick)",
+    "MARKETDATA_BACKFILL_CONCURRENCY": "batches of sessions a backfill runs at once, each in "
+    "its own process (default: the cores the process may use)",
     "MARKETDATA_ALWAYS_OPEN": "the Lambda ticks even when NYSE is closed",
     "MARKETDATA_ALPHAVANTAGE_DAILY_BUDGET": "Alpha Vantage requests a UTC day; a tick that "
     "would overrun it is refused",

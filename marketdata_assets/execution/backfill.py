@@ -20,9 +20,10 @@ from dagster import DagsterInstance
 from marketdata_assets import stores
 from marketdata_assets.defs.partitions import SESSIONS_PER_RUN, trading_sessions
 from marketdata_assets.errors import ConfigError
-from marketdata_assets.execution import downstream
-from marketdata_assets.execution.batches import BatchOutcome, execute_batch, history_job
+from marketdata_assets.execution import downstream, parallel
+from marketdata_assets.execution.batches import BatchOutcome, execute_batch, history_definitions
 from marketdata_assets.execution.progress import Progress
+from marketdata_assets.execution.stages import stages as stages_of
 from marketdata_assets.execution.tick import instance_or_ephemeral
 from marketdata_assets.history.done import done_symbols
 from marketdata_assets.market.backfill_range import refusal
@@ -127,24 +128,49 @@ def run(
         outside_range=plan.outside_range,
     )
     bar = Progress(len(plan.todo), progress)
-    job = history_job(settings)
+    defs = history_definitions(settings)
+    job = defs.resolve_job_def("history_job")
+    batches = [(batch, _request(plan, batch, force)) for batch in _batches(plan)]
+    rows = plan.outside_range
+
+    def ended(index: int, outcome: BatchOutcome) -> None:
+        nonlocal rows
+        rows += sum(counts["rows"] for counts in outcome.sessions.values())
+        bar.advance(len(batches[index][0]), rows)
+
     written: list[date] = []  # sessions whose run succeeded
     with instance_or_ephemeral(instance) as active:
-        for batch in _batches(plan):
-            symbols = sorted({symbol for session in batch for symbol in plan.todo[session]})
-            request = {"provider": plan.provider, "symbols": symbols, "source": plan.source}
-            request["actions"] = plan.actions
-            request["first_session"] = plan.sessions[0].isoformat()  # every batch: one home
-            outcome = execute_batch(job, settings, batch, request | {"force": force}, active)
+        workers = parallel.backfill_workers(settings, len(batches))
+        if workers > 1 and active.is_persistent:  # an ephemeral instance lives in this process
+            stages = stages_of(defs, job.name)
+            outcomes = parallel.run_batches(job, settings, stages, batches, active, workers, ended)
+        else:
+            outcomes = []
+            for index, (batch, request) in enumerate(batches):
+                outcomes.append(execute_batch(job, settings, batch, request, active))
+                ended(index, outcomes[-1])
+        for (batch, _), outcome in zip(batches, outcomes, strict=True):  # in session order
             _record(outcome, batch, summary)
             written += batch if outcome.error is None else []
-            bar.advance(len(batch), summary.rows)
         bar.close()
         # The later partitions whose declared windows read what the batches wrote.
         refreshed = downstream.refresh_after(settings, job.name, written, active, progress)
     summary.refreshed = refreshed.sessions
     summary.failed += refreshed.failed
     return summary
+
+
+def _request(plan: Plan, batch: list[date], force: bool) -> dict[str, object]:
+    """raw_history's config for a batch (HistoryRequest): the symbols its sessions lack."""
+    symbols = sorted({symbol for session in batch for symbol in plan.todo[session]})
+    return {
+        "provider": plan.provider,
+        "symbols": symbols,
+        "source": plan.source,
+        "actions": plan.actions,
+        "first_session": plan.sessions[0].isoformat(),  # every batch: one home
+        "force": force,
+    }
 
 
 def _record(outcome: BatchOutcome, batch: list[date], summary: BackfillSummary) -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from dagster import DagsterInstance, ExecuteInProcessResult, JobDefinition
+from dagster import (
+    AssetKey,
+    DagsterInstance,
+    Definitions,
+    ExecuteInProcessResult,
+    JobDefinition,
+)
 
 from marketdata_assets.execution.tick import failure_line
 from marketdata_assets.settings import Settings
@@ -26,10 +32,14 @@ class BatchOutcome:
     sessions: dict[str, Any]
 
 
-def history_job(settings: Settings) -> JobDefinition:
+def history_definitions(settings: Settings) -> Definitions:
     from marketdata_assets.definitions import build_definitions
 
-    return build_definitions(settings).resolve_job_def("history_job")
+    return build_definitions(settings)
+
+
+def history_job(settings: Settings) -> JobDefinition:
+    return history_definitions(settings).resolve_job_def("history_job")
 
 
 def execute_batch(
@@ -38,19 +48,27 @@ def execute_batch(
     batch: list[date],
     request: Mapping[str, object],
     instance: DagsterInstance,
+    assets: Sequence[AssetKey] | None = None,
 ) -> BatchOutcome:
-    """Run `job` over the sessions of `batch` with raw_history's `request` (HistoryRequest)."""
+    """Run `job` (or its `assets` alone) over the sessions of `batch` with raw_history's
+    `request` (HistoryRequest). The bars gate's counts come back when it ran."""
+    ops = {"raw_history": {"config": dict(request)}}
+    if assets is not None and AssetKey("raw_history") not in assets:
+        ops = {}  # the fetch ran in an earlier stage (`stages`)
     result = job.execute_in_process(
         run_config={
-            "ops": {"raw_history": {"config": dict(request)}},
+            "ops": ops,
             "loggers": {"console": {"config": {"log_level": settings.log_level}}},
         },
         instance=instance,
         tags={RANGE_START: batch[0].isoformat(), RANGE_END: batch[-1].isoformat()},
+        asset_selection=None if assets is None else list(assets),
         raise_on_error=False,
     )
     if not result.success:
         return BatchOutcome(failure_line(result), {})
+    if assets is not None and AssetKey("minute_bars") not in assets:
+        return BatchOutcome(None, {})
     return BatchOutcome(None, _check_metadata(result, "bars_conservation", "sessions"))
 
 

@@ -1,0 +1,146 @@
+"""A backfill's batches side by side, one run at a time in each of a few worker processes.
+
+Dagster's multiprocess executor parallelises the steps of one run; a history run is a chain of
+steps (raw, gate, daily bars, analytics) over its batch's partitions, so it would gain nothing,
+and its steps in separate processes would each take and drop the sessions' locks that a run must
+hold from its first read of their raw to its end (`defs.history_run`). What can run at once is
+the runs of different batches: each worker executes whole runs in process, as the sequential
+backfill does, recorded in the same persistent instance (Dagster's SQLite storage takes writers
+from several processes, as `dagster dev`'s runs do).
+
+A batch's run reads earlier sessions through windows, so a batch runs in stages (`stages`), and
+its stage starts once every earlier batch has finished the stage before: the lake then holds
+what one sequential backfill writes. Workers are forked after Great Expectations is imported,
+so they share its pages and none imports it again; each dies with the backfill's process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import AbstractContextManager, suppress
+from datetime import date
+from functools import partial
+
+from dagster import AssetKey, DagsterInstance, JobDefinition
+
+from marketdata_assets.execution.batches import BatchOutcome, execute_batch
+from marketdata_assets.settings import Settings
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+Batch = tuple[list[date], Mapping[str, object]]  # the sessions of a run, raw_history's request
+
+
+def cores() -> int:
+    """The cores this process may run on (its affinity, else the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def backfill_workers(settings: Settings, batches: int) -> int:
+    """Runs at once: MARKETDATA_BACKFILL_CONCURRENCY, else the cores; never more than batches."""
+    return max(1, min(settings.backfill_concurrency or cores(), batches))
+
+
+def run_batches(
+    job: JobDefinition,
+    settings: Settings,
+    stages: Sequence[Sequence[AssetKey]],
+    batches: Sequence[Batch],
+    instance: DagsterInstance,
+    workers: int,
+    ended: Callable[[int, BatchOutcome], None],
+) -> list[BatchOutcome]:
+    """Every batch through every stage on `workers` processes, recorded in `instance` (a
+    persistent one: workers open it from its ref). `ended(index, outcome)` as each batch ends;
+    the outcomes come back in batch order: the first failed stage's, else the gate's counts."""
+    importlib.import_module("great_expectations")  # once, before the fork (see above)
+    done = [0] * len(batches)  # stages finished, per batch
+    outcomes: list[BatchOutcome | None] = [None] * len(batches)
+    over = [False] * len(batches)  # every stage ran, or one failed
+    running: dict[Future[BatchOutcome], int] = {}
+    fork = multiprocessing.get_context("fork")
+    # The instance is reopened from its ref in each worker (its folder crosses the fork, not its
+    # connections), one worker at a time: two first openings of a new instance's SQLite files
+    # at once would both create its tables.
+    opened = partial(DagsterInstance.from_ref, instance.get_ref())
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=fork,
+        initializer=_start,
+        initargs=(job, settings, opened, fork.Lock(), os.getpid()),
+    ) as pool:
+        while not all(over):
+            for index in _ready(done, over, set(running.values()), workers - len(running)):
+                sessions, request = batches[index]
+                future = pool.submit(_stage, sessions, request, tuple(stages[done[index]]))
+                running[future] = index
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                index = running.pop(future)
+                outcome = future.result()
+                done[index] += 1
+                if done[index] == 1 or outcome.error is not None:
+                    outcomes[index] = outcome  # the gate's counts, or the failure
+                if outcome.error is not None or done[index] == len(stages):
+                    over[index] = True
+                    ended(index, _outcome(outcomes[index]))
+    return [_outcome(outcome) for outcome in outcomes]
+
+
+def _ready(done: list[int], over: list[bool], running: set[int], slots: int) -> Iterator[int]:
+    """Up to `slots` batches whose next stage may start, earliest batch first: every earlier
+    batch has finished the stage before it (or ended)."""
+    for index in range(len(done)):
+        if slots <= 0:
+            return
+        if over[index] or index in running:
+            continue
+        if all(over[earlier] or done[earlier] >= done[index] for earlier in range(index)):
+            slots -= 1
+            yield index
+
+
+def _outcome(outcome: BatchOutcome | None) -> BatchOutcome:
+    assert outcome is not None  # every batch has ended
+    return outcome
+
+
+# A worker's job, settings and instance, set once when it starts.
+_worker: tuple[JobDefinition, Settings, DagsterInstance] | None = None
+
+
+def _start(
+    job: JobDefinition,
+    settings: Settings,
+    opened: Callable[[], DagsterInstance],
+    opening: AbstractContextManager[object],
+    parent: int,
+) -> None:
+    global _worker
+    _die_with(parent)
+    with opening:
+        _worker = (job, settings, opened())
+
+
+def _stage(
+    sessions: list[date], request: Mapping[str, object], assets: tuple[AssetKey, ...]
+) -> BatchOutcome:
+    assert _worker is not None, "not a backfill worker"
+    job, settings, instance = _worker
+    return execute_batch(job, settings, sessions, request, instance, assets)
+
+
+def _die_with(parent: int) -> None:
+    """On Linux the kernel kills this worker when the backfill's process dies (kill -9 too), so
+    no orphan goes on holding and writing sessions."""
+    with suppress(OSError, AttributeError):  # not Linux: a worker outlives a killed parent
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
