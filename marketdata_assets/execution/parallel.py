@@ -10,8 +10,10 @@ from several processes, as `dagster dev`'s runs do).
 
 A batch's run reads earlier sessions through windows, so a batch runs in stages (`stages`), and
 its stage starts once every earlier batch has finished the stage before: the lake then holds
-what one sequential backfill writes. Workers are forked after Great Expectations is imported,
-so they share its pages and none imports it again; each dies with the backfill's process.
+what one sequential backfill writes. The stages that may run together run as one run (the first
+batch's whole job; a later batch's raw and gate, then the rest once the batches before it end).
+Workers are forked after Great Expectations is imported, so they share its pages and none
+imports it again; each dies with the backfill's process.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def run_batches(
     done = [0] * len(batches)  # stages finished, per batch
     outcomes: list[BatchOutcome | None] = [None] * len(batches)
     over = [False] * len(batches)  # every stage ran, or one failed
-    running: dict[Future[BatchOutcome], int] = {}
+    running: dict[Future[BatchOutcome], tuple[int, int]] = {}  # batch, end of its stages
     fork = multiprocessing.get_context("fork")
     # The instance is reopened from its ref in each worker (its folder crosses the fork, not its
     # connections), one worker at a time: two first openings of a new instance's SQLite files
@@ -77,34 +79,43 @@ def run_batches(
         initargs=(job, settings, opened, fork.Lock(), os.getpid()),
     ) as pool:
         while not all(over):
-            for index in _ready(done, over, set(running.values()), workers - len(running)):
+            for index, upto in _ready(done, over, running, workers - len(running), len(stages)):
                 sessions, request = batches[index]
-                future = pool.submit(_stage, sessions, request, tuple(stages[done[index]]))
-                running[future] = index
+                assets = tuple(key for stage in stages[done[index] : upto] for key in stage)
+                running[pool.submit(_stage, sessions, request, assets)] = (index, upto)
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                index = running.pop(future)
+                index, upto = running.pop(future)
                 outcome = future.result()
-                done[index] += 1
-                if done[index] == 1 or outcome.error is not None:
+                if done[index] == 0 or outcome.error is not None:
                     outcomes[index] = outcome  # the gate's counts, or the failure
-                if outcome.error is not None or done[index] == len(stages):
+                done[index] = upto
+                if outcome.error is not None or upto == len(stages):
                     over[index] = True
                     ended(index, _outcome(outcomes[index]))
     return [_outcome(outcome) for outcome in outcomes]
 
 
-def _ready(done: list[int], over: list[bool], running: set[int], slots: int) -> Iterator[int]:
-    """Up to `slots` batches whose next stage may start, earliest batch first: every earlier
-    batch has finished the stage before it (or ended)."""
+def _ready(
+    done: list[int],
+    over: list[bool],
+    running: Mapping[Future[BatchOutcome], tuple[int, int]],
+    slots: int,
+    stages: int,
+) -> Iterator[tuple[int, int]]:
+    """Up to `slots` (batch, end of its stages to run now), earliest batch first. A batch's
+    stage may run once every earlier batch has finished the stage before it (or ended), and
+    every stage that may run now runs in one run: the first batch runs whole."""
+    busy = {index for index, _ in running.values()}
     for index in range(len(done)):
         if slots <= 0:
             return
-        if over[index] or index in running:
+        if over[index] or index in busy:
             continue
-        if all(over[earlier] or done[earlier] >= done[index] for earlier in range(index)):
+        upto = min([stages] + [done[e] + 1 for e in range(index) if not over[e]])
+        if upto > done[index]:
             slots -= 1
-            yield index
+            yield index, upto
 
 
 def _outcome(outcome: BatchOutcome | None) -> BatchOutcome:
@@ -132,6 +143,7 @@ def _start(
 def _stage(
     sessions: list[date], request: Mapping[str, object], assets: tuple[AssetKey, ...]
 ) -> BatchOutcome:
+    """One run of a batch: the assets of its stages that may run now."""
     assert _worker is not None, "not a backfill worker"
     job, settings, instance = _worker
     return execute_batch(job, settings, sessions, request, instance, assets)
