@@ -118,9 +118,11 @@ def run(
     progress: IO[str] | None = None,
     force: bool = False,
 ) -> BackfillSummary:
-    """Run history_job over the plan's sessions, a batch of consecutive sessions per run; then
-    re-materialise the later partitions the lake holds whose declared windows read a session
-    written (`downstream`), so the lake does not depend on the order of backfills."""
+    """Run history_job over the plan's sessions, a batch of consecutive sessions per run, up to
+    `parallel.backfill_workers` batches at once in worker processes when `instance` is
+    persistent (one after another otherwise: the same objects either way); then re-materialise
+    the later partitions the lake holds whose declared windows read a session written
+    (`downstream`), so the lake does not depend on the order of backfills."""
     summary = BackfillSummary(
         skipped=[day.isoformat() for day in plan.skipped],
         already_done=len(plan.sessions) - len(plan.todo),
