@@ -29,6 +29,7 @@ from dagster import (
 )
 
 from marketdata_assets.definitions import build_definitions, resources_for
+from marketdata_assets.defs.actions import actions_assets
 from marketdata_assets.defs.forecasts import WINDOW, forecast_assets
 from marketdata_assets.defs.history import history_assets
 from marketdata_assets.execution import backfill
@@ -75,7 +76,7 @@ def lake(stub_lake: Path, tmp_path: Path) -> Settings:
 def materialise(settings: Settings, session: date = AS_OF) -> ExecuteInProcessResult:
     """The forecasts group for one session's partition, ORIGINS origin sessions."""
     return materialize(
-        [*history_assets, *forecast_assets],
+        [*history_assets, *actions_assets, *forecast_assets],
         selection=AssetSelection.groups("forecasts"),
         partition_key=session.isoformat(),
         resources=resources_for(settings),
