@@ -20,35 +20,37 @@ class Actions:
     def __init__(self, lake: ObjectStore, sessions: SessionObjects, kept: Kept):
         self.lake, self.sessions, self._kept = lake, sessions, kept
 
-    def of(self, symbol: str, first: date | None, last: date | None) -> bytes:
+    def of(
+        self, symbol: str, first: date | None, last: date | None
+    ) -> tuple[list[dict[str, object]], str]:
         """`marketdata actions SYMBOL --json`'s objects with an ex-date from `first` to `last`
-        (each open when None), as the API answers them (empty: why, and what to run)."""
+        (each open when None), and what an empty answer says (why, and what to run)."""
         held = self.sessions.held("corporate_actions")
         return self._kept.get(
             ("actions", symbol, first, last, held), lambda: self._of(symbol, first, last)
         )
 
-    def _of(self, symbol: str, first: date | None, last: date | None) -> bytes:
+    def _of(
+        self, symbol: str, first: date | None, last: date | None
+    ) -> tuple[list[dict[str, object]], str]:
         from marketdata_assets.history.adjusted import actions_frame, actions_rows
         from marketdata_assets.history.held import span
         from marketdata_assets.history.intervals import DEFAULT_SESSIONS
         from marketdata_assets.market.backfill_range import suggested
-        from marketdata_assets.web.reads import answer_json  # the reader's module builds this
 
         rows = actions_rows(actions_frame(self.lake, symbol, first, last, self.sessions))
         if rows:
-            return answer_json(rows, "")
+            return rows, ""
         if not self.sessions.keys("corporate_actions"):
             start, end = span([], first, last, DEFAULT_SESSIONS)
-            return answer_json(
-                [],
+            return [], (
                 f"no corporate actions for {symbol}: no session of history is held yet; run "
-                f"`{suggested(start, end, (symbol,))}`",
+                f"`{suggested(start, end, (symbol,))}`"
             )
         if first is None and last is None:
-            return answer_json([], f"no corporate actions for {symbol} in the lake")
+            return [], f"no corporate actions for {symbol} in the lake"
         asked = f"{first or 'the first session held'} to {last or 'the latest held'}"
-        return answer_json([], f"no corporate actions for {symbol} with an ex-date from {asked}")
+        return [], f"no corporate actions for {symbol} with an ex-date from {asked}"
 
     def quarantined(
         self,

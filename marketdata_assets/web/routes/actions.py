@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import Response
+from typing import Any
 
-from marketdata_assets.web.deps import Empty, ReaderDep, Row, SymbolDep, encoded
+from fastapi import APIRouter
+
+from marketdata_assets.web.deps import Empty, ReaderDep, Row, SymbolDep, rows_or_empty
 from marketdata_assets.web.routes.history import SessionRange
 
 router = APIRouter()
@@ -24,7 +25,9 @@ class Action(Row):
 
 
 @router.get("/api/actions/{symbol}", response_model=list[Action] | Empty)
-def actions(reader: ReaderDep, symbol: SymbolDep, ex_dates: SessionRange) -> Response:
+def actions(
+    reader: ReaderDep, symbol: SymbolDep, ex_dates: SessionRange
+) -> list[dict[str, Any]] | Empty:
     """`marketdata actions SYMBOL --json`: a symbol's splits and dividends with an ex-date from
     `from` to `to` (default: every one held), oldest first."""
-    return encoded(reader.actions.of(symbol, *ex_dates))
+    return rows_or_empty(*reader.actions.of(symbol, *ex_dates))
