@@ -7,6 +7,7 @@ library's state (`drawn` in web/static/chart.js), from the legend and from the p
 from __future__ import annotations
 
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -149,5 +150,30 @@ def test_the_basis_in_the_address_is_the_one_drawn(browser: Any, site: str) -> N
     # An unknown basis in the address is the default's, and leaves the address.
     watch = open_symbol(browser, site, "AAPL", "?adjust=raw")
     assert daily(watch)["basis"] == "splits" and urlsplit(watch.page.url).query == ""
+    assert watch.faults == []
+    watch.page.close()
+
+
+def test_an_actions_words_are_its_ratio_in_lowest_terms_or_its_cash(
+    browser: Any, site: str
+) -> None:
+    # Every ratio n:d of the gate's range with small terms, as the page words it (daily.js).
+    ratios = sorted({Fraction(n, d) for n in range(1, 41) for d in range(1, 41)})
+    watch = open_symbol(browser, site, "AAPL")
+    words = watch.page.evaluate(
+        """async ([ratios, cash]) => {
+          const { splitText, dividendText } = await import("/static/daily.js");
+          return { splits: ratios.map(([n, d]) => splitText(n / d)),
+                   dividends: cash.map(([value, currency]) => dividendText(value, currency)) };
+        }""",
+        [
+            [[r.numerator, r.denominator] for r in ratios],
+            [[0.24, "USD"], [0.2425, "USD"], [1.5, "EUR"], [0.001, None], [0.123456, "USD"]],
+        ],
+    )
+    assert words["splits"] == [f"{r.numerator}:{r.denominator} split" for r in ratios]
+    assert words["dividends"] == [
+        "div 0.24 USD", "div 0.2425 USD", "div 1.50 EUR", "div 0.001", "div 0.1235 USD"
+    ]  # fmt: skip
     assert watch.faults == []
     watch.page.close()
