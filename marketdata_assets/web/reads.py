@@ -24,6 +24,7 @@ from marketdata_assets.lake import ObjectStore
 from marketdata_assets.market.calendar import EXCHANGE_TZ, nyse_open
 from marketdata_assets.tick import views
 from marketdata_assets.web import minutes
+from marketdata_assets.web.actions import Actions
 from marketdata_assets.web.kept import Kept
 from marketdata_assets.web.quotes import Quotes
 from marketdata_assets.web.sessions import SessionObjects
@@ -72,6 +73,7 @@ class Reader:
         self._latest = Kept(LATEST_S, LATEST_BYTES)
         self._history = Kept(HISTORY_S, HISTORY_BYTES)
         self._forecasts = Kept(FORECAST_S, FORECAST_BYTES)
+        self.actions = Actions(lake, self.sessions, self._history)
         self.quotes = Quotes(
             lake, self.sessions, self._listings, self._objects, self._prices, self.newest_tick,
             self._closes_on,
