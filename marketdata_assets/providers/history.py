@@ -7,7 +7,9 @@ envelope per symbol, sorted by symbol, compact with sorted keys:
      "request": <the URL without any key, a file name, or null>, "session": "YYYY-MM-DD",
      "source": <source name>, "status": <HTTP status or null>, "symbol": S}
 
-and, for a file's `--actions` rows of the symbol and session, `"actions": <their text>`.
+and, where the source lands corporate actions beside the bars, `"actions"`: a file's
+`--actions` rows of the symbol and session (their text), or Alpha Vantage's actions answers
+(an object, `alphavantage.actions`).
 
 `history_parse` reads such payloads back into bar candidates.
 """
@@ -74,11 +76,11 @@ def envelope(
     request: str | None = None,
     status: int | None = None,
     error: str | None = None,
-    actions: str | None = None,
+    actions: str | dict[str, object] | None = None,
 ) -> str:
-    """One raw_history line (without its newline); `actions`, a file's corporate-action rows
-    of the symbol and session, is a member only when given."""
-    fields = {
+    """One raw_history line (without its newline); `actions`, the corporate actions landed
+    with the symbol's bars, is a member only when given."""
+    fields: dict[str, object] = {
         "body": body,
         "error": error,
         "request": request,
