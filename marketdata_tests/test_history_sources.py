@@ -488,9 +488,12 @@ def test_yahoo_unknown_symbol_is_an_error_and_the_others_still_parse(
     assert parsed.errors["NOPE"].startswith("UnknownSymbol:")
     assert sorted(set(parsed.candidates["symbol"])) == ["AAPL", "MSFT"]
     opens, closes = session_bounds(WEDNESDAY)
-    asked = {query["interval"] for query in yahoo.queries}
-    assert asked == {"1m"} and {int(q["period1"]) for q in yahoo.queries} == {opens.timestamp()}
-    assert {int(q["period2"]) for q in yahoo.queries} == {closes.timestamp()}
+    charts = [query for query in yahoo.queries if query["events"] == "div,splits"]
+    assert len(charts) == 3 and {query["interval"] for query in charts} == {"1m"}
+    assert {int(q["period1"]) for q in charts} == {opens.timestamp()}
+    assert {int(q["period2"]) for q in charts} == {closes.timestamp()}
+    bases = [query for query in yahoo.queries if query["events"] == "splits"]  # yahoo.basis
+    assert len(bases) == 3 and {int(q["period1"]) for q in bases} == {opens.timestamp()}
     assert source.fetch(WEDNESDAY, ["AAPL", "MSFT", "NOPE"]) == raw  # no wall-clock time inside
 
 
@@ -498,7 +501,7 @@ def test_yahoo_unknown_symbol_is_an_error_and_the_others_still_parse(
 def test_yahoo_asks_an_old_session_for_its_daily_bar(yahoo: ProviderServer) -> None:
     source = YahooHistory(FAST, yahoo.url, today=lambda: date(2027, 1, 29))
     parsed = parse_history(source.fetch(WEDNESDAY, ["AAPL"]), WEDNESDAY)
-    assert yahoo.queries[0]["interval"] == "1d"
+    assert [q["interval"] for q in yahoo.queries if q["events"] == "div,splits"] == ["1d"]
     assert set(parsed.candidates["interval"]) == {"1d"} and "daily bars only" in parsed.notes[0]
 
 

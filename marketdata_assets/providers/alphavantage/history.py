@@ -140,13 +140,7 @@ class AlphaVantageHistory:
         assert self._home is not None  # set by the first fetch
         actions: dict[str, object] = {"home": self._home.isoformat()}
         for function in FUNCTIONS:
-            kept = self._actions[(answer.symbol, function)]
-            actions[function] = {
-                "body": kept.body,
-                "error": kept.error,
-                "request": kept.request,
-                "status": kept.status,
-            }
+            actions[function] = self._actions[(answer.symbol, function)].answer()
         return envelope(
             NAME,
             answer.symbol,
