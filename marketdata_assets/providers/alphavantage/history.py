@@ -20,7 +20,7 @@ history each), asked with the symbol's first session and kept, and carried in ev
 envelope of the symbol as received (`alphavantage.actions`); rows dated outside any session
 belong to the backfill's first session (`first_session`, else the first one fetched). A
 backfill runs its sessions in runs of a few, each with a source of its own: the sources of one
-backfill (one base URL and first session) in one process share its actions answers, so a
+backfill (one base URL, first session and day) in one process share its actions answers, so a
 backfill asks them once whatever its runs.
 """
 
@@ -59,18 +59,20 @@ from marketdata_assets.providers.history import (
 
 NAME = "alphavantage"
 _KEPT_ERRORS = ("InvalidRequest",)  # final answers, kept like bodies: asking again cannot help
-# (base URL, the backfill's first session) -> (symbol, function) -> the actions answer; the
-# newest few backfills' only.
-_BACKFILLS: OrderedDict[tuple[str, date], dict[tuple[str, str], Fetched]] = OrderedDict()
+# (base URL, the backfill's first session, the day it runs) -> (symbol, function) -> the
+# actions answer; the newest few backfills' only.
+_BACKFILLS: OrderedDict[tuple[str, date, date], dict[tuple[str, str], Fetched]] = OrderedDict()
 _BACKFILLS_KEPT = 4
 
 
-def _backfill_actions(base_url: str, first_session: date | None) -> dict[tuple[str, str], Fetched]:
+def _backfill_actions(
+    base_url: str, first_session: date | None, today: date
+) -> dict[tuple[str, str], Fetched]:
     """The actions answers the sources of one backfill share (a source's own without a first
-    session)."""
+    session); a backfill of the same range on another day asks again."""
     if first_session is None:
         return {}
-    key = (base_url, first_session)
+    key = (base_url, first_session, today)
     kept = _BACKFILLS.setdefault(key, {})
     _BACKFILLS.move_to_end(key)
     while len(_BACKFILLS) > _BACKFILLS_KEPT:
@@ -99,7 +101,7 @@ class AlphaVantageHistory:
         self.budget_variable = budget_variable  # the setting named when a session is refused
         self._months: dict[tuple[str, str], Fetched] = {}  # (symbol, month) -> its answer
         # (symbol, function) -> its answer, shared by the backfill's sources
-        self._actions = _backfill_actions(base_url, first_session)
+        self._actions = _backfill_actions(base_url, first_session, today())
         self._home = first_session  # where rows dated outside any session land
 
     def __repr__(self) -> str:  # the key stays out of reprs and tracebacks
