@@ -54,7 +54,9 @@ const STATUS = {
 
 // What a change is measured against, or why there is none (shown on hover).
 function basis(row) {
-  return row.change_basis ? `against the close of ${row.change_basis}` : row.change_note ?? undefined;
+  if (!row.change_basis) return row.change_note ?? undefined;
+  const split = row.previous_close_split ? `, divided by the ${row.previous_close_split} split of this session` : "";
+  return `against the close of ${row.change_basis}${split}`;
 }
 
 function direction(key) {

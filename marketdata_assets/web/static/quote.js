@@ -13,8 +13,9 @@ export function showQuote(quote) {
   const direction = quote.change > 0 ? "up" : quote.change < 0 ? "down" : "";
   const change =
     quote.change === null ? "–" : `${signed(quote.change, 2)} (${signed(quote.change_pct, 2)} %)`;
+  const split = quote.previous_close_split ? ` (split-adjusted: divided by ${quote.previous_close_split})` : "";
   const basis = quote.previous_session
-    ? `against the close of ${quote.previous_session}, ${num(quote.previous_close, 2)}`
+    ? `against the close of ${quote.previous_session}, ${num(quote.previous_close, 2)}${split}`
     : quote.change_note;
   const source = { minute_bars: "from the session's 1-minute bars", ticks: "from the ticks held this session" };
   const day = [
