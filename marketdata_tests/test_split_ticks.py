@@ -1,12 +1,14 @@
 """A tick on a split's ex-date at the post-split price is validated and reaches the latest table
-(issue 24, item 5), end to end through `run_tick` on the stub and the local lake: the stub's
-AAPL splits 4:1 on 2026-12-02 (its prices step down from that session's open). With the split in
-that session's corporate_actions object the first tick of the session is validated and a later
-tick is not divided again; without it the shift is unannounced and waits for the level-shift
-confirmations, as before. And the change on the ex-date is measured against the adjusted close."""
+(issue 24, item 5), end to end through `run_tick` on the stub, on the local lake and on S3 with
+DynamoDB (moto): the stub's AAPL splits 4:1 on 2026-12-02 (its prices step down from that
+session's open). With the split in that session's corporate_actions object the first tick of
+the session is validated and a later tick is not divided again; without it the shift is
+unannounced and waits for the level-shift confirmations, as before. And the change on the
+ex-date is measured against the adjusted previous close."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from marketdata_assets.providers.stub.market import price_at
 from marketdata_assets.settings import Settings, StorageSettings
 from marketdata_assets.stores import lake_store, latest_store
 from marketdata_assets.web.app import create_app
+from marketdata_tests.conftest import create_lake_and_table
 from marketdata_tests.test_change_basis import daily
 
 EX_DATE, BEFORE = date(2026, 12, 2), date(2026, 12, 1)
@@ -82,10 +85,28 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", symbols=SYMBOLS, seed=SEED, log_level="CRITICAL")
 
 
+@pytest.fixture(params=["local", "aws"])
+def profile(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """The local lake and SQLite, or the aws profile on moto (S3 and DynamoDB)."""
+    if request.param == "local":
+        yield request.getfixturevalue("settings")
+        return
+    request.getfixturevalue("aws_credentials")
+    from moto import mock_aws
+
+    with mock_aws():
+        create_lake_and_table("lake", "latest")
+        yield Settings(
+            profile="aws", bucket="lake", table="latest", data_dir=tmp_path, symbols=SYMBOLS,
+            seed=SEED, log_level="CRITICAL",
+        )  # fmt: skip
+
+
 @pytest.mark.graph
 def test_a_post_split_tick_on_the_ex_date_is_validated_and_reaches_the_latest_table(
-    settings: Settings,
+    profile: Settings,
 ) -> None:
+    settings = profile
     announce(settings)
     before, after = stub("AAPL", EVENING), stub("AAPL", OPENED)
     assert after < before / 3  # the stub's AAPL trades at a quarter from the ex-date's open
