@@ -13,7 +13,9 @@ export function showQuote(quote) {
   const direction = quote.change > 0 ? "up" : quote.change < 0 ? "down" : "";
   const change =
     quote.change === null ? "–" : `${signed(quote.change, 2)} (${signed(quote.change_pct, 2)} %)`;
-  const split = quote.previous_close_split ? ` (split-adjusted: divided by ${quote.previous_close_split})` : "";
+  // On a split's ex-date the close is split-adjusted: the traded close divided by the ratio.
+  const traded = quote.previous_close * quote.previous_close_split;
+  const split = quote.previous_close_split ? ` (split-adjusted: ${num(traded, 2)} ÷ ${quote.previous_close_split})` : "";
   const basis = quote.previous_session
     ? `against the close of ${quote.previous_session}, ${num(quote.previous_close, 2)}${split}`
     : quote.change_note;
