@@ -83,7 +83,7 @@ docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 test: lint docs $(CHECKOV) browser
-	CHECKOV=$(CURDIR)/$(CHECKOV) $(BIN)/pytest
+	CHECKOV=$(CURDIR)/$(CHECKOV) $(BIN)/pytest --durations=15
 
 # The inner loop: the domain and graph tiers (see the markers in pyproject.toml), one worker per
 # core (pytest-xdist). `make test` stays serial: its servers, Terraform and browser are what CI

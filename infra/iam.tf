@@ -14,6 +14,12 @@ locals {
           Resource = [for prefix in local.lake_prefixes : "${aws_s3_bucket.lake.arn}/${prefix}/*"]
         },
         {
+          Sid      = "TickReads"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject"]
+          Resource = [for prefix in local.tick_read_prefixes : "${aws_s3_bucket.lake.arn}/${prefix}/*"]
+        },
+        {
           Sid      = "TickLocks"
           Effect   = "Allow"
           Action   = ["s3:DeleteObject"]
@@ -24,7 +30,7 @@ locals {
           Effect    = "Allow"
           Action    = ["s3:ListBucket"]
           Resource  = [aws_s3_bucket.lake.arn]
-          Condition = { StringLike = { "s3:prefix" = [for prefix in local.lake_prefixes : "${prefix}/*"] } }
+          Condition = { StringLike = { "s3:prefix" = [for prefix in concat(local.lake_prefixes, local.tick_read_prefixes) : "${prefix}/*"] } }
         },
         # A conditional UpdateItem per symbol (latest/dynamodb.py): the tick never reads the
         # table (the freshness check that scans it runs in Dagster: iam_observer.tf).

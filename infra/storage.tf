@@ -9,6 +9,8 @@ locals {
   # records and the gate's price reference (the other minute datasets), and the per-tick locks.
   tick_datasets = [for name, d in local.datasets : trimsuffix(d.prefix, "/") if d.grain == "minute" && d.role == "data"]
   lake_prefixes = concat([for name, d in local.datasets : trimsuffix(d.prefix, "/") if d.grain == "minute"], ["locks"])
+  # What the tick only reads: the splits of its session (gate/splits.py), one object a session.
+  tick_read_prefixes = ["corporate_actions"]
   # What the history job writes (the history and forecasts asset groups): every daily dataset,
   # one object per NYSE session, and the monthly ones that compact them.
   history_prefixes = [for name, d in local.datasets : trimsuffix(d.prefix, "/") if contains(["day", "month"], d.grain)]

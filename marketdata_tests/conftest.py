@@ -274,6 +274,16 @@ def web_data_dir(web_prepared: dict[str, object]) -> Path:
 
 
 @pytest.fixture(scope="session")
+def actions_week_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A local data dir with the stub's week of splits and dividends (`web_data.ACTIONS_WEEK`)."""
+    from marketdata_tests.web_data import prepare_actions_week
+
+    folder = tmp_path_factory.mktemp("actions_week") / "data"
+    prepare_actions_week(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
 def empty_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A local data dir nothing has written to yet."""
     return tmp_path_factory.mktemp("web_empty") / "data"

@@ -81,11 +81,12 @@ def open_latest(browser: Browser, base: str) -> Watched:
     return _open(browser, f"{base}/", prices, tick)
 
 
-def open_symbol(browser: Browser, base: str, symbol: str) -> Watched:
-    """`/symbol/{symbol}`, once its charts are painted and its forecast (or what to run) shown."""
+def open_symbol(browser: Browser, base: str, symbol: str, query: str = "") -> Watched:
+    """`/symbol/{symbol}` (with `query`, e.g. "?adjust=none"), once its charts are painted and its
+    forecast (or what to run) shown."""
     return _open(
         browser,
-        f"{base}/symbol/{symbol}",
+        f"{base}/symbol/{symbol}{query}",
         "body[data-ready=charts]",
         "#forecast :is(.verdict, p.empty, p.error)",
     )

@@ -128,8 +128,10 @@ def test_any_order_of_sub_range_backfills_leaves_the_union_backfills_objects(
 def test_a_backfill_older_than_the_lake_refreshes_the_sessions_its_window_reaches(
     tmp_path: Path,
 ) -> None:
-    """One session before 22 held ones: exactly the ROLLING_SESSIONS after it are refreshed,
-    in runs of at most SESSIONS_PER_RUN, and the first of them gets its return."""
+    """One session before 22 held ones: exactly the ROLLING_SESSIONS + 1 after it are refreshed
+    (the next session's actions gate reads its close for the dividend rule, and analytics read
+    the corporate_actions of the ROLLING_SESSIONS before them), in runs of at most
+    SESSIONS_PER_RUN, and the first of them gets its return."""
     settings = Settings(data_dir=tmp_path / "data", symbols=("AAPL",))
     held = sessions_in(date(2026, 10, 2), date(2026, 11, 2))
     assert len(held) == ROLLING_SESSIONS + 2
@@ -138,7 +140,7 @@ def test_a_backfill_older_than_the_lake_refreshes_the_sessions_its_window_reache
 
     summary = _backfill(settings, date(2026, 10, 1), date(2026, 10, 1))
     assert summary.failed == []
-    assert summary.refreshed == [s.isoformat() for s in held[:ROLLING_SESSIONS]]
+    assert summary.refreshed == [s.isoformat() for s in held[: ROLLING_SESSIONS + 1]]
     assert _table(settings, "session_analytics", held[0])["return"].notna().all()
 
 
@@ -163,7 +165,9 @@ def test_forecasts_held_for_a_later_session_are_refreshed_and_none_added(tmp_pat
 def test_the_refresh_plan_follows_the_declared_windows_and_only_held_objects(
     tmp_path: Path,
 ) -> None:
-    """Runs of consecutive held sessions per job and asset set, none for upstream assets."""
+    """Runs of consecutive held sessions per job and asset set, none for upstream assets. The
+    analytics' window reaches ROLLING_SESSIONS + 1 sessions on: through corporate_actions of the
+    next session, whose gate reads the written session's close."""
     settings = Settings(data_dir=tmp_path / "data")
     defs = build_definitions(settings)
     lake = lake_store(settings)
@@ -181,7 +185,7 @@ def test_the_refresh_plan_follows_the_declared_windows_and_only_held_objects(
     analytics = [run for run in runs if run.assets == ("session_analytics",)]
     assert all(run.job == "history_job" for run in analytics)
     assert [run.sessions for run in analytics] == [
-        tuple(later[:10]), tuple(later[10:12]), tuple(later[13:ROLLING_SESSIONS])
+        tuple(later[:10]), tuple(later[10:12]), tuple(later[13 : ROLLING_SESSIONS + 1])
     ]  # fmt: skip
     assert [(r.job, r.assets, r.sessions) for r in runs if r not in analytics] == [
         ("forecast_job", ("forecast_skill",), (later[3],))

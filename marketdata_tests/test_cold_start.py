@@ -3,6 +3,7 @@ and Great Expectations are imported, the run takes that payload (one request per
 two), and what lands is what a run fetching for itself lands; a prefetch that raised fails the
 tick as that fetch would have. One boto3 client per service per process."""
 
+import gzip
 import json
 import os
 import subprocess
@@ -164,5 +165,7 @@ def _minute() -> str:
 
 
 def _object(lake: Path, dataset: str) -> bytes:
+    """The tick's `dataset` object as a reader gets it (raw is stored gzip-compressed)."""
     (path,) = (lake / dataset / _minute()).iterdir()
-    return path.read_bytes()
+    body = path.read_bytes()
+    return gzip.decompress(body) if path.suffix == ".gz" else body

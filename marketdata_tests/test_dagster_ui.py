@@ -41,6 +41,9 @@ GROUPS = {
         "daily_bars",
         "session_analytics",
         "validated_daily",
+        "corporate_actions",
+        "actions_quarantine",
+        "minute_bars_monthly",
     ),
     "forecasts": ("forecast_skill", "price_forecasts"),
 }
@@ -109,8 +112,16 @@ def show_asset_graph(page: Page, base: str) -> None:
 
 
 def drawn_boxes(page: Page) -> dict[str, Box]:
-    """The graph's labelled boxes by their text, and its visible panel as `view`."""
-    return {name: tuple(box) for name, box in page.evaluate(_DRAWN).items()}  # type: ignore[misc]
+    """The graph's labelled boxes by their text, and its visible panel as `view`. The UI
+    shortens a long name in its middle (`minute_ba…_monthly`): such a label is named by the one
+    asset of GROUPS it abbreviates (left as drawn when none or several fit)."""
+    names = [*GROUPS, *(asset for members in GROUPS.values() for asset in members)]
+    drawn: dict[str, Box] = {}
+    for label, box in page.evaluate(_DRAWN).items():
+        head, cut, tail = label.partition("…")
+        fits = [n for n in names if n.startswith(head) and n.endswith(tail)] if cut else []
+        drawn[fits[0] if len(fits) == 1 else label] = tuple(box)  # type: ignore[assignment]
+    return drawn
 
 
 def inside(inner: Box, outer: Box) -> bool:

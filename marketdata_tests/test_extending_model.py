@@ -14,6 +14,7 @@ import pytest
 from dagster import AssetSelection, materialize
 
 from marketdata_assets.definitions import resources_for
+from marketdata_assets.defs.actions import actions_assets
 from marketdata_assets.defs.forecasts import forecast_assets
 from marketdata_assets.defs.history import history_assets
 from marketdata_assets.forecasting import registry
@@ -88,7 +89,7 @@ def test_forecast_skill_lists_a_registered_model(registered: str, settings: Sett
         lake.put(day_key("minute_bars", day), encode("minute_bars", bars[sessions == day]))
     as_of: date = days[-1]
     result = materialize(
-        [*history_assets, *forecast_assets],
+        [*history_assets, *actions_assets, *forecast_assets],
         selection=AssetSelection.assets("forecast_skill"),
         partition_key=as_of.isoformat(),
         resources=resources_for(settings),

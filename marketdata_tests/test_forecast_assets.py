@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from dagster import (
@@ -29,6 +30,7 @@ from dagster import (
 )
 
 from marketdata_assets.definitions import build_definitions, resources_for
+from marketdata_assets.defs.actions import actions_assets
 from marketdata_assets.defs.forecasts import WINDOW, forecast_assets
 from marketdata_assets.defs.history import history_assets
 from marketdata_assets.execution import backfill
@@ -40,7 +42,8 @@ from marketdata_assets.forecasting.panel import Panel, load_panel
 from marketdata_assets.forecasting.registry import MODELS
 from marketdata_assets.forecasting.serving import choose
 from marketdata_assets.lake import day_key, read_if_present
-from marketdata_assets.lake.codecs import decode
+from marketdata_assets.lake.codecs import decode, encode
+from marketdata_assets.lake.datasets import DATASETS
 from marketdata_assets.market.calendar import sessions_in
 from marketdata_assets.settings import Settings
 from marketdata_assets.stores import lake_store
@@ -75,7 +78,7 @@ def lake(stub_lake: Path, tmp_path: Path) -> Settings:
 def materialise(settings: Settings, session: date = AS_OF) -> ExecuteInProcessResult:
     """The forecasts group for one session's partition, ORIGINS origin sessions."""
     return materialize(
-        [*history_assets, *forecast_assets],
+        [*history_assets, *actions_assets, *forecast_assets],
         selection=AssetSelection.groups("forecasts"),
         partition_key=session.isoformat(),
         resources=resources_for(settings),
@@ -251,6 +254,72 @@ def test_a_leaking_evaluation_fails_no_leakage_and_nothing_is_served(
     assert len(result.asset_materializations_for_node("forecast_skill")) == 1
     assert result.asset_materializations_for_node("price_forecasts") == []
     assert stored(lake, "price_forecasts") is None
+
+
+SPLIT_ON = date(2026, 11, 20)  # inside AS_OF's window: an origin session of its evaluation
+
+
+def split_aapl(settings: Settings) -> None:
+    """Rewrite the lake as if AAPL had split 2:1 on SPLIT_ON: its bars from then on at half
+    the price (exact in binary) and twice the volume, and the split in corporate_actions."""
+    lake = lake_store(settings)
+    for session in sessions_in(SPLIT_ON, LAST):
+        for name in ("minute_bars", "daily_bars"):
+            frame = stored(settings, name, session)
+            assert frame is not None
+            mine = frame["symbol"].eq("AAPL")
+            prices = [c for c in ("open", "high", "low", "close", "vwap") if c in frame]
+            frame.loc[mine, prices] = frame.loc[mine, prices] / 2
+            frame.loc[mine, "volume"] = frame.loc[mine, "volume"] * 2
+            lake.put(day_key(name, session), encode(name, frame))
+    action = pd.DataFrame(
+        {
+            "symbol": ["AAPL"],
+            "ex_date": [pd.Timestamp(SPLIT_ON)],
+            "kind": ["split"],
+            "value": [2.0],
+            "currency": [None],
+            "source": ["test"],
+            "ingested_at": [pd.Timestamp(f"{SPLIT_ON}T21:00Z")],
+        }
+    ).astype(DATASETS["corporate_actions"].dtypes)
+    lake.put(day_key("corporate_actions", SPLIT_ON), encode("corporate_actions", action))
+
+
+@pytest.mark.graph
+def test_a_split_in_the_window_leaves_the_skill_scale_free_and_the_forecast_traded(
+    stub_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evaluation, "walk_forward", evaluating(CHEAP))
+    lakes = {}
+    for name in ("unsplit", "split"):
+        shutil.copytree(stub_lake, tmp_path / name)
+        lakes[name] = Settings(data_dir=tmp_path / name, symbols=tuple(SYMBOLS))
+    split_aapl(lakes["split"])
+    for settings in lakes.values():
+        assert materialise(settings).success
+    order = ["symbol", "horizon", "model"]
+    skill = {
+        name: stored(settings, "forecast_skill").sort_values(order, ignore_index=True)  # type: ignore[union-attr]
+        for name, settings in lakes.items()
+    }
+    aapl = skill["split"]["symbol"].eq("AAPL")
+    mine = ~skill["split"]["symbol"].eq(POOLED)  # the pooled rows mix the symbols' prices
+    # on the total-return basis AAPL's prices are all half the unsplit ones: its errors in
+    # price halve, every scale-free measure is the same, and MSFT is untouched
+    free = ["relative_mae", "mase", "directional_accuracy", "coverage", "dm_pvalue", "n"]
+    pd.testing.assert_frame_equal(skill["split"][free][mine], skill["unsplit"][free][mine])
+    for column in ("mae", "rmse"):
+        halved = skill["unsplit"][column].where(~aapl, skill["unsplit"][column] / 2)
+        pd.testing.assert_series_equal(skill["split"][column][mine], halved[mine])
+    # the served forecast is of the traded price: AAPL's at half the unsplit one
+    served = {
+        name: stored(settings, "price_forecasts").sort_values(["symbol", "horizon"])  # type: ignore[union-attr]
+        for name, settings in lakes.items()
+    }
+    ratio = served["split"]["forecast"].to_numpy() / served["unsplit"]["forecast"].to_numpy()
+    expected = np.where(served["split"]["symbol"].eq("AAPL"), 0.5, 1.0)
+    np.testing.assert_allclose(ratio, expected, rtol=1e-12)
 
 
 FORECAST_LIBRARIES = ("statsmodels", "sklearn", "lightgbm")

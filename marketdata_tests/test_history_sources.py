@@ -6,6 +6,7 @@ Alpha Vantage's month cache and request budget)."""
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from itertools import pairwise
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from marketdata_assets.errors import ConfigError
 from marketdata_assets.market.calendar import session_bounds, session_minutes, sessions_in
 from marketdata_assets.operations.request_budget import FileRequestBudget
+from marketdata_assets.providers.alphavantage import history as alphavantage_history
 from marketdata_assets.providers.alphavantage.history import AlphaVantageHistory
 from marketdata_assets.providers.fetching import FetchPolicy
 from marketdata_assets.providers.file.history import FileHistory
@@ -43,6 +45,10 @@ AV_MONTH = (HISTORY / "alphavantage_intraday_IBM_2026-03.json").read_text()
 AV_DAILY = (HISTORY / "alphavantage_daily_IBM.json").read_text()
 AV_PREMIUM = (HISTORY / "alphavantage_premium.json").read_text()
 AV_ERROR = (PAYLOADS / "alphavantage_error_message.json").read_text()
+AV_ACTIONS = {
+    function: (HISTORY / f"alphavantage_{function.lower()}_IBM.json").read_text()
+    for function in ("SPLITS", "DIVIDENDS")
+}
 CSV = HISTORY / "bars.csv"
 KEY = "K3YS3CR3T0000042"
 FAST = FetchPolicy(request_timeout_s=2.0, deadline_s=20, max_attempts=2, backoff_base_s=0.01)
@@ -482,9 +488,12 @@ def test_yahoo_unknown_symbol_is_an_error_and_the_others_still_parse(
     assert parsed.errors["NOPE"].startswith("UnknownSymbol:")
     assert sorted(set(parsed.candidates["symbol"])) == ["AAPL", "MSFT"]
     opens, closes = session_bounds(WEDNESDAY)
-    asked = {query["interval"] for query in yahoo.queries}
-    assert asked == {"1m"} and {int(q["period1"]) for q in yahoo.queries} == {opens.timestamp()}
-    assert {int(q["period2"]) for q in yahoo.queries} == {closes.timestamp()}
+    charts = [query for query in yahoo.queries if query["events"] == "div,splits"]
+    assert len(charts) == 3 and {query["interval"] for query in charts} == {"1m"}
+    assert {int(q["period1"]) for q in charts} == {opens.timestamp()}
+    assert {int(q["period2"]) for q in charts} == {closes.timestamp()}
+    bases = [query for query in yahoo.queries if query["events"] == "splits"]  # yahoo.basis
+    assert len(bases) == 3 and {int(q["period1"]) for q in bases} == {opens.timestamp()}
     assert source.fetch(WEDNESDAY, ["AAPL", "MSFT", "NOPE"]) == raw  # no wall-clock time inside
 
 
@@ -492,7 +501,7 @@ def test_yahoo_unknown_symbol_is_an_error_and_the_others_still_parse(
 def test_yahoo_asks_an_old_session_for_its_daily_bar(yahoo: ProviderServer) -> None:
     source = YahooHistory(FAST, yahoo.url, today=lambda: date(2027, 1, 29))
     parsed = parse_history(source.fetch(WEDNESDAY, ["AAPL"]), WEDNESDAY)
-    assert yahoo.queries[0]["interval"] == "1d"
+    assert [q["interval"] for q in yahoo.queries if q["events"] == "div,splits"] == ["1d"]
     assert set(parsed.candidates["interval"]) == {"1d"} and "daily bars only" in parsed.notes[0]
 
 
@@ -501,7 +510,7 @@ def alphavantage() -> Iterator[ProviderServer]:
     def answer(key: str) -> str:
         symbol, function = key.split(":")
         body = AV_DAILY if function == "TIME_SERIES_DAILY" else AV_MONTH
-        return body.replace('"IBM"', f'"{symbol}"')
+        return AV_ACTIONS.get(function, body).replace('"IBM"', f'"{symbol}"')
 
     server = ProviderServer(lambda _, query: f"{query['symbol']}:{query['function']}", answer)
     server.answers["NOPE:TIME_SERIES_INTRADAY"] = [(200, AV_ERROR, 0.0, False)]
@@ -509,13 +518,23 @@ def alphavantage() -> Iterator[ProviderServer]:
         yield server
 
 
+@pytest.fixture(autouse=True)
+def own_backfills(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own backfills' shared actions answers (a port may serve two tests)."""
+    monkeypatch.setattr(alphavantage_history, "_BACKFILLS", OrderedDict())
+
+
 @pytest.fixture
 def budget(tmp_path: Path) -> FileRequestBudget:
     return FileRequestBudget(tmp_path / "budget.json", "alphavantage", 25)
 
 
-def av(server: ProviderServer, budget: FileRequestBudget) -> AlphaVantageHistory:
-    return AlphaVantageHistory(KEY, budget, FAST, server.url, today=lambda: date(2026, 11, 30))
+def av(
+    server: ProviderServer, budget: FileRequestBudget, first: date | None = None
+) -> AlphaVantageHistory:
+    return AlphaVantageHistory(
+        KEY, budget, FAST, server.url, today=lambda: date(2026, 11, 30), first_session=first
+    )
 
 
 @pytest.mark.system
@@ -524,17 +543,22 @@ def test_alphavantage_asks_once_per_symbol_month_and_charges_the_budget(
 ) -> None:
     source = av(alphavantage, budget)
     march = [date(2026, 3, 2), FRIDAY_EST, MONDAY_EDT]
-    assert source.requests_needed(march, ["IBM", "NOPE"]) == 2
+    # a month of intraday bars each, and SPLITS and DIVIDENDS once per symbol
+    assert source.requests_needed(march, ["IBM", "NOPE"]) == 2 + 4
     parsed = {}
     for session in march:
         raw = source.fetch(session, ["IBM", "NOPE"])
         assert KEY.encode() not in raw
         parsed[session] = parse_history(raw, session)
     assert sorted(alphavantage.requests) == [
+        "IBM:DIVIDENDS",
+        "IBM:SPLITS",
         "IBM:TIME_SERIES_INTRADAY",
+        "NOPE:DIVIDENDS",
+        "NOPE:SPLITS",
         "NOPE:TIME_SERIES_INTRADAY",
     ]
-    assert budget.used(date(2026, 11, 30)) == 2
+    assert budget.used(date(2026, 11, 30)) == 6
     assert source.requests_needed(march, ["IBM", "NOPE"]) == 0
     assert parsed[MONDAY_EDT].errors["NOPE"].startswith("InvalidRequest:")
     assert len(parsed[MONDAY_EDT].candidates) == len(parsed[FRIDAY_EST].candidates) == 3
@@ -542,17 +566,17 @@ def test_alphavantage_asks_once_per_symbol_month_and_charges_the_budget(
     assert query["month"] == "2026-03" and query["interval"] == "1min"
     assert query["outputsize"] == "full" and query["apikey"] == KEY
     source.fetch(date(2026, 4, 1), ["IBM"])  # a new month is a new request
-    assert budget.used(date(2026, 11, 30)) == 3
+    assert budget.used(date(2026, 11, 30)) == 7
 
 
 @pytest.mark.system
 def test_alphavantage_sessions_are_the_same_bytes_from_a_kept_month_or_a_new_request(
     alphavantage: ProviderServer, budget: FileRequestBudget
 ) -> None:
-    warm = av(alphavantage, budget)
+    warm = av(alphavantage, budget, date(2026, 3, 2))
     warm.fetch(date(2026, 3, 2), ["IBM"])
     kept = warm.fetch(MONDAY_EDT, ["IBM"])
-    assert kept == av(alphavantage, budget).fetch(MONDAY_EDT, ["IBM"])
+    assert kept == av(alphavantage, budget, date(2026, 3, 2)).fetch(MONDAY_EDT, ["IBM"])
     assert json.loads(kept)["session"] == "2026-03-09"
 
 
@@ -564,12 +588,17 @@ def test_alphavantage_premium_intraday_falls_back_to_the_daily_bar(
     source = av(alphavantage, budget)
     raw = source.fetch(MONDAY_EDT, ["IBM"])
     parsed = parse_history(raw, MONDAY_EDT)
-    assert alphavantage.requests == ["IBM:TIME_SERIES_INTRADAY", "IBM:TIME_SERIES_DAILY"]
-    assert budget.used(date(2026, 11, 30)) == 2 and not parsed.errors
+    assert alphavantage.requests == [
+        "IBM:TIME_SERIES_INTRADAY",
+        "IBM:TIME_SERIES_DAILY",
+        "IBM:DIVIDENDS",
+        "IBM:SPLITS",
+    ]
+    assert budget.used(date(2026, 11, 30)) == 4 and not parsed.errors
     assert parsed.candidates["interval"].tolist() == ["1d"]
     assert json.loads(raw)["request"].endswith("outputsize=compact&symbol=IBM")
     source.fetch(FRIDAY_EST, ["IBM"])  # the month's answer is kept: no more requests
-    assert len(alphavantage.requests) == 2
+    assert len(alphavantage.requests) == 4
 
 
 @pytest.mark.system

@@ -59,6 +59,8 @@ LIST_ENDPOINTS = [
     "/api/analytics/AAPL",
     "/api/quarantine",
     "/api/quarantine/history",
+    "/api/actions/AAPL",
+    "/api/quarantine/actions",
 ]
 
 

@@ -45,6 +45,14 @@ ASKS = {
     ],
     "/api/calendar": ["/api/calendar?from=2026-11-20&to=2026-12-01"],
     "/api/backfill": ["/api/backfill", "/api/backfill?symbol=AAPL"],
+    "/api/actions/{symbol}": [
+        f"/api/actions/{QUARANTINED_SYMBOL}",
+        f"/api/actions/{QUARANTINED_SYMBOL}?from=2026-11-25&to=2026-11-25",
+    ],
+    "/api/quarantine/actions": [
+        "/api/quarantine/actions",
+        f"/api/quarantine/actions?symbol={QUARANTINED_SYMBOL}&reason=duplicate&limit=1",
+    ],
     "/api/quarantine/history": [
         "/api/quarantine/history",
         f"/api/quarantine/history?symbol={QUARANTINED_SYMBOL}&reason=price_invalid&limit=1",

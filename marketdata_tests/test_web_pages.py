@@ -263,6 +263,13 @@ def test_quality_page_shows_a_hostile_raw_line_as_text(
     assert texts(watch, "#history-rows pre.raw") == [web_prepared["hostile_bar"]]
     assert texts(watch, "#history-rows .reason") == ["price_invalid"]
     assert watch.page.locator("#history-rows pre.raw").first.is_visible()
+    # The actions the actions gate refused, the one whose kind is markup among them, as text.
+    watch.page.wait_for_selector("#action-rows article.record")
+    refused = watch.answer("/api/quarantine/actions")
+    assert texts(watch, "#action-rows pre.raw") == [row["raw"] for row in refused]
+    assert web_prepared["hostile_action"] in texts(watch, "#action-rows pre.raw")
+    assert texts(watch, "#action-rows .reason") == ["ratio_invalid", "duplicate", "kind_unknown"]
+    assert texts(watch, "#actions-note") == ["3 actions in 1 session (newest first)"]
     assert watch.page.evaluate("document.images.length") == 0
     finish(watch, tmp_path / "quality_hostile.png")
     assert watch.dialogs == []

@@ -75,6 +75,9 @@ def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) 
         ("daily_bars",),
         ("session_analytics",),
         ("validated_daily",),
+        ("corporate_actions",),
+        ("actions_quarantine",),
+        ("minute_bars_monthly",),
     }
     forecasts = {("forecast_skill",), ("price_forecasts",)}
     assert set(nodes) == ticks | history | forecasts
@@ -101,6 +104,8 @@ def test_webserver_loads_the_tick_graph_checks_job_and_schedule(webserver: str) 
         ("latest_prices", "rows_written"): False,
         ("minute_bars", "bars_conservation"): True,
         ("minute_bars", "bars_contract"): True,
+        ("corporate_actions", "actions_conservation"): True,
+        ("corporate_actions", "actions_contract"): True,
         ("forecast_skill", "no_leakage"): True,
         ("price_forecasts", "interval_coverage"): False,
         ("latest_prices", "fresh_in_session"): False,

@@ -2,9 +2,11 @@
 
 `prepare` fills a local data dir the way a user would: a backfill of stub history (enough
 sessions for the symbol page and a forecast), a file backfill of one more symbol whose only row
-is markup (quarantined by the bars gate: held in no dataset but `bars_quarantine`), the
+is markup (quarantined by the bars gate: held in no dataset but `bars_quarantine`) and whose
+corporate actions are a split and three rows the actions gate refuses (one of them markup), the
 forecasts materialised for its last session, then a few minute ticks of the stub — one with
-faults — and a replayed tick whose raw lines carry markup. `serve` runs an app under uvicorn on
+faults — and a replayed tick whose raw lines carry markup. `prepare_actions_week` backfills the
+stub's week of corporate actions (ACTIONS_WEEK) alone. `serve` runs an app under uvicorn on
 a free loopback port.
 """
 
@@ -32,6 +34,21 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 # A symbol of the history's quarantine alone: its one row's open is markup (price_invalid).
 QUARANTINED_SYMBOL = "ZZZQ"
 HOSTILE_BAR = f"{QUARANTINED_SYMBOL},2026-11-25T14:31:00Z,{HOSTILE},1,1,1,100"
+# Its corporate actions, landed with that row: a 2:1 split the actions gate keeps, then rows it
+# refuses (a zero ratio, a duplicate, a kind that is markup).
+ACTIONS_CSV = (
+    "symbol,ex_date,kind,value\n"
+    f"{QUARANTINED_SYMBOL},2026-11-25,split,2\n"
+    f"{QUARANTINED_SYMBOL},2026-11-25,split,0\n"
+    f"{QUARANTINED_SYMBOL},2026-11-25,split,3\n"
+    f"{QUARANTINED_SYMBOL},2026-11-25,{HOSTILE},1\n"
+)
+HOSTILE_ACTION = f"{QUARANTINED_SYMBOL},2026-11-25,{HOSTILE},1"
+
+
+# The stub's seeded actions (providers/stub/actions.py): AAPL 4:1 on 2026-12-02, MSFT's dividend
+# on 2026-12-03, NVDA 3:2 and KO's dividend on 2026-12-01.
+ACTIONS_WEEK = (date(2026, 11, 30), date(2026, 12, 4))
 
 
 def first_session(count: int, last: date = LAST_SESSION) -> date:
@@ -67,9 +84,12 @@ def prepare(data_dir: Path) -> dict[str, Any]:
     assert not history.failed, history.as_dict()
     bars = data_dir / "hostile_bars.csv"
     bars.write_text(f"symbol,ts,open,high,low,close,volume\n{HOSTILE_BAR}\n")
+    actions = data_dir / "hostile_actions.csv"
+    actions.write_text(ACTIONS_CSV)
     plan = backfill.plan(
-        settings, LAST_SESSION, LAST_SESSION, [QUARANTINED_SYMBOL], "file", str(bars), False
-    )
+        settings, LAST_SESSION, LAST_SESSION, [QUARANTINED_SYMBOL], "file", str(bars), False,
+        str(actions),
+    )  # fmt: skip
     refused = backfill.run(settings, plan)
     # The session's landed raw is judged again whole: the stub's bars come out as they were.
     assert refused.quarantined == 1 and refused.reasons == {"price_invalid": 1}, refused.as_dict()
@@ -93,8 +113,19 @@ def prepare(data_dir: Path) -> dict[str, Any]:
         "hostile_tick": HOSTILE_TICK,
         "hostile": HOSTILE,
         "hostile_bar": HOSTILE_BAR,
+        "hostile_action": HOSTILE_ACTION,
         "summaries": [summary.as_dict() | {"reasons": summary.reasons} for summary in summaries],
     }
+
+
+def prepare_actions_week(data_dir: Path) -> None:
+    """Fill `data_dir` (local profile) with the stub's history of ACTIONS_WEEK, every symbol."""
+    from marketdata_assets.execution import backfill
+
+    settings = Settings(data_dir=data_dir, symbols=SYMBOLS, log_level="CRITICAL")
+    plan = backfill.plan(settings, *ACTIONS_WEEK, list(SYMBOLS), "stub", None, False)
+    summary = backfill.run(settings, plan)
+    assert not summary.failed, summary.as_dict()
 
 
 @contextmanager

@@ -7,11 +7,11 @@ mock_provider "aws" {
   source          = "./tests/mocks"
 }
 
-# The datasets Athena catalogues and the daily datasets, as the registry lists them
-# (marketdata_assets/lake/datasets.py, through the generated datasets.json).
+# The datasets Athena catalogues and the history job's datasets (one object per session or per
+# month), as the registry lists them (marketdata_assets/lake/datasets.py, through datasets.json).
 variables {
   datasets = toset([for name, d in jsondecode(file("datasets.json")).datasets : name if d.catalogued])
-  history  = [for name, d in jsondecode(file("datasets.json")).datasets : name if d.grain == "day"]
+  history  = [for name, d in jsondecode(file("datasets.json")).datasets : name if contains(["day", "month"], d.grain)]
   bucket   = "arn:aws:s3:::marketdata-lake-123456789012"
   glue     = "arn:aws:glue:us-east-1:123456789012"
 }

@@ -173,8 +173,12 @@ run "iam_allows_no_wildcards_and_only_the_lake_prefixes" {
     error_message = "objects may be read and written only under the lake prefixes, run records (runs/) included"
   }
   assert {
-    condition     = toset(one([for s in local.lambda_policy.Statement : s.Condition.StringLike["s3:prefix"] if s.Sid == "LakeListing"])) == toset(["raw/*", "curated/*", "validated/*", "quarantine/*", "runs/*", "reference/*", "locks/*"])
+    condition     = toset(one([for s in local.lambda_policy.Statement : s.Condition.StringLike["s3:prefix"] if s.Sid == "LakeListing"])) == toset(["raw/*", "curated/*", "validated/*", "quarantine/*", "runs/*", "reference/*", "locks/*", "corporate_actions/*"])
     error_message = "the bucket may be listed only under the prefixes the tick reads"
+  }
+  assert {
+    condition     = one([for s in local.lambda_policy.Statement : s.Resource if s.Sid == "TickReads"]) == ["arn:aws:s3:::marketdata-lake-123456789012/corporate_actions/*"] && one([for s in local.lambda_policy.Statement : s.Action if s.Sid == "TickReads"]) == ["s3:GetObject"]
+    error_message = "the tick only reads corporate_actions/ (its session's splits), never writes it"
   }
   assert {
     condition     = one([for s in local.lambda_policy.Statement : s.Resource if s.Sid == "TickLocks"]) == ["arn:aws:s3:::marketdata-lake-123456789012/locks/*"]

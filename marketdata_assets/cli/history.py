@@ -60,7 +60,7 @@ def register(commands: Commands) -> None:
             "--adjust",
             default="splits",
             help=f"for corporate actions: one of {', '.join(ADJUSTMENTS)} (default: splits, "
-            "as Yahoo's charts; none: as traded)",
+            "as most charts show; none: as traded)",
         )
         reader.add_argument("--json", action="store_true", help="print a JSON list")
 

@@ -7,6 +7,7 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
+    AssetDep,
     AssetIn,
     AssetKey,
     AssetOut,
@@ -32,6 +33,7 @@ from marketdata_assets.tick.curation import curate, provider_errors, raw_records
 
 GROUP = "ticks"
 LAKE = "tick_io_manager"
+ACTIONS = AssetKey("corporate_actions")
 
 
 @asset(
@@ -96,10 +98,14 @@ def curated_ticks(raw_ticks: bytes, tick_run: TickRun) -> Output[pd.DataFrame]:
         ),
     },
     ins={"curated_ticks": AssetIn(), "raw_ticks": AssetIn()},
+    # The splits of the tick's session, read through the lake resource (a minute is no
+    # partition: a tick cannot map to one session of corporate_actions, so the dependency is on
+    # every session, and nothing is loaded by an IO manager).
+    deps=[AssetDep(ACTIONS)],
     internal_asset_deps={
-        "validated_ticks": {AssetKey("curated_ticks")},
-        "quarantined_ticks": {AssetKey("curated_ticks"), AssetKey("raw_ticks")},
-        "price_reference": {AssetKey("curated_ticks")},
+        "validated_ticks": {AssetKey("curated_ticks"), ACTIONS},
+        "quarantined_ticks": {AssetKey("curated_ticks"), AssetKey("raw_ticks"), ACTIONS},
+        "price_reference": {AssetKey("curated_ticks"), ACTIONS},
     },
     check_specs=[checks.QUARANTINE_SHARE],
 )
@@ -113,13 +119,18 @@ def quality_gate(
     """Great Expectations and the context rules route each curated row to validated or
     quarantine, judged against the price reference of the newest earlier tick (read through
     the lake resource: a minute is no partition, so Dagster cannot map a dependency on the
-    previous tick's price_reference; its key is this run's `as_of` metadata)."""
+    previous tick's price_reference; its key is this run's `as_of` metadata), brought to the
+    post-split basis on a split's ex-date (`gate.splits`: the session's corporate_actions)."""
     from marketdata_assets.gate.quarantine import quarantine_rows
     from marketdata_assets.gate.reference import reference_frame
     from marketdata_assets.gate.routing import judge, validated_rows
+    from marketdata_assets.gate.splits import adjusted_for_splits
+    from marketdata_assets.lake.keys import tick_of_key
     from marketdata_assets.tick.curation import split_lines
 
     as_of, reference = lake.reference_before(tick_run.tick)
+    written = tick_of_key(as_of) if as_of else None
+    reference, splits = adjusted_for_splits(reference, written, tick_run.tick, lake.splits_on)
     verdict = judge(
         curated_ticks, reference, gate_policy.jump_threshold, gate_policy.jump_confirmations
     )
@@ -138,6 +149,7 @@ def quality_gate(
             "symbols": len(verdict.reference),
             "as_of": as_of or "none (no earlier tick within the lookback)",
             "level_shifts": verdict.level_shifts,
+            "splits": splits,
         },
     )
     yield checks.quarantine_share(verdict, quarantined, gate_policy.quarantine_warn_share)

@@ -1,12 +1,14 @@
 """The forecasts graph, one partition per NYSE session (see `partitions`):
 
-minute_bars + daily_bars -> forecast_skill -> price_forecasts.
+minute_bars + daily_bars + corporate_actions -> forecast_skill -> price_forecasts.
 
 A partition is "as of that session's close": it reads the WINDOW sessions up to it of
 minute_bars and daily_bars, declared as a `TimeWindowPartitionMapping` (offsets count partitions,
 so trading sessions: the mapping skips weekends and holidays as the partitions do), and never a
 later one, even when a run holds several sessions. Re-materialising an old session's bars thus
-marks every forecast partition that read it as stale. The assets only wire the domain
+marks every forecast partition that read it as stale, and so does a late corporate action: the
+panels are on the total-return basis of the window's actions (`forecasting.panel`). The assets
+only wire the domain
 (`forecasting`), imported inside them: statsmodels, scikit-learn and LightGBM load only in a run
 that evaluates, never in the minute tick.
 """
@@ -51,8 +53,9 @@ LEAK_COLUMNS = ("model", "symbol", "horizon", "origin", "trained_until", "inform
 
 
 def _bars_ins() -> dict[str, AssetIn]:
-    """minute_bars and daily_bars as inputs over the declared window."""
-    return {name: AssetIn(partition_mapping=BARS_WINDOW) for name in ("minute_bars", "daily_bars")}
+    """minute_bars, daily_bars and corporate_actions as inputs over the declared window."""
+    names = ("minute_bars", "daily_bars", "corporate_actions")
+    return {name: AssetIn(partition_mapping=BARS_WINDOW) for name in names}
 
 
 class EvaluationConfig(Config):
@@ -71,11 +74,13 @@ def _panels(
     context: AssetExecutionContext,
     minute_bars: dict[str, pd.DataFrame],
     daily_bars: dict[str, pd.DataFrame],
+    corporate_actions: dict[str, pd.DataFrame],
     sessions: int = WINDOW,
 ) -> Iterator[tuple[str, "Panel"]]:
     """Each partition's panel: the `sessions` NYSE sessions up to it (at most the declared
-    WINDOW) that its inputs hold, never a later session of the run."""
-    from marketdata_assets.forecasting.panel import panel_from_bars
+    WINDOW) that its inputs hold, never a later session of the run, on the total-return basis
+    of their actions."""
+    from marketdata_assets.forecasting.panel import panel_from_bars, total_return
 
     keys = context.partition_keys
     first, last = date.fromisoformat(keys[0]), date.fromisoformat(keys[-1])
@@ -90,13 +95,12 @@ def _panels(
             )
         days = [day for day in calendar if day <= key][-sessions:]
         held = [daily_bars[d] for d in days if d in daily_bars]
-        yield (
-            key,
-            panel_from_bars(
-                pd.concat([minute_bars[d] for d in days if d in minute_bars], ignore_index=True),
-                pd.concat(held, ignore_index=True) if held else None,
-            ),
+        actions = [corporate_actions[d] for d in days if len(corporate_actions.get(d, ()))]
+        panel = panel_from_bars(
+            pd.concat([minute_bars[d] for d in days if d in minute_bars], ignore_index=True),
+            pd.concat(held, ignore_index=True) if held else None,
         )
+        yield key, total_return(panel, pd.concat(actions, ignore_index=True) if actions else None)
 
 
 @asset(
@@ -120,15 +124,18 @@ def forecast_skill(
     config: EvaluationConfig,
     minute_bars: dict[str, pd.DataFrame],
     daily_bars: dict[str, pd.DataFrame],
+    corporate_actions: dict[str, pd.DataFrame],
 ) -> Iterator[object]:
     """The walk-forward evaluation as of each session's close (its last ORIGINS sessions as
-    origins): per model, horizon and symbol ("*": all symbols pooled), MAE, RMSE, MASE, relative
-    MAE versus naive, directional accuracy and its SE, the Diebold-Mariano p-value against naive
-    and the 80 % interval's coverage."""
+    origins, prices on the total-return basis): per model, horizon and symbol ("*": all symbols
+    pooled), MAE, RMSE, MASE, relative MAE versus naive, directional accuracy and its SE, the
+    Diebold-Mariano p-value against naive and the 80 % interval's coverage."""
     from marketdata_assets.forecasting.evaluation import leakage, walk_forward
 
     tables, forecasts, leaks = {}, 0, []
-    panels = _panels(context, minute_bars, daily_bars, sessions_needed(config.origins))
+    panels = _panels(
+        context, minute_bars, daily_bars, corporate_actions, sessions_needed(config.origins)
+    )
     for key, panel in panels:
         evaluation = walk_forward(panel, origins=config.origins)
         tables[key] = evaluation.skill
@@ -192,8 +199,10 @@ def price_forecasts(
     forecast_skill: dict[str, pd.DataFrame],
     minute_bars: dict[str, pd.DataFrame],
     daily_bars: dict[str, pd.DataFrame],
+    corporate_actions: dict[str, pd.DataFrame],
 ) -> Iterator[object]:
-    """Per symbol and horizon, as of the session's close: the forecast of the model with the
+    """Per symbol and horizon, as of the session's close (the traded close times the forecast
+    total return): the forecast of the model with the
     best out-of-sample skill if it beats naive significantly (`forecasting.serving.choose`), else
     naive's, with the reason in words, its 80 % interval, origin and model, and that model's
     evaluated coverage. A symbol with too little history is left out (named in the metadata)."""
@@ -203,7 +212,7 @@ def price_forecasts(
     from marketdata_assets.forecasting.serving import forecast, served_table
 
     tables, unserved = {}, {}
-    for key, panel in _panels(context, minute_bars, daily_bars):
+    for key, panel in _panels(context, minute_bars, daily_bars, corporate_actions):
         # The stored skill table decides; the evaluation's forecasts are not kept in the lake.
         evaluated = Evaluation(pd.DataFrame(columns=list(FORECAST_COLUMNS)), forecast_skill[key])
         served = []

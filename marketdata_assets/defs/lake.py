@@ -2,9 +2,9 @@
 
 The IO managers only load a step's inputs and store its outputs. What else a step reads or
 writes goes through this resource, so it is named in the step's signature: the gate's as-of
-price reference (the newest earlier tick's), the session's raw responses `raw_history` merges a
-re-fetch into, the tick stream's minute objects `validated_daily` folds, and the run records the
-sensor reports.
+price reference (the newest earlier tick's) and the splits of a tick's session, the session's
+raw responses `raw_history` merges a re-fetch into, the tick stream's minute objects
+`validated_daily` folds, and the run records the sensor reports.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dagster import ConfigurableResource
 
 from marketdata_assets import stores
 from marketdata_assets.gate.reference import Reference, reference_from_frame
+from marketdata_assets.gate.splits import splits_on
 from marketdata_assets.lake import ObjectStore, day_keys, latest_key_before, present_key
 from marketdata_assets.lake.codecs import decode
 from marketdata_assets.lake.locks import Lock
@@ -46,6 +47,10 @@ class LakeResource(ConfigurableResource):
             if key is not None:
                 loaded[session.isoformat()] = decode(name, store.get(key), key)
         return loaded
+
+    def splits_on(self, session: date) -> dict[str, float]:
+        """The split ratios of the session's corporate_actions object (`gate.splits`)."""
+        return splits_on(self.store(), session)
 
     def reference_before(self, tick: datetime) -> tuple[str | None, Reference]:
         """The price reference written by the newest tick before `tick` (its key, its state)."""

@@ -2,6 +2,15 @@
 
 A panel is built from `minute_bars` (BAR_SCHEMA) and optionally `daily_bars`; `load_panel` reads
 the last sessions a lake store holds, straight from their Parquet objects (no Dagster, no GE).
+
+Forecasts train and are judged on the total-return basis (`all`, `total_return`): a 4:1 split is
+a -139 % log return in the traded prices and a dividend a drop of the cash paid, neither a move
+a model should learn or be judged on. Each symbol's prices are back-adjusted (`history.adjust`)
+by its actions with an ex-date up to its own last session in the panel, and no later: its last
+price stays the traded one, so a served forecast (the last price times the forecast return) is
+of the price users see, and an evaluation as of a session reads no action after it. A constant
+factor scales a whole session, so minute returns stay the traded ones; only a return across an
+ex-date changes.
 """
 
 from __future__ import annotations
@@ -17,6 +26,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from marketdata_assets.history.adjust import Adjustment, adjust_bars, previous_closes_of
+from marketdata_assets.history.adjusted import actions_frame
 from marketdata_assets.history.daily import US_PER_DAY, session_days, symbol_session_keys
 from marketdata_assets.lake import ObjectStore, day_key
 from marketdata_assets.lake.keys import day_of_key
@@ -37,6 +48,7 @@ DAILY_COLUMNS = {
 }
 _READ_TYPES = {c: BAR_SCHEMA[c] for c in ("symbol", "start", "interval", "open", "close")}
 _READ = list(_READ_TYPES)
+BASIS: Adjustment = "all"  # the adjustment forecasts read: splits and cash dividends
 
 
 class NotEnoughHistory(ValueError):
@@ -100,11 +112,30 @@ def panel_from_bars(minute_bars: pd.DataFrame, daily_bars: pd.DataFrame | None =
     return Panel(minute, daily.astype(DAILY_COLUMNS))
 
 
+def total_return(panel: Panel, actions: pd.DataFrame | None) -> Panel:
+    """`panel` with its minute closes and session opens and closes adjusted (BASIS) for
+    `actions` (corporate_actions rows; None or empty: the panel as it is), each symbol's by its
+    actions up to its last session in the panel."""
+    if actions is None or actions.empty or panel.daily.empty:
+        return panel
+    last = panel.daily.groupby("symbol", sort=False)["session"].max()
+    ends = actions["symbol"].map(last).to_numpy("datetime64[us]")
+    ex_dates = pd.to_datetime(actions["ex_date"]).to_numpy("datetime64[us]")
+    mine = actions[~np.isnat(ends) & (ex_dates <= ends)].reset_index(drop=True)
+    if mine.empty:
+        return panel
+    closes = previous_closes_of(mine, panel.daily)  # raw closes, before any adjustment
+    minute = adjust_bars(panel.minute, mine, closes, BASIS).astype(MINUTE_COLUMNS)
+    daily = adjust_bars(panel.daily, mine, closes, BASIS).astype(DAILY_COLUMNS)
+    return Panel(minute, daily)
+
+
 def load_panel(
     store: ObjectStore, symbols: Sequence[str] | None, last: date | None, sessions: int
 ) -> Panel:
     """The panel of `symbols` (None: every symbol) over the last `sessions` sessions up to `last`
-    (None: the latest) whose `minute_bars` object the lake holds."""
+    (None: the latest) whose `minute_bars` object the lake holds, on the total-return basis of
+    the lake's corporate_actions over those sessions."""
     days = held_sessions(store, "minute_bars")
     held = [day for day in days if last is None or day <= last][-sessions:] if sessions else []
     only = None if symbols is None else [("symbol", "in", list(symbols))]
@@ -116,7 +147,9 @@ def load_panel(
     ]
     if not frames:
         return panel_from_bars(pd.DataFrame({c: [] for c in _READ}).astype(_READ_TYPES))
-    return panel_from_bars(pa.concat_tables(frames).to_pandas())
+    actions = actions_frame(store, None, held[0], held[-1])
+    panel = panel_from_bars(pa.concat_tables(frames).to_pandas())
+    return total_return(panel, actions)
 
 
 def held_sessions(store: ObjectStore, dataset: str) -> list[date]:

@@ -19,7 +19,7 @@ same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from marketdata_assets.history.adjust import PreviousCloses
+from marketdata_assets.history.gate import RowText, quarantine_rows
 from marketdata_assets.lake.datasets import DATASETS
 from marketdata_assets.lake.schemas import ACTION_CANDIDATES, pandas_dtypes
 from marketdata_assets.market.calendar import session_bounds, sessions_in
@@ -50,8 +51,6 @@ MIN_RATIO, MAX_RATIO = 1 / 1000, 1000.0
 _SYMBOL = r"^[A-Z0-9][A-Z0-9.\-]{0,14}$"  # the bars suite's symbol rule
 _CURRENCY = r"^[A-Z]{3}$"
 
-# The quarantined candidates' raw text, one per row (see `history.gate.RowText`).
-RowText = Callable[[pd.DataFrame], Sequence[str | None]]
 
 _CANDIDATES = pandas_dtypes(ACTION_CANDIDATES)
 _ACTIONS = DATASETS["corporate_actions"].dtypes
@@ -193,21 +192,8 @@ def _actions(passed: pd.DataFrame) -> pd.DataFrame:
 def _quarantine(
     rejected: pd.DataFrame, reasons: np.ndarray, row_text: RowText | None
 ) -> pd.DataFrame:
-    order = np.lexsort((rejected["row"].to_numpy(), rejected["session"].to_numpy()))
-    rejected = rejected.iloc[order].reset_index(drop=True)
-    reasons = reasons[order]
-    raw = list(row_text(rejected)) if row_text is not None and len(rejected) else None
-    if raw is not None and len(raw) != len(rejected):
-        raise ValueError(f"row_text gave {len(raw)} texts for {len(rejected)} quarantined rows")
-    quarantine = rejected[_INPUT].assign(
-        raw=pd.Series(raw if raw is not None else [None] * len(rejected), dtype="str"),
-        reasons=pd.Series(
-            [[r for bit, r in enumerate(ACTION_REASONS) if code >> bit & 1] for code in reasons],
-            dtype=object,
-        ),
-        session=rejected["session"],
-    )
-    return quarantine[list(_QUARANTINE)].astype(_QUARANTINE)
+    quarantine = quarantine_rows(rejected, reasons, row_text, ACTION_REASONS, _INPUT, _QUARANTINE)
+    return quarantine.astype(_QUARANTINE)
 
 
 def sessions_of(actions: pd.DataFrame, sessions: Sequence[date]) -> dict[str, pd.DataFrame]:

@@ -15,7 +15,7 @@ reason only. Conservation: every candidate is in exactly one of the two outputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -247,6 +247,19 @@ def _bars(rows: pd.DataFrame, passed: np.ndarray, symbols: np.ndarray) -> pd.Dat
 def _quarantine(
     rejected: pd.DataFrame, reasons: np.ndarray, row_text: RowText | None
 ) -> pd.DataFrame:
+    return quarantine_rows(rejected, reasons, row_text, BAR_REASONS, _INPUT, _QUARANTINE)
+
+
+def quarantine_rows(
+    rejected: pd.DataFrame,
+    reasons: np.ndarray,
+    row_text: RowText | None,
+    names: Sequence[str],
+    inputs: Iterable[str],
+    columns: Iterable[str],
+) -> pd.DataFrame:
+    """A gate's refused rows by session then source row: their `inputs` as read, the source
+    row's text (`row_text`) and the names of their reason bits (`names[bit]`), as `columns`."""
     order = np.lexsort((rejected["row"].to_numpy(), rejected["session"].to_numpy()))
     rejected = rejected.iloc[order].reset_index(drop=True)
     reasons = reasons[order]
@@ -256,10 +269,10 @@ def _quarantine(
     codes, inverse = np.unique(reasons, return_inverse=True)
     lists = np.empty(len(codes), dtype=object)
     for i, code in enumerate(codes):
-        lists[i] = [r for bit, r in enumerate(BAR_REASONS) if code >> bit & 1]
-    quarantine = rejected[_INPUT].assign(
+        lists[i] = [r for bit, r in enumerate(names) if code >> bit & 1]
+    quarantine = rejected[list(inputs)].assign(
         raw=pd.Series(raw if raw is not None else [None] * len(rejected), dtype="str"),
         reasons=pd.Series([list(lists[i]) for i in inverse], dtype=object),
         session=rejected["session"],
     )
-    return quarantine[list(_QUARANTINE)]
+    return quarantine[list(columns)]

@@ -10,14 +10,14 @@ provider's cumulative day volume (`day_volume`), the largest seen. No Dagster he
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from marketdata_assets.history.change import change_of
+from marketdata_assets.history.change import change_of, no_splits
 from marketdata_assets.lake import ObjectStore, day_key
 from marketdata_assets.lake.codecs import typed_table
 from marketdata_assets.lake.datasets import DATASETS
@@ -114,11 +114,13 @@ def quote_of(
     now: datetime,
     closes: Callable[[date], dict[str, float]],
     day_of: Callable[[str, date, datetime], Day | None],
+    splits: Callable[[date], Mapping[str, float]] = no_splits,
 ) -> dict[str, object]:
     """`symbol`'s quote from the latest-price rows `prices` (every symbol's), the newest tick
     run (`stale`: the symbol's row is of an older tick than the newest), the market at `now`,
-    `closes(session)` (every symbol's close in a session held) and `day_of(symbol, session,
-    until)` (its day up to the quote's time).
+    `closes(session)` (every symbol's close in a session held), `day_of(symbol, session,
+    until)` (its day up to the quote's time) and `splits(session)` (the splits with that
+    ex-date: the previous close is divided by the symbol's, `history.change`).
     Without a row for `symbol` every figure is null and `message` says what to run."""
     market = "open" if market_state(now).open else "closed"
     price = next((p for p in prices if p.symbol == symbol), None)
@@ -130,7 +132,7 @@ def quote_of(
             "message": f"no price for {symbol} yet: run `marketdata tick --symbols {symbol}`",
         }
     session = session_of(price.event_ts)
-    change = change_of(symbol, price.price, price.event_ts, closes)
+    change = change_of(symbol, price.price, price.event_ts, closes, splits)
     day = day_of(symbol, session, price.event_ts) if session is not None else None
     newest = max([newest_tick, *(p.tick for p in prices)])
     return {
@@ -142,6 +144,7 @@ def quote_of(
         "tick": format_tick(price.tick),
         "session": session.isoformat() if session else None,
         "previous_close": change.previous_close,
+        "previous_close_split": change.split,
         "previous_session": change.basis.isoformat() if change.basis else None,
         "change": change.change,
         "change_pct": change.change_pct,
@@ -160,8 +163,9 @@ def quote_of(
 
 QUOTE_FIELDS = (
     "symbol", "price", "currency", "event_ts", "tick", "session", "previous_close",
-    "previous_session", "change", "change_pct", "change_note", "day_open", "day_high", "day_low",
-    "day_volume", "day_source", "day_note", "market", "stale", "message",
+    "previous_close_split", "previous_session", "change", "change_pct", "change_note",
+    "day_open", "day_high", "day_low", "day_volume", "day_source", "day_note", "market", "stale",
+    "message",
 )  # fmt: skip
 
 

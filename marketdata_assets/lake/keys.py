@@ -68,6 +68,18 @@ def day_of_key(key: str) -> date:
     return date.fromisoformat(part.removeprefix("date="))
 
 
+def tick_of_key(key: str) -> datetime | None:
+    """The minute of a minute object's key (`…/date=YYYY-MM-DD/minute=HHMM/…`), else None."""
+    parts = key.split("/")
+    if len(parts) != 4 or not parts[1].startswith("date=") or not parts[2].startswith("minute="):
+        return None
+    try:
+        minute = datetime.strptime(f"{parts[1][5:]} {parts[2][7:]}", "%Y-%m-%d %H%M")
+    except ValueError:
+        return None
+    return minute.replace(tzinfo=UTC)
+
+
 def latest_key_before(
     store: ObjectStore, name: str, tick: datetime, lookback_days: int = LOOKBACK_DAYS
 ) -> str | None:

@@ -7,7 +7,10 @@ envelope per symbol, sorted by symbol, compact with sorted keys:
      "request": <the URL without any key, a file name, or null>, "session": "YYYY-MM-DD",
      "source": <source name>, "status": <HTTP status or null>, "symbol": S}
 
-and, for a file's `--actions` rows of the symbol and session, `"actions": <their text>`.
+and, where the source lands corporate actions beside the bars, `"actions"`: a file's
+`--actions` rows of the symbol and session (their text), or Alpha Vantage's actions answers
+(an object, `alphavantage.actions`); where the bars come on an adjusted basis, `"basis"`: the
+answer stating the actions known when they were fetched (Yahoo's, `yahoo.basis`).
 
 `history_parse` reads such payloads back into bar candidates.
 """
@@ -74,11 +77,13 @@ def envelope(
     request: str | None = None,
     status: int | None = None,
     error: str | None = None,
-    actions: str | None = None,
+    actions: str | dict[str, object] | None = None,
+    basis: dict[str, object] | None = None,
 ) -> str:
-    """One raw_history line (without its newline); `actions`, a file's corporate-action rows
-    of the symbol and session, is a member only when given."""
-    fields = {
+    """One raw_history line (without its newline); `actions`, the corporate actions landed
+    with the symbol's bars, and `basis`, the answer stating their price basis, are members
+    only when given."""
+    fields: dict[str, object] = {
         "body": body,
         "error": error,
         "request": request,
@@ -89,6 +94,8 @@ def envelope(
     }
     if actions is not None:
         fields["actions"] = actions
+    if basis is not None:
+        fields["basis"] = basis
     return json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
 
@@ -103,7 +110,7 @@ class Fetched:
     status: int | None
     error: str | None
 
-    def line(self, source: str, session: date) -> str:
+    def line(self, source: str, session: date, basis: Fetched | None = None) -> str:
         return envelope(
             source,
             self.symbol,
@@ -112,7 +119,17 @@ class Fetched:
             request=self.request,
             status=self.status,
             error=self.error,
+            basis=basis.answer() if basis is not None else None,
         )
+
+    def answer(self) -> dict[str, object]:
+        """The answer as an envelope member holds it: body, error, request and status."""
+        return {
+            "body": self.body,
+            "error": self.error,
+            "request": self.request,
+            "status": self.status,
+        }
 
 
 def fetched(requests: Sequence[Request], answers: bytes) -> list[Fetched]:

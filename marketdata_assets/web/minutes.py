@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from marketdata_assets.lake import ObjectStore, object_key, object_keys
 from marketdata_assets.lake.codecs import unpacked
 from marketdata_assets.lake.keys import date_prefix
+from marketdata_assets.lake.keys import tick_of_key as tick_of
 from marketdata_assets.market.ticks import format_tick
 from marketdata_assets.operations import run_records
 from marketdata_assets.tick import curation, views
@@ -118,19 +119,6 @@ def minute_days(lake: ObjectStore, name: str) -> list[date]:
             except ValueError:
                 continue
     return sorted(days)
-
-
-def tick_of(key: str) -> datetime | None:
-    """The minute of a minute object's key (`…/date=YYYY-MM-DD/minute=HHMM/…`), else None."""
-    parts = key.split("/")
-    if len(parts) != 4 or not parts[1].startswith("date=") or not parts[2].startswith("minute="):
-        return None
-    try:
-        return datetime.strptime(f"{parts[1][5:]} {parts[2][7:]}", "%Y-%m-%d %H%M").replace(
-            tzinfo=UTC
-        )
-    except ValueError:
-        return None
 
 
 def quarantine_keys(lake: ObjectStore, tick: datetime | None, days: int) -> list[str]:

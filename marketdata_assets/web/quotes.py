@@ -30,15 +30,25 @@ class Quotes:
         prices: Callable[[], list[LatestPrice]],
         newest_tick: Callable[[], datetime],
         closes: Callable[[date], dict[str, float]],
+        splits: Callable[[date], dict[str, float]],
     ):
         self.lake, self.sessions, self._listings, self._objects = lake, sessions, listings, objects
         self._prices, self._newest_tick, self._closes = prices, newest_tick, closes
+        self._splits = splits
 
     def quote(self, symbol: str, now: datetime) -> dict[str, object]:
         """`history.quote.quote_of` of `symbol` at `now`."""
         from marketdata_assets.history.quote import quote_of
 
-        return quote_of(symbol, self._prices(), self._newest_tick(), now, self._closes, self._day)
+        return quote_of(
+            symbol,
+            self._prices(),
+            self._newest_tick(),
+            now,
+            self._closes,
+            self._day,
+            self._splits,
+        )
 
     def _day(self, symbol: str, session: date, until: datetime) -> Day | None:
         """`symbol`'s day in `session` up to `until`: from its minute bars, else from the

@@ -24,6 +24,7 @@ from marketdata_assets.lake import ObjectStore
 from marketdata_assets.market.calendar import EXCHANGE_TZ, nyse_open
 from marketdata_assets.tick import views
 from marketdata_assets.web import minutes
+from marketdata_assets.web.actions import Actions
 from marketdata_assets.web.kept import Kept
 from marketdata_assets.web.quotes import Quotes
 from marketdata_assets.web.sessions import SessionObjects
@@ -72,17 +73,18 @@ class Reader:
         self._latest = Kept(LATEST_S, LATEST_BYTES)
         self._history = Kept(HISTORY_S, HISTORY_BYTES)
         self._forecasts = Kept(FORECAST_S, FORECAST_BYTES)
+        self.actions = Actions(lake, self.sessions, self._history)
         self.quotes = Quotes(
             lake, self.sessions, self._listings, self._objects, self._prices, self.newest_tick,
-            self._closes_on,
+            self._closes_on, self._splits_on,
         )  # fmt: skip
 
     def latest_json(self, now: datetime) -> bytes | None:
         """The latest-price rows (`marketdata latest --json`) with the change against each
-        symbol's previous session (`history.change`), whether a newer tick has run since
-        (`stale`), the price's age at `now` (`age_s`) and its `status` (`stale`, else `closed`
-        while the market is closed at `now`, else `current`), as a JSON list; None when the
-        table is empty.
+        symbol's previous session (`history.change`; split-adjusted on an ex-date), whether a
+        newer tick has run since (`stale`), the price's age at `now` (`age_s`) and its `status`
+        (`stale`, else `closed` while the market is closed at `now`, else `current`), as a JSON
+        list; None when the table is empty.
 
         Encoding 500 rows costs more than reading them: each row is kept encoded but for its
         age and status, which are appended per request."""
@@ -105,7 +107,9 @@ class Reader:
         newest = max([self.newest_tick(), *(price.tick for price in prices)])
         rows = []
         for price in prices:
-            change = change_of(price.symbol, price.price, price.event_ts, self._closes_on)
+            change = change_of(
+                price.symbol, price.price, price.event_ts, self._closes_on, self._splits_on
+            )
             stale = price.tick < newest
             row = {**views.latest_row(price), **change.fields(), "stale": stale}
             encoded = json.dumps(row, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
@@ -278,6 +282,17 @@ class Reader:
 
         return self._listings.get(
             ("closes", session), lambda: closes_on(self.lake, session, self.sessions)
+        )
+
+    def _splits_on(self, session: date) -> dict[str, float]:
+        """Each symbol's split ratio with `session` as ex-date (the previous close of a price
+        of that session is divided by it, `history.change`)."""
+        from marketdata_assets.gate.splits import split_ratios
+        from marketdata_assets.history.adjusted import actions_frame
+
+        return self._listings.get(
+            ("splits", session),
+            lambda: split_ratios(actions_frame(self.lake, None, session, session, self.sessions)),
         )
 
 

@@ -1,4 +1,5 @@
-"""Alpha Vantage: GLOBAL_QUOTE for the tick, TIME_SERIES_INTRADAY (by month) for history.
+"""Alpha Vantage: GLOBAL_QUOTE for the tick, TIME_SERIES_INTRADAY (by month) for history, with
+SPLITS and DIVIDENDS (once per symbol per backfill) for its corporate actions.
 
 It needs an API key and charges a daily request budget (the free tier: 25 requests a day).
 """
@@ -16,6 +17,7 @@ from marketdata_assets.providers.spec import Build, History, Quotes, VendorSpec
 
 if TYPE_CHECKING:
     from marketdata_assets.providers import Provider
+    from marketdata_assets.providers.action_rows import ActionRow
     from marketdata_assets.providers.bars import BodyReading
     from marketdata_assets.providers.history import HistorySource
 
@@ -84,6 +86,7 @@ def _history(build: Build) -> HistorySource:
         None,
         build.settings.providers.alphavantage.url,
         budget_variable=variable(NAME, "daily_budget"),
+        first_session=build.first_session,
     )
 
 
@@ -99,11 +102,29 @@ def _row_text(body: str, item: int) -> str:
     return series_row_text(body, item)
 
 
+def _actions(envelope: dict[str, Any], session: date) -> list[ActionRow]:
+    from marketdata_assets.providers.alphavantage.actions import read_actions
+
+    return read_actions(envelope, session)
+
+
+def _action_text(envelope: dict[str, Any], item: int) -> str:
+    from marketdata_assets.providers.alphavantage.actions import action_text
+
+    return action_text(envelope, item)
+
+
 SPEC = VendorSpec(
     name=NAME,
     summary="Alpha Vantage (an API key; 25 requests a day on the free tier)",
     quotes=Quotes(build=_provider, parse=_parse),
-    history=History(build=_history, read=_read, row_text=_row_text),
+    history=History(
+        build=_history,
+        read=_read,
+        row_text=_row_text,
+        actions=_actions,
+        action_text=_action_text,
+    ),
     settings=AlphaVantageSettings,
     needs_key=True,
     charges_budget=True,

@@ -12,12 +12,21 @@ Fallback: when AV answers the intraday request with a premium-only refusal (an `
 that mentions premium and no daily limit), the source asks `TIME_SERIES_DAILY&outputsize=compact`
 (free: the last 100 sessions) and the session gets its daily bar, with a note. A limit message
 or an error gets no fallback: it would meet the same limit. Every request takes one unit of the
-request budget before it is sent; `requests_needed` counts the intraday requests (a fallback
-costs one more per symbol, and is skipped when the budget has none left).
+request budget before it is sent; `requests_needed` counts the intraday requests and the actions
+requests (a fallback costs one more per symbol, and is skipped when the budget has none left).
+
+Corporate actions: `SPLITS` and `DIVIDENDS` once per symbol per backfill (the symbol's whole
+history each), asked with the symbol's first session and kept, and carried in every session's
+envelope of the symbol as received (`alphavantage.actions`); rows dated outside any session
+belong to the backfill's first session (`first_session`, else the first one fetched). A
+backfill runs its sessions in runs of a few, each with a source of its own: the sources of one
+backfill (one base URL, first session and day) in one process share its actions answers, so a
+backfill asks them once whatever its runs.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import UTC, date, datetime
@@ -25,6 +34,7 @@ from datetime import UTC, date, datetime
 import httpx
 
 from marketdata_assets.operations.request_budget import BudgetError, RequestBudget
+from marketdata_assets.providers.alphavantage.actions import FUNCTIONS, action_requests
 from marketdata_assets.providers.alphavantage.keys import KeyTransport
 from marketdata_assets.providers.alphavantage.series import DAILY, INTRADAY, refusal
 from marketdata_assets.providers.deadlines import transport
@@ -41,6 +51,7 @@ from marketdata_assets.providers.history import (
     HISTORY_FETCH_POLICY,
     Fetched,
     HistoryError,
+    envelope,
     fetched,
     payload,
     require_session,
@@ -48,6 +59,25 @@ from marketdata_assets.providers.history import (
 
 NAME = "alphavantage"
 _KEPT_ERRORS = ("InvalidRequest",)  # final answers, kept like bodies: asking again cannot help
+# (base URL, the backfill's first session, the day it runs) -> (symbol, function) -> the
+# actions answer; the newest few backfills' only.
+_BACKFILLS: OrderedDict[tuple[str, date, date], dict[tuple[str, str], Fetched]] = OrderedDict()
+_BACKFILLS_KEPT = 4
+
+
+def _backfill_actions(
+    base_url: str, first_session: date | None, today: date
+) -> dict[tuple[str, str], Fetched]:
+    """The actions answers the sources of one backfill share (a source's own without a first
+    session); a backfill of the same range on another day asks again."""
+    if first_session is None:
+        return {}
+    key = (base_url, first_session, today)
+    kept = _BACKFILLS.setdefault(key, {})
+    _BACKFILLS.move_to_end(key)
+    while len(_BACKFILLS) > _BACKFILLS_KEPT:
+        _BACKFILLS.popitem(last=False)
+    return kept
 
 
 class AlphaVantageHistory:
@@ -61,6 +91,7 @@ class AlphaVantageHistory:
         base_url: str,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
         budget_variable: str = "the daily budget",
+        first_session: date | None = None,
     ):
         self._key = key
         self.budget = budget
@@ -69,13 +100,18 @@ class AlphaVantageHistory:
         self.today = today
         self.budget_variable = budget_variable  # the setting named when a session is refused
         self._months: dict[tuple[str, str], Fetched] = {}  # (symbol, month) -> its answer
+        # (symbol, function) -> its answer, shared by the backfill's sources
+        self._actions = _backfill_actions(base_url, first_session, today())
+        self._home = first_session  # where rows dated outside any session land
 
     def __repr__(self) -> str:  # the key stays out of reprs and tracebacks
         return f"AlphaVantageHistory(base_url={self.base_url!r})"
 
     def requests_needed(self, sessions: Sequence[date], symbols: Sequence[str]) -> int:
         months = {f"{session:%Y-%m}" for session in sessions}
-        return sum((s, m) not in self._months for s in set(symbols) for m in months)
+        intraday = sum((s, m) not in self._months for s in set(symbols) for m in months)
+        actions = sum((s, f) not in self._actions for s in set(symbols) for f in FUNCTIONS)
+        return intraday + (actions if sessions else 0)
 
     def symbols(self) -> None:
         return None
@@ -91,8 +127,32 @@ class AlphaVantageHistory:
         for symbol, answer in answers.items():
             if answer.error is None or answer.error.startswith(_KEPT_ERRORS):
                 self._months[(symbol, month)] = answer
+        self._home = self._home or session
+        url = f"{self.base_url.rstrip('/')}/query"
+        for function in FUNCTIONS:  # once per symbol: whatever it answered is kept
+            asked = [s for s in names if (s, function) not in self._actions]
+            requests = action_requests(url, function, asked)
+            for symbol, answer in self._ask(session, requests, "data", required=True).items():
+                self._actions[(symbol, function)] = answer
         known = {s: answers.get(s) or self._months.get((s, month)) for s in names}
-        return payload([a.line(NAME, session) for a in known.values() if a is not None])
+        return payload([self._line(a, session) for a in known.values() if a is not None])
+
+    def _line(self, answer: Fetched, session: date) -> str:
+        """The symbol's envelope: its bars' answer, with its actions' answers as received."""
+        assert self._home is not None  # set by the first fetch
+        actions: dict[str, object] = {"home": self._home.isoformat()}
+        for function in FUNCTIONS:
+            actions[function] = self._actions[(answer.symbol, function)].answer()
+        return envelope(
+            NAME,
+            answer.symbol,
+            session,
+            answer.body,
+            request=answer.request,
+            status=answer.status,
+            error=answer.error,
+            actions=actions,
+        )
 
     def _requests(self, symbols: Sequence[str], month: str | None) -> list[Request]:
         """Pure: one intraday request per symbol for `month`, or daily ones (month None); the
@@ -160,7 +220,8 @@ class AlphaVantageHistory:
 
 
 def check_series(series: str) -> Callable[[Answer], None]:
-    """A check raising FetchError unless the answer holds the time series `series`."""
+    """A check raising FetchError unless the answer holds the time series `series` (for
+    "data", the actions' list)."""
 
     def check(response: Answer) -> None:
         check_status(response)
@@ -171,7 +232,7 @@ def check_series(series: str) -> Callable[[Answer], None]:
         if said is not None:
             kind, text = said.split(": ", 1)
             raise FetchError(kind, text, retryable=False)
-        if not isinstance(body.get(series), dict):
+        if not isinstance(body.get(series), list if series == "data" else dict):
             raise FetchError("UnexpectedBody", f"no {series}", retryable=False)
 
     return check

@@ -56,9 +56,11 @@ def _history(build: Build) -> HistorySource:
 
 def _read(body: str, symbol: str, session: date, envelope: dict[str, Any]) -> BodyReading:
     from marketdata_assets.providers.chart import read_chart
+    from marketdata_assets.providers.yahoo.basis import traded_basis
     from marketdata_assets.providers.yahoo.history import DAILY_NOTE
 
-    return read_chart(body, symbol, session, envelope, daily_note=DAILY_NOTE)
+    reading = read_chart(body, symbol, session, envelope, daily_note=DAILY_NOTE)
+    return traded_basis(reading, envelope, session)
 
 
 def _row_text(body: str, item: int) -> str:

@@ -1,6 +1,7 @@
 """The API's routers, one module per resource, each with a module-level `router`."""
 
 from marketdata_assets.web.routes import (
+    actions,
     calendar,
     forecast,
     health,
@@ -22,6 +23,7 @@ ROUTERS = (
     symbols.router,
     ticks.router,
     history.router,
+    actions.router,
     forecast.router,
     quarantine.router,
     calendar.router,

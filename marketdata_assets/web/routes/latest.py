@@ -18,6 +18,7 @@ class LatestRow(Row):
     event_ts: str
     tick: str
     previous_close: float | None
+    previous_close_split: float | None
     change: float | None
     change_pct: float | None
     change_basis: str | None
@@ -31,7 +32,8 @@ class LatestRow(Row):
 def latest(reader: ReaderDep, request: Request) -> Response:
     """The latest price of every symbol, with its change against the symbol's own close in the
     NYSE session before the price's (`change_basis`; null, with `change_note` saying why, when
-    the lake holds no such close), its age in seconds, `stale` when a newer tick has run, and
-    `status`: `stale`, else `closed` while the market is closed, else `current`."""
+    the lake holds no such close; on a split's ex-date that close divided by the split's
+    ratio, `previous_close_split`, else null), its age in seconds, `stale` when a newer tick
+    has run, and `status`: `stale`, else `closed` while the market is closed, else `current`."""
     # Pre-encoded (bench/web.py: encoding 500 rows costs more than reading them).
     return encoded_or_empty(reader.latest_json(request.app.state.clock()), NO_TICKS)

@@ -1,5 +1,6 @@
 """GET /api/quarantine: quarantined tick records, newest tick first, each with its replay command;
-GET /api/quarantine/history: the history rows the bars gate refused, newest session first."""
+GET /api/quarantine/history: the history rows the bars gate refused, newest session first;
+GET /api/quarantine/actions: the corporate actions the actions gate refused, likewise."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from marketdata_assets.gate.routing import REASONS
+from marketdata_assets.history.actions_gate import ACTION_REASONS
 from marketdata_assets.history.gate import BAR_REASONS
 from marketdata_assets.market import params
 from marketdata_assets.market.ticks import parse_tick
@@ -77,4 +79,42 @@ def quarantined_history(
     if reason is not None:
         params.one_of(reason, BAR_REASONS, "reason")
     rows, message = reader.quarantined_history(start, end, symbol, reason, limit)
+    return rows_or_empty(rows, message)
+
+
+class QuarantinedAction(Row):
+    """A corporate-action row the actions gate refused: its session, what was read of it (null
+    where the parser could not read it), its reason codes and its text exactly as landed."""
+
+    session: str
+    row: int
+    symbol: str | None
+    ex_date: str | None
+    kind: str | None
+    value: float | None
+    currency: str | None
+    source: str | None
+    problem: str | None
+    reasons: list[str]
+    raw: str | None
+
+
+@router.get("/api/quarantine/actions", response_model=list[QuarantinedAction] | Empty)
+def quarantined_actions(
+    reader: ReaderDep,
+    first: First = None,
+    last: Last = None,
+    symbol: Annotated[str | None, Query(description="a ticker symbol, e.g. AAPL")] = None,
+    reason: Annotated[str | None, Query(description="a reason code, e.g. ratio_invalid")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="rows to show")] = 100,
+) -> list[dict[str, Any]] | Empty:
+    """The corporate-action rows the actions gate quarantined, newest session first (default
+    range: every session held), each with its reasons and its text as received; filtered by
+    `symbol` and `reason`."""
+    start, end = params.session_range(first, last, ("from", "to"))
+    if symbol is not None:
+        params.symbol(symbol, "symbol")
+    if reason is not None:
+        params.one_of(reason, ACTION_REASONS, "reason")
+    rows, message = reader.actions.quarantined(start, end, symbol, reason, limit)
     return rows_or_empty(rows, message)

@@ -18,6 +18,7 @@ class Quote(BaseModel):
     tick: str | None
     session: str | None
     previous_close: float | None
+    previous_close_split: float | None
     previous_session: str | None
     change: float | None
     change_pct: float | None
@@ -37,7 +38,8 @@ class Quote(BaseModel):
 def quote(reader: ReaderDep, request: Request, symbol: SymbolDep) -> dict[str, object]:
     """The symbol's latest price (as /api/latest's row) and `session`, the NYSE session it
     belongs to; its change against the symbol's close in the session before
-    (`previous_session`; null, with `change_note` saying why, when that close is not held); the
+    (`previous_session`; null, with `change_note` saying why, when that close is not held; on
+    a split's ex-date divided by the split's ratio, `previous_close_split`, else null); the
     session's `day_open`, `day_high`, `day_low` and `day_volume` from its 1-minute bars held
     (`day_source` "minute_bars"), else from the validated ticks held that session ("ticks":
     the volume is the provider's cumulative day volume), else null with `day_note` saying why;

@@ -29,17 +29,20 @@ export function addVolume(chart, rows) {
     { priceFormat: { type: "volume" }, priceLineVisible: false, lastValueVisible: false, title: "volume" },
     1,
   );
-  volume.setData(
-    rows.map(({ time, bar }) =>
-      bar
-        ? { time, value: bar.volume ?? 0, color: bar.close !== null && bar.open !== null && bar.close < bar.open ? VOLUME_DOWN : VOLUME_UP }
-        : { time },
-    ),
-  );
+  volume.setData(volumePoints(rows));
   const [price, pane] = chart.panes();
   price.setStretchFactor(1 - VOLUME_SHARE);
   pane.setStretchFactor(VOLUME_SHARE);
   return volume;
+}
+
+/** The volume pane's points of `rows` ({time, bar}), coloured by each bar's direction. */
+export function volumePoints(rows) {
+  return rows.map(({ time, bar }) =>
+    bar
+      ? { time, value: bar.volume ?? 0, color: bar.close !== null && bar.open !== null && bar.close < bar.open ? VOLUME_DOWN : VOLUME_UP }
+      : { time },
+  );
 }
 
 /** "O 231.00 H 231.40 L 230.90 C 231.20 V 12,345": a bar's figures in the legend's words. */

@@ -54,7 +54,10 @@ const STATUS = {
 
 // What a change is measured against, or why there is none (shown on hover).
 function basis(row) {
-  return row.change_basis ? `against the close of ${row.change_basis}` : row.change_note ?? undefined;
+  if (!row.change_basis) return row.change_note ?? undefined;
+  // On a split's ex-date the close is split-adjusted (divided by the ratio).
+  const split = row.previous_close_split ? `, split-adjusted (÷ ${row.previous_close_split}, this session's split)` : "";
+  return `against the close of ${row.change_basis}${split}`;
 }
 
 function direction(key) {

@@ -1,12 +1,14 @@
 // "/quality": quarantined rows by reason and by tick, each with its original raw line (as text)
 // and the command that replays its tick. The filters are the page's query (?tick=&reason=).
-// Below them, the history rows the bars gate refused (the newest sessions held), each with its
-// reasons and its source row's text (as text, never markup).
+// Below them, the history rows the bars gate refused (the newest sessions held) and the corporate
+// actions the actions gate refused (every session held), each with its reasons and its source
+// row's text (as text, never markup).
 import { NO_TICKS, el, emptyMessage, getJSON, initHeader, nyTime, sentence, showEmpty, showError } from "/static/common.js";
 
 const TICKS = 200; // recent ticks offered in the tick filter
 const ROWS = 500; // rows read for the reason counts and for the list
 const HISTORY_ROWS = 200; // history rows shown
+const ACTION_ROWS = 200; // quarantined actions shown
 const NO_ROWS = "no quarantined rows in the recent ticks: every row passed the gate (to see some, run `marketdata tick --fault-rate 0.1`)";
 
 const tickFilter = document.getElementById("tick-filter");
@@ -148,9 +150,45 @@ async function showHistory() {
   }
 }
 
+/** What was read of a refused action: "split 0 on 2026-11-25" (a part not read: "?"). */
+function actionRead(row) {
+  const value = row.value === null || row.value === undefined ? "?" : String(row.value);
+  return `${row.kind ?? "?"} ${value} on ${row.ex_date ?? "?"}`;
+}
+
+function actionView(row) {
+  const head = el("div", { className: "record-head" }, [
+    el("span", { text: row.session }),
+    el("span", { className: "symbol", text: row.symbol ?? "(no symbol)" }),
+    el("span", { className: "meta", text: `row ${row.row} · ${actionRead(row)}` }),
+    ...(row.reasons || []).map((code) => el("span", { className: "reason", text: code })),
+  ]);
+  return el("article", { className: "record" }, [head, el("pre", { className: "raw", text: row.raw ?? "" })]);
+}
+
+/** The corporate actions the actions gate refused: read once, whatever the tick filters say. */
+async function showActions() {
+  const holder = document.getElementById("action-rows");
+  const note = document.getElementById("actions-note");
+  try {
+    const body = await getJSON(`/api/quarantine/actions?limit=${ACTION_ROWS}`);
+    if (!Array.isArray(body) || body.length === 0) {
+      note.textContent = "";
+      showEmpty(holder, emptyMessage(body, "no corporate actions quarantined"));
+      return;
+    }
+    const sessions = [...new Set(body.map((row) => row.session))];
+    note.textContent = `${body.length} action${body.length === 1 ? "" : "s"} in ${sessions.length} session${sessions.length === 1 ? "" : "s"} (newest first)`;
+    holder.replaceChildren(...body.map(actionView));
+  } catch (error) {
+    showError(holder, error);
+  }
+}
+
 async function main() {
   initHeader();
   showHistory();
+  showActions();
   const asked = new URLSearchParams(location.search);
   let ticks;
   try {

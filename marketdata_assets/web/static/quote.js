@@ -13,8 +13,11 @@ export function showQuote(quote) {
   const direction = quote.change > 0 ? "up" : quote.change < 0 ? "down" : "";
   const change =
     quote.change === null ? "–" : `${signed(quote.change, 2)} (${signed(quote.change_pct, 2)} %)`;
+  // On a split's ex-date the close is split-adjusted: the traded close divided by the ratio.
+  const traded = quote.previous_close * quote.previous_close_split;
+  const split = quote.previous_close_split ? ` (split-adjusted: ${num(traded, 2)} ÷ ${quote.previous_close_split})` : "";
   const basis = quote.previous_session
-    ? `against the close of ${quote.previous_session}, ${num(quote.previous_close, 2)}`
+    ? `against the close of ${quote.previous_session}, ${num(quote.previous_close, 2)}${split}`
     : quote.change_note;
   const source = { minute_bars: "from the session's 1-minute bars", ticks: "from the ticks held this session" };
   const day = [
