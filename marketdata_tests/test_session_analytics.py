@@ -239,3 +239,27 @@ def test_rolling_volatility_needs_twenty_returns() -> None:
     assert row(analytics, "SHORT", WEDNESDAY)["return"] == pytest.approx(
         math.log(closes[-1] / closes[-2])
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(-0.2, 0.2), min_size=41, max_size=41),
+    st.integers(0, 20),
+    st.lists(st.floats(1, 1e6), max_size=25),
+)
+def test_a_sessions_figures_do_not_depend_on_the_frame_they_are_computed_in(
+    steps: list[float], earlier: int, other: list[float]
+) -> None:
+    """Order independence, bit for bit: the rolling volatility of the last session is the same
+    whether the frame starts 20 sessions before it (the least a run reads) or up to 20 more,
+    and whatever symbol sorts before it (a running sum would carry their rounding)."""
+    days = sessions_in(date(2026, 9, 1), WEDNESDAY)[-41:]
+    closes = 100 * np.exp(np.cumsum(steps))
+    own = [("ZZZ", day, close, close) for day, close in zip(days, closes, strict=True)]
+    before = [("AAA", day, close, close) for day, close in zip(days[-len(other) :], other)]
+    least = session_analytics(daily(own[-21:]), bars([]), [WEDNESDAY])
+    more = session_analytics(daily(before + own[-21 - earlier :]), bars([]), [WEDNESDAY])
+    assert np.array_equal(
+        row(least, "ZZZ", WEDNESDAY)[["return", "rolling_vol_20"]].to_numpy(float),
+        row(more, "ZZZ", WEDNESDAY)[["return", "rolling_vol_20"]].to_numpy(float),
+    )

@@ -51,11 +51,7 @@ def session_analytics(
     with np.errstate(divide="ignore", invalid="ignore"):
         frame["return"] = np.log(frame["close"] / previous_close)
         frame["overnight_return"] = np.log(frame["open"] / previous_close)
-    # Each symbol's first row has no return, so a window reaching into the symbol before it
-    # always holds a null and yields null: rolling over the sorted frame needs no grouping.
-    frame["rolling_vol_20"] = frame["return"].rolling(WINDOW, min_periods=WINDOW).std(
-        ddof=1
-    ) * np.sqrt(TRADING_DAYS)
+    frame["rolling_vol_20"] = _window_std(frame["return"].to_numpy()) * np.sqrt(TRADING_DAYS)
     frame = frame[frame["session"].isin(np.array(days, dtype="datetime64[us]"))]
     frame = frame.reset_index(drop=True)
     frame["range"] = (frame["high"] - frame["low"]) / frame["close"]
@@ -77,6 +73,21 @@ def split_adjusted_analytics(
     adjusted = session_analytics(adjust_bars(daily, actions, {}, "splits"), bars, sessions)
     across = ["return", "overnight_return", "rolling_vol_20"]
     return raw.assign(**{name: adjusted[name].to_numpy() for name in across})
+
+
+def _window_std(returns: np.ndarray) -> np.ndarray:
+    """The sample standard deviation of each row's last WINDOW returns (NaN when one is null).
+
+    Each window is computed from its own 20 values alone, unlike a running sum's, which carries
+    the rounding of every row before it: a session's figure then does not depend on where a
+    run's frame starts or which symbols precede it, so any batching of a backfill writes the
+    same bytes. Each symbol's first row has no return, so a window reaching into the symbol
+    before it holds a null and yields null: the sorted frame needs no grouping."""
+    std = np.full(len(returns), np.nan)
+    if len(returns) >= WINDOW:
+        windows = np.lib.stride_tricks.sliding_window_view(returns.astype(float), WINDOW)
+        std[WINDOW - 1 :] = windows.std(axis=1, ddof=1)
+    return std
 
 
 def _previous_sessions(session: pd.Series) -> pd.Series:

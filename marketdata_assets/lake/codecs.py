@@ -26,9 +26,10 @@ from marketdata_assets.lake.schemas import conform, dtype_violations
 
 ROW_GROUP_ROWS = 8192
 GZIP, GZIP_MAGIC = ".gz", b"\x1f\x8b"
-# zlib's default level: JSON Lines shrink ~10x; level 9 gains 3 % for 2.5x the time. A fixed
-# mtime keeps a rerun's object byte-identical.
-GZIP_LEVEL = 6
+# Level 1: a session's whole-day charts compress about 30x faster than at zlib's default 6, in
+# objects 27 % bigger (bench/README.md, "Raw stored compressed"). A fixed mtime keeps a rerun's
+# object byte-identical.
+GZIP_LEVEL = 1
 
 
 def encode(name: str, value: object) -> bytes:

@@ -30,7 +30,10 @@ _KINDS = {"splits": "split", "dividends": "dividend"}
 def read_chart_events(envelope: dict[str, Any], session: date) -> list[ActionRow]:
     """The action rows of the envelope's chart body (none without `events`)."""
     symbol = envelope["symbol"]
-    result = _result(envelope.get("body"))
+    body = envelope.get("body")
+    if isinstance(body, str) and '"events"' not in body and "\\u" not in body:
+        return []  # no events key, not even an escaped one: no need to parse the whole body
+    result = _result(body)
     if result is None or result.get("events") is None:
         return []
     entries = _entries(result["events"])
