@@ -132,7 +132,7 @@ def run(
     bar = Progress(len(plan.todo), progress)
     defs = history_definitions(settings)
     job = defs.resolve_job_def("history_job")
-    batches = [(batch, _request(plan, batch, force)) for batch in _batches(plan)]
+    batches: list[tuple[list[date], dict[str, object]]] = []
     rows = plan.outside_range
 
     def ended(index: int, outcome: BatchOutcome) -> None:
@@ -142,8 +142,12 @@ def run(
 
     written: list[date] = []  # sessions whose run succeeded
     with instance_or_ephemeral(instance) as active:
-        workers = parallel.backfill_workers(settings, len(batches))
-        if workers > 1 and active.is_persistent:  # an ephemeral instance lives in this process
+        workers = parallel.backfill_workers(settings, len(list(_batches(plan))))
+        if not active.is_persistent:  # an ephemeral instance lives in this process alone
+            workers = 1
+        size = SESSIONS_PER_RUN if workers == 1 else parallel.SESSIONS_PER_RUN
+        batches += [(batch, _request(plan, batch, force)) for batch in _batches(plan, size)]
+        if workers > 1:
             stages = stages_of(defs, job.name)
             outcomes = parallel.run_batches(job, settings, stages, batches, active, workers, ended)
         else:
@@ -204,11 +208,11 @@ def _record(outcome: BatchOutcome, batch: list[date], summary: BackfillSummary) 
         summary.notes += [f"{symbol} {session}: {error}" for symbol, error in errors.items()]
 
 
-def _batches(plan: Plan) -> Iterator[list[date]]:
-    """Runs of consecutive sessions to do (a partition range per run), at most SESSIONS_PER_RUN."""
+def _batches(plan: Plan, size: int = SESSIONS_PER_RUN) -> Iterator[list[date]]:
+    """Runs of consecutive sessions to do (a partition range per run), at most `size`."""
     batch: list[date] = []
     for session in plan.sessions:
-        if session not in plan.todo or len(batch) == SESSIONS_PER_RUN:
+        if session not in plan.todo or len(batch) == size:
             if batch:
                 yield batch
             batch = []

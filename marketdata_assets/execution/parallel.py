@@ -34,6 +34,9 @@ from dagster import AssetKey, DagsterInstance, JobDefinition
 from marketdata_assets.execution.batches import BatchOutcome, execute_batch
 from marketdata_assets.settings import Settings
 
+# Sessions a worker's run materialises: half the sequential batch, so two workers at their
+# peaks hold about what one batch of SESSIONS_PER_RUN does (measured: bench/README.md).
+SESSIONS_PER_RUN = 5
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 Batch = tuple[list[date], Mapping[str, object]]  # the sessions of a run, raw_history's request
 
