@@ -256,7 +256,8 @@ def test_a_sessions_figures_do_not_depend_on_the_frame_they_are_computed_in(
     days = sessions_in(date(2026, 9, 1), WEDNESDAY)[-41:]
     closes = 100 * np.exp(np.cumsum(steps))
     own = [("ZZZ", day, close, close) for day, close in zip(days, closes, strict=True)]
-    before = [("AAA", day, close, close) for day, close in zip(days[-len(other) :], other)]
+    tail = days[len(days) - len(other) :]
+    before = [("AAA", day, close, close) for day, close in zip(tail, other, strict=True)]
     least = session_analytics(daily(own[-21:]), bars([]), [WEDNESDAY])
     more = session_analytics(daily(before + own[-21 - earlier :]), bars([]), [WEDNESDAY])
     assert np.array_equal(

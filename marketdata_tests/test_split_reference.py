@@ -17,7 +17,7 @@ from marketdata_assets.gate.jumps import price_jumps
 from marketdata_assets.gate.reference import PriceState, Reference
 from marketdata_assets.gate.splits import (
     adjusted_for_splits,
-    ex_date_to_apply,
+    ex_dates_to_apply,
     on_post_split_basis,
     split_ratios,
 )
@@ -30,22 +30,31 @@ EVENING = datetime(2026, 12, 1, 20, 59, tzinfo=UTC)  # the session before, 15:59
 MINUTE = timedelta(minutes=1)
 
 
+MONDAY_CLOSE = datetime(2026, 11, 30, 20, 59, tzinfo=UTC)  # two sessions before EX_DATE
+
+
 @pytest.mark.parametrize(
     ("written", "tick", "applies"),
     [
-        (EVENING, OPEN, EX_DATE),  # the session's first tick at its open
-        (EVENING, OPEN + 90 * MINUTE, EX_DATE),  # the first tick, later in the session
-        (OPEN, OPEN + MINUTE, None),  # a later tick: the reference is on the new basis already
-        (OPEN - MINUTE, OPEN, EX_DATE),  # written before the open (pre-market): old basis
-        (EVENING, OPEN - 90 * MINUTE, None),  # pre-market: quotes are still the old basis
-        (None, OPEN, None),  # no reference: nothing to divide
-        (datetime(2026, 11, 27, 18, 0, tzinfo=UTC), OPEN, EX_DATE),  # across a weekend
+        (EVENING, OPEN, [EX_DATE]),  # the session's first tick at its open
+        (EVENING, OPEN + 90 * MINUTE, [EX_DATE]),  # the first tick, later in the session
+        (OPEN, OPEN + MINUTE, []),  # a later tick: the reference is on the new basis already
+        (OPEN - MINUTE, OPEN, [EX_DATE]),  # written before the open (pre-market): old basis
+        (EVENING, OPEN - 90 * MINUTE, []),  # pre-market: quotes are still the old basis
+        (None, OPEN, []),  # no reference: nothing to divide
+        (
+            datetime(2026, 11, 27, 18, 0, tzinfo=UTC),
+            OPEN,
+            [date(2026, 11, 30), date(2026, 12, 1), EX_DATE],
+        ),
+        (MONDAY_CLOSE, OPEN, [date(2026, 12, 1), EX_DATE]),  # no tick ran on Tuesday
+        (datetime(2026, 12, 5, 15, 0, tzinfo=UTC), datetime(2026, 12, 6, 15, 0, tzinfo=UTC), []),
     ],
 )
-def test_a_reference_takes_a_sessions_splits_once_at_its_first_tick_from_the_open(
-    written: datetime | None, tick: datetime, applies: date | None
+def test_a_reference_takes_the_splits_of_every_session_opened_since_it_was_written(
+    written: datetime | None, tick: datetime, applies: list[date]
 ) -> None:
-    assert ex_date_to_apply(written, tick) == applies
+    assert ex_dates_to_apply(written, tick) == applies
 
 
 def actions(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
@@ -98,6 +107,20 @@ def test_the_splits_are_read_only_when_a_reference_must_take_them() -> None:
     assert adjusted_for_splits(reference, OPEN, OPEN + MINUTE, splits_of) == (reference, {})
     assert adjusted_for_splits({}, EVENING, OPEN, splits_of) == ({}, {})
     assert asked == [EX_DATE]  # one read, at the session's first tick from the open
+
+
+def test_a_split_on_a_session_no_tick_ran_applies_at_the_next_sessions_first_tick() -> None:
+    """The schedule missed Tuesday (a 2:1 split's ex-date); Wednesday has a 3:1 split of its
+    own: Wednesday's first tick judges against Monday's reference divided by both."""
+    splits = {date(2026, 12, 1): {"AAPL": 2.0}, EX_DATE: {"AAPL": 3.0, "MSFT": 2.0}}
+    reference = {"AAPL": PriceState(price=600.0, event_ts=MONDAY_CLOSE)}
+    adjusted, applied = adjusted_for_splits(
+        reference, MONDAY_CLOSE, OPEN, lambda day: splits.get(day, {})
+    )
+    assert applied == {"AAPL": 6.0}
+    assert adjusted["AAPL"].price == 100.0
+    assert judged([("AAPL", 101.0)], adjusted)[0] == [False]  # accepted at once
+    assert judged([("AAPL", 101.0)], reference)[0] == [True]  # a jump against Monday's price
 
 
 def judged(

@@ -7,16 +7,18 @@ wait for the level-shift confirmations. So the first tick at or after E's open d
 reference's prices of each split symbol (its last accepted price and any pending level) by r,
 once: the reference is on the basis of the tick that wrote it, so only a reference written
 before E's open is divided, and the reference that tick writes is on E's basis (a later tick of
-E divides nothing). A quote before the open is the last trade of the session before, on the old
-basis. A shift nobody announced (no action in `corporate_actions` for E) still goes through the
-confirmations; dividends are left alone (a cash dividend moves the price far less than the jump
-threshold). No Dagster here.
+E divides nothing). When no tick ran on E, the first tick after takes E's split with its own
+session's: every session opened since the reference was written counts. A quote before the open
+is the last trade of the session before, on the old basis. A shift nobody announced (no action
+in `corporate_actions` for E) still goes through the confirmations; dividends are left alone (a
+cash dividend moves the price far less than the jump threshold). No Dagster here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -24,22 +26,27 @@ import pandas as pd
 from marketdata_assets.gate.reference import Reference, States
 from marketdata_assets.lake import ObjectStore, day_keys, present_key
 from marketdata_assets.lake.codecs import decode
-from marketdata_assets.market.calendar import session_bounds, session_of
+from marketdata_assets.market.calendar import EXCHANGE_TZ, session_bounds, sessions_in
 
 ACTIONS = "corporate_actions"
+EXCHANGE = ZoneInfo(EXCHANGE_TZ)
 
 
-def ex_date_to_apply(written: datetime | None, tick: datetime) -> date | None:
-    """The session whose splits a reference written by the tick `written` must take before
-    `tick` is judged: `tick`'s session when `tick` is at or after that session's open and the
-    reference was written before it; None otherwise (no reference, or already on its basis)."""
-    if written is None:
-        return None
-    session = session_of(tick)
-    if session is None:
-        return None
-    opened = session_bounds(session)[0].to_pydatetime()
-    return session if written < opened <= tick else None
+def ex_dates_to_apply(written: datetime | None, tick: datetime) -> list[date]:
+    """The sessions whose splits a reference written by the tick `written` must take before
+    `tick` is judged: every session whose open falls after `written` and at or before `tick`,
+    oldest first. Usually none (a later tick of the session) or the tick's own session; more
+    when no tick ran in the sessions between (a split on a day the schedule missed still
+    applies the next session). Empty without a reference."""
+    if written is None or tick <= written:
+        return []
+    first = written.astimezone(EXCHANGE).date()
+    last = tick.astimezone(EXCHANGE).date()
+    return [
+        day
+        for day in sessions_in(first, last)
+        if written < session_bounds(day)[0].to_pydatetime() <= tick
+    ]
 
 
 def split_ratios(actions: pd.DataFrame) -> dict[str, float]:
@@ -70,13 +77,17 @@ def adjusted_for_splits(
     splits_of: Callable[[date], Mapping[str, float]],
 ) -> tuple[Reference, dict[str, float]]:
     """The reference written by the tick `written`, as `tick` is judged against it: on the
-    post-split basis when `tick` is its session's first at or after the open
-    (`ex_date_to_apply`), the session's splits read from `splits_of(session)` (only then, and
-    only for a reference holding a symbol); and the ratios applied."""
-    session = ex_date_to_apply(written, tick)
-    if session is None or not len(reference):
+    post-split basis of every session opened since it was written (`ex_dates_to_apply`; their
+    ratios compound), read from `splits_of(session)` (only then, and only for a reference
+    holding a symbol); and the ratios applied."""
+    sessions = ex_dates_to_apply(written, tick)
+    if not sessions or not len(reference):
         return reference, {}
-    return on_post_split_basis(reference, splits_of(session))
+    ratios: dict[str, float] = {}
+    for session in sessions:
+        for symbol, ratio in splits_of(session).items():
+            ratios[symbol] = ratios.get(symbol, 1.0) * ratio
+    return on_post_split_basis(reference, ratios)
 
 
 def on_post_split_basis(
