@@ -9,20 +9,17 @@ key.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from marketdata_assets.history.held import days_held, sessions_held, span
 from marketdata_assets.history.intervals import DEFAULT_SESSIONS
+from marketdata_assets.history.quarantine_rows import keys_held, session_rows
 from marketdata_assets.lake import ObjectStore
-from marketdata_assets.lake.codecs import typed_table
 from marketdata_assets.market.backfill_range import suggested
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from marketdata_assets.history.query import Sessions
 
 DATASET = "bars_quarantine"
@@ -69,48 +66,17 @@ def quarantined_bars(
 
     Defaults, as for daily bars: `last` is the newest session `bars_quarantine` holds, `first`
     the DEFAULT_SESSIONS-th NYSE session up to `last`."""
-    keys_held = frozenset(lake.keys(f"{DATASET}/")) if sessions is None else sessions.keys(DATASET)
-    by_day = days_held(DATASET, keys_held)
-    held = sessions_held(DATASET, keys_held)
+    keys = keys_held(lake, DATASET, sessions)
+    by_day = days_held(DATASET, keys)
+    held = sessions_held(DATASET, keys)
     first, last = span(held, first, last, DEFAULT_SESSIONS)
-    days = [day for day in reversed(held) if first <= day <= last]
-    keys = [by_day[day] for day in days]
-    if sessions is not None:
-        tables = sessions.answers(keys, "quarantined", _in_source_order, None)
-    else:
-        bodies = lake.get_many(keys)
-        tables = [
-            _in_source_order(key, typed_table(DATASET, key, body))
-            for key, body in zip(keys, bodies, strict=True)
-        ]
-    rows = [
-        _row(day, found)
-        for day, table in zip(days, tables, strict=True)
-        for found in table.to_pylist()
-    ]
+    read = {day: by_day[day] for day in reversed(held) if first <= day <= last}
+    rows = session_rows(lake, DATASET, FIELDS, read, sessions, _utc_stamp)
     return Quarantined(first, last, rows, held)
 
 
-def _in_source_order(key: str, table: pa.Table) -> pa.Table:
-    """A session object's rows in the order of the source (objects are stored by symbol)."""
-    del key  # every session's answer is computed alike
-    return table.sort_by([("row", "ascending")]).select(
-        [name for name in FIELDS if name != "session"]
-    )
-
-
-def _row(day: date, found: dict[str, object]) -> dict[str, object]:
-    row: dict[str, object] = {"session": day.isoformat()}
-    for name in FIELDS[1:]:
-        value = found[name]
-        if isinstance(value, datetime):
-            value = value.isoformat().replace("+00:00", "Z")
-        elif isinstance(value, float) and not math.isfinite(value):
-            value = None  # strict JSON holds no NaN: an unreadable number is null, its text stays
-        elif name == "reasons":
-            value = list(value or [])  # type: ignore[call-overload]
-        row[name] = value
-    return row
+def _utc_stamp(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
 
 
 def what_to_run(answer: Quarantined) -> str:

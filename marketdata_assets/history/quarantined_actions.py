@@ -8,20 +8,17 @@ Dagster, no Great Expectations on this path: objects are decoded by their regist
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from marketdata_assets.history.held import days_held, span
 from marketdata_assets.history.intervals import DEFAULT_SESSIONS
+from marketdata_assets.history.quarantine_rows import keys_held, session_rows
 from marketdata_assets.lake import ObjectStore
-from marketdata_assets.lake.codecs import typed_table
 from marketdata_assets.market.backfill_range import suggested
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from marketdata_assets.history.query import Sessions
 
 DATASET = "actions_quarantine"
@@ -61,53 +58,21 @@ def quarantined_actions(
 ) -> QuarantinedActions:
     """The action rows the actions gate refused in the sessions from `first` to `last` (each
     open when None: every session held), read from the lake or from `sessions` when given."""
-    keys_held = frozenset(lake.keys(f"{DATASET}/")) if sessions is None else sessions.keys(DATASET)
-    by_day = days_held(DATASET, keys_held)
-    days = [
-        day
-        for day in reversed(by_day)
+    by_day = days_held(DATASET, keys_held(lake, DATASET, sessions))
+    read = {
+        day: key
+        for day, key in reversed(by_day.items())
         if (first is None or day >= first) and (last is None or day <= last)
-    ]
-    keys = [by_day[day] for day in days]
-    if sessions is not None:
-        tables = sessions.answers(keys, "quarantined_actions", _in_source_order, None)
-    else:
-        bodies = lake.get_many(keys)
-        tables = [
-            _in_source_order(key, typed_table(DATASET, key, body))
-            for key, body in zip(keys, bodies, strict=True)
-        ]
-    rows = [
-        _row(day, found)
-        for day, table in zip(days, tables, strict=True)
-        for found in table.to_pylist()
-    ]
+    }
+    rows = session_rows(lake, DATASET, FIELDS, read, sessions, _ex_date)
     if by_day:
         first = first or next(iter(by_day))
         last = last or next(reversed(by_day))
     return QuarantinedActions(first, last, rows, len(by_day))
 
 
-def _in_source_order(key: str, table: pa.Table) -> pa.Table:
-    """A session object's rows in the order of the source."""
-    del key  # every session's answer is computed alike
-    return table.sort_by([("row", "ascending")]).select(
-        [name for name in FIELDS if name != "session"]
-    )
-
-
-def _row(day: date, found: dict[str, object]) -> dict[str, object]:
-    row: dict[str, object] = {"session": day.isoformat()}
-    for name in FIELDS[1:]:
-        value = found[name]
-        if isinstance(value, datetime):
-            value = value.date().isoformat()  # the ex-date: a New York date at midnight
-        elif isinstance(value, float) and not math.isfinite(value):
-            value = None  # strict JSON holds no NaN: an unreadable number is null, its text stays
-        elif name == "reasons":
-            value = list(value or [])  # type: ignore[call-overload]
-        row[name] = value
-    return row
+def _ex_date(value: datetime) -> str:
+    return value.date().isoformat()  # the ex-date: a New York date at midnight
 
 
 def what_to_run(answer: QuarantinedActions) -> str:

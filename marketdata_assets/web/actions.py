@@ -63,6 +63,7 @@ class Actions:
         """The rows the actions gate refused (`history.quarantined_actions`), newest session
         first, of `symbol` and `reason` (None: any), at most `limit`; and what an empty answer
         says."""
+        from marketdata_assets.history.quarantine_rows import matching
         from marketdata_assets.history.quarantined_actions import quarantined_actions, what_to_run
 
         def read() -> tuple[list[dict[str, object]], str, str]:
@@ -70,13 +71,5 @@ class Actions:
             return answer.rows, what_to_run(answer), f"{answer.first}..{answer.last}"
 
         held = self.sessions.held("actions_quarantine")
-        rows, message, read_span = self._kept.get(("actions_quarantine", first, last, held), read)
-        found = [
-            row
-            for row in rows
-            if (symbol is None or row["symbol"] == symbol)
-            and (reason is None or reason in row["reasons"])  # type: ignore[operator]
-        ]
-        if found or not rows:
-            return found[:limit], message
-        return [], f"no corporate actions quarantined in {read_span} match these filters"
+        answer = self._kept.get(("actions_quarantine", first, last, held), read)
+        return matching(answer, symbol, reason, limit, "corporate actions")

@@ -172,19 +172,13 @@ class Reader:
         """The history's quarantined rows (`marketdata quarantine --history --json`), newest
         session first, of `symbol` and `reason` (None: any), at most `limit`; and what an empty
         answer says. The sessions' objects are kept decoded while unchanged (`sessions`)."""
-        rows, message, read = self._history.get(
+        from marketdata_assets.history.quarantine_rows import matching
+
+        answer = self._history.get(
             ("bars_quarantine", first, last, self.sessions.held("bars_quarantine")),
             partial(self._quarantined_history, first, last),
         )
-        found = [
-            row
-            for row in rows
-            if (symbol is None or row["symbol"] == symbol)
-            and (reason is None or reason in row["reasons"])  # type: ignore[operator]
-        ]
-        if found or not rows:
-            return found[:limit], message
-        return [], f"no history bars quarantined in {read} match these filters"
+        return matching(answer, symbol, reason, limit, "history bars")
 
     def _quarantined_history(
         self, first: date | None, last: date | None
