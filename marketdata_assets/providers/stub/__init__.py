@@ -7,18 +7,17 @@ Its settings are the platform's own MARKETDATA_SEED and MARKETDATA_FAULT_RATE (t
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from marketdata_assets.errors import ConfigError
+from marketdata_assets.providers.chart_readers import action_text, actions, read, row_text
 from marketdata_assets.providers.spec import Build, History, Quotes, VendorSpec
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from marketdata_assets.providers import Provider
-    from marketdata_assets.providers.action_rows import ActionRow
-    from marketdata_assets.providers.bars import BodyReading
     from marketdata_assets.providers.history import HistorySource
 
 NAME = "stub"
@@ -39,18 +38,6 @@ def _history(build: Build) -> HistorySource:
     return StubHistory(seed=build.settings.seed)
 
 
-def _read(body: str, symbol: str, session: date, envelope: dict[str, Any]) -> BodyReading:
-    from marketdata_assets.providers.chart import read_chart
-
-    return read_chart(body, symbol, session, envelope)
-
-
-def _row_text(body: str, item: int) -> str:
-    from marketdata_assets.providers.chart import chart_row_text
-
-    return chart_row_text(body, item)
-
-
 def _stand_in(clock: Callable[[], datetime]) -> AbstractContextManager[dict[str, str]]:
     """The stub is offline already: it stands in for itself."""
     from contextlib import nullcontext
@@ -58,28 +45,17 @@ def _stand_in(clock: Callable[[], datetime]) -> AbstractContextManager[dict[str,
     return nullcontext({})
 
 
-def _actions(envelope: dict[str, Any], session: date) -> list[ActionRow]:
-    from marketdata_assets.providers.chart_events import read_chart_events
-
-    return read_chart_events(envelope, session)
-
-
-def _action_text(envelope: dict[str, Any], item: int) -> str:
-    from marketdata_assets.providers.chart_events import chart_event_text
-
-    return chart_event_text(envelope, item)
-
-
-# Its tick lines are flat records (`providers.flat`); its history bodies are chart-shaped.
+# Its tick lines are flat records (`providers.flat`); its history bodies are chart-shaped
+# (`providers.chart_readers`).
 SPEC = VendorSpec(
     name=NAME,
     summary="a seeded random-walk market with optional defects (offline; the default)",
     quotes=Quotes(build=_provider, stand_in=_stand_in),
     history=History(
         build=_history,
-        read=_read,
-        row_text=_row_text,
-        actions=_actions,
-        action_text=_action_text,
+        read=read,
+        row_text=row_text,
+        actions=actions,
+        action_text=action_text,
     ),
 )

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from marketdata_assets.operations.sections import ProviderSection
+from marketdata_assets.providers.chart_readers import action_text, actions, row_text
 from marketdata_assets.providers.spec import Build, History, Quotes, VendorSpec
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from marketdata_assets.providers import Provider
-    from marketdata_assets.providers.action_rows import ActionRow
     from marketdata_assets.providers.bars import BodyReading
     from marketdata_assets.providers.history import HistorySource
 
@@ -63,28 +63,10 @@ def _read(body: str, symbol: str, session: date, envelope: dict[str, Any]) -> Bo
     return traded_basis(reading, envelope, session)
 
 
-def _row_text(body: str, item: int) -> str:
-    from marketdata_assets.providers.chart import chart_row_text
-
-    return chart_row_text(body, item)
-
-
 def _stand_in(clock: Callable[[], datetime]) -> AbstractContextManager[dict[str, str]]:
     from marketdata_assets.providers.yahoo.stand_in import serving
 
     return serving(clock)
-
-
-def _actions(envelope: dict[str, Any], session: date) -> list[ActionRow]:
-    from marketdata_assets.providers.chart_events import read_chart_events
-
-    return read_chart_events(envelope, session)
-
-
-def _action_text(envelope: dict[str, Any], item: int) -> str:
-    from marketdata_assets.providers.chart_events import chart_event_text
-
-    return chart_event_text(envelope, item)
 
 
 SPEC = VendorSpec(
@@ -94,9 +76,9 @@ SPEC = VendorSpec(
     history=History(
         build=_history,
         read=_read,
-        row_text=_row_text,
-        actions=_actions,
-        action_text=_action_text,
+        row_text=row_text,
+        actions=actions,
+        action_text=action_text,
     ),
     settings=YahooSettings,
 )
