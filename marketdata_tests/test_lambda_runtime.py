@@ -133,7 +133,8 @@ def test_awslambdaric_runs_the_handler_and_posts_the_tick_summary(
             # The requests the tick made to moto, counted where botocore sends them (latest_prices
             # reads this tick's price_reference: the eighth GetObject). Nothing is earlier in the
             # lake, so the reference lookup lists the five minutes before the tick, then one
-            # one-key listing per day of its 7-day lookback; the ninth lists the run records.
+            # one-key listing for the tick's day and for each day of its 7-day lookback: nine
+            # (the Lambda's listing of the minute's run records is before the counted span).
             "aws_requests": {
                 "dynamodb.UpdateItem": 10,
                 "s3.DeleteObject": 1,
