@@ -250,3 +250,14 @@ def test_every_object_a_tick_and_a_backfill_store_holds_its_registered_schema(
             seen.add(name)
     assert seen >= {"curated", "validated", "quarantine", "reference", "minute_bars"}
     assert seen >= {"daily_bars", "session_analytics", "validated_daily", "minute_bars_monthly"}
+
+
+@pytest.mark.domain
+def test_every_gzip_dataset_names_its_level_and_no_other_does() -> None:
+    from marketdata_assets.lake.datasets import REGISTRY
+
+    for entry in REGISTRY:
+        if entry.file.endswith(".gz"):
+            assert entry.gzip_level in range(1, 10), entry.name
+        else:
+            assert entry.gzip_level is None, entry.name

@@ -26,10 +26,8 @@ from marketdata_assets.lake.schemas import conform, dtype_violations
 
 ROW_GROUP_ROWS = 8192
 GZIP, GZIP_MAGIC = ".gz", b"\x1f\x8b"
-# Level 1: a session's whole-day charts compress about 30x faster than at zlib's default 6, in
-# objects 27 % bigger (bench/README.md, "Raw stored compressed"). A fixed mtime keeps a rerun's
-# object byte-identical.
-GZIP_LEVEL = 1
+# A fixed mtime keeps a rerun's object byte-identical. Each dataset names its level
+# (`Dataset.gzip_level`): zlib's default 6 for a tick's small raw, 1 for a session's whole days.
 
 
 def encode(name: str, value: object) -> bytes:
@@ -38,7 +36,7 @@ def encode(name: str, value: object) -> bytes:
     if spec.codec == "bytes":
         if not isinstance(value, bytes):
             raise TypeError(f"{name} objects are bytes as fetched, got {type(value).__name__}")
-        return packed(spec.file, value)
+        return packed(spec.file, value, spec.gzip_level or 6)
     if spec.codec == "json":
         return (json.dumps(value, sort_keys=True, separators=(",", ":")) + "\n").encode()
     if not isinstance(value, pd.DataFrame):
@@ -72,9 +70,10 @@ def decode(name: str, body: bytes, key: str | None = None) -> object:
     return typed_table(name, key or f"a {name} object", body).to_pandas()
 
 
-def packed(key: str, body: bytes) -> bytes:
-    """`body` as stored at `key`: gzip-compressed when the key's name ends in `.gz`."""
-    return gzip.compress(body, GZIP_LEVEL, mtime=0) if key.endswith(GZIP) else body
+def packed(key: str, body: bytes, level: int = 6) -> bytes:
+    """`body` as stored at `key`: gzip-compressed (at zlib `level`) when the key's name ends in
+    `.gz`."""
+    return gzip.compress(body, level, mtime=0) if key.endswith(GZIP) else body
 
 
 def unpacked(key: str, stored: bytes) -> bytes:

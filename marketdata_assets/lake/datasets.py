@@ -46,6 +46,8 @@ class Dataset:
     role: Role = "data"
     description: str = ""
     legacy_files: tuple[str, ...] = ()  # earlier names of its objects, still read
+    # A `.gz` object's zlib level (bench/README.md, "Raw stored compressed"); None otherwise.
+    gzip_level: int | None = None
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -73,7 +75,7 @@ _SESSION_ORDER = ("symbol", "session")
 
 REGISTRY: tuple[Dataset, ...] = (
     # the minute tick
-    Dataset("raw", "minute", "bytes", "ticks.jsonl.gz", "raw_ticks",
+    Dataset("raw", "minute", "bytes", "ticks.jsonl.gz", "raw_ticks", gzip_level=6,
             description="Each tick's provider responses exactly as received (JSON Lines, "
             "gzip-compressed; objects written before as ticks.jsonl, uncompressed).",
             legacy_files=("ticks.jsonl",)),
@@ -95,7 +97,7 @@ REGISTRY: tuple[Dataset, ...] = (
     Dataset("raw_history", "day", "bytes", "part.jsonl.gz", "raw_history",
             description="Each session's history responses exactly as received (gzip-compressed; "
             "objects written before as part.jsonl, uncompressed).",
-            legacy_files=("part.jsonl",)),
+            legacy_files=("part.jsonl",), gzip_level=1),
     Dataset("minute_bars", "day", "parquet", "part.parquet", "minute_bars", _BARS_ORDER,
             schemas.MINUTE_BARS, catalogued=True,
             description="1-minute OHLCV bars that passed the bars gate, one object per NYSE "
