@@ -177,3 +177,16 @@ def test_an_actions_words_are_its_ratio_in_lowest_terms_or_its_cash(
     ]  # fmt: skip
     assert watch.faults == []
     watch.page.close()
+
+
+def test_the_intraday_chart_is_as_traded_whatever_the_daily_basis(browser: Any, site: str) -> None:
+    """One session's minutes share one basis and the quote above them is a traded price, so the
+    intraday chart asks for its bars as traded on every basis the daily chart is on."""
+    for query in ("", "?adjust=all"):
+        watch = open_symbol(browser, site, "AAPL", query)
+        minutes = [r for r in watch.answers if "/api/bars/" in r.url and "interval=1m" in r.url]
+        assert minutes, [r.url for r in watch.answers]
+        assert all(parse_qs(urlsplit(r.url).query)["adjust"] == ["none"] for r in minutes)
+        assert watch.page.locator("#session-note").inner_text().endswith(", as traded")
+        assert watch.faults == []
+        watch.page.close()

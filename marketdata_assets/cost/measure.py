@@ -91,7 +91,8 @@ def symbol_names(count: int) -> tuple[str, ...]:
 
 def measure(symbols: int, provider: str, ticks: int = 3) -> Measurement:
     """Run one warm-up and `ticks` measured invocations in session minutes, and one after the
-    close, each a minute after an unmeasured one, of `symbols` symbols from `provider` (one of `registry.measurable_providers()`)."""
+    close, each a minute after an unmeasured one, of `symbols` symbols from `provider` (one of
+    `registry.measurable_providers()`)."""
     step = SESSION_MINUTES // (ticks + 1)
     minutes = [SESSION_OPEN + timedelta(minutes=1 + step * n) for n in range(ticks + 1)]
     now = [minutes[0]]

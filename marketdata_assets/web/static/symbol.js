@@ -44,18 +44,20 @@ function replaceWithEmpty(chartId, text) {
 const rowsOf = (body) => (Array.isArray(body) ? body : body && Array.isArray(body.rows) ? body.rows : []);
 
 /** The intraday chart: the quote's session when its minute bars are held, else the newest session
- * held, with a note naming the session shown when it is not the quote's. */
+ * held, with a note naming the session shown when it is not the quote's. Always as traded
+ * (?adjust=none), whatever the daily chart's basis: one session's minutes share one basis, and
+ * the quote above it is a traded price (a split after the session would otherwise divide them). */
 async function loadIntraday(quote) {
   const session = quote && quote.day_source === "minute_bars" ? quote.session : null;
   const range = session ? `&from=${session}&to=${session}` : "";
-  const bars = rowsOf(await getJSON(`${API("bars")}?interval=1m${range}`));
+  const bars = rowsOf(await getJSON(`${API("bars")}?interval=1m&adjust=none${range}`));
   if (bars.length === 0) {
     replaceWithEmpty("intraday-chart", pageHint);
     return;
   }
   const first = bars[0].start;
   document.getElementById("session-note").textContent =
-    `session ${nyDay(first)}: ${bars.length} one-minute bars, ${nyTime(first)} to ${nyTime(bars[bars.length - 1].start)}`;
+    `session ${nyDay(first)}: ${bars.length} one-minute bars, ${nyTime(first)} to ${nyTime(bars[bars.length - 1].start)}, as traded`;
   drawIntraday(document.getElementById("intraday-chart"), document.getElementById("intraday-ohlcv"), bars);
   if (quote && quote.session && nyDay(first) !== quote.session) {
     const note = document.getElementById("intraday-note");
@@ -154,7 +156,7 @@ const ANALYTICS = [
   { key: "return", label: "Return", numeric: true, format: (r) => pct(r.return) },
   { key: "overnight_return", label: "Overnight", numeric: true, format: (r) => pct(r.overnight_return) },
   { key: "realized_vol", label: "Realised vol", numeric: true, format: (r) => pct(r.realized_vol), title: "from 5-minute returns" },
-  { key: "range", label: "Range", numeric: true, format: (r) => pct(r.range), title: "(high - low) / open" },
+  { key: "range", label: "Range", numeric: true, format: (r) => pct(r.range), title: "(high - low) / close" },
 ];
 
 function showAnalytics(rows) {
