@@ -62,11 +62,13 @@ run: install
 serve: install
 	$(BIN)/marketdata serve
 
-# The CLI's instance too (DAGSTER_HOME unset: .dagster_home beside data/), so its runs show here.
+# The CLI's instance too (settings.dagster_home), so its runs show here: DAGSTER_HOME when set,
+# else .dagster_home beside the data folder (MARKETDATA_DATA_DIR, default data/: the root's).
+DEV_HOME = $(or $(DAGSTER_HOME),$(dir $(abspath $(or $(MARKETDATA_DATA_DIR),data))).dagster_home)
 dev: install
-	mkdir -p .dagster_home
-	test -e .dagster_home/dagster.yaml || cp marketdata_assets/dagster.yaml .dagster_home/
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	mkdir -p $(DEV_HOME)
+	test -e $(DEV_HOME)/dagster.yaml || cp marketdata_assets/dagster.yaml $(DEV_HOME)/
+	DAGSTER_HOME=$(DEV_HOME) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 lint: install
 	$(BIN)/ruff check marketdata_assets marketdata_tests bench

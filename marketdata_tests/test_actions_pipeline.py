@@ -115,8 +115,15 @@ def test_a_files_actions_are_gated_with_their_reasons(
     )
     monkeypatch.setenv("MARKETDATA_DATA_DIR", str(tmp_path / "data"))
     files = ["--provider", "file", "--source", str(bars), "--actions", str(actions)]
-    code, _, err = _run(["backfill", *files, "--from", "2026-11-24", "--to", "2026-11-24"], capsys)
+    span = ["--from", "2026-11-24", "--to", "2026-11-24"]
+    code, out, err = _run(["backfill", *files, *span], capsys)
     assert code == 0, err
+    # The summary names the refused actions too, and where to read them (there is no CLI).
+    assert out.splitlines()[-1] == (
+        "corporate actions refused by reason: duplicate 1, kind_unknown 1, ratio_invalid 1 (each "
+        "row with its text: `GET /api/quarantine/actions?from=2026-11-24&to=2026-11-24`, the "
+        "dashboard's /quality page)"
+    )
     settings = Settings(data_dir=tmp_path / "data")
     gated = _frame(settings, "corporate_actions", date(2026, 11, 24))
     assert gated[["symbol", "value"]].values.tolist() == [["AAPL", 2.0]]
@@ -125,6 +132,27 @@ def test_a_files_actions_are_gated_with_their_reasons(
                                                      ["kind_unknown"]]  # fmt: skip
     assert refused["raw"].tolist() == ["AAPL,2026-11-24,split,3", "MSFT,2026-11-24,split,0",
                                        "MSFT,2026-11-24,spinoff,1"]  # fmt: skip
+
+
+def test_the_refused_actions_are_counted_when_batches_run_in_parallel_stages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 17 sessions on two workers, batches of 5: the first runs whole while the second
+    # (2026-11-09..13) runs the bars' stage only, then the actions gate's stage alone, whose
+    # counts must join the batch's outcome.
+    bars, actions = tmp_path / "bars.csv", tmp_path / "actions.csv"
+    bars.write_text(BARS_CSV)
+    actions.write_text(
+        "symbol,ex_date,kind,value\nAAPL,2026-11-03,spinoff,1\nAAPL,2026-11-10,spinoff,1\n"
+    )
+    monkeypatch.setenv("MARKETDATA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MARKETDATA_BACKFILL_CONCURRENCY", "2")
+    files = ["--provider", "file", "--source", str(bars), "--actions", str(actions)]
+    code, out, err = _run(
+        ["backfill", *files, "--from", "2026-11-02", "--to", "2026-11-24"], capsys
+    )
+    assert code == 0, err
+    assert "corporate actions refused by reason: kind_unknown 2 (" in out, out
 
 
 def test_a_bad_actions_file_is_refused_in_one_line_before_anything_is_written(

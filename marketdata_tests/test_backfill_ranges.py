@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from marketdata_assets.cli import main
 from marketdata_assets.cli import parser as cli_parser
-from marketdata_assets.market.backfill_range import refusal, suggested
+from marketdata_assets.market.backfill_range import refusal, suggested, unfillable
 from marketdata_assets.market.calendar import FIRST_SESSION, last_ended_session, sessions_in
 
 # Sunday 2026-12-06 19:00 New York: the last session that has ended is Friday 2026-12-04.
@@ -106,6 +106,38 @@ def test_every_suggested_backfill_parses_and_covers_what_can_be_filled(
         assert sessions_in(lo, hi) == fillable
     else:  # nothing asked can be: one session, the nearest ended at or before the ask's end
         assert lo == hi
+
+
+@pytest.mark.domain
+@settings(max_examples=300, deadline=None)
+@given(first=asked_days, length=st.integers(min_value=0, max_value=60))
+def test_a_hint_says_why_exactly_when_it_names_a_session_outside_the_ask(
+    first: date, length: int
+) -> None:
+    last = first + timedelta(days=length)
+    fillable = sessions_in(max(first, FIRST_SESSION), min(last, last_ended_session(NOW)))
+    assert (unfillable(first, last, NOW) is None) == bool(fillable)
+
+
+@pytest.mark.domain
+@pytest.mark.parametrize(
+    ("first", "last", "why"),
+    [
+        ("2026-11-26", "2026-11-26", "2026-11-26 is not an NYSE session (Thanksgiving)"),
+        (
+            "2026-11-28",
+            "2026-11-29",
+            "no NYSE session in the range (2026-11-28 a Saturday, 2026-11-29 a Sunday)",
+        ),
+        ("2026-12-07", "2026-12-07", "2026-12-07 has not ended yet"),
+        ("2026-12-07", "2026-12-11", "no session of it has ended yet"),
+        ("2009-12-01", "2009-12-31", "the history starts at 2010-01-04"),
+    ],
+)
+def test_the_reason_names_the_closed_days_or_what_has_not_ended(
+    first: str, last: str, why: str
+) -> None:
+    assert unfillable(date.fromisoformat(first), date.fromisoformat(last), NOW) == why
 
 
 @pytest.mark.graph

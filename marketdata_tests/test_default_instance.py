@@ -32,12 +32,38 @@ def cli(cwd: Path, *args: str, home: Path | None = None) -> subprocess.Completed
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
 
 
-def test_make_dev_uses_the_folder_the_cli_defaults_to() -> None:
-    dev = re.search(r"^dev:.*?(?=^\S)", (ROOT / "Makefile").read_text(), re.M | re.S)
-    assert dev is not None
-    assert f"DAGSTER_HOME=$(CURDIR)/{DEFAULT_DAGSTER_HOME} " in dev.group(0)
-    assert f"cp marketdata_assets/dagster.yaml {DEFAULT_DAGSTER_HOME}/" in dev.group(0)
+def make_dev_home(env: dict[str, str]) -> str:
+    """The DAGSTER_HOME `make dev` would give `dagster dev` under `env` (a dry run: `make -n`),
+    having checked that it puts the project's dagster.yaml there when the folder has none."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("MARKETDATA_", "DAGSTER_"))}
+    done = subprocess.run(
+        ["make", "-n", "dev"], cwd=ROOT, env=base | env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    (line,) = [line for line in done.stdout.splitlines() if "/dagster dev " in line]
+    home = re.fullmatch(r"DAGSTER_HOME=(\S+) \S+/dagster dev .*", line)
+    assert home is not None, line
+    assert f"cp marketdata_assets/dagster.yaml {home.group(1)}/" in done.stdout
+    return home.group(1)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"MARKETDATA_DATA_DIR": "/tmp/lake-12/data"}, {"MARKETDATA_DATA_DIR": "rel/lake/"}],
+    ids=["default", "absolute", "relative"],
+)
+def test_make_dev_uses_the_folder_the_cli_defaults_to(env: dict[str, str]) -> None:
+    # The README's tour exports a temporary MARKETDATA_DATA_DIR: `make dev` must then open the
+    # instance beside it, where the CLI recorded its runs, not the project root's.
+    data_dir = Path(env.get("MARKETDATA_DATA_DIR", "data"))
+    expected = (ROOT / data_dir).absolute().parent / DEFAULT_DAGSTER_HOME
+    assert make_dev_home(env) == str(expected)
     assert (ROOT / "marketdata_assets" / "dagster.yaml").is_file()
+
+
+def test_make_dev_uses_dagster_home_when_it_is_set(tmp_path: Path) -> None:
+    env = {"DAGSTER_HOME": str(tmp_path / "home"), "MARKETDATA_DATA_DIR": str(tmp_path / "lake")}
+    assert make_dev_home(env) == str(tmp_path / "home")
 
 
 def test_a_backfill_without_dagster_home_lands_in_the_instance_make_dev_shows(

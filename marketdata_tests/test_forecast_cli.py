@@ -266,8 +266,8 @@ def test_too_little_history_is_one_line_naming_the_backfill_exit_1(
     assert not (data_dir / "forecast_skill").exists()  # a refresh ran nothing
     needed = sessions_needed(ORIGINS)
     assert err.startswith(
-        f"marketdata: error: {held} sessions of minute bars for AAPL in the lake, {needed} needed: "
-        "run `marketdata backfill --from "
+        f"marketdata: error: {held} sessions of minute bars for AAPL in the lake, {needed} needed "
+        "for full training windows (at least 7 to answer at all): run `marketdata backfill --from "
     ), err
     assert err.endswith(" --symbols AAPL` first\n"), err
 

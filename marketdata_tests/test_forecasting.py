@@ -330,6 +330,13 @@ def test_forecast_serves_from_the_last_bar_with_the_skill_rows(
     assert skill[0]["dm_pvalue"] is None and skill[0]["relative_mae"] == 1.0
 
 
+def test_the_fewest_sessions_the_message_names_are_the_fewest_that_answer() -> None:
+    # "30 needed" alone read as a floor; a forecast answers from 7 (5 training, 2 origins).
+    with pytest.raises(NotEnoughHistory, match=r"\(at least 7 to answer at all\)"):
+        forecast(synthetic_panel(sessions=6), "AAA", "5m")
+    assert forecast(synthetic_panel(sessions=7), "AAA", "5m")["symbol"] == "AAA"
+
+
 def test_too_little_history_names_the_backfill_to_run() -> None:
     panel = synthetic_panel(sessions=4)
     with pytest.raises(NotEnoughHistory) as raised:

@@ -234,6 +234,24 @@ def test_backfill_command_prints_the_summary_object(
     assert "--from" in capsys.readouterr().err
 
 
+def test_a_backfill_with_nothing_to_run_says_which_sessions_are_done(
+    history_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MARKETDATA_DATA_DIR", str(history_settings.data_dir))
+    two = ["backfill", "--from", "2025-11-25", "--to", "2025-11-26", "--symbols", "KO"]
+    one = ["backfill", "--from", "2025-11-26", "--to", "2025-11-26", "--symbols", "KO"]
+    assert main([*two, "--json"]) == 0
+    capsys.readouterr()
+    assert main([*one, "--json"]) == 0
+    assert capsys.readouterr().err == (
+        "the session 2025-11-26 is done for KO: nothing to run (--force redoes it)\n"
+    )
+    assert main([*two, "--json"]) == 0
+    assert capsys.readouterr().err == (
+        "all 2 sessions are done for KO: nothing to run (--force redoes them)\n"
+    )
+
+
 def test_validated_daily_folds_the_session_ticks(history_settings: Settings) -> None:
     from dagster import materialize
 

@@ -435,6 +435,37 @@ def test_an_empty_result_is_a_hint_or_an_empty_list(local, capsys, command: list
 
 
 @pytest.mark.domain
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (
+            ["bars", "AAPL", "--interval", "1d", "--from", "2026-11-26", "--to", "2026-11-26"],
+            "no history for AAPL in 2026-11-26..2026-11-26: 2026-11-26 is not an NYSE session "
+            "(Thanksgiving); the nearest session a backfill can run is 2026-11-25: "
+            "run `marketdata backfill --from 2026-11-25 --to 2026-11-25 --symbols AAPL`\n",
+        ),
+        (
+            ["analytics", "AAPL", "--from", "2026-11-21", "--to", "2026-11-22"],
+            "no history for AAPL in 2026-11-21..2026-11-22: no NYSE session in the range "
+            "(2026-11-21 a Saturday, 2026-11-22 a Sunday); the nearest session a backfill can "
+            "run is 2026-11-20: run `marketdata backfill --from 2026-11-20 --to 2026-11-20 "
+            "--symbols AAPL`\n",
+        ),
+    ],
+    ids=["holiday", "weekend"],
+)
+def test_a_range_of_closed_days_says_so_before_naming_the_nearest_backfill(
+    local, capsys, command: list[str], said: str
+) -> None:
+    # The lake holds the session the hint names (its bars read): the backfill alone would read
+    # as the fix, and it would do nothing.
+    session = said.split("backfill --from ")[1][:10]
+    span = ["--from", session, "--to", session]
+    assert [row["symbol"] for row in read_json(capsys, "bars", "AAPL", "--interval", "1d", *span)]
+    assert run(capsys, *command) == (0, said, "")
+
+
+@pytest.mark.domain
 def test_an_empty_lake_names_a_range_to_backfill(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.delenv("MARKETDATA_PROFILE", raising=False)
     monkeypatch.setenv("MARKETDATA_DATA_DIR", str(tmp_path / "none"))

@@ -147,11 +147,15 @@ def _backfill(args: argparse.Namespace) -> int:
     )
     dagster_instance = instance(settings)  # made (with its dagster.yaml) once the plan holds
     if plan.sessions and not plan.todo:
-        print(
-            f"all {len(plan.sessions)} sessions are done for {', '.join(plan.symbols)}: "
-            "nothing to run (--force redoes them)",
-            file=sys.stderr,
+        names = ", ".join(plan.symbols)
+        done = (
+            f"the session {plan.sessions[0]} is done for {names}: nothing to run (--force "
+            "redoes it)"
+            if len(plan.sessions) == 1
+            else f"all {len(plan.sessions)} sessions are done for {names}: nothing to run "
+            "(--force redoes them)"
         )
+        print(done, file=sys.stderr)
     summary = backfill.run(settings, plan, dagster_instance, sys.stderr, args.force)
     if args.json:
         print(json.dumps(summary.as_dict()))

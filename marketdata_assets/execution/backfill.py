@@ -50,10 +50,12 @@ class BackfillSummary:
     # Always rows == validated + quarantined + outside_range, or the backfill failed.
     outside_range: int = 0
     refreshed: list[str] = field(default_factory=list)  # later sessions re-materialised
+    actions_refused: dict[str, int] = field(default_factory=dict)  # refused actions per reason
 
     def as_dict(self) -> dict[str, object]:
         summary = asdict(self)
         del summary["already_done"], summary["notes"], summary["reasons"]
+        del summary["actions_refused"]
         return summary
 
 
@@ -186,6 +188,8 @@ def _record(outcome: BatchOutcome, batch: list[date], summary: BackfillSummary) 
     if outcome.error is not None:
         summary.failed += [{"session": s.isoformat(), "error": outcome.error} for s in batch]
         return
+    for reason, count in outcome.actions_refused.items():
+        summary.actions_refused[reason] = summary.actions_refused.get(reason, 0) + count
     for session in batch:
         counts = outcome.sessions[session.isoformat()]
         if counts["rows"] != counts["validated"] + counts["quarantined"]:
@@ -286,5 +290,12 @@ def summary_text(summary: BackfillSummary, plan: Plan) -> str:
         lines.append(
             f"quarantined by reason: {reasons} (each row with its text: `marketdata quarantine "
             f"--history --from {plan.sessions[0]} --to {plan.sessions[-1]}`)"
+        )
+    if summary.actions_refused:
+        refused = ", ".join(f"{code} {n}" for code, n in sorted(summary.actions_refused.items()))
+        lines.append(
+            f"corporate actions refused by reason: {refused} (each row with its text: "
+            f"`GET /api/quarantine/actions?from={plan.sessions[0]}&to={plan.sessions[-1]}`, "
+            "the dashboard's /quality page)"
         )
     return "\n".join(lines)

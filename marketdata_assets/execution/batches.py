@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from dagster import (
     AssetKey,
@@ -30,6 +30,8 @@ class BatchOutcome:
 
     error: str | None
     sessions: dict[str, Any]
+    # The corporate-action rows the actions gate refused in the run, per reason code.
+    actions_refused: Mapping[str, int] = field(default_factory=dict)
 
 
 def history_definitions(settings: Settings) -> Definitions:
@@ -67,9 +69,21 @@ def execute_batch(
     )
     if not result.success:
         return BatchOutcome(failure_line(result), {})
+    refused = _refused_actions(result)
     if assets is not None and AssetKey("minute_bars") not in assets:
-        return BatchOutcome(None, {})
-    return BatchOutcome(None, _check_metadata(result, "bars_conservation", "sessions"))
+        return BatchOutcome(None, {}, refused)
+    return BatchOutcome(None, _check_metadata(result, "bars_conservation", "sessions"), refused)
+
+
+def _refused_actions(result: ExecuteInProcessResult) -> dict[str, int]:
+    """actions_quarantine's reason counts when the run materialised it: the run's, repeated on
+    each session's materialisation of the range (so read once)."""
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key == AssetKey("actions_quarantine"):
+            reasons = materialization.metadata.get("reasons")
+            return {} if reasons is None else dict(cast(Mapping[str, int], reasons.value))
+    return {}
 
 
 def _check_metadata(result: ExecuteInProcessResult, check: str, key: str) -> Any:

@@ -26,6 +26,7 @@ import signal
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import AbstractContextManager, suppress
+from dataclasses import replace
 from datetime import date
 from functools import partial
 
@@ -92,6 +93,9 @@ def run_batches(
                 outcome = future.result()
                 if done[index] == 0 or outcome.error is not None:
                     outcomes[index] = outcome  # the gate's counts, or the failure
+                elif outcome.actions_refused:  # the actions gate's stage ran alone
+                    kept = _outcome(outcomes[index])
+                    outcomes[index] = replace(kept, actions_refused=outcome.actions_refused)
                 done[index] = upto
                 if outcome.error is not None or upto == len(stages):
                     over[index] = True

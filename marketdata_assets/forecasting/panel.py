@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from marketdata_assets.forecasting.windows import MIN_ORIGINS, MIN_TRAINING_SESSIONS
 from marketdata_assets.history.adjust import Adjustment, adjust_bars, previous_closes_of
 from marketdata_assets.history.adjusted import actions_frame
 from marketdata_assets.history.daily import US_PER_DAY, session_days, symbol_session_keys
@@ -161,11 +162,14 @@ def not_enough_history(
     held: int, needed: int, symbols: Sequence[str], last: date | None = None
 ) -> NotEnoughHistory:
     """The error for `held` sessions of history where `needed` are needed, naming the backfill of
-    the `needed` sessions up to `last` (default: the latest session that has ended)."""
+    the `needed` sessions up to `last` (default: the latest session that has ended), and the
+    fewest an answer needs (fewer training sessions before the origins)."""
     first, last = recent(needed, last)
     names = ",".join(symbols) if symbols else "the symbols"
+    least = MIN_TRAINING_SESSIONS + MIN_ORIGINS
     return NotEnoughHistory(
-        f"{held} sessions of minute bars for {names} in the lake, {needed} needed: run "
+        f"{held} sessions of minute bars for {names} in the lake, {needed} needed for full "
+        f"training windows (at least {least} to answer at all): run "
         f"`{suggested(first, last, symbols)}` first"
     )
 

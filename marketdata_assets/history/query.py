@@ -24,7 +24,7 @@ from marketdata_assets.history.held import bounds, days_held, sessions_held, spa
 from marketdata_assets.history.intervals import ANALYTICS, NUM_MACRO, Query, bars_query
 from marketdata_assets.lake import LakeError, ObjectStore
 from marketdata_assets.lake.codecs import parquet_table, typed_table
-from marketdata_assets.market.backfill_range import suggested
+from marketdata_assets.market.backfill_range import fillable, suggested, unfillable
 
 
 @dataclass(frozen=True)
@@ -275,9 +275,15 @@ def what_to_run(history: History) -> str:
 def _hint(history: History) -> str:
     symbols = () if history.symbol is None else (history.symbol,)
     command = suggested(history.first, history.last, symbols)
+    whose = "" if history.symbol is None else f" for {history.symbol}"
     if note := daily_only_note(history):
-        whose = "" if history.symbol is None else f" for {history.symbol}"
         return f"no minute bars{whose} in {history.first}..{history.last}: {note}"
-    if history.symbol is None:
-        return f"no history in {history.first}..{history.last}: run `{command}`"
-    return f"no history for {history.symbol} in {history.first}..{history.last}: run `{command}`"
+    if why := unfillable(history.first, history.last):
+        # The command fills the nearest session, not the range asked: say why, so that a range
+        # of closed days does not read as a backfill to run (it may name a session held).
+        nearest, _ = fillable(history.first, history.last)
+        return (
+            f"no history{whose} in {history.first}..{history.last}: {why}; the nearest "
+            f"session a backfill can run is {nearest}: run `{command}`"
+        )
+    return f"no history{whose} in {history.first}..{history.last}: run `{command}`"

@@ -52,6 +52,25 @@ def fillable(first: date, last: date, now: datetime | None = None) -> tuple[date
     return nearest, nearest
 
 
+def unfillable(first: date, last: date, now: datetime | None = None) -> str | None:
+    """Why no session of `first`..`last` can be backfilled, for a hint that then names the
+    nearest one instead (`fillable`), or None when one can: every day of it closed, none of
+    its sessions ended yet, or all of it before the first session."""
+    if first > last:
+        return None
+    if not sessions_in(first, last):
+        if first == last:
+            return f"{first} is not an NYSE session ({closed_reason(first)})"
+        closed = ", ".join(f"{day} {closed_reason(day)}" for day in closed_days(first, last))
+        return f"no NYSE session in the range ({closed})"
+    ended = last_ended_session(now)
+    if first > ended:
+        return f"{first} has not ended yet" if first == last else "no session of it has ended yet"
+    if last < FIRST_SESSION:
+        return f"the history starts at {FIRST_SESSION}"
+    return None
+
+
 def recent(count: int, last: date | None = None, now: datetime | None = None) -> tuple[date, date]:
     """The first and last of the `count` sessions up to `last` (default, and at most: the last
     session that has ended at `now`): the range a backfill runs to hold that many sessions."""
