@@ -17,10 +17,16 @@ from hypothesis import strategies as st
 from marketdata_assets.cli import main
 from marketdata_assets.cli import parser as cli_parser
 from marketdata_assets.market.backfill_range import refusal, suggested, unfillable
-from marketdata_assets.market.calendar import FIRST_SESSION, last_ended_session, sessions_in
+from marketdata_assets.market.calendar import (
+    FIRST_SESSION,
+    last_ended_session,
+    last_known_day,
+    sessions_in,
+)
 
 # Sunday 2026-12-06 19:00 New York: the last session that has ended is Friday 2026-12-04.
 NOW = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
+END = last_known_day()
 
 
 @pytest.mark.domain
@@ -132,10 +138,13 @@ def test_a_hint_says_why_exactly_when_it_names_a_session_outside_the_ask(
         ("2026-12-07", "2026-12-07", "2026-12-07 has not ended yet"),
         ("2026-12-07", "2026-12-11", "no session of it has ended yet"),
         ("2009-12-01", "2009-12-31", "the history starts at 2010-01-04"),
+        ("2009-12-26", "2009-12-27", "the history starts at 2010-01-04"),  # closed, before it
+        ("9999-12-31", "9999-12-31", f"9999-12-31 is beyond the NYSE calendar, which ends {END}"),
+        ("2026-12-04", "9999-12-31", None),  # its calendar's part holds an ended session
     ],
 )
 def test_the_reason_names_the_closed_days_or_what_has_not_ended(
-    first: str, last: str, why: str
+    first: str, last: str, why: str | None
 ) -> None:
     assert unfillable(date.fromisoformat(first), date.fromisoformat(last), NOW) == why
 

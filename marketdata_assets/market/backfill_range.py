@@ -13,6 +13,7 @@ from marketdata_assets.market.calendar import (
     closed_days,
     closed_reason,
     last_ended_session,
+    last_known_day,
     sessions_in,
 )
 
@@ -58,16 +59,19 @@ def unfillable(first: date, last: date, now: datetime | None = None) -> str | No
     its sessions ended yet, or all of it before the first session."""
     if first > last:
         return None
+    if last < FIRST_SESSION:
+        return f"the history starts at {FIRST_SESSION}"
+    if first > last_known_day():  # no calendar to name its closed days (year 9999 included)
+        return f"{first} is beyond the NYSE calendar, which ends {last_known_day()}"
     if not sessions_in(first, last):
         if first == last:
             return f"{first} is not an NYSE session ({closed_reason(first)})"
-        closed = ", ".join(f"{day} {closed_reason(day)}" for day in closed_days(first, last))
+        shut = closed_days(first, min(last, last_known_day()))
+        closed = ", ".join(f"{day} {closed_reason(day)}" for day in shut)
         return f"no NYSE session in the range ({closed})"
     ended = last_ended_session(now)
     if first > ended:
         return f"{first} has not ended yet" if first == last else "no session of it has ended yet"
-    if last < FIRST_SESSION:
-        return f"the history starts at {FIRST_SESSION}"
     return None
 
 
