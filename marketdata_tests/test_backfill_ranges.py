@@ -115,7 +115,7 @@ def test_every_suggested_backfill_parses_and_covers_what_can_be_filled(
 
 
 @pytest.mark.domain
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(first=asked_days, length=st.integers(min_value=0, max_value=60))
 def test_a_hint_says_why_exactly_when_it_names_a_session_outside_the_ask(
     first: date, length: int

@@ -305,8 +305,8 @@ def history_json(history: History) -> bytes:
     from marketdata_assets.history.query import daily_only_note, what_to_run
 
     note = daily_only_note(history)
-    if note is None:
-        return answer_json(history.rows, what_to_run(history))
+    if note is None:  # the hint is worked out only for an empty answer, which shows it
+        return answer_json(history.rows, "" if history.rows else what_to_run(history))
     content = {
         "rows": history.rows,
         "message": what_to_run(history) if not history.rows else note,
